@@ -1,0 +1,98 @@
+# classbox: the firmware of a school's campus box.
+#
+#   make run     build and start the box on this host (https://localhost:8443/)
+#   make test    every test; ends with "N passed, N failed"
+#   make bench   benchmarks beside their baselines (docs/benchmarks.md)
+#   make deps    fetch (by SHA-256) and build the pinned dependencies
+#   make fuzz    run every fuzz target longer (FUZZ_SECONDS each)
+#
+# TARGET=host (gcc, glibc) or TARGET=musl (musl-gcc, static, for the image).
+# SAN=1 builds with AddressSanitizer and UBSan into build/host-san.
+
+TARGET ?= host
+BUILD ?= build
+SAN ?=
+include mk/deps.mk
+CC := $(DEPS_CC)
+
+ifeq ($(SAN),1)
+O := $(BUILD)/$(TARGET)-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+else
+O := $(BUILD)/$(TARGET)
+SAN_FLAGS :=
+endif
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+CFLAGS_FW := -std=c17 -D_GNU_SOURCE -O2 -g $(WARN) $(SAN_FLAGS) \
+	-Ifirmware -I$(O)/gen $(DEPS_CFLAGS) \
+	-DCLASSBOX_VERSION='"$(VERSION)"' -MMD -MP
+LDFLAGS_FW := $(SAN_FLAGS) $(if $(filter musl,$(TARGET)),-static)
+
+FW_SRCS := $(sort $(wildcard firmware/*/*.c))
+MAIN_SRC := firmware/cmd/main.c
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(FW_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/assets.o
+WEB_ASSETS := $(sort $(wildcard firmware/web/*))
+
+CLASSBOX := $(O)/classbox
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+.PHONY: all run test bench fuzz clean distclean unit-tests
+all: $(CLASSBOX)
+
+$(O)/obj/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_FW) -c -o $@ $<
+
+$(O)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
+	@mkdir -p $(dir $@)
+	tools/embed-assets $@ $(WEB_ASSETS)
+
+$(O)/obj/gen/assets.o: $(O)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_FW) -Wno-missing-prototypes -c -o $@ $<
+
+$(O)/libclassbox.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(CLASSBOX): $(O)/obj/$(MAIN_SRC:.c=.o) $(O)/libclassbox.a
+	$(CC) $(LDFLAGS_FW) -o $@ $^ $(DEPS_LIBS)
+
+$(O)/tests/%: tests/unit/%.c tests/unit/t.h $(O)/libclassbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_FW) -Itests/unit -Wno-missing-prototypes $(LDFLAGS_FW) \
+		-o $@ $< $(O)/libclassbox.a $(DEPS_LIBS)
+
+unit-tests: $(UNIT_BINS)
+
+# The development box: data under build/run, HTTPS on localhost:8443.
+RUN_DATA ?= $(BUILD)/run
+run: $(CLASSBOX)
+	$(CLASSBOX) run --data $(RUN_DATA)
+
+test:
+	$(MAKE) $(CLASSBOX) unit-tests
+	$(MAKE) SAN=1 $(BUILD)/host-san/classbox unit-tests
+	$(MAKE) -f mk/fuzz.mk fuzz-build
+	tests/run-all
+
+fuzz:
+	$(MAKE) -f mk/fuzz.mk fuzz-build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run
+
+bench: $(CLASSBOX)
+	tests/bench/run
+
+clean:
+	rm -rf $(BUILD)/host $(BUILD)/host-san $(BUILD)/musl $(BUILD)/fuzz
+
+distclean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

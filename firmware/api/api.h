@@ -1,0 +1,30 @@
+/*
+ * api.h: the web process's request handler: the JSON API under /api/v1,
+ * the embedded web UI, and the session cache in front of the auth process.
+ */
+#ifndef API_H
+#define API_H
+
+#include "auth/authproto.h"
+#include "net/http.h"
+
+struct authc;
+struct api;
+
+#define API_SESSION_CACHE_MAX	8192	/* sessions cached by web */
+#define API_COOKIE_NAME		"cb_session"
+
+struct api_config {
+	const char *public_origin;	/* e.g. "https://localhost:8443": the
+					 * only Origin accepted on writes */
+	int https_port;
+};
+
+int api_new(struct api **out, struct authc *ac, const struct api_config *cfg);
+void api_free(struct api *a);
+/* The http_handler_fn for http_server_config.handler (arg = struct api *). */
+int api_handle(void *arg, struct http_exchange *ex);
+/* authc_revoke_fn: drops cached sessions (arg = struct api *). */
+void api_on_revoke(void *arg, const struct auth_revoke *rv);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * api_impl.h: what api.c shares with users.c, private to firmware/api.
+ *
+ * A request that needs auth becomes a struct api_req: it carries the
+ * exchange, the cookie token and the cached session across the auth round
+ * trips. Every api_req ends in exactly one of api_req_reply/_error/_json,
+ * which answer the exchange and free it; after that call the api_req is
+ * gone. A step function returns 0 when it has answered, or HTTP_DEFER when
+ * an auth call now owns the api_req.
+ */
+#ifndef API_IMPL_H
+#define API_IMPL_H
+
+#include <stdint.h>
+
+#include "api/api.h"
+#include "api/json.h"
+#include "api/session.h"
+#include "auth/authproto.h"
+#include "net/http.h"
+
+struct api {
+	struct authc *a_ac;
+	struct api_scache *a_sessions;
+	const char *a_public_origin;	/* may be NULL */
+	uint64_t a_pending;		/* api_reqs alive */
+	int a_closing;			/* api_free called; last req frees */
+};
+
+struct api_route;
+
+struct api_req {
+	struct api *r_api;
+	struct http_exchange *r_ex;
+	const struct api_route *r_route;
+	uint8_t r_token[AUTH_TOKEN_LEN];
+	uint8_t r_hash[API_SESSION_HASH_LEN];
+	struct api_session r_sess;	/* valid once authenticated */
+	char r_uid[AUTH_UID_MAX];	/* /users/{id}: the target */
+	uint32_t r_op;			/* /users/{id}/{op}: enum auth_user_op */
+	uint32_t r_expect;		/* reply type of the pending call */
+	int (*r_next)(struct api_req *r, const void *reply);
+};
+
+typedef int api_step_fn(struct api_req *r);
+
+#define API_JSON_CTYPE	"application/json; charset=utf-8"
+
+/* Answer and free r. */
+int api_req_reply(struct api_req *r, int status, const char *ctype,
+    const void *body, size_t len);
+int api_req_error(struct api_req *r, enum api_err_code code);
+int api_req_error_full(struct api_req *r, const struct api_err *err);
+/* Write doc as the body (frees doc). */
+struct yyjson_mut_doc;
+int api_req_json(struct api_req *r, int status, struct yyjson_mut_doc *doc);
+
+/* Send a request to auth on behalf of r; then continues in fn(r, reply)
+ * with reply != NULL and of the type expected (reply NULL answers 503
+ * before fn is called). Returns HTTP_DEFER, or 0 after answering 503. */
+typedef int api_reply_fn(struct api_req *r, const void *reply);
+int api_req_call(struct api_req *r, uint32_t type, const void *payload,
+    size_t len, uint32_t reply_type, api_reply_fn *fn);
+
+/* An error status from auth; drops the cached session on CB_ESESSION. */
+int api_req_status(struct api_req *r, int status, uint32_t retry_after_s);
+
+/* Request checks (pure; api.c). */
+int api_origin_ok(const char *host, const char *origin, const char *referer,
+    const char *extra_origin);
+int api_ctype_is_json(const char *content_type);
+/* The cb_session token of a Cookie header; CB_ENOTFOUND or CB_EINVAL. */
+int api_cookie_token(const char *cookie, uint8_t token[AUTH_TOKEN_LEN]);
+/* 1 when header is the base64url form of csrf. Constant time. */
+int api_csrf_ok(const char *header, const uint8_t csrf[AUTH_CSRF_LEN]);
+
+/* users.c: the admin endpoints. */
+int api_users_list(struct api_req *r);
+int api_users_create(struct api_req *r);
+int api_users_get(struct api_req *r);
+int api_users_op(struct api_req *r);
+/* "suspend" -> USER_OP_SUSPEND, or 0. */
+uint32_t api_user_op_from_name(const char *name);
+
+#endif

@@ -1,0 +1,1300 @@
+/*
+ * authd.c: the auth process. One event loop thread owns the socket, the
+ * clients, the throttle tables and the LMDB store; Argon2 runs in a small
+ * pool of worker threads fed by a bounded queue, and finished jobs come
+ * back to the loop through an eventfd. The workers touch nothing but their
+ * job: no LMDB, no sockets.
+ *
+ * Login answers are uniform: an unknown id, a wrong password and an
+ * account that is not active (suspended, graduated, transferred, deleted)
+ * all get CB_EAUTH after the same Argon2 work (unknown ids are checked
+ * against a dummy hash), and all count as a failure for throttling. So a
+ * suspended account's password, even when right, reveals nothing.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "core/cb.h"
+#include "net/loop.h"
+#include "auth/account.h"
+#include "auth/authd.h"
+#include "auth/authproto.h"
+#include "auth/password.h"
+#include "auth/throttle.h"
+
+enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET };
+enum job_state { JS_FREE = 0, JS_QUEUED, JS_RUNNING, JS_DONE };
+
+/* One Argon2 request; lives in a fixed slot from submission to reply. */
+struct authd_job {
+	int j_kind;
+	int j_state;
+	size_t j_client;		/* slot of the asking client ... */
+	uint32_t j_gen;			/* ... while it has this generation */
+	uint32_t j_req_id;
+	int j_known;			/* login: the account exists */
+	char j_uid[AUTH_UID_MAX];
+	char j_addr[AUTH_ADDR_MAX];
+	char j_phc[PASSWORD_PHC_MAX];	/* hash to verify against */
+	char j_pw[AUTH_PASSWORD_MAX];	/* password to verify */
+	char j_newpw[AUTH_PASSWORD_MAX]; /* password to hash */
+	uint8_t j_session[ACCOUNT_HASH_LEN]; /* passwd: the asking session */
+	struct auth_user j_user;	/* create: the new account */
+	int j_rc;			/* result of the verify or hash */
+	char j_newphc[PASSWORD_PHC_MAX]; /* result: new hash or "" */
+};
+
+struct authd_pool {
+	pthread_t p_threads[AUTHD_WORKERS_MAX];
+	int p_nthreads;
+	pthread_mutex_t p_mu;
+	pthread_cond_t p_cv;
+	int p_stop;
+	int p_efd;			/* eventfd: jobs done */
+	struct authd_job p_jobs[AUTH_HASH_QUEUE_MAX];
+	size_t p_queue[AUTH_HASH_QUEUE_MAX];	/* FIFO of queued slots */
+	size_t p_qhead, p_qlen;
+};
+
+struct authd;
+struct authd_client {
+	struct authd *c_d;
+	int c_fd;			/* -1: free slot */
+	uint32_t c_gen;
+	int c_console;			/* may act as the console */
+	size_t c_inlen;
+	uint8_t c_in[AUTHD_CLIENT_INBUF];
+	uint8_t *c_out;
+	size_t c_outlen, c_outcap;
+};
+
+union authd_req {
+	struct auth_login login;
+	struct auth_token token;
+	struct auth_passwd passwd;
+	struct auth_user_create create;
+	struct auth_user_list list;
+	struct auth_user_ref ref;
+	struct auth_user_set set;
+};
+_Static_assert(sizeof(union authd_req) + sizeof(struct auth_hdr) <=
+    AUTHD_CLIENT_INBUF, "every request fits the input buffer");
+
+struct authd {
+	const struct authd_config *d_cfg;
+	struct loop *d_loop;
+	struct account_store *d_store;
+	struct throttle *d_throttle;
+	struct authd_pool d_pool;
+	int d_listen_fd;
+	int d_sig_fd;
+	uid_t d_uid;
+	char d_dummy_phc[PASSWORD_PHC_MAX];
+	struct authd_client d_clients[AUTHD_CLIENTS_MAX];
+	struct auth_user_list_r d_list_r;	/* 23 KB: not on the stack */
+	union authd_req d_req;			/* the request being served,
+						 * aligned */
+};
+
+/* Every reply payload begins with its status (authproto.h). */
+_Static_assert(offsetof(struct auth_login_r, alr_status) == 0, "status");
+_Static_assert(offsetof(struct auth_session_r, asr_status) == 0, "status");
+_Static_assert(offsetof(struct auth_user_pw_r, aupr_status) == 0, "status");
+_Static_assert(offsetof(struct auth_user_list_r, aulr_status) == 0, "st");
+_Static_assert(offsetof(struct auth_user_r, aur_status) == 0, "status");
+_Static_assert(sizeof(struct auth_user_list_r) + sizeof(struct auth_hdr) <=
+    AUTH_MSG_MAX, "largest reply fits AUTH_MSG_MAX");
+
+/* --- message checks (pure) --- */
+
+static int
+field_ok(const void *payload, size_t off, size_t size)
+{
+	return memchr((const char *)payload + off, '\0', size) != NULL;
+}
+
+#define FIELD_OK(p, type, f) \
+	field_ok((p), offsetof(type, f), sizeof(((type *)0)->f))
+
+static int
+user_fields_ok(const void *p, size_t off)
+{
+	if (!field_ok(p, off + offsetof(struct auth_user, au_uid),
+	    AUTH_UID_MAX) || !field_ok(p, off + offsetof(struct auth_user,
+	    au_name), AUTH_NAME_MAX))
+		return 0;
+	for (size_t i = 0; i < AUTH_LINKS_MAX; i++)
+		if (!field_ok(p, off + offsetof(struct auth_user, au_links) +
+		    i * AUTH_UID_MAX, AUTH_UID_MAX))
+			return 0;
+	return 1;
+}
+
+static int
+strings_ok(uint32_t type, const void *p)
+{
+	switch (type) {
+	case AUTH_LOGIN:
+		return FIELD_OK(p, struct auth_login, al_uid) &&
+		    FIELD_OK(p, struct auth_login, al_password) &&
+		    FIELD_OK(p, struct auth_login, al_addr) &&
+		    FIELD_OK(p, struct auth_login, al_ua);
+	case AUTH_PASSWD:
+		return FIELD_OK(p, struct auth_passwd, ap_old) &&
+		    FIELD_OK(p, struct auth_passwd, ap_new);
+	case AUTH_USER_CREATE:
+		return user_fields_ok(p, offsetof(struct auth_user_create,
+		    auc_user));
+	case AUTH_USER_LIST:
+		return FIELD_OK(p, struct auth_user_list, aul_after);
+	case AUTH_USER_GET:
+		return FIELD_OK(p, struct auth_user_ref, aur_uid);
+	case AUTH_USER_SET:
+		return FIELD_OK(p, struct auth_user_set, aus_uid);
+	default:
+		return 1;	/* token-only messages have no strings */
+	}
+}
+
+int
+authd_check_msg(uint32_t type, const void *payload, size_t len)
+{
+	if (type >= AUTH_MSG_TYPE_MAX || !auth_is_request(type) ||
+	    len != auth_msg_len(type) || payload == NULL)
+		return CB_EPROTO;
+	return strings_ok(type, payload) ? 0 : CB_EPROTO;
+}
+
+int
+authd_frame(const void *buf, size_t len, struct auth_hdr *hdr, size_t *used)
+{
+	*used = 0;
+	if (len < sizeof(*hdr))
+		return 0;
+	memcpy(hdr, buf, sizeof(*hdr));
+	if (hdr->ah_type >= AUTH_MSG_TYPE_MAX || !auth_is_request(hdr->ah_type)
+	    || hdr->ah_len != auth_msg_len(hdr->ah_type))
+		return CB_EPROTO;
+	if (len - sizeof(*hdr) < hdr->ah_len)
+		return 0;
+	*used = sizeof(*hdr) + hdr->ah_len;
+	return 0;
+}
+
+static const char *
+msg_name(uint32_t type)
+{
+	static const char *const names[AUTH_MSG_TYPE_MAX] = {
+		[AUTH_STATUS_R] = "AUTH_STATUS_R", [AUTH_LOGIN] = "AUTH_LOGIN",
+		[AUTH_LOGIN_R] = "AUTH_LOGIN_R", [AUTH_SESSION] = "AUTH_SESSION",
+		[AUTH_SESSION_R] = "AUTH_SESSION_R",
+		[AUTH_LOGOUT] = "AUTH_LOGOUT", [AUTH_TOUCH] = "AUTH_TOUCH",
+		[AUTH_PASSWD] = "AUTH_PASSWD",
+		[AUTH_USER_CREATE] = "AUTH_USER_CREATE",
+		[AUTH_USER_PW_R] = "AUTH_USER_PW_R",
+		[AUTH_USER_LIST] = "AUTH_USER_LIST",
+		[AUTH_USER_LIST_R] = "AUTH_USER_LIST_R",
+		[AUTH_USER_GET] = "AUTH_USER_GET", [AUTH_USER_R] = "AUTH_USER_R",
+		[AUTH_USER_SET] = "AUTH_USER_SET", [AUTH_REVOKE] = "AUTH_REVOKE",
+	};
+
+	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
+	    "message of unknown type";
+}
+
+/* A copy of s fit for a log line: printable ASCII only. */
+static const char *
+log_safe(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* --- the Argon2 worker pool --- */
+
+/* In a worker thread: the slow part of a job, nothing else. */
+static void
+job_run(struct authd_job *j)
+{
+	j->j_newphc[0] = '\0';
+	switch (j->j_kind) {
+	case JOB_LOGIN:
+		j->j_rc = password_verify(j->j_phc, j->j_pw);
+		if (j->j_rc == 0 && j->j_known &&
+		    password_needs_rehash(j->j_phc) &&
+		    password_hash(j->j_pw, j->j_newphc, PASSWORD_PHC_MAX) != 0)
+			j->j_newphc[0] = '\0';	/* keep the old one */
+		break;
+	case JOB_PASSWD:
+		j->j_rc = password_verify(j->j_phc, j->j_pw);
+		if (j->j_rc == 0)
+			j->j_rc = password_hash(j->j_newpw, j->j_newphc,
+			    PASSWORD_PHC_MAX);
+		break;
+	default:
+		j->j_rc = password_hash(j->j_newpw, j->j_newphc,
+		    PASSWORD_PHC_MAX);
+		break;
+	}
+	cb_wipe(j->j_pw, sizeof(j->j_pw));
+	if (j->j_kind == JOB_PASSWD)
+		cb_wipe(j->j_newpw, sizeof(j->j_newpw));
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct authd_pool *p = arg;
+	const uint64_t one = 1;
+
+	pthread_mutex_lock(&p->p_mu);
+	for (;;) {
+		while (!p->p_stop && p->p_qlen == 0)
+			pthread_cond_wait(&p->p_cv, &p->p_mu);
+		if (p->p_stop)
+			break;
+		struct authd_job *j = &p->p_jobs[p->p_queue[p->p_qhead]];
+		p->p_qhead = (p->p_qhead + 1) % AUTH_HASH_QUEUE_MAX;
+		p->p_qlen--;
+		j->j_state = JS_RUNNING;
+		pthread_mutex_unlock(&p->p_mu);
+		job_run(j);
+		pthread_mutex_lock(&p->p_mu);
+		j->j_state = JS_DONE;
+		if (write(p->p_efd, &one, sizeof(one)) != sizeof(one))
+			log_err("auth: cannot wake the loop: %s",
+			    strerror(errno));
+	}
+	pthread_mutex_unlock(&p->p_mu);
+	return NULL;
+}
+
+static int
+pool_start(struct authd_pool *p, int workers)
+{
+	int rc;
+
+	p->p_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->p_efd < 0) {
+		log_err("auth: eventfd: %s", strerror(errno));
+		return CB_EIO;
+	}
+	pthread_mutex_init(&p->p_mu, NULL);
+	pthread_cond_init(&p->p_cv, NULL);
+	for (int i = 0; i < workers; i++) {
+		if ((rc = pthread_create(&p->p_threads[i], NULL, worker_main,
+		    p)) != 0) {
+			log_err("auth: cannot start worker %d: %s", i,
+			    strerror(rc));
+			return CB_ENOMEM;
+		}
+		p->p_nthreads++;
+	}
+	return 0;
+}
+
+static void
+pool_stop(struct authd_pool *p)
+{
+	pthread_mutex_lock(&p->p_mu);
+	p->p_stop = 1;
+	pthread_cond_broadcast(&p->p_cv);
+	pthread_mutex_unlock(&p->p_mu);
+	for (int i = 0; i < p->p_nthreads; i++)
+		pthread_join(p->p_threads[i], NULL);
+	p->p_nthreads = 0;
+	cb_wipe(p->p_jobs, sizeof(p->p_jobs));
+	if (p->p_efd >= 0)
+		close(p->p_efd);
+	p->p_efd = -1;
+	pthread_cond_destroy(&p->p_cv);
+	pthread_mutex_destroy(&p->p_mu);
+}
+
+/* A free job slot (filled by the caller, then pool_submit), or NULL when
+ * AUTH_HASH_QUEUE_MAX jobs are in flight. Loop thread only. */
+static struct authd_job *
+pool_job(struct authd_pool *p)
+{
+	struct authd_job *j = NULL;
+
+	pthread_mutex_lock(&p->p_mu);
+	for (size_t i = 0; i < AUTH_HASH_QUEUE_MAX && j == NULL; i++)
+		if (p->p_jobs[i].j_state == JS_FREE)
+			j = &p->p_jobs[i];
+	pthread_mutex_unlock(&p->p_mu);
+	if (j != NULL)
+		memset(j, 0, sizeof(*j));
+	return j;
+}
+
+static void
+pool_submit(struct authd_pool *p, struct authd_job *j)
+{
+	pthread_mutex_lock(&p->p_mu);
+	assert(p->p_qlen < AUTH_HASH_QUEUE_MAX);
+	j->j_state = JS_QUEUED;
+	p->p_queue[(p->p_qhead + p->p_qlen) % AUTH_HASH_QUEUE_MAX] =
+	    (size_t)(j - p->p_jobs);
+	p->p_qlen++;
+	pthread_cond_signal(&p->p_cv);
+	pthread_mutex_unlock(&p->p_mu);
+}
+
+/* The next finished job (its slot stays taken until job_release). */
+static struct authd_job *
+pool_done(struct authd_pool *p)
+{
+	struct authd_job *j = NULL;
+
+	pthread_mutex_lock(&p->p_mu);
+	for (size_t i = 0; i < AUTH_HASH_QUEUE_MAX && j == NULL; i++)
+		if (p->p_jobs[i].j_state == JS_DONE)
+			j = &p->p_jobs[i];
+	if (j != NULL)
+		j->j_state = JS_RUNNING;	/* ours now: not "done" twice */
+	pthread_mutex_unlock(&p->p_mu);
+	return j;
+}
+
+static void
+job_release(struct authd_pool *p, struct authd_job *j)
+{
+	cb_wipe(j, sizeof(*j));
+	pthread_mutex_lock(&p->p_mu);
+	j->j_state = JS_FREE;
+	pthread_mutex_unlock(&p->p_mu);
+}
+
+/* --- clients --- */
+
+static void
+client_close(struct authd *d, struct authd_client *c, const char *why)
+{
+	if (c->c_fd < 0)
+		return;
+	if (why != NULL)
+		log_warn("auth: dropping client %d: %s", c->c_fd, why);
+	loop_del(d->d_loop, c->c_fd);
+	close(c->c_fd);
+	free(c->c_out);
+	c->c_out = NULL;
+	c->c_outlen = c->c_outcap = 0;
+	c->c_inlen = 0;
+	c->c_fd = -1;
+	c->c_gen++;
+	cb_wipe(c->c_in, sizeof(c->c_in));
+}
+
+/* Write what the socket takes now; wait for LOOP_WRITE for the rest. */
+static void
+client_flush(struct authd *d, struct authd_client *c)
+{
+	size_t off = 0;
+
+	while (off < c->c_outlen) {
+		ssize_t n = send(c->c_fd, c->c_out + off, c->c_outlen - off,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			client_close(d, c, "write failed");
+			return;
+		}
+		off += (size_t)n;
+	}
+	memmove(c->c_out, c->c_out + off, c->c_outlen - off);
+	c->c_outlen -= off;
+	loop_mod(d->d_loop, c->c_fd, LOOP_READ |
+	    (c->c_outlen > 0 ? LOOP_WRITE : 0));
+}
+
+static int
+client_queue(struct authd *d, struct authd_client *c, uint32_t type,
+    uint32_t id, const void *payload, size_t len)
+{
+	struct auth_hdr h = { .ah_type = type, .ah_len = (uint32_t)len,
+	    .ah_id = id };
+	size_t need = c->c_outlen + sizeof(h) + len;
+
+	assert(len == auth_msg_len(type));
+	if (need > AUTHD_CLIENT_OUTBUF_MAX) {
+		client_close(d, c, "it does not read its replies");
+		return CB_ETOOBIG;
+	}
+	if (need > c->c_outcap) {
+		size_t cap = need < 4096 ? 4096 : need * 2;
+		uint8_t *p;
+
+		if (cap > AUTHD_CLIENT_OUTBUF_MAX)
+			cap = AUTHD_CLIENT_OUTBUF_MAX;
+		if ((p = realloc(c->c_out, cap)) == NULL) {
+			client_close(d, c, "out of memory");
+			return CB_ENOMEM;
+		}
+		c->c_out = p;
+		c->c_outcap = cap;
+	}
+	memcpy(c->c_out + c->c_outlen, &h, sizeof(h));
+	memcpy(c->c_out + c->c_outlen + sizeof(h), payload, len);
+	c->c_outlen = need;
+	return 0;
+}
+
+static void
+client_send(struct authd *d, struct authd_client *c, uint32_t type,
+    uint32_t id, const void *payload, size_t len)
+{
+	if (c->c_fd >= 0 && client_queue(d, c, type, id, payload, len) == 0)
+		client_flush(d, c);
+}
+
+/* Reply to request `req` with only a status (and retry time): the reply
+ * type the request expects, zero but for its leading fields. */
+static void
+reply_status(struct authd *d, struct authd_client *c, uint32_t req,
+    uint32_t id, int status, uint32_t retry_after_s)
+{
+	union {
+		struct auth_status_r s;
+		struct auth_login_r l;
+		struct auth_session_r se;
+		struct auth_user_pw_r pw;
+		struct auth_user_list_r li;
+		struct auth_user_r u;
+	} r;
+	uint32_t type = auth_reply_type(req);
+
+	if (type == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.s.as_status = status;
+	if (type == AUTH_STATUS_R)
+		r.s.as_retry_after_s = retry_after_s;
+	if (type == AUTH_LOGIN_R)
+		r.l.alr_retry_after_s = retry_after_s;
+	client_send(d, c, type, id, &r, auth_msg_len(type));
+}
+
+/* Tell every client that sessions ended: of uid (except keep), or the one
+ * with token hash `hash`. */
+static void
+push_revoke(struct authd *d, const char *uid, const uint8_t *hash,
+    const uint8_t *keep)
+{
+	struct auth_revoke rv;
+
+	memset(&rv, 0, sizeof(rv));
+	if (uid != NULL)
+		cb_strlcpy(rv.ar_uid, uid, sizeof(rv.ar_uid));
+	if (hash != NULL)
+		memcpy(rv.ar_token_hash, hash, sizeof(rv.ar_token_hash));
+	if (keep != NULL)
+		memcpy(rv.ar_keep_hash, keep, sizeof(rv.ar_keep_hash));
+	for (size_t i = 0; i < AUTHD_CLIENTS_MAX; i++)
+		if (d->d_clients[i].c_fd >= 0)
+			client_send(d, &d->d_clients[i], AUTH_REVOKE, 0, &rv,
+			    sizeof(rv));
+}
+
+/* The client a finished job answers, or NULL if it has gone. */
+static struct authd_client *
+job_client(struct authd *d, const struct authd_job *j)
+{
+	struct authd_client *c = &d->d_clients[j->j_client];
+
+	return c->c_fd >= 0 && c->c_gen == j->j_gen ? c : NULL;
+}
+
+static void
+token_hash(const uint8_t token[AUTH_TOKEN_LEN], uint8_t out[ACCOUNT_HASH_LEN])
+{
+	if (mbedtls_sha256(token, AUTH_TOKEN_LEN, out, 0) != 0)
+		fatalx("auth: SHA-256 failed");
+}
+
+static int
+token_zero(const uint8_t token[AUTH_TOKEN_LEN])
+{
+	static const uint8_t zero[AUTH_TOKEN_LEN];
+
+	return cb_memeq_ct(token, zero, AUTH_TOKEN_LEN) == 0;
+}
+
+/* Who is asking: the console (an all-zero token from a console peer), or
+ * the user of a valid session. */
+struct authd_actor {
+	int a_console;
+	struct auth_user a_user;
+	struct account_session a_session;
+	uint8_t a_hash[ACCOUNT_HASH_LEN];
+};
+
+static int
+actor_get(struct authd *d, struct authd_client *c,
+    const uint8_t token[AUTH_TOKEN_LEN], struct authd_actor *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (token_zero(token)) {
+		if (!c->c_console)
+			return CB_ESESSION;
+		a->a_console = 1;
+		cb_strlcpy(a->a_user.au_uid, "(console)", AUTH_UID_MAX);
+		return 0;
+	}
+	token_hash(token, a->a_hash);
+	return account_session_get(d->d_store, a->a_hash, cb_now_ms(),
+	    &a->a_session, &a->a_user);
+}
+
+/* The actor may manage accounts: the console, or an admin who has
+ * changed their initial password. */
+static int
+actor_admin(struct authd *d, struct authd_client *c,
+    const uint8_t token[AUTH_TOKEN_LEN], struct authd_actor *a)
+{
+	int rc = actor_get(d, c, token, a);
+
+	if (rc != 0 || a->a_console)
+		return rc;
+	if (!(a->a_user.au_flags & USER_F_ADMIN))
+		return CB_EPERM;
+	if (a->a_user.au_flags & USER_F_MUST_CHANGE)
+		return CB_EPWCHANGE;
+	return 0;
+}
+
+/* --- requests --- */
+
+static struct authd_job *
+job_new(struct authd *d, struct authd_client *c, uint32_t req, uint32_t id,
+    int kind)
+{
+	struct authd_job *j = pool_job(&d->d_pool);
+
+	if (j == NULL) {
+		log_warn("auth: %d hash jobs in flight; answering busy",
+		    AUTH_HASH_QUEUE_MAX);
+		reply_status(d, c, req, id, CB_EBUSY, 0);
+		return NULL;
+	}
+	j->j_kind = kind;
+	j->j_client = (size_t)(c - d->d_clients);
+	j->j_gen = c->c_gen;
+	j->j_req_id = id;
+	return j;
+}
+
+static void
+on_login(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_login *m)
+{
+	struct authd_job *j;
+	uint32_t retry;
+	char buf[AUTH_ADDR_MAX];
+	int rc;
+
+	rc = throttle_check(d->d_throttle, m->al_uid, m->al_addr, cb_now_ms(),
+	    &retry);
+	if (rc != 0) {
+		log_info("auth: login throttled from %s (retry after %u s)",
+		    log_safe(m->al_addr, buf, sizeof(buf)), retry);
+		reply_status(d, c, AUTH_LOGIN, id, rc, retry);
+		return;
+	}
+	if ((j = job_new(d, c, AUTH_LOGIN, id, JOB_LOGIN)) == NULL)
+		return;
+	cb_strlcpy(j->j_uid, m->al_uid, sizeof(j->j_uid));
+	cb_strlcpy(j->j_addr, m->al_addr, sizeof(j->j_addr));
+	cb_strlcpy(j->j_pw, m->al_password, sizeof(j->j_pw));
+	rc = account_get_hash(d->d_store, m->al_uid, NULL, j->j_phc,
+	    sizeof(j->j_phc));
+	j->j_known = rc == 0 && j->j_phc[0] != '\0';
+	if (!j->j_known)	/* the same work, so timing tells nothing */
+		cb_strlcpy(j->j_phc, d->d_dummy_phc, sizeof(j->j_phc));
+	pool_submit(&d->d_pool, j);
+}
+
+static void
+login_fail(struct authd *d, struct authd_client *c, struct authd_job *j,
+    const char *why)
+{
+	char ubuf[AUTH_UID_MAX], abuf[AUTH_ADDR_MAX];
+
+	throttle_failure(d->d_throttle, j->j_uid, j->j_addr, cb_now_ms());
+	log_info("auth: login failed for %s from %s (%s)",
+	    log_safe(j->j_uid, ubuf, sizeof(ubuf)),
+	    log_safe(j->j_addr, abuf, sizeof(abuf)), why);
+	if (c != NULL)
+		reply_status(d, c, AUTH_LOGIN, j->j_req_id, CB_EAUTH, 0);
+}
+
+static int
+session_new(struct authd *d, const char *uid, struct auth_login_r *r)
+{
+	uint8_t hash[ACCOUNT_HASH_LEN];
+	int rc;
+
+	if ((rc = cb_random(r->alr_token, sizeof(r->alr_token))) != 0 ||
+	    (rc = cb_random(r->alr_csrf, sizeof(r->alr_csrf))) != 0)
+		return rc;
+	token_hash(r->alr_token, hash);
+	return account_session_create(d->d_store, hash, uid, r->alr_csrf,
+	    cb_now_ms());
+}
+
+static void
+login_done(struct authd *d, struct authd_job *j)
+{
+	struct authd_client *c = job_client(d, j);
+	struct auth_login_r r;
+	char phc[PASSWORD_PHC_MAX];
+	int rc;
+
+	if (j->j_rc != 0 && j->j_rc != CB_EAUTH)
+		log_err("auth: the stored hash of %s cannot be checked (%s); "
+		    "reset the password", j->j_uid, cb_strerror(j->j_rc));
+	if (j->j_rc != 0 || !j->j_known) {
+		login_fail(d, c, j, "wrong id or password");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	rc = account_get_hash(d->d_store, j->j_uid, &r.alr_user, phc,
+	    sizeof(phc));
+	if (rc != 0 || r.alr_user.au_state != USER_ACTIVE ||
+	    strcmp(phc, j->j_phc) != 0) {
+		login_fail(d, c, j, "account not active or password changed");
+		cb_wipe(phc, sizeof(phc));
+		return;
+	}
+	cb_wipe(phc, sizeof(phc));
+	throttle_success(d->d_throttle, j->j_uid, cb_now_ms());
+	if (c == NULL)
+		return;		/* asked and left: no session for nobody */
+	if ((rc = session_new(d, j->j_uid, &r)) == 0)
+		rc = account_record_login(d->d_store, j->j_uid, cb_now_ms(),
+		    j->j_phc, j->j_newphc[0] ? j->j_newphc : NULL);
+	if (rc != 0) {
+		reply_status(d, c, AUTH_LOGIN, j->j_req_id, rc, 0);
+		return;
+	}
+	log_info("auth: login of %s%s", j->j_uid,
+	    j->j_newphc[0] ? " (password rehashed)" : "");
+	client_send(d, c, AUTH_LOGIN_R, j->j_req_id, &r, sizeof(r));
+	cb_wipe(&r, sizeof(r));
+}
+
+static void
+on_session(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_token *m)
+{
+	struct auth_session_r r;
+	struct account_session s;
+	uint8_t hash[ACCOUNT_HASH_LEN];
+
+	memset(&r, 0, sizeof(r));
+	memset(&s, 0, sizeof(s));
+	if (token_zero(m->at_token)) {
+		r.asr_status = CB_ESESSION;
+	} else {
+		token_hash(m->at_token, hash);
+		r.asr_status = account_session_get(d->d_store, hash,
+		    cb_now_ms(), &s, &r.asr_user);
+	}
+	if (r.asr_status == 0) {
+		memcpy(r.asr_csrf, s.as_csrf, sizeof(r.asr_csrf));
+		r.asr_created_ms = s.as_created_ms;
+		r.asr_last_seen_ms = s.as_last_seen_ms;
+	} else {
+		memset(&r.asr_user, 0, sizeof(r.asr_user));
+	}
+	client_send(d, c, AUTH_SESSION_R, id, &r, sizeof(r));
+	cb_wipe(&r, sizeof(r));
+	cb_wipe(&s, sizeof(s));
+}
+
+static void
+on_logout(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_token *m)
+{
+	uint8_t hash[ACCOUNT_HASH_LEN];
+	int rc = 0;
+
+	if (!token_zero(m->at_token)) {
+		token_hash(m->at_token, hash);
+		if ((rc = account_session_delete(d->d_store, hash)) == 0)
+			push_revoke(d, NULL, hash, NULL);
+	}
+	reply_status(d, c, AUTH_LOGOUT, id, rc, 0);
+}
+
+static void
+on_touch(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_token *m)
+{
+	uint8_t hash[ACCOUNT_HASH_LEN];
+
+	if (token_zero(m->at_token))
+		return;
+	token_hash(m->at_token, hash);
+	(void)account_session_touch(d->d_store, hash, cb_now_ms());
+}
+
+static void
+on_passwd(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_passwd *m)
+{
+	struct authd_actor a;
+	struct authd_job *j;
+	uint32_t retry;
+	int rc;
+
+	if ((rc = actor_get(d, c, m->ap_token, &a)) == 0 && a.a_console)
+		rc = CB_EPERM;	/* the console resets, it has no password */
+	if (rc == 0)
+		rc = throttle_check(d->d_throttle, a.a_user.au_uid, NULL,
+		    cb_now_ms(), &retry);
+	if (rc == 0)
+		rc = password_check_policy(a.a_user.au_uid, m->ap_new,
+		    m->ap_old);
+	if (rc != 0) {
+		reply_status(d, c, AUTH_PASSWD, id, rc,
+		    rc == CB_ETHROTTLED ? retry : 0);
+		return;
+	}
+	if ((j = job_new(d, c, AUTH_PASSWD, id, JOB_PASSWD)) == NULL)
+		return;
+	cb_strlcpy(j->j_uid, a.a_user.au_uid, sizeof(j->j_uid));
+	cb_strlcpy(j->j_pw, m->ap_old, sizeof(j->j_pw));
+	cb_strlcpy(j->j_newpw, m->ap_new, sizeof(j->j_newpw));
+	memcpy(j->j_session, a.a_hash, sizeof(j->j_session));
+	rc = account_get_hash(d->d_store, j->j_uid, NULL, j->j_phc,
+	    sizeof(j->j_phc));
+	if (rc != 0) {
+		reply_status(d, c, AUTH_PASSWD, id, rc, 0);
+		job_release(&d->d_pool, j);
+		return;
+	}
+	pool_submit(&d->d_pool, j);
+}
+
+static void
+passwd_done(struct authd *d, struct authd_job *j)
+{
+	struct authd_client *c = job_client(d, j);
+	size_t n;
+	int rc = j->j_rc;
+
+	if (rc == CB_EAUTH)
+		throttle_failure(d->d_throttle, j->j_uid, NULL, cb_now_ms());
+	if (c == NULL)
+		return;		/* nobody to tell whether it worked: don't */
+	if (rc == 0) {
+		throttle_success(d->d_throttle, j->j_uid, cb_now_ms());
+		rc = account_set_password(d->d_store, j->j_uid, j->j_phc,
+		    j->j_newphc, 0, USER_F_MUST_CHANGE, NULL);
+	}
+	if (rc == 0)
+		rc = account_sessions_end_user(d->d_store, j->j_uid,
+		    j->j_session, &n);
+	if (rc == 0) {
+		log_info("auth: %s changed their password; %zu other "
+		    "sessions ended", j->j_uid, n);
+		push_revoke(d, j->j_uid, NULL, j->j_session);
+	}
+	reply_status(d, c, AUTH_PASSWD, j->j_req_id, rc, 0);
+}
+
+/* Queue the hashing of a fresh initial password for uid. */
+static struct authd_job *
+initial_job(struct authd *d, struct authd_client *c, uint32_t req,
+    uint32_t id, int kind, const char *uid)
+{
+	struct authd_job *j;
+	int rc;
+
+	if ((j = job_new(d, c, req, id, kind)) == NULL)
+		return NULL;
+	cb_strlcpy(j->j_uid, uid, sizeof(j->j_uid));
+	if ((rc = password_generate(j->j_newpw, AUTH_INITIAL_PW_MAX)) != 0) {
+		reply_status(d, c, req, id, rc, 0);
+		job_release(&d->d_pool, j);
+		return NULL;
+	}
+	return j;
+}
+
+static void
+on_create(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_user_create *m)
+{
+	struct authd_actor a;
+	struct authd_job *j;
+	int rc;
+
+	if ((rc = actor_admin(d, c, m->auc_token, &a)) == 0)
+		rc = account_check_new(d->d_store, &m->auc_user);
+	if (rc != 0) {
+		reply_status(d, c, AUTH_USER_CREATE, id, rc, 0);
+		return;
+	}
+	j = initial_job(d, c, AUTH_USER_CREATE, id, JOB_CREATE,
+	    m->auc_user.au_uid);
+	if (j == NULL)
+		return;
+	j->j_user = m->auc_user;
+	cb_strlcpy(j->j_addr, a.a_user.au_uid, sizeof(j->j_addr)); /* actor */
+	pool_submit(&d->d_pool, j);
+}
+
+static void
+on_set(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_user_set *m)
+{
+	struct auth_user_pw_r r;
+	struct authd_actor a;
+	struct authd_job *j;
+
+	memset(&r, 0, sizeof(r));
+	if ((r.aupr_status = actor_admin(d, c, m->aus_token, &a)) == 0 &&
+	    m->aus_op == USER_OP_RESET_PASSWORD) {
+		r.aupr_status = account_get(d->d_store, m->aus_uid,
+		    &r.aupr_user);
+		if (r.aupr_status == 0 && r.aupr_user.au_state == USER_DELETED)
+			r.aupr_status = CB_ESTATE;
+		if (r.aupr_status == 0 && (j = initial_job(d, c,
+		    AUTH_USER_SET, id, JOB_RESET, m->aus_uid)) != NULL) {
+			cb_strlcpy(j->j_addr, a.a_user.au_uid,
+			    sizeof(j->j_addr));
+			pool_submit(&d->d_pool, j);
+		}
+		if (r.aupr_status == 0)
+			return;	/* answered now (busy) or when hashed */
+	} else if (r.aupr_status == 0) {
+		r.aupr_status = account_apply(d->d_store, m->aus_uid,
+		    m->aus_op, &r.aupr_user);
+		if (r.aupr_status == 0)
+			log_info("auth: %s applied operation %u to %s",
+			    a.a_user.au_uid, m->aus_op, m->aus_uid);
+		if (r.aupr_status == 0 && r.aupr_user.au_state != USER_ACTIVE)
+			push_revoke(d, m->aus_uid, NULL, NULL);
+	}
+	if (r.aupr_status != 0)
+		memset(&r.aupr_user, 0, sizeof(r.aupr_user));
+	client_send(d, c, AUTH_USER_PW_R, id, &r, sizeof(r));
+}
+
+/* A fresh initial password is hashed: create the account or reset it. */
+static void
+initial_done(struct authd *d, struct authd_job *j)
+{
+	struct authd_client *c = job_client(d, j);
+	struct auth_user_pw_r r;
+	size_t n;
+	int rc = j->j_rc;
+	uint32_t req = j->j_kind == JOB_CREATE ? AUTH_USER_CREATE :
+	    AUTH_USER_SET;
+
+	if (c == NULL)
+		return;	/* nobody would see the password: change nothing */
+	memset(&r, 0, sizeof(r));
+	if (rc == 0 && j->j_kind == JOB_CREATE)
+		rc = account_create(d->d_store, &j->j_user, j->j_newphc,
+		    USER_F_MUST_CHANGE, cb_now_ms(), &r.aupr_user);
+	else if (rc == 0)
+		rc = account_set_password(d->d_store, j->j_uid, NULL,
+		    j->j_newphc, USER_F_MUST_CHANGE, 0, &r.aupr_user);
+	if (rc == 0 && j->j_kind == JOB_RESET &&
+	    (rc = account_sessions_end_user(d->d_store, j->j_uid, NULL,
+	    &n)) == 0)
+		push_revoke(d, j->j_uid, NULL, NULL);
+	if (rc != 0) {
+		reply_status(d, c, req, j->j_req_id, rc, 0);
+		return;
+	}
+	log_info("auth: %s %s %s", j->j_addr, j->j_kind == JOB_CREATE ?
+	    "created the account" : "reset the password of", j->j_uid);
+	cb_strlcpy(r.aupr_initial_password, j->j_newpw,
+	    sizeof(r.aupr_initial_password));
+	client_send(d, c, AUTH_USER_PW_R, j->j_req_id, &r, sizeof(r));
+	cb_wipe(&r, sizeof(r));
+}
+
+static void
+on_list(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_user_list *m)
+{
+	struct auth_user_list_r *r = &d->d_list_r;
+	struct authd_actor a;
+	size_t count = 0;
+	int more = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->aulr_status = actor_admin(d, c, m->aul_token, &a);
+	if (r->aulr_status == 0 && (m->aul_limit < 1 ||
+	    m->aul_limit > AUTH_LIST_MAX))
+		r->aulr_status = CB_EINVAL;
+	if (r->aulr_status == 0)
+		r->aulr_status = account_list(d->d_store, m->aul_after,
+		    m->aul_limit, r->aulr_users, &count, &more);
+	r->aulr_count = r->aulr_status == 0 ? (uint32_t)count : 0;
+	r->aulr_more = r->aulr_status == 0 ? (uint32_t)more : 0;
+	client_send(d, c, AUTH_USER_LIST_R, id, r, sizeof(*r));
+}
+
+static void
+on_get(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_user_ref *m)
+{
+	struct auth_user_r r;
+	struct authd_actor a;
+
+	memset(&r, 0, sizeof(r));
+	if ((r.aur_status = actor_admin(d, c, m->aur_token, &a)) == 0)
+		r.aur_status = account_get(d->d_store, m->aur_uid, &r.aur_user);
+	client_send(d, c, AUTH_USER_R, id, &r, sizeof(r));
+}
+
+/* --- the loop side --- */
+
+static void
+dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
+{
+	union authd_req *m = &d->d_req;
+
+	switch (h->ah_type) {
+	case AUTH_LOGIN: on_login(d, c, h->ah_id, &m->login); break;
+	case AUTH_SESSION: on_session(d, c, h->ah_id, &m->token); break;
+	case AUTH_LOGOUT: on_logout(d, c, h->ah_id, &m->token); break;
+	case AUTH_TOUCH: on_touch(d, c, h->ah_id, &m->token); break;
+	case AUTH_PASSWD: on_passwd(d, c, h->ah_id, &m->passwd); break;
+	case AUTH_USER_CREATE: on_create(d, c, h->ah_id, &m->create); break;
+	case AUTH_USER_LIST: on_list(d, c, h->ah_id, &m->list); break;
+	case AUTH_USER_GET: on_get(d, c, h->ah_id, &m->ref); break;
+	case AUTH_USER_SET: on_set(d, c, h->ah_id, &m->set); break;
+	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
+	}
+	cb_wipe(m, sizeof(*m));	/* passwords */
+}
+
+/* Serve every whole message in the input buffer. */
+static void
+client_parse(struct authd *d, struct authd_client *c)
+{
+	struct auth_hdr h;
+	size_t used, off = 0;
+	char why[96];
+
+	while (c->c_fd >= 0) {
+		if (authd_frame(c->c_in + off, c->c_inlen - off, &h, &used) != 0
+		    || (used > 0 && authd_check_msg(h.ah_type, c->c_in + off +
+		    sizeof(h), h.ah_len) != 0)) {
+			snprintf(why, sizeof(why), "invalid %s (%u bytes)",
+			    msg_name(h.ah_type), h.ah_len);
+			client_close(d, c, why);
+			return;
+		}
+		if (used == 0)
+			break;
+		memcpy(&d->d_req, c->c_in + off + sizeof(h), h.ah_len);
+		off += used;
+		dispatch(d, c, &h);
+	}
+	if (c->c_fd < 0)
+		return;
+	memmove(c->c_in, c->c_in + off, c->c_inlen - off);
+	c->c_inlen -= off;
+	cb_wipe(c->c_in + c->c_inlen, off);
+}
+
+static void
+client_io(struct loop *l, int fd, int events, void *arg)
+{
+	struct authd_client *c = arg;
+	struct authd *d = c->c_d;
+	ssize_t n;
+
+	(void)l;
+	(void)fd;
+	if (events & LOOP_WRITE)
+		client_flush(d, c);
+	if (c->c_fd < 0 || !(events & LOOP_READ))
+		return;
+	n = recv(c->c_fd, c->c_in + c->c_inlen,
+	    sizeof(c->c_in) - c->c_inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(d, c, NULL);	/* it hung up */
+		return;
+	}
+	c->c_inlen += (size_t)n;
+	client_parse(d, c);
+}
+
+/* Console peers: root and our own uid, unless that is the web uid. In
+ * development (web_uid unset) web runs as us and is a console too. */
+static int
+peer_class(const struct authd *d, uid_t peer, int *console)
+{
+	uid_t web = d->d_cfg->web_uid;
+
+	*console = 0;
+	if (web != (uid_t)-1 && peer == web)
+		return 0;
+	if (peer == 0 || peer == d->d_uid) {
+		*console = 1;
+		return 0;
+	}
+	return CB_EPERM;
+}
+
+static void
+listen_io(struct loop *l, int fd, int events, void *arg)
+{
+	struct authd *d = arg;
+	struct authd_client *c = NULL;
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t clen = sizeof(cred);
+	int cfd, console;
+
+	(void)events;
+	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+		return;
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    peer_class(d, cred.uid, &console) != 0) {
+		log_warn("auth: refused a connection from uid %d: only the web "
+		    "process and the console may connect", (int)cred.uid);
+		close(cfd);
+		return;
+	}
+	for (size_t i = 0; i < AUTHD_CLIENTS_MAX && c == NULL; i++)
+		if (d->d_clients[i].c_fd < 0)
+			c = &d->d_clients[i];
+	if (c == NULL || loop_add(l, cfd, LOOP_READ, client_io, c) != 0) {
+		log_warn("auth: refused a connection: %d clients already "
+		    "(AUTHD_CLIENTS_MAX)", AUTHD_CLIENTS_MAX);
+		close(cfd);
+		return;
+	}
+	c->c_fd = cfd;
+	c->c_console = console;
+	c->c_inlen = 0;
+}
+
+static void
+jobs_io(struct loop *l, int fd, int events, void *arg)
+{
+	struct authd *d = arg;
+	struct authd_job *j;
+	uint64_t n;
+
+	(void)l;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_err("auth: reading the job eventfd: %s", strerror(errno));
+	for (size_t i = 0; i < AUTH_HASH_QUEUE_MAX &&
+	    (j = pool_done(&d->d_pool)) != NULL; i++) {
+		if (j->j_kind == JOB_LOGIN)
+			login_done(d, j);
+		else if (j->j_kind == JOB_PASSWD)
+			passwd_done(d, j);
+		else
+			initial_done(d, j);
+		job_release(&d->d_pool, j);
+	}
+}
+
+static void
+signal_io(struct loop *l, int fd, int events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("auth: signal %u: stopping", si.ssi_signo);
+		loop_stop(l);
+	}
+}
+
+static void
+purge_tick(struct loop *l, int64_t mono_ms, void *arg)
+{
+	struct authd *d = arg;
+	size_t n = 0;
+
+	(void)l;
+	(void)mono_ms;
+	if (account_sessions_purge(d->d_store, cb_now_ms(), AUTHD_PURGE_MAX,
+	    &n) == 0 && n > 0)
+		log_info("auth: purged %zu expired sessions", n);
+}
+
+/* Bind the socket, replacing a stale one but never a live server's. */
+static int
+listen_open(struct authd *d, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat sb;
+	mode_t old, mode;
+	int fd, rc;
+
+	if (cb_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) != 0) {
+		log_err("auth: socket path %s is too long (max %zu bytes)",
+		    path, sizeof(sun.sun_path) - 1);
+		return CB_ETOOBIG;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return CB_EIO;
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode) ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			log_err("auth: %s is %s; stop it or remove the file",
+			    path, S_ISSOCK(sb.st_mode) ? "in use by another "
+			    "auth process" : "not a socket");
+			close(fd);
+			return CB_EEXIST;
+		}
+		unlink(path);
+	}
+	/* The peer check (SO_PEERCRED) is the access control; the mode
+	 * only has to let the web user connect. */
+	mode = d->d_cfg->web_uid != (uid_t)-1 &&
+	    d->d_cfg->web_uid != d->d_uid ? 0666 : 0600;
+	old = umask(0777 & ~mode);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || chmod(path, mode) != 0 ||
+	    listen(fd, AUTHD_LISTEN_BACKLOG) != 0) {
+		log_err("auth: cannot listen on %s: %s; check that its "
+		    "directory exists and belongs to the auth user", path,
+		    strerror(errno));
+		close(fd);
+		return CB_EIO;
+	}
+	d->d_listen_fd = fd;
+	return 0;
+}
+
+static int
+signals_open(struct authd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Blocked before the workers start, so they inherit the mask. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return CB_EIO;
+	d->d_sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->d_sig_fd < 0 ? CB_EIO : 0;
+}
+
+static int
+authd_setup(struct authd *d)
+{
+	char pw[AUTH_PASSWORD_MAX];
+	int rc;
+
+	if ((rc = password_generate(pw, sizeof(pw))) != 0 ||
+	    (rc = password_hash(pw, d->d_dummy_phc, sizeof(d->d_dummy_phc))))
+		return rc;
+	cb_wipe(pw, sizeof(pw));
+	if ((rc = account_open(&d->d_store, d->d_cfg->dir)) != 0 ||
+	    (rc = throttle_new(&d->d_throttle, 0, 0)) != 0 ||
+	    (rc = loop_new(&d->d_loop)) != 0 ||
+	    (rc = signals_open(d)) != 0 ||
+	    (rc = listen_open(d, d->d_cfg->sock_path)) != 0)
+		return rc;
+	if ((rc = pool_start(&d->d_pool, d->d_cfg->workers)) != 0)
+		return rc;
+	if ((rc = loop_add(d->d_loop, d->d_listen_fd, LOOP_READ, listen_io,
+	    d)) != 0 ||
+	    (rc = loop_add(d->d_loop, d->d_pool.p_efd, LOOP_READ, jobs_io,
+	    d)) != 0 ||
+	    (rc = loop_add(d->d_loop, d->d_sig_fd, LOOP_READ, signal_io,
+	    d)) != 0 ||
+	    (rc = loop_tick(d->d_loop, AUTHD_PURGE_INTERVAL_MS, purge_tick,
+	    d)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+authd_teardown(struct authd *d)
+{
+	if (d->d_pool.p_nthreads > 0 || d->d_pool.p_efd >= 0)
+		pool_stop(&d->d_pool);
+	for (size_t i = 0; i < AUTHD_CLIENTS_MAX; i++)
+		client_close(d, &d->d_clients[i], NULL);
+	if (d->d_listen_fd >= 0) {
+		close(d->d_listen_fd);
+		unlink(d->d_cfg->sock_path);
+	}
+	if (d->d_sig_fd >= 0)
+		close(d->d_sig_fd);
+	loop_free(d->d_loop);
+	throttle_free(d->d_throttle);
+	account_close(d->d_store);
+	cb_wipe(d, sizeof(*d));
+	free(d);
+}
+
+int
+authd_main(const struct authd_config *cfg)
+{
+	struct authd *d;
+	int rc;
+
+	if (cfg->workers < 1 || cfg->workers > AUTHD_WORKERS_MAX) {
+		log_err("auth: workers must be 1..%d, not %d",
+		    AUTHD_WORKERS_MAX, cfg->workers);
+		return CB_EINVAL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return CB_ENOMEM;
+	d->d_cfg = cfg;
+	d->d_uid = getuid();
+	d->d_listen_fd = d->d_sig_fd = d->d_pool.p_efd = -1;
+	for (size_t i = 0; i < AUTHD_CLIENTS_MAX; i++) {
+		d->d_clients[i].c_fd = -1;
+		d->d_clients[i].c_d = d;
+	}
+	if (cfg->web_uid == (uid_t)-1)
+		log_warn("auth: no --web-uid: the web process runs as auth's "
+		    "own user and may act as the console (development only)");
+	rc = authd_setup(d);
+	if (rc == 0) {
+		log_info("auth: listening on %s with %d workers",
+		    cfg->sock_path, cfg->workers);
+		rc = loop_run(d->d_loop);
+	} else {
+		log_err("auth: cannot start: %s", cb_strerror(rc));
+	}
+	authd_teardown(d);
+	return rc;
+}

@@ -1,0 +1,256 @@
+/*
+ * authproto.h: the messages between the auth process and its clients (the
+ * web process, and the `classbox user` console tool) over a unix stream
+ * socket. Modelled on OpenBSD imsg: a fixed header, then a payload whose
+ * length is fixed by the type. A message of the wrong length, an unknown
+ * type or a string field without its NUL is a protocol violation: the
+ * receiver logs it and drops the connection (auth) or exits (web).
+ *
+ * No password hash ever crosses this socket. Passwords cross it once, in
+ * AUTH_LOGIN and AUTH_PASSWD, and are wiped after use on both sides.
+ */
+#ifndef AUTHPROTO_H
+#define AUTHPROTO_H
+
+#include <stdint.h>
+
+#define AUTH_UID_MAX		64	/* login id: [a-z0-9._-]{3,63} */
+#define AUTH_NAME_MAX		128	/* display name, UTF-8 bytes incl. NUL */
+#define AUTH_PASSWORD_MAX	128	/* bytes incl. NUL */
+#define AUTH_PASSWORD_MIN	8	/* characters (code points) */
+#define AUTH_ADDR_MAX		64
+#define AUTH_UA_MAX		256
+#define AUTH_TOKEN_LEN		32	/* session token: 256 random bits */
+#define AUTH_CSRF_LEN		32
+#define AUTH_LINKS_MAX		8	/* children linked to one parent */
+#define AUTH_LIST_MAX		32	/* users per AUTH_USER_LIST_R */
+#define AUTH_INITIAL_PW_MAX	32	/* generated initial passwords */
+#define AUTH_MSG_MAX		(64 * 1024)
+
+/* Session lifetimes, enforced by auth and by web's cache alike. */
+#define AUTH_SESSION_IDLE_MS	(30LL * 60 * 1000)
+#define AUTH_SESSION_ABS_MS	(12LL * 60 * 60 * 1000)
+#define AUTH_TOUCH_INTERVAL_MS	(60LL * 1000)	/* web reports activity */
+
+enum auth_msg_type {
+	AUTH_STATUS_R = 1,	/* generic reply: struct auth_status_r */
+	AUTH_LOGIN,		/* struct auth_login -> AUTH_LOGIN_R */
+	AUTH_LOGIN_R,
+	AUTH_SESSION,		/* struct auth_token -> AUTH_SESSION_R */
+	AUTH_SESSION_R,
+	AUTH_LOGOUT,		/* struct auth_token -> AUTH_STATUS_R */
+	AUTH_TOUCH,		/* struct auth_token, no reply */
+	AUTH_PASSWD,		/* struct auth_passwd -> AUTH_STATUS_R */
+	AUTH_USER_CREATE,	/* struct auth_user_create -> AUTH_USER_PW_R */
+	AUTH_USER_PW_R,
+	AUTH_USER_LIST,		/* struct auth_user_list -> AUTH_USER_LIST_R */
+	AUTH_USER_LIST_R,
+	AUTH_USER_GET,		/* struct auth_user_ref -> AUTH_USER_R */
+	AUTH_USER_R,
+	AUTH_USER_SET,		/* struct auth_user_set -> AUTH_USER_PW_R */
+	AUTH_REVOKE,		/* pushed by auth: struct auth_revoke */
+	AUTH_MSG_TYPE_MAX
+};
+
+struct auth_hdr {
+	uint32_t ah_type;	/* enum auth_msg_type */
+	uint32_t ah_len;	/* payload bytes after the header */
+	uint32_t ah_id;		/* request id, echoed in the reply; 0 = push */
+	uint32_t ah_pad;
+};
+
+enum auth_role {
+	ROLE_NONE = 0, ROLE_ADMIN, ROLE_TEACHER, ROLE_STUDENT, ROLE_PARENT,
+};
+
+enum auth_user_state {
+	USER_ACTIVE = 1,
+	USER_SUSPENDED,		/* no login; data kept; reversible */
+	USER_GRADUATED,		/* student/parent: no read or write */
+	USER_TRANSFERRED,	/* as graduated */
+	USER_DELETED,		/* irreversible; the id is never reused */
+};
+
+#define USER_F_ADMIN		0x1	/* may manage the school (role admin,
+					 * or a teacher granted admin) */
+#define USER_F_MUST_CHANGE	0x2	/* initial password not yet changed */
+
+/* The public view of an account. Never carries a hash. */
+struct auth_user {
+	char au_uid[AUTH_UID_MAX];
+	char au_name[AUTH_NAME_MAX];
+	uint32_t au_role;		/* enum auth_role */
+	uint32_t au_flags;		/* USER_F_* */
+	uint32_t au_state;		/* enum auth_user_state */
+	uint32_t au_nlinks;		/* parents: linked students */
+	char au_links[AUTH_LINKS_MAX][AUTH_UID_MAX];
+	int64_t au_created_ms;
+	int64_t au_last_login_ms;	/* 0 = never */
+};
+
+/*
+ * Requests that act for a person carry their session token. A request
+ * from the console (peer uid 0, checked with SO_PEERCRED, and never the web
+ * process's uid) with an all-zero token acts as the technician, with the
+ * rights of an admin.
+ */
+struct auth_token {
+	uint8_t at_token[AUTH_TOKEN_LEN];
+};
+
+struct auth_login {
+	char al_uid[AUTH_UID_MAX];
+	char al_password[AUTH_PASSWORD_MAX];
+	char al_addr[AUTH_ADDR_MAX];	/* client address, for throttling */
+	char al_ua[AUTH_UA_MAX];	/* user agent, for the login log */
+};
+
+struct auth_status_r {
+	int32_t as_status;		/* 0 or CB_E* */
+	uint32_t as_retry_after_s;	/* CB_ETHROTTLED: wait this long */
+};
+
+struct auth_login_r {
+	int32_t alr_status;		/* 0, CB_EAUTH, CB_ETHROTTLED, ... */
+	uint32_t alr_retry_after_s;
+	uint8_t alr_token[AUTH_TOKEN_LEN];
+	uint8_t alr_csrf[AUTH_CSRF_LEN];
+	struct auth_user alr_user;
+};
+
+struct auth_session_r {
+	int32_t asr_status;		/* 0 or CB_ESESSION */
+	uint32_t asr_pad;
+	uint8_t asr_csrf[AUTH_CSRF_LEN];
+	int64_t asr_created_ms;
+	int64_t asr_last_seen_ms;
+	struct auth_user asr_user;
+};
+
+struct auth_passwd {
+	uint8_t ap_token[AUTH_TOKEN_LEN];
+	char ap_old[AUTH_PASSWORD_MAX];
+	char ap_new[AUTH_PASSWORD_MAX];
+};
+
+struct auth_user_create {
+	uint8_t auc_token[AUTH_TOKEN_LEN];
+	struct auth_user auc_user;	/* uid, name, role, links; rest ignored */
+};
+
+struct auth_user_pw_r {
+	int32_t aupr_status;
+	uint32_t aupr_pad;
+	char aupr_initial_password[AUTH_INITIAL_PW_MAX]; /* "" if none */
+	struct auth_user aupr_user;
+};
+
+struct auth_user_list {
+	uint8_t aul_token[AUTH_TOKEN_LEN];
+	char aul_after[AUTH_UID_MAX];	/* cursor: list uids > this; "" = start */
+	uint32_t aul_limit;		/* 1..AUTH_LIST_MAX */
+	uint32_t aul_pad;
+};
+
+struct auth_user_list_r {
+	int32_t aulr_status;
+	uint32_t aulr_count;
+	uint32_t aulr_more;		/* 1 if there are uids after the last */
+	uint32_t aulr_pad;
+	struct auth_user aulr_users[AUTH_LIST_MAX];
+};
+
+struct auth_user_ref {
+	uint8_t aur_token[AUTH_TOKEN_LEN];
+	char aur_uid[AUTH_UID_MAX];
+};
+
+struct auth_user_r {
+	int32_t aur_status;
+	uint32_t aur_pad;
+	struct auth_user aur_user;
+};
+
+enum auth_user_op {
+	USER_OP_SUSPEND = 1,
+	USER_OP_REACTIVATE,
+	USER_OP_DELETE,
+	USER_OP_GRANT_ADMIN,
+	USER_OP_REVOKE_ADMIN,
+	USER_OP_RESET_PASSWORD,		/* issue a new initial password */
+	USER_OP_GRADUATE,
+	USER_OP_TRANSFER,
+};
+
+struct auth_user_set {
+	uint8_t aus_token[AUTH_TOKEN_LEN];
+	char aus_uid[AUTH_UID_MAX];
+	uint32_t aus_op;		/* enum auth_user_op */
+	uint32_t aus_pad;
+};
+
+/* Pushed to every client when sessions end: by user (suspend, delete,
+ * password change) or by one session (logout). */
+struct auth_revoke {
+	char ar_uid[AUTH_UID_MAX];		/* "" = by token hash */
+	uint8_t ar_token_hash[32];		/* SHA-256 of the token */
+	uint8_t ar_keep_hash[32];		/* by user: keep this session
+						 * (the one that changed the
+						 * password); zero = none */
+};
+
+/*
+ * Added by the auth engineer: the fixed payload size of each message type
+ * and the reply type each request expects, so that both ends check the
+ * same table. Every reply payload starts with an int32_t status.
+ */
+static inline uint32_t
+auth_msg_len(uint32_t type)
+{
+	switch (type) {
+	case AUTH_STATUS_R:	return sizeof(struct auth_status_r);
+	case AUTH_LOGIN:	return sizeof(struct auth_login);
+	case AUTH_LOGIN_R:	return sizeof(struct auth_login_r);
+	case AUTH_SESSION:	return sizeof(struct auth_token);
+	case AUTH_SESSION_R:	return sizeof(struct auth_session_r);
+	case AUTH_LOGOUT:	return sizeof(struct auth_token);
+	case AUTH_TOUCH:	return sizeof(struct auth_token);
+	case AUTH_PASSWD:	return sizeof(struct auth_passwd);
+	case AUTH_USER_CREATE:	return sizeof(struct auth_user_create);
+	case AUTH_USER_PW_R:	return sizeof(struct auth_user_pw_r);
+	case AUTH_USER_LIST:	return sizeof(struct auth_user_list);
+	case AUTH_USER_LIST_R:	return sizeof(struct auth_user_list_r);
+	case AUTH_USER_GET:	return sizeof(struct auth_user_ref);
+	case AUTH_USER_R:	return sizeof(struct auth_user_r);
+	case AUTH_USER_SET:	return sizeof(struct auth_user_set);
+	case AUTH_REVOKE:	return sizeof(struct auth_revoke);
+	default:		return 0;
+	}
+}
+
+/* The reply type of a request; 0 for AUTH_TOUCH (no reply) and for
+ * types that are not requests. */
+static inline uint32_t
+auth_reply_type(uint32_t type)
+{
+	switch (type) {
+	case AUTH_LOGIN:	return AUTH_LOGIN_R;
+	case AUTH_SESSION:	return AUTH_SESSION_R;
+	case AUTH_LOGOUT:	return AUTH_STATUS_R;
+	case AUTH_PASSWD:	return AUTH_STATUS_R;
+	case AUTH_USER_CREATE:	return AUTH_USER_PW_R;
+	case AUTH_USER_LIST:	return AUTH_USER_LIST_R;
+	case AUTH_USER_GET:	return AUTH_USER_R;
+	case AUTH_USER_SET:	return AUTH_USER_PW_R;
+	default:		return 0;
+	}
+}
+
+/* 1 for the types a client may send to auth. */
+static inline int
+auth_is_request(uint32_t type)
+{
+	return type == AUTH_TOUCH || auth_reply_type(type) != 0;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * main.c: the classbox multi-call binary. The applet is the program's
+ * name (a symlink, as with BusyBox) or else the first argument.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+struct applet {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+};
+
+static const struct applet applets[] = {
+	{ "run", cmd_run, "start auth and web and supervise them (development)" },
+	{ "web", cmd_web, "the HTTPS server process" },
+	{ "auth", cmd_auth, "the account and password process" },
+	{ "user", cmd_user, "manage accounts from the console" },
+	{ "version", cmd_version, "print the version and its components" },
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: classbox APPLET [ARGS]\n\napplets:\n");
+	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++)
+		fprintf(stderr, "  %-8s %s\n", applets[i].name, applets[i].help);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *name = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+	name = name ? name + 1 : (argc > 0 ? argv[0] : "classbox");
+	if (strcmp(name, "classbox") == 0) {
+		if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0) {
+			usage();
+			return argc < 2 ? 2 : 0;
+		}
+		argc--;
+		argv++;
+		name = argv[0];
+	}
+	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++)
+		if (strcmp(name, applets[i].name) == 0)
+			return applets[i].fn(argc, argv);
+	fprintf(stderr, "classbox: unknown applet '%s'\n", name);
+	usage();
+	return 2;
+}

@@ -1,0 +1,383 @@
+/*
+ * run.c: `classbox run`, the development launcher. It lays out the data
+ * directory, creates the first admin on first start, starts auth and web
+ * as separate processes (as separate users when started as root), restarts
+ * either if it dies, and tells the person where to open the box. In the
+ * image, BusyBox runsv supervises instead and the enrollment file gives the
+ * first admin's password.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/account.h"
+#include "cmd/cmd.h"
+#include "core/cb.h"
+#include "core/proc.h"
+
+#define RUN_DEFAULT_WEB_UID	60001	/* when started as root */
+#define RUN_DEFAULT_AUTH_UID	60002
+#define RUN_READY_TIMEOUT_MS	15000	/* wait for a service to come up */
+#define RUN_BACKOFF_MIN_MS	500
+#define RUN_BACKOFF_MAX_MS	30000
+#define RUN_STABLE_MS		60000	/* ran this long: reset the backoff */
+
+enum { SVC_AUTH, SVC_WEB, SVC_COUNT };
+
+struct service {
+	const char *name;
+	char *argv[16];
+	pid_t pid;
+	int64_t started_ms;
+	int64_t backoff_ms;
+	int64_t restart_at_ms;	/* 0 = running or not due */
+};
+
+struct run_ctx {
+	char data[PATH_MAX];
+	char auth_dir[PATH_MAX], web_dir[PATH_MAX], run_dir[PATH_MAX];
+	char sock[PATH_MAX], exe[PATH_MAX];
+	const char *bind;
+	int https_port, http_port;
+	uid_t web_uid, auth_uid;
+	struct service svc[SVC_COUNT];
+	char args[SVC_COUNT][8][64];
+};
+
+static volatile sig_atomic_t run_stop_signal;
+
+static void
+run_on_signal(int sig)
+{
+	run_stop_signal = sig;
+}
+
+static int
+run_parse(int argc, char **argv, struct run_ctx *r)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "http-port", required_argument, NULL, 'r' },
+		{ "web-uid", required_argument, NULL, 'w' },
+		{ "auth-uid", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = "classbox-data";
+	int c, root = geteuid() == 0;
+
+	r->bind = "127.0.0.1";
+	r->https_port = 8443;
+	r->http_port = 8080;
+	r->web_uid = root ? RUN_DEFAULT_WEB_UID : (uid_t)-1;
+	r->auth_uid = root ? RUN_DEFAULT_AUTH_UID : (uid_t)-1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'b': r->bind = optarg; break;
+		case 'p': r->https_port = atoi(optarg); break;
+		case 'r': r->http_port = atoi(optarg); break;
+		case 'w': r->web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		default:
+			fprintf(stderr, "usage: classbox run [--data DIR] "
+			    "[--bind ADDR] [--port N] [--http-port N] "
+			    "[--web-uid N] [--auth-uid N]\n");
+			return CB_EINVAL;
+		}
+	}
+	if (!root && (r->web_uid != (uid_t)-1 || r->auth_uid != (uid_t)-1)) {
+		fprintf(stderr, "classbox run: --web-uid/--auth-uid need root\n");
+		return CB_EINVAL;
+	}
+	if (root && r->web_uid == r->auth_uid) {
+		fprintf(stderr, "classbox run: web and auth need different "
+		    "users\n");
+		return CB_EINVAL;
+	}
+	if (realpath(data, r->data) == NULL) {
+		if (mkdir(data, 0755) != 0 || realpath(data, r->data) == NULL) {
+			fprintf(stderr, "classbox run: cannot use data "
+			    "directory %s: %s\n", data, strerror(errno));
+			return CB_EIO;
+		}
+	}
+	return CB_OK;
+}
+
+/*
+ * The data directory: auth's environment readable by auth alone, web's
+ * TLS key by web alone, and the socket directory owned by auth (it
+ * creates the socket; SO_PEERCRED decides who may talk).
+ */
+static int
+run_layout(struct run_ctx *r)
+{
+	if (cb_path_join(r->auth_dir, sizeof(r->auth_dir), r->data,
+	    CB_AUTH_SUBDIR) != CB_OK ||
+	    cb_path_join(r->web_dir, sizeof(r->web_dir), r->data,
+	    CB_WEB_SUBDIR) != CB_OK ||
+	    cb_path_join(r->run_dir, sizeof(r->run_dir), r->data,
+	    CB_RUN_SUBDIR) != CB_OK ||
+	    cb_path_join(r->sock, sizeof(r->sock), r->data,
+	    CB_AUTH_SOCK) != CB_OK)
+		return CB_ETOOBIG;
+	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
+	    cb_make_dir(r->auth_dir, 0700, r->auth_uid, r->auth_uid) != CB_OK ||
+	    cb_make_dir(r->web_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
+	    cb_make_dir(r->run_dir, 0755, r->auth_uid, r->auth_uid) != CB_OK)
+		return CB_EIO;
+	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
+	if (n <= 0)
+		return CB_EIO;
+	r->exe[n] = '\0';
+	return CB_OK;
+}
+
+/*
+ * Creates the first admin in a child running as the auth user, so that
+ * the environment's files belong to auth from the start. The password comes
+ * back over a pipe and is shown once on the terminal, never logged.
+ */
+static int
+run_bootstrap(struct run_ctx *r, char *pw, size_t pw_size)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return CB_EIO;
+	if ((pid = fork()) < 0)
+		return CB_EIO;
+	if (pid == 0) {
+		char buf[AUTH_INITIAL_PW_MAX] = "";
+		close(fds[0]);
+		if (cb_drop_privileges(r->auth_uid, r->auth_uid) != CB_OK)
+			_exit(1);
+		int rc = account_bootstrap_admin(r->auth_dir, buf, sizeof(buf));
+		if (rc == CB_OK && write(fds[1], buf, strlen(buf)) < 0)
+			_exit(1);
+		cb_wipe(buf, sizeof(buf));
+		_exit(rc == CB_OK ? 0 : rc == CB_EEXIST ? 3 : 1);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], pw, pw_size - 1);
+	close(fds[0]);
+	pw[n > 0 ? n : 0] = '\0';
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return CB_EIO;
+	if (WEXITSTATUS(status) == 3)
+		return CB_EEXIST;
+	return WEXITSTATUS(status) == 0 && n > 0 ? CB_OK : CB_EIO;
+}
+
+static void
+run_argv(struct run_ctx *r, int id, const char *applet, ...)
+{
+	struct service *s = &r->svc[id];
+	va_list ap;
+	const char *a;
+	int i = 0;
+
+	s->name = applet;
+	s->argv[i++] = r->exe;
+	s->argv[i++] = (char *)applet;
+	va_start(ap, applet);
+	while ((a = va_arg(ap, const char *)) != NULL && i < 15)
+		s->argv[i++] = (char *)a;
+	va_end(ap);
+	s->argv[i] = NULL;
+}
+
+static void
+run_prepare(struct run_ctx *r)
+{
+	char (*a)[64] = r->args[SVC_AUTH], (*w)[64] = r->args[SVC_WEB];
+
+	snprintf(a[0], 64, "%d", (int)r->auth_uid);
+	snprintf(a[1], 64, "%d", (int)r->web_uid);
+	run_argv(r, SVC_AUTH, "auth", "--dir", r->auth_dir, "--sock", r->sock,
+	    "--uid", a[0], "--web-uid", a[1], (char *)NULL);
+	snprintf(w[0], 64, "%d", r->https_port);
+	snprintf(w[1], 64, "%d", r->http_port);
+	snprintf(w[2], 64, "%d", (int)r->web_uid);
+	run_argv(r, SVC_WEB, "web", "--data", r->data, "--bind", r->bind,
+	    "--port", w[0], "--http-port", w[1], "--uid", w[2], (char *)NULL);
+	for (int i = 0; i < SVC_COUNT; i++)
+		r->svc[i].backoff_ms = RUN_BACKOFF_MIN_MS;
+}
+
+static int
+run_spawn(struct run_ctx *r, int id)
+{
+	struct service *s = &r->svc[id];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return CB_EIO;
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv(r->exe, s->argv);
+		_exit(127);
+	}
+	s->pid = pid;
+	s->started_ms = cb_mono_ms();
+	s->restart_at_ms = 0;
+	return CB_OK;
+}
+
+static int
+run_wait_tcp(const char *addr, int port, int64_t deadline)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+
+	if (inet_pton(AF_INET, strcmp(addr, "0.0.0.0") ? addr : "127.0.0.1",
+	    &sin.sin_addr) != 1)
+		return CB_EINVAL;
+	while (cb_mono_ms() < deadline && !run_stop_signal) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return CB_OK;
+		usleep(50 * 1000);
+	}
+	return CB_EUNAVAIL;
+}
+
+static int
+run_wait_file(const char *path, int64_t deadline)
+{
+	struct stat st;
+
+	while (cb_mono_ms() < deadline && !run_stop_signal) {
+		if (stat(path, &st) == 0)
+			return CB_OK;
+		usleep(20 * 1000);
+	}
+	return CB_EUNAVAIL;
+}
+
+static void
+run_reap(struct run_ctx *r)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < SVC_COUNT; i++) {
+			struct service *s = &r->svc[i];
+			if (s->pid != pid)
+				continue;
+			int64_t now = cb_mono_ms();
+			if (now - s->started_ms > RUN_STABLE_MS)
+				s->backoff_ms = RUN_BACKOFF_MIN_MS;
+			log_warn("%s exited (%s %d); restarting in %lld ms",
+			    s->name, WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status), (long long)s->backoff_ms);
+			s->pid = 0;
+			s->restart_at_ms = now + s->backoff_ms;
+			s->backoff_ms = s->backoff_ms * 2 > RUN_BACKOFF_MAX_MS ?
+			    RUN_BACKOFF_MAX_MS : s->backoff_ms * 2;
+		}
+	}
+}
+
+static void
+run_supervise(struct run_ctx *r)
+{
+	while (!run_stop_signal) {
+		run_reap(r);
+		int64_t now = cb_mono_ms();
+		for (int i = 0; i < SVC_COUNT; i++) {
+			struct service *s = &r->svc[i];
+			if (s->pid == 0 && s->restart_at_ms && now >= s->restart_at_ms)
+				(void)run_spawn(r, i);
+		}
+		usleep(100 * 1000);
+	}
+	for (int i = 0; i < SVC_COUNT; i++)
+		if (r->svc[i].pid > 0)
+			kill(r->svc[i].pid, SIGTERM);
+	for (int i = 0; i < SVC_COUNT; i++)
+		if (r->svc[i].pid > 0)
+			waitpid(r->svc[i].pid, NULL, 0);
+}
+
+static void
+run_banner(const struct run_ctx *r, int rc, const char *pw)
+{
+	printf("\nclassbox is running.\n");
+	printf("  Open:        https://localhost:%d/\n", r->https_port);
+	printf("  Certificate: %s/tls/cert.pem (self-signed: add it to your "
+	    "browser or use curl --cacert)\n", r->web_dir);
+	if (rc == CB_OK)
+		printf("  First login: user \"admin\", initial password \"%s\"\n"
+		    "               (shown once; it must be changed at first "
+		    "login)\n", pw);
+	else
+		printf("  First login: the admin already exists; forgot the "
+		    "password? %s user --sock %s reset-password admin\n",
+		    r->exe, r->sock);
+	if (r->web_uid == (uid_t)-1)
+		printf("  Note: not started as root, so web and auth run as "
+		    "one user (no privilege separation).\n");
+	printf("  Stop:        Ctrl-C\n\n");
+	fflush(stdout);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_ctx r;
+	char pw[AUTH_INITIAL_PW_MAX] = "";
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	cb_log_init("run");
+	if (run_parse(argc, argv, &r) != CB_OK)
+		return 2;
+	if (run_layout(&r) != CB_OK)
+		return 1;
+	rc = run_bootstrap(&r, pw, sizeof(pw));
+	if (rc != CB_OK && rc != CB_EEXIST) {
+		fprintf(stderr, "classbox run: cannot create the first admin "
+		    "in %s\n", r.auth_dir);
+		return 1;
+	}
+	signal(SIGINT, run_on_signal);
+	signal(SIGTERM, run_on_signal);
+	run_prepare(&r);
+	(void)unlink(r.sock);
+	if (run_spawn(&r, SVC_AUTH) != CB_OK ||
+	    run_wait_file(r.sock, cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
+		log_err("auth did not start; see the messages above");
+	if (run_spawn(&r, SVC_WEB) != CB_OK ||
+	    run_wait_tcp(r.bind, r.https_port,
+	    cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
+		log_err("web did not start; see the messages above");
+	else
+		run_banner(&r, rc, pw);
+	cb_wipe(pw, sizeof(pw));
+	run_supervise(&r);
+	return 0;
+}

@@ -1,0 +1,262 @@
+/*
+ * user.c: `classbox user`, account management from the console. Talks to
+ * the auth process over its socket with an all-zero token, which auth
+ * accepts only from root or its own uid (SO_PEERCRED). Initial passwords
+ * come back once and are printed on stdout, nowhere else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/authclient.h"
+#include "auth/authproto.h"
+#include "cmd/cmd.h"
+#include "core/cb.h"
+
+#define USER_ARGS_MAX	32
+
+static const char *const user_roles[] = {
+	[ROLE_NONE] = "-", [ROLE_ADMIN] = "admin", [ROLE_TEACHER] = "teacher",
+	[ROLE_STUDENT] = "student", [ROLE_PARENT] = "parent",
+};
+static const char *const user_states[] = {
+	[0] = "-", [USER_ACTIVE] = "active", [USER_SUSPENDED] = "suspended",
+	[USER_GRADUATED] = "graduated", [USER_TRANSFERRED] = "transferred",
+	[USER_DELETED] = "deleted",
+};
+static const struct { const char *name; uint32_t op; } user_ops[] = {
+	{ "suspend", USER_OP_SUSPEND }, { "reactivate", USER_OP_REACTIVATE },
+	{ "delete", USER_OP_DELETE }, { "grant-admin", USER_OP_GRANT_ADMIN },
+	{ "revoke-admin", USER_OP_REVOKE_ADMIN },
+	{ "reset-password", USER_OP_RESET_PASSWORD },
+	{ "graduate", USER_OP_GRADUATE }, { "transfer", USER_OP_TRANSFER },
+};
+
+static int
+user_usage(void)
+{
+	fprintf(stderr,
+	    "usage: classbox user [--sock PATH] COMMAND\n"
+	    "  list\n"
+	    "  show UID\n"
+	    "  add UID --role admin|teacher|student|parent --name NAME "
+	    "[--child UID]...\n"
+	    "  suspend|reactivate|delete|graduate|transfer UID\n"
+	    "  grant-admin|revoke-admin UID\n"
+	    "  reset-password UID\n");
+	return 2;
+}
+
+static const char *
+user_hint(int rc)
+{
+	switch (rc) {
+	case CB_EUNAVAIL: return "is the auth process running? check --sock";
+	case CB_ESESSION:
+	case CB_EPERM: return "run this as root or as the auth user";
+	case CB_EEXIST: return "user ids are never reused, even after "
+	    "deletion: choose another";
+	case CB_EINVAL: return "ids are 3-63 of a-z 0-9 . _ -; names one "
+	    "line of UTF-8; only teachers can be granted admin";
+	case CB_ENOTFOUND: return "check the id (children must be existing "
+	    "students)";
+	case CB_ELASTADMIN: return "grant admin to another account first";
+	case CB_ESTATE: return "see `classbox user show UID` for its state";
+	case CB_EBUSY: return "auth is busy: try again in a moment";
+	default: return "see the auth process's log";
+	}
+}
+
+static int
+user_fail(const char *what, const char *uid, int rc)
+{
+	fprintf(stderr, "classbox user: %s%s%s: %s (%s)\n", what,
+	    uid ? " " : "", uid ? uid : "", cb_strerror(rc), user_hint(rc));
+	return 1;
+}
+
+static const char *
+name_of(const char *const *names, size_t n, uint32_t v)
+{
+	return v < n && names[v] ? names[v] : "?";
+}
+
+static void
+user_print(const struct auth_user *u)
+{
+	printf("%-20s %-8s %-11s %-6s %s\n", u->au_uid,
+	    name_of(user_roles, CB_ARRAY_LEN(user_roles), u->au_role),
+	    name_of(user_states, CB_ARRAY_LEN(user_states), u->au_state),
+	    (u->au_flags & USER_F_ADMIN) ? ((u->au_flags & USER_F_MUST_CHANGE)
+	    ? "A,pw" : "A") : ((u->au_flags & USER_F_MUST_CHANGE) ? "pw" : "-"),
+	    u->au_name);
+}
+
+static int
+user_list(const char *sock)
+{
+	struct auth_user_list req;
+	struct auth_user_list_r *r;
+	int rc = 0;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return user_fail("list", NULL, CB_ENOMEM);
+	memset(&req, 0, sizeof(req));
+	req.aul_limit = AUTH_LIST_MAX;
+	printf("%-20s %-8s %-11s %-6s %s\n", "UID", "ROLE", "STATE", "FLAGS",
+	    "NAME");
+	for (int page = 0; page < 100000 && rc == 0; page++) {
+		rc = authc_call_sync(sock, AUTH_USER_LIST, &req, sizeof(req),
+		    AUTH_USER_LIST_R, r, sizeof(*r));
+		if (rc == 0)
+			rc = r->aulr_status;
+		for (uint32_t i = 0; rc == 0 && i < r->aulr_count; i++)
+			user_print(&r->aulr_users[i]);
+		if (rc != 0 || !r->aulr_more || r->aulr_count == 0)
+			break;
+		cb_strlcpy(req.aul_after, r->aulr_users[r->aulr_count - 1].au_uid,
+		    sizeof(req.aul_after));
+	}
+	free(r);
+	return rc == 0 ? 0 : user_fail("list", NULL, rc);
+}
+
+static int
+user_show(const char *sock, const char *uid)
+{
+	struct auth_user_ref req;
+	struct auth_user_r r;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	if (cb_strlcpy(req.aur_uid, uid, sizeof(req.aur_uid)) != 0)
+		return user_fail("show", uid, CB_EINVAL);
+	rc = authc_call_sync(sock, AUTH_USER_GET, &req, sizeof(req),
+	    AUTH_USER_R, &r, sizeof(r));
+	if (rc == 0)
+		rc = r.aur_status;
+	if (rc != 0)
+		return user_fail("show", uid, rc);
+	printf("uid:        %s\nname:       %s\nrole:       %s\nstate:      %s\n"
+	    "admin:      %s\nmust change password: %s\n", r.aur_user.au_uid,
+	    r.aur_user.au_name, name_of(user_roles, CB_ARRAY_LEN(user_roles),
+	    r.aur_user.au_role), name_of(user_states,
+	    CB_ARRAY_LEN(user_states), r.aur_user.au_state),
+	    (r.aur_user.au_flags & USER_F_ADMIN) ? "yes" : "no",
+	    (r.aur_user.au_flags & USER_F_MUST_CHANGE) ? "yes" : "no");
+	for (uint32_t i = 0; i < r.aur_user.au_nlinks && i < AUTH_LINKS_MAX;
+	    i++)
+		printf("child:      %s\n", r.aur_user.au_links[i]);
+	printf("created:    %lld ms\nlast login: %lld ms\n",
+	    (long long)r.aur_user.au_created_ms,
+	    (long long)r.aur_user.au_last_login_ms);
+	return 0;
+}
+
+/* Print the outcome of a create or set: the user and a new password. */
+static int
+user_pw_result(const char *what, const char *uid, int rc,
+    struct auth_user_pw_r *r)
+{
+	if (rc == 0)
+		rc = r->aupr_status;
+	if (rc != 0)
+		return user_fail(what, uid, rc);
+	user_print(&r->aupr_user);
+	if (r->aupr_initial_password[0] != '\0')
+		printf("initial password for %s: %s\n", r->aupr_user.au_uid,
+		    r->aupr_initial_password);
+	cb_wipe(r, sizeof(*r));
+	return 0;
+}
+
+static int
+user_role(const char *s, uint32_t *role)
+{
+	for (uint32_t i = ROLE_ADMIN; i < CB_ARRAY_LEN(user_roles); i++)
+		if (strcmp(s, user_roles[i]) == 0) {
+			*role = i;
+			return 0;
+		}
+	return CB_EINVAL;
+}
+
+static int
+user_add(const char *sock, int argc, char **argv)
+{
+	struct auth_user_create req;
+	struct auth_user_pw_r r;
+	struct auth_user *u = &req.auc_user;
+
+	memset(&req, 0, sizeof(req));
+	if (argc < 1 || cb_strlcpy(u->au_uid, argv[0], AUTH_UID_MAX) != 0)
+		return user_usage();
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return user_usage();
+		if (strcmp(argv[i], "--role") == 0) {
+			if (user_role(argv[i + 1], &u->au_role) != 0)
+				return user_fail("add: unknown role", argv[i + 1],
+				    CB_EINVAL);
+		} else if (strcmp(argv[i], "--name") == 0) {
+			if (cb_strlcpy(u->au_name, argv[i + 1], AUTH_NAME_MAX))
+				return user_fail("add: name too long", NULL,
+				    CB_ETOOBIG);
+		} else if (strcmp(argv[i], "--child") == 0 &&
+		    u->au_nlinks < AUTH_LINKS_MAX) {
+			if (cb_strlcpy(u->au_links[u->au_nlinks++], argv[i + 1],
+			    AUTH_UID_MAX) != 0)
+				return user_fail("add: child", argv[i + 1],
+				    CB_EINVAL);
+		} else {
+			return user_usage();
+		}
+	}
+	if (u->au_role == ROLE_NONE || u->au_name[0] == '\0')
+		return user_usage();
+	return user_pw_result("add", u->au_uid, authc_call_sync(sock,
+	    AUTH_USER_CREATE, &req, sizeof(req), AUTH_USER_PW_R, &r,
+	    sizeof(r)), &r);
+}
+
+static int
+user_set(const char *sock, const char *cmd, uint32_t op, const char *uid)
+{
+	struct auth_user_set req;
+	struct auth_user_pw_r r;
+
+	memset(&req, 0, sizeof(req));
+	if (cb_strlcpy(req.aus_uid, uid, sizeof(req.aus_uid)) != 0)
+		return user_fail(cmd, uid, CB_EINVAL);
+	req.aus_op = op;
+	return user_pw_result(cmd, uid, authc_call_sync(sock, AUTH_USER_SET,
+	    &req, sizeof(req), AUTH_USER_PW_R, &r, sizeof(r)), &r);
+}
+
+int
+cmd_user(int argc, char **argv)
+{
+	const char *sock = CB_DEFAULT_DATA "/" CB_AUTH_SOCK;
+	int i = 1;
+
+	cb_log_init("user");
+	if (argc > USER_ARGS_MAX)
+		return user_usage();
+	if (i + 1 < argc && strcmp(argv[i], "--sock") == 0) {
+		sock = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return user_usage();
+	if (strcmp(argv[i], "list") == 0 && i + 1 == argc)
+		return user_list(sock);
+	if (strcmp(argv[i], "show") == 0 && i + 2 == argc)
+		return user_show(sock, argv[i + 1]);
+	if (strcmp(argv[i], "add") == 0)
+		return user_add(sock, argc - i - 1, argv + i + 1);
+	for (size_t k = 0; k < CB_ARRAY_LEN(user_ops); k++)
+		if (strcmp(argv[i], user_ops[k].name) == 0 && i + 2 == argc)
+			return user_set(sock, argv[i], user_ops[k].op,
+			    argv[i + 1]);
+	return user_usage();
+}

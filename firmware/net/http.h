@@ -1,0 +1,102 @@
+/*
+ * http.h: the HTTPS server of the web process. It owns listening sockets,
+ * TLS, HTTP/1.1 parsing (llhttp), keep-alive and every limit below. It
+ * hands each complete request to one handler as an exchange; the handler
+ * answers it at once, or defers and answers later (after an auth round
+ * trip). An exchange is answered exactly once, with http_reply.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+/* Limits: past any of them the request gets a clear error or the
+ * connection is closed, and everyone else keeps being served. */
+#define HTTP_MAX_HEADER_BYTES	(16 * 1024)	/* request line + headers */
+#define HTTP_MAX_HEADERS	64
+#define HTTP_MAX_URL_BYTES	2048
+#define HTTP_MAX_BODY_BYTES	(1024 * 1024)	/* request body */
+#define HTTP_MAX_CONNS		1024		/* open client connections */
+#define HTTP_IDLE_TIMEOUT_MS	(60 * 1000)	/* keep-alive, no request */
+#define HTTP_HEADER_TIMEOUT_MS	(10 * 1000)	/* first byte to end of headers */
+#define HTTP_BODY_TIMEOUT_MS	(30 * 1000)	/* end of headers to end of body */
+#define HTTP_HANDSHAKE_TIMEOUT_MS (10 * 1000)	/* TCP accept to TLS done */
+#define HTTP_MAX_REQUESTS_PER_CONN 10000
+
+enum http_method {
+	HTTP_M_OTHER = 0, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_POST, HTTP_M_PUT,
+	HTTP_M_PATCH, HTTP_M_DELETE, HTTP_M_OPTIONS,
+};
+
+/* A parsed request. Header fields are NUL-terminated, NULL when absent.
+ * Everything points into the connection's buffers and lives until the
+ * exchange is answered. */
+struct http_req {
+	enum http_method method;
+	const char *path;		/* percent-decoded path, no query */
+	const char *query;		/* raw query string after '?', or NULL */
+	const char *host;
+	const char *cookie;
+	const char *origin;
+	const char *referer;
+	const char *content_type;
+	const char *csrf_token;		/* X-CSRF-Token */
+	const char *user_agent;
+	const char *accept_language;
+	const char *if_none_match;
+	const char *body;		/* NUL-terminated copy of the body */
+	size_t body_len;
+	char peer[64];			/* client address, text form */
+	uint64_t conn_id;		/* unique per connection */
+};
+
+struct http_exchange;
+
+/* The handler: returns 0 after calling http_reply, or HTTP_DEFER when it
+ * will call http_reply later from another callback. */
+#define HTTP_DEFER 1
+typedef int http_handler_fn(void *arg, struct http_exchange *ex);
+
+const struct http_req *http_request(const struct http_exchange *ex);
+
+/* Add a response header before http_reply (copied; at most 16). */
+int http_add_header(struct http_exchange *ex, const char *name,
+    const char *value);
+
+/* Answer the exchange (copies body). Adds the security headers to every
+ * response: Strict-Transport-Security, Content-Security-Policy,
+ * X-Content-Type-Options, Referrer-Policy, Cache-Control for API paths.
+ * If the client went away meanwhile the answer is dropped and the
+ * connection freed. */
+void http_reply(struct http_exchange *ex, int status, const char *ctype,
+    const void *body, size_t len);
+
+struct http_server_config {
+	const char *bind_addr;		/* e.g. "0.0.0.0" or "::" */
+	int https_port;			/* e.g. 8443 (443 in the image) */
+	int http_port;			/* redirect-only; 0 = off */
+	const char *public_host;	/* for redirects when Host is absent */
+	const char *cert_path;		/* PEM; generated with the key if absent */
+	const char *key_path;		/* PEM, mode 0600 */
+	http_handler_fn *handler;
+	void *handler_arg;
+};
+
+struct http_server;
+/* Opens the sockets, loads or generates the certificate (ECDSA P-256),
+ * seeds the RNG (call after fork, in the process that serves). */
+int http_server_new(struct http_server **out, struct loop *l,
+    const struct http_server_config *cfg);
+void http_server_free(struct http_server *s);
+
+/* Numbers for /metrics and tests. */
+struct http_stats {
+	uint64_t connections_open, connections_total, requests_total;
+	uint64_t rejected_limit, tls_failures;
+};
+void http_server_stats(const struct http_server *s, struct http_stats *out);
+
+#endif
