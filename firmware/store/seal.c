@@ -1,0 +1,369 @@
+/*
+ * seal.c: AES-256-GCM sealing of stored values, and the file keystore that
+ * wraps the data key. The only file of the store that touches mbedTLS's
+ * ciphers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/gcm.h>
+
+#include "core/cb.h"
+#include "store/seal.h"
+
+#define SEAL_VERSION	1
+#define KEK_FILE	"kek"
+/* Associated data of the wrapped DEK: binds it to its purpose. */
+static const char seal_dek_ad[] = "classbox data key v1";
+
+struct seal {
+	mbedtls_gcm_context s_gcm;
+};
+
+static int
+gcm_seal(mbedtls_gcm_context *gcm, const uint8_t *ad, size_t adlen,
+    const void *in, size_t len, uint8_t *out)
+{
+	uint8_t *nonce = out + 1, *ct = out + 1 + SEAL_NONCE_LEN;
+
+	out[0] = SEAL_VERSION;
+	if (cb_random(nonce, SEAL_NONCE_LEN) != 0)
+		return CB_EIO;
+	if (mbedtls_gcm_crypt_and_tag(gcm, MBEDTLS_GCM_ENCRYPT, len, nonce,
+	    SEAL_NONCE_LEN, ad, adlen, in, ct, SEAL_TAG_LEN, ct + len) != 0)
+		return CB_ECRYPTO;
+	return CB_OK;
+}
+
+static int
+gcm_open(mbedtls_gcm_context *gcm, const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
+{
+	size_t ctlen;
+
+	if (len < SEAL_OVERHEAD || in[0] != SEAL_VERSION)
+		return CB_ECRYPTO;
+	ctlen = len - SEAL_OVERHEAD;
+	if (mbedtls_gcm_auth_decrypt(gcm, ctlen, in + 1, SEAL_NONCE_LEN, ad,
+	    adlen, in + len - SEAL_TAG_LEN, SEAL_TAG_LEN,
+	    in + 1 + SEAL_NONCE_LEN, out) != 0) {
+		cb_wipe(out, ctlen);
+		return CB_ECRYPTO;
+	}
+	*out_len = ctlen;
+	return CB_OK;
+}
+
+int
+seal_new_dek(uint8_t dek[SEAL_KEY_LEN])
+{
+	return cb_random(dek, SEAL_KEY_LEN);
+}
+
+int
+seal_new(struct seal **sp, const uint8_t dek[SEAL_KEY_LEN])
+{
+	struct seal *s;
+
+	*sp = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CB_ENOMEM;
+	mbedtls_gcm_init(&s->s_gcm);
+	if (mbedtls_gcm_setkey(&s->s_gcm, MBEDTLS_CIPHER_ID_AES, dek,
+	    SEAL_KEY_LEN * 8) != 0) {
+		seal_free(s);
+		return CB_ECRYPTO;
+	}
+	*sp = s;
+	return CB_OK;
+}
+
+void
+seal_free(struct seal *s)
+{
+	if (s == NULL)
+		return;
+	mbedtls_gcm_free(&s->s_gcm);	/* zeroizes the key schedule */
+	free(s);
+}
+
+/* The associated data of a record: table, NUL, key. */
+static int
+seal_ad(uint8_t ad[SEAL_MAX_AD], const char *table, const void *key,
+    size_t klen, size_t *adlen)
+{
+	size_t tlen = strlen(table);
+
+	if (tlen + 1 + klen > SEAL_MAX_AD)
+		return CB_ETOOBIG;
+	memcpy(ad, table, tlen);
+	ad[tlen] = 0;
+	memcpy(ad + tlen + 1, key, klen);
+	*adlen = tlen + 1 + klen;
+	return CB_OK;
+}
+
+int
+seal_value(struct seal *s, const char *table, const void *key, size_t klen,
+    const void *in, size_t len, uint8_t *out)
+{
+	uint8_t ad[SEAL_MAX_AD];
+	size_t adlen;
+	int rc;
+
+	if ((rc = seal_ad(ad, table, key, klen, &adlen)) != 0)
+		return rc;
+	return gcm_seal(&s->s_gcm, ad, adlen, in, len, out);
+}
+
+int
+seal_unseal(struct seal *s, const char *table, const void *key, size_t klen,
+    const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
+{
+	uint8_t ad[SEAL_MAX_AD];
+	size_t adlen;
+	int rc;
+
+	if ((rc = seal_ad(ad, table, key, klen, &adlen)) != 0)
+		return rc;
+	return gcm_open(&s->s_gcm, ad, adlen, in, len, out, out_len);
+}
+
+/* ---- the file keystore ---- */
+
+struct kek_file {
+	char kf_path[PATH_MAX];
+	char kf_dir[PATH_MAX];
+	uint8_t kf_kek[SEAL_KEY_LEN];
+	int kf_loaded;
+};
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return CB_EIO;
+	rc = fsync(fd);
+	close(fd);
+	return rc == 0 ? CB_OK : CB_EIO;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return CB_EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return CB_OK;
+}
+
+/* A new KEK: written to a temporary file, flushed, then renamed, so a power
+ * cut leaves either no kek or a whole one. */
+static int
+kek_create(struct kek_file *kf)
+{
+	char tmp[PATH_MAX + 8];
+	int fd, rc;
+
+	if ((rc = cb_random(kf->kf_kek, SEAL_KEY_LEN)) != 0)
+		return rc;
+	snprintf(tmp, sizeof(tmp), "%s.new", kf->kf_path);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		log_err("store: cannot create %s: %s", tmp, strerror(errno));
+		return CB_EIO;
+	}
+	rc = write_all(fd, kf->kf_kek, SEAL_KEY_LEN);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = CB_EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, kf->kf_path) != 0)
+		rc = CB_EIO;
+	if (rc == 0)
+		rc = fsync_dir(kf->kf_dir);
+	if (rc != 0) {
+		log_err("store: cannot write the key file %s", kf->kf_path);
+		(void)unlink(tmp);
+		cb_wipe(kf->kf_kek, SEAL_KEY_LEN);
+	}
+	return rc;
+}
+
+static int
+kek_read(struct kek_file *kf)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(kf->kf_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? CB_ENOTFOUND : CB_EIO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != SEAL_KEY_LEN) {
+		log_err("store: the key file %s is not a %d-byte file: restore "
+		    "it from backup", kf->kf_path, SEAL_KEY_LEN);
+		close(fd);
+		return CB_ECRYPTO;
+	}
+	if ((st.st_mode & 077) != 0) {
+		log_warn("store: %s was readable by others; set to 0600",
+		    kf->kf_path);
+		(void)fchmod(fd, 0600);
+	}
+	n = read(fd, kf->kf_kek, SEAL_KEY_LEN);
+	close(fd);
+	if (n != SEAL_KEY_LEN) {
+		cb_wipe(kf->kf_kek, SEAL_KEY_LEN);
+		return CB_EIO;
+	}
+	return CB_OK;
+}
+
+static int
+kek_load(struct keystore *ks, int create)
+{
+	struct kek_file *kf = ks->ks_ctx;
+	int rc;
+
+	if (kf->kf_loaded)
+		return CB_OK;
+	rc = kek_read(kf);
+	if (rc == CB_ENOTFOUND && create)
+		rc = kek_create(kf);
+	else if (rc == CB_ENOTFOUND) {
+		log_err("store: the key file %s is missing, so the data cannot "
+		    "be decrypted (erased box, or restore the file)",
+		    kf->kf_path);
+		rc = CB_ECRYPTO;
+	}
+	if (rc == 0)
+		kf->kf_loaded = 1;
+	return rc;
+}
+
+static int
+kek_gcm(struct kek_file *kf, mbedtls_gcm_context *gcm)
+{
+	mbedtls_gcm_init(gcm);
+	if (!kf->kf_loaded || mbedtls_gcm_setkey(gcm, MBEDTLS_CIPHER_ID_AES,
+	    kf->kf_kek, SEAL_KEY_LEN * 8) != 0) {
+		mbedtls_gcm_free(gcm);
+		return CB_ECRYPTO;
+	}
+	return CB_OK;
+}
+
+static int
+kek_wrap(struct keystore *ks, const uint8_t dek[SEAL_KEY_LEN],
+    uint8_t out[SEAL_WRAPPED_LEN])
+{
+	mbedtls_gcm_context gcm;
+	int rc;
+
+	if ((rc = kek_gcm(ks->ks_ctx, &gcm)) != 0)
+		return rc;
+	rc = gcm_seal(&gcm, (const uint8_t *)seal_dek_ad,
+	    sizeof(seal_dek_ad) - 1, dek, SEAL_KEY_LEN, out);
+	mbedtls_gcm_free(&gcm);
+	return rc;
+}
+
+static int
+kek_unwrap(struct keystore *ks, const uint8_t in[SEAL_WRAPPED_LEN],
+    uint8_t dek[SEAL_KEY_LEN])
+{
+	mbedtls_gcm_context gcm;
+	size_t len;
+	int rc;
+
+	if ((rc = kek_gcm(ks->ks_ctx, &gcm)) != 0)
+		return rc;
+	rc = gcm_open(&gcm, (const uint8_t *)seal_dek_ad,
+	    sizeof(seal_dek_ad) - 1, in, SEAL_WRAPPED_LEN, dek, &len);
+	mbedtls_gcm_free(&gcm);
+	if (rc == 0 && len != SEAL_KEY_LEN)
+		rc = CB_ECRYPTO;
+	return rc;
+}
+
+/* Overwrite the file in place with random bytes, flush, then unlink. On
+ * flash the old blocks may survive in the controller; a TPM keystore is
+ * the real answer, this one does what a file can. */
+static int
+kek_erase(struct keystore *ks)
+{
+	struct kek_file *kf = ks->ks_ctx;
+	uint8_t junk[SEAL_KEY_LEN];
+	int fd, rc = CB_OK;
+
+	cb_wipe(kf->kf_kek, SEAL_KEY_LEN);
+	kf->kf_loaded = 0;
+	fd = open(kf->kf_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		if (cb_random(junk, sizeof(junk)) != 0 ||
+		    write_all(fd, junk, sizeof(junk)) != 0 || fsync(fd) != 0)
+			rc = CB_EIO;
+		close(fd);
+	} else if (errno != ENOENT)
+		rc = CB_EIO;
+	if (unlink(kf->kf_path) != 0 && errno != ENOENT)
+		rc = CB_EIO;
+	if (fsync_dir(kf->kf_dir) != 0)
+		rc = CB_EIO;
+	return rc;
+}
+
+static void
+kek_close(struct keystore *ks)
+{
+	struct kek_file *kf = ks->ks_ctx;
+
+	if (kf != NULL) {
+		cb_wipe(kf, sizeof(*kf));
+		free(kf);
+	}
+	ks->ks_ctx = NULL;
+}
+
+int
+keystore_file_init(struct keystore *ks, const char *dir)
+{
+	struct kek_file *kf;
+
+	memset(ks, 0, sizeof(*ks));
+	if ((kf = calloc(1, sizeof(*kf))) == NULL)
+		return CB_ENOMEM;
+	if (cb_strlcpy(kf->kf_dir, dir, sizeof(kf->kf_dir)) != 0 ||
+	    (size_t)snprintf(kf->kf_path, sizeof(kf->kf_path), "%s/%s", dir,
+	    KEK_FILE) >= sizeof(kf->kf_path)) {
+		free(kf);
+		return CB_ETOOBIG;
+	}
+	ks->ks_ctx = kf;
+	ks->ks_load_kek = kek_load;
+	ks->ks_wrap = kek_wrap;
+	ks->ks_unwrap = kek_unwrap;
+	ks->ks_erase = kek_erase;
+	ks->ks_close = kek_close;
+	return CB_OK;
+}
