@@ -621,10 +621,12 @@ op_admin(MDB_txn *txn, struct account_store *st, struct account_rec *rec,
 		rec->ar_user.au_flags |= USER_F_ADMIN;
 		return 0;
 	}
-	if (rec->ar_user.au_role == ROLE_ADMIN)
-		return CB_EINVAL;	/* an admin account: suspend it instead */
 	if ((rc = last_admin_check(txn, st, rec)) != 0)
 		return rc;
+	/* An account whose role is admin is an admin by role, not by grant:
+	 * suspend or delete it instead. */
+	if (rec->ar_user.au_role == ROLE_ADMIN)
+		return CB_ESTATE;
 	rec->ar_user.au_flags &= ~(uint32_t)USER_F_ADMIN;
 	return 0;
 }
@@ -716,7 +718,7 @@ session_write(MDB_txn *txn, struct account_store *st, const uint8_t *hash,
 	return mdb_status(rc, "writing a session");
 }
 
-/* Delete a session and its index entry (uid may be NULL: read it). */
+/* Delete a session and its user index entry. */
 static int
 session_del(MDB_txn *txn, struct account_store *st, const uint8_t *hash)
 {

@@ -867,6 +867,20 @@ on_create(struct authd *d, struct authd_client *c, uint32_t id,
 	pool_submit(&d->d_pool, j);
 }
 
+static const char *
+op_name(uint32_t op)
+{
+	static const char *const names[] = {
+		[USER_OP_SUSPEND] = "suspend", [USER_OP_REACTIVATE] = "reactivate",
+		[USER_OP_DELETE] = "delete", [USER_OP_GRANT_ADMIN] = "grant admin to",
+		[USER_OP_REVOKE_ADMIN] = "revoke admin from",
+		[USER_OP_RESET_PASSWORD] = "reset the password of",
+		[USER_OP_GRADUATE] = "graduate", [USER_OP_TRANSFER] = "transfer",
+	};
+
+	return op < CB_ARRAY_LEN(names) && names[op] ? names[op] : "?";
+}
+
 static void
 on_set(struct authd *d, struct authd_client *c, uint32_t id,
     struct auth_user_set *m)
@@ -894,8 +908,8 @@ on_set(struct authd *d, struct authd_client *c, uint32_t id,
 		r.aupr_status = account_apply(d->d_store, m->aus_uid,
 		    m->aus_op, &r.aupr_user);
 		if (r.aupr_status == 0)
-			log_info("auth: %s applied operation %u to %s",
-			    a.a_user.au_uid, m->aus_op, m->aus_uid);
+			log_info("auth: %s: %s %s", a.a_user.au_uid,
+			    op_name(m->aus_op), m->aus_uid);
 		if (r.aupr_status == 0 && r.aupr_user.au_state != USER_ACTIVE)
 			push_revoke(d, m->aus_uid, NULL, NULL);
 	}

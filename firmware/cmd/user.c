@@ -103,13 +103,14 @@ user_list(const char *sock)
 		return user_fail("list", NULL, CB_ENOMEM);
 	memset(&req, 0, sizeof(req));
 	req.aul_limit = AUTH_LIST_MAX;
-	printf("%-20s %-8s %-11s %-6s %s\n", "UID", "ROLE", "STATE", "FLAGS",
-	    "NAME");
 	for (int page = 0; page < 100000 && rc == 0; page++) {
 		rc = authc_call_sync(sock, AUTH_USER_LIST, &req, sizeof(req),
 		    AUTH_USER_LIST_R, r, sizeof(*r));
 		if (rc == 0)
 			rc = r->aulr_status;
+		if (rc == 0 && page == 0)
+			printf("%-20s %-8s %-11s %-6s %s\n", "UID", "ROLE",
+			    "STATE", "FLAGS", "NAME");
 		for (uint32_t i = 0; rc == 0 && i < r->aulr_count; i++)
 			user_print(&r->aulr_users[i]);
 		if (rc != 0 || !r->aulr_more || r->aulr_count == 0)

@@ -176,8 +176,13 @@ T_TEST(last_admin)
 	T_EQ_INT(account_apply(st, "admin", USER_OP_REACTIVATE, &u), 0);
 	T_EQ_INT(account_apply(st, "sensei", USER_OP_REVOKE_ADMIN, &u), 0);
 	T_ASSERT(!(u.au_flags & USER_F_ADMIN));
+	/* The only admin left: refused as the last admin. */
 	T_EQ_INT(account_apply(st, "admin", USER_OP_REVOKE_ADMIN, &u),
-	    CB_EINVAL);
+	    CB_ELASTADMIN);
+	/* With another admin, an admin-role account still keeps admin. */
+	T_EQ_INT(account_apply(st, "sensei", USER_OP_GRANT_ADMIN, &u), 0);
+	T_EQ_INT(account_apply(st, "admin", USER_OP_REVOKE_ADMIN, &u),
+	    CB_ESTATE);
 	t_close(st);
 }
 
