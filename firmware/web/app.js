@@ -162,8 +162,7 @@ function viewPassword(forced) {
     if (!r.ok) { fail(r); return; }
     for (const i of [o, n, c]) i.value = '';
     await loadMe();
-    location.hash = '#/';
-    route();
+    goHome();
     say(t('pw_changed'));
   });
   show(form);
@@ -186,8 +185,7 @@ async function logout() {
   if (!r.ok) { fail(r); return; }
   state.me = null;
   state.csrf = '';
-  location.hash = '#/';
-  viewLogin();
+  goHome();
   say(t('logged_out'));
 }
 
@@ -302,6 +300,13 @@ function viewCreateUser() {
 }
 
 // ---- routing ----------------------------------------------------------
+
+// Shows #/ now. Setting location.hash would fire hashchange a moment later,
+// whose clearMsg() would wipe the message said right after this.
+function goHome() {
+  if (location.hash !== '#/') history.pushState(null, '', '#/');
+  route();
+}
 
 function route() {
   document.body.classList.remove('has-secret');
