@@ -58,11 +58,25 @@ struct authd_job {
 	char j_newphc[PASSWORD_PHC_MAX]; /* result: new hash or "" */
 };
 
+struct authd_pool;
+
+/* One Argon2 worker thread. w_status is written once, by the worker, under
+ * p_mu: WORKER_STARTING until it has its arena, then 0 or a CB_E* status
+ * (and then it has exited). */
+#define WORKER_STARTING	1
+struct authd_worker {
+	struct authd_pool *w_pool;
+	int w_index;
+	int w_status;
+};
+
 struct authd_pool {
 	pthread_t p_threads[AUTHD_WORKERS_MAX];
+	struct authd_worker p_workers[AUTHD_WORKERS_MAX];
 	int p_nthreads;
 	pthread_mutex_t p_mu;
 	pthread_cond_t p_cv;
+	pthread_cond_t p_started_cv;	/* a worker set its w_status */
 	int p_stop;
 	int p_efd;			/* eventfd: jobs done */
 	struct authd_job p_jobs[AUTH_HASH_QUEUE_MAX];
@@ -230,27 +244,29 @@ log_safe(const char *s, char *buf, size_t size)
 
 /* --- the Argon2 worker pool --- */
 
-/* In a worker thread: the slow part of a job, nothing else. */
+/* In a worker thread: the slow part of a job, nothing else, in the
+ * worker's own Argon2 memory. */
 static void
-job_run(struct authd_job *j)
+job_run(struct authd_job *j, struct password_arena *arena)
 {
 	j->j_newphc[0] = '\0';
 	switch (j->j_kind) {
 	case JOB_LOGIN:
-		j->j_rc = password_verify(j->j_phc, j->j_pw);
+		j->j_rc = password_verify_arena(arena, j->j_phc, j->j_pw);
 		if (j->j_rc == 0 && j->j_known &&
 		    password_needs_rehash(j->j_phc) &&
-		    password_hash(j->j_pw, j->j_newphc, PASSWORD_PHC_MAX) != 0)
+		    password_hash_arena(arena, j->j_pw, j->j_newphc,
+		    PASSWORD_PHC_MAX) != 0)
 			j->j_newphc[0] = '\0';	/* keep the old one */
 		break;
 	case JOB_PASSWD:
-		j->j_rc = password_verify(j->j_phc, j->j_pw);
+		j->j_rc = password_verify_arena(arena, j->j_phc, j->j_pw);
 		if (j->j_rc == 0)
-			j->j_rc = password_hash(j->j_newpw, j->j_newphc,
-			    PASSWORD_PHC_MAX);
+			j->j_rc = password_hash_arena(arena, j->j_newpw,
+			    j->j_newphc, PASSWORD_PHC_MAX);
 		break;
 	default:
-		j->j_rc = password_hash(j->j_newpw, j->j_newphc,
+		j->j_rc = password_hash_arena(arena, j->j_newpw, j->j_newphc,
 		    PASSWORD_PHC_MAX);
 		break;
 	}
@@ -259,13 +275,31 @@ job_run(struct authd_job *j)
 		cb_wipe(j->j_newpw, sizeof(j->j_newpw));
 }
 
+/*
+ * A worker takes its Argon2 memory (PASSWORD_ARGON2_M_KIB, touched) once,
+ * here, and keeps it until it stops: a login under a rush then costs no
+ * allocation and no page faults. pool_start waits for the answer.
+ */
 static void *
 worker_main(void *arg)
 {
-	struct authd_pool *p = arg;
+	struct authd_worker *w = arg;
+	struct authd_pool *p = w->w_pool;
+	struct password_arena *arena;
 	const uint64_t one = 1;
+	int rc;
 
+	if ((rc = password_arena_new(&arena)) != 0)
+		log_err("auth: worker %d cannot reserve %d KiB for Argon2: "
+		    "%s; free memory or start fewer workers (--workers)",
+		    w->w_index, PASSWORD_ARGON2_M_KIB, cb_strerror(rc));
 	pthread_mutex_lock(&p->p_mu);
+	w->w_status = rc;
+	pthread_cond_broadcast(&p->p_started_cv);
+	if (rc != 0) {
+		pthread_mutex_unlock(&p->p_mu);
+		return NULL;
+	}
 	for (;;) {
 		while (!p->p_stop && p->p_qlen == 0)
 			pthread_cond_wait(&p->p_cv, &p->p_mu);
@@ -276,7 +310,7 @@ worker_main(void *arg)
 		p->p_qlen--;
 		j->j_state = JS_RUNNING;
 		pthread_mutex_unlock(&p->p_mu);
-		job_run(j);
+		job_run(j, arena);
 		pthread_mutex_lock(&p->p_mu);
 		j->j_state = JS_DONE;
 		if (write(p->p_efd, &one, sizeof(one)) != sizeof(one))
@@ -284,6 +318,7 @@ worker_main(void *arg)
 			    strerror(errno));
 	}
 	pthread_mutex_unlock(&p->p_mu);
+	password_arena_free(arena);
 	return NULL;
 }
 
@@ -299,16 +334,33 @@ pool_start(struct authd_pool *p, int workers)
 	}
 	pthread_mutex_init(&p->p_mu, NULL);
 	pthread_cond_init(&p->p_cv, NULL);
+	pthread_cond_init(&p->p_started_cv, NULL);
 	for (int i = 0; i < workers; i++) {
+		struct authd_worker *w = &p->p_workers[i];
+
+		w->w_pool = p;
+		w->w_index = i;
+		w->w_status = WORKER_STARTING;
 		if ((rc = pthread_create(&p->p_threads[i], NULL, worker_main,
-		    p)) != 0) {
+		    w)) != 0) {
 			log_err("auth: cannot start worker %d: %s", i,
 			    strerror(rc));
 			return CB_ENOMEM;
 		}
 		p->p_nthreads++;
 	}
-	return 0;
+	/* Every worker has its arena before the first login, or the auth
+	 * process does not start (worker_main logged which and why). */
+	rc = 0;
+	pthread_mutex_lock(&p->p_mu);
+	for (int i = 0; i < p->p_nthreads; i++) {
+		while (p->p_workers[i].w_status == WORKER_STARTING)
+			pthread_cond_wait(&p->p_started_cv, &p->p_mu);
+		if (p->p_workers[i].w_status != 0)
+			rc = p->p_workers[i].w_status;
+	}
+	pthread_mutex_unlock(&p->p_mu);
+	return rc;
 }
 
 static void
@@ -325,6 +377,7 @@ pool_stop(struct authd_pool *p)
 	if (p->p_efd >= 0)
 		close(p->p_efd);
 	p->p_efd = -1;
+	pthread_cond_destroy(&p->p_started_cv);
 	pthread_cond_destroy(&p->p_cv);
 	pthread_mutex_destroy(&p->p_mu);
 }
