@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/entropy.h>
+
 #include "core/cb.h"
 
 static const char *const cb_messages[] = {
@@ -140,6 +142,22 @@ cb_random(void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return CB_OK;
+}
+
+/* mbedTLS's entropy source (MBEDTLS_ENTROPY_HARDWARE_ALT in
+ * firmware/mbedtls_config.h): the same getrandom(2) as cb_random. mbedTLS
+ * 3.6 declares it only in a private header. */
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
+    size_t *olen);
+int
+mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
+    size_t *olen)
+{
+	(void)data;
+	if (cb_random(output, len) != CB_OK)
+		return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+	*olen = len;
+	return 0;
 }
 
 int
