@@ -9,12 +9,16 @@ int cmd_auth(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_time(int argc, char **argv);
 
 /* Default paths, relative to the data directory. */
 #define CB_DEFAULT_DATA		"/data/classbox"
 #define CB_AUTH_SUBDIR		"auth"		/* auth LMDB env, 0700 auth */
 #define CB_WEB_SUBDIR		"web"		/* TLS key and cert, 0700 web */
 #define CB_RUN_SUBDIR		"run"		/* sockets */
+#define CB_STORE_SUBDIR		"store"		/* classroom LMDB env, 0700 web */
+#define CB_KEYS_SUBDIR		"keys"		/* store's KEK (kek, 0600), 0700 web */
 #define CB_AUTH_SOCK		"run/auth.sock"
 
 #endif

@@ -19,6 +19,8 @@ static const struct applet applets[] = {
 	{ "auth", cmd_auth, "the account and password process" },
 	{ "user", cmd_user, "manage accounts from the console" },
 	{ "version", cmd_version, "print the version and its components" },
+	{ "audit", cmd_audit, "verify and read the login and operation logs" },
+	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
 };
 
 static void

@@ -1,0 +1,282 @@
+/*
+ * clock.c: the box's time trust (see clock.h). The only file that calls
+ * adjtimex.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock/clock.h"
+#include "core/cb.h"
+#include "core/proc.h"
+
+#define CLOCK_FILE_MAX		256	/* the floor file is one short text */
+#define CLOCK_PATH_MAX		4096
+
+struct clock {
+	struct clock_source c_src;
+	char c_path[CLOCK_PATH_MAX];
+	int c_flags;
+	int64_t c_floor_ms;		/* highest stamp handed out */
+	int64_t c_synced_at_ms;		/* last stamp taken while synced */
+	uint32_t c_synced_error_ms;
+	int64_t c_synced_mono_ms;	/* boot time of that stamp; -1 unknown */
+	int64_t c_written_mono_ms;	/* last floor write; -1 never */
+	int64_t c_written_floor_ms;	/* the floor that write carried */
+};
+
+static int
+clock_kernel_read(void *ctx, struct clock_reading *out)
+{
+	struct timex tx;
+	struct timespec ts;
+	int st;
+
+	(void)ctx;
+	memset(&tx, 0, sizeof(tx));	/* modes 0: read only */
+	if ((st = adjtimex(&tx)) < 0) {
+		log_err("clock: adjtimex: %s", strerror(errno));
+		return CB_EIO;
+	}
+	out->cr_state = st;
+	out->cr_status = tx.status;
+	out->cr_maxerror_us = tx.maxerror;
+	out->cr_esterror_us = tx.esterror;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->cr_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	out->cr_mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return CB_OK;
+}
+
+const struct clock_source clock_source_kernel = { NULL, clock_kernel_read };
+
+const char *
+clock_state_name(enum clock_state s)
+{
+	switch (s) {
+	case CLOCK_SYNCED: return "synced";
+	case CLOCK_HOLDOVER: return "holdover";
+	default: return "unsynced";
+	}
+}
+
+/* The file: "classbox-clock 1\nfloor MS\nsynced MS ERROR_MS\n". A file that
+ * does not parse is ignored with a warning (floor 0): refusing to start
+ * would stop the box for a cosmetic fault, and the audit chain head keeps
+ * the log's own times in order. */
+static void
+clock_load(struct clock *c)
+{
+	char buf[CLOCK_FILE_MAX];
+	long long fl = 0, sa = 0, se = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(c->c_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			log_warn("clock: cannot read %s: %s", c->c_path,
+			    strerror(errno));
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "classbox-clock 1\nfloor %lld\nsynced %lld %lld",
+	    &fl, &sa, &se) != 3 || fl < 0 || sa < 0 || se < 0 ||
+	    se > UINT32_MAX) {
+		log_warn("clock: %s is malformed; starting with no floor",
+		    c->c_path);
+		return;
+	}
+	c->c_floor_ms = fl;
+	c->c_written_floor_ms = fl;
+	c->c_synced_at_ms = sa;
+	c->c_synced_error_ms = (uint32_t)se;
+}
+
+static int
+clock_write(struct clock *c, int64_t mono_ms)
+{
+	char buf[CLOCK_FILE_MAX];
+	int n, rc;
+
+	if (c->c_flags & CLOCK_READONLY)
+		return CB_OK;
+	n = snprintf(buf, sizeof(buf),
+	    "classbox-clock 1\nfloor %" PRId64 "\nsynced %" PRId64 " %" PRIu32
+	    "\n", c->c_floor_ms, c->c_synced_at_ms, c->c_synced_error_ms);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return CB_ETOOBIG;
+	if ((rc = cb_write_file_atomic(c->c_path, buf, (size_t)n, 0600)) != 0)
+		return rc;
+	c->c_written_mono_ms = mono_ms;
+	c->c_written_floor_ms = c->c_floor_ms;
+	return CB_OK;
+}
+
+int
+clock_open(struct clock **cp, const char *path,
+    const struct clock_source *src, int flags)
+{
+	struct clock *c;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CB_ENOMEM;
+	if (cb_strlcpy(c->c_path, path, sizeof(c->c_path)) != 0) {
+		free(c);
+		return CB_ETOOBIG;
+	}
+	c->c_src = src != NULL ? *src : clock_source_kernel;
+	c->c_flags = flags;
+	c->c_synced_mono_ms = -1;
+	c->c_written_mono_ms = -1;
+	c->c_written_floor_ms = -1;
+	clock_load(c);
+	*cp = c;
+	return CB_OK;
+}
+
+int
+clock_flush(struct clock *c)
+{
+	struct clock_reading r;
+	int rc;
+
+	if (c->c_floor_ms == c->c_written_floor_ms)
+		return CB_OK;
+	if ((rc = c->c_src.cs_read(c->c_src.cs_ctx, &r)) != 0)
+		return rc;
+	return clock_write(c, r.cr_mono_ms);
+}
+
+void
+clock_close(struct clock *c)
+{
+	if (c == NULL)
+		return;
+	(void)clock_flush(c);
+	free(c);
+}
+
+static uint32_t
+clock_sat32(int64_t v)
+{
+	if (v < 0)
+		return 0;
+	return v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Error bound grown since the last sync: CLOCK_DRIFT_PPM of the elapsed
+ * time, rounded up. Elapsed is the larger of the wall and boot-time
+ * distances, so a clock stepped backwards does not shrink it. */
+static int64_t
+clock_holdover_error(const struct clock *c, const struct clock_reading *r,
+    int64_t stamp_ms, int64_t *elapsed_out)
+{
+	int64_t elapsed = stamp_ms - c->c_synced_at_ms;
+
+	if (c->c_synced_mono_ms >= 0 &&
+	    r->cr_mono_ms - c->c_synced_mono_ms > elapsed)
+		elapsed = r->cr_mono_ms - c->c_synced_mono_ms;
+	if (elapsed < 0)
+		elapsed = 0;
+	*elapsed_out = elapsed;
+	return (int64_t)c->c_synced_error_ms +
+	    (elapsed / 1000 * CLOCK_DRIFT_PPM + 999) / 1000;
+}
+
+static void
+clock_eval(struct clock *c, const struct clock_reading *r,
+    struct clock_status *st)
+{
+	int64_t stamp = r->cr_wall_ms > c->c_floor_ms ? r->cr_wall_ms :
+	    c->c_floor_ms;
+	int64_t gap = stamp - r->cr_wall_ms;	/* how far the floor holds us */
+	int64_t kerr = (r->cr_maxerror_us + 999) / 1000 + gap;
+	int ksync = !(r->cr_status & STA_UNSYNC) && r->cr_state != TIME_ERROR;
+	int64_t err, elapsed = 0;
+	enum clock_state s = CLOCK_UNSYNCED;
+
+	memset(st, 0, sizeof(*st));
+	st->cs_floor_ms = c->c_floor_ms;
+	st->cs_real_ms = r->cr_wall_ms;
+	st->cs_kernel_synced = ksync;
+	st->cs_maxerror_us = r->cr_maxerror_us;
+	st->cs_esterror_us = r->cr_esterror_us;
+	st->cs_kernel_status = r->cr_status;
+	err = kerr;
+	if (ksync && kerr < CLOCK_SYNCED_MAX_ERROR_MS) {
+		s = CLOCK_SYNCED;
+		c->c_synced_at_ms = stamp;
+		c->c_synced_error_ms = clock_sat32(kerr);
+		c->c_synced_mono_ms = r->cr_mono_ms;
+	} else if (c->c_synced_at_ms > 0) {
+		int64_t h = clock_holdover_error(c, r, stamp, &elapsed) + gap;
+
+		if (!ksync || h < kerr)
+			err = h;
+		if (elapsed <= CLOCK_HOLDOVER_MAX_MS &&
+		    err < CLOCK_HOLDOVER_MAX_ERROR_MS)
+			s = CLOCK_HOLDOVER;
+	}
+	st->cs_now.st_ms = stamp;
+	st->cs_now.st_state = s;
+	st->cs_now.st_error_ms = clock_sat32(err);
+	st->cs_synced_at_ms = c->c_synced_at_ms;
+	st->cs_synced_error_ms = c->c_synced_error_ms;
+	c->c_floor_ms = stamp;
+}
+
+int
+clock_state(struct clock *c, struct clock_status *out)
+{
+	struct clock_reading r;
+	int rc;
+
+	if ((rc = c->c_src.cs_read(c->c_src.cs_ctx, &r)) != 0)
+		return rc;
+	clock_eval(c, &r, out);
+	if (c->c_written_mono_ms < 0 ||
+	    r.cr_mono_ms - c->c_written_mono_ms >= CLOCK_FLOOR_WRITE_MS ||
+	    r.cr_mono_ms < c->c_written_mono_ms) {
+		/* A failed write is logged by cb_write_file_atomic; the stamp
+		 * is still good, the floor is retried within a minute. */
+		if (clock_write(c, r.cr_mono_ms) != 0)
+			c->c_written_mono_ms = r.cr_mono_ms;
+	}
+	return CB_OK;
+}
+
+int
+clock_stamp(struct clock *c, struct clock_stamp *out)
+{
+	struct clock_status st;
+	int rc;
+
+	if ((rc = clock_state(c, &st)) != 0)
+		return rc;
+	*out = st.cs_now;
+	return CB_OK;
+}
+
+int
+clock_now(struct clock *c, int64_t *ms_out)
+{
+	struct clock_stamp s;
+	int rc;
+
+	if ((rc = clock_stamp(c, &s)) != 0)
+		return rc;
+	*ms_out = s.st_ms;
+	return CB_OK;
+}

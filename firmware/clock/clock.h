@@ -1,0 +1,112 @@
+/*
+ * clock.h: how far the box can trust its wall clock, and timestamps that
+ * never go backwards.
+ *
+ * BusyBox ntpd disciplines the kernel clock; this module reads the kernel's
+ * discipline state (adjtimex) and names one of three states:
+ *
+ *   synced    the kernel says synchronised (STA_UNSYNC clear, state not
+ *             TIME_ERROR) and its maxerror is below CLOCK_SYNCED_MAX_ERROR_MS;
+ *   holdover  not synced now, but synced within CLOCK_HOLDOVER_MAX_MS and the
+ *             error bound, grown by CLOCK_DRIFT_PPM since that sync, is still
+ *             below CLOCK_HOLDOVER_MAX_ERROR_MS;
+ *   unsynced  anything else (never synced, too long ago, error too large).
+ *
+ * The floor: a small file holding the highest wall time ever handed out
+ * (and the last sync). clock_now() returns max(real time, floor), so a box
+ * booting with a dead RTC at 2000-01-01 stamps floor time (state unsynced),
+ * and a clock stepped backwards never makes a timestamp go back. A stamp
+ * held up by the floor is that much away from real time, so the gap is
+ * added to its error bound.
+ *
+ * The floor file is written atomically (temp, fsync, rename) at most once
+ * every CLOCK_FLOOR_WRITE_MS and by clock_close() at shutdown. After a
+ * crash the floor can lag the last stamp by up to that interval; the audit
+ * log also clamps each entry to its chain head, so its times never go back.
+ *
+ * Each process keeps its own struct clock and its own floor file (next to
+ * the data it stamps); nothing here is global.
+ */
+#ifndef CLOCK_H
+#define CLOCK_H
+
+#include <stdint.h>
+
+#define CLOCK_SYNCED_MAX_ERROR_MS	100	/* kernel maxerror for "synced" */
+#define CLOCK_HOLDOVER_MAX_MS		(24LL * 3600 * 1000) /* 24 h after sync */
+#define CLOCK_HOLDOVER_MAX_ERROR_MS	1000	/* error bound for "holdover" */
+/* Drift of a disciplined quartz oscillator left on its own (ntpd's frequency
+ * correction stays in the kernel): 15 ppm, i.e. 1 s after ~18.5 h. */
+#define CLOCK_DRIFT_PPM			15
+#define CLOCK_FLOOR_WRITE_MS		60000	/* at most one floor write a minute */
+#define CLOCK_FLOOR_FILE		"clock.floor"	/* default name in a data dir */
+
+enum clock_state {
+	CLOCK_UNSYNCED = 0,
+	CLOCK_HOLDOVER = 1,
+	CLOCK_SYNCED = 2,
+};
+
+/* What the kernel said, raw; a clock_source fills it. */
+struct clock_reading {
+	int64_t cr_wall_ms;	/* CLOCK_REALTIME */
+	int64_t cr_mono_ms;	/* CLOCK_BOOTTIME: never stepped, counts suspend */
+	int cr_state;		/* adjtimex return value (TIME_OK .. TIME_ERROR) */
+	int cr_status;		/* timex.status: STA_* bits */
+	int64_t cr_maxerror_us;	/* timex.maxerror */
+	int64_t cr_esterror_us;	/* timex.esterror */
+};
+
+/* Where readings come from: the kernel (clock_source_kernel) or a test. */
+struct clock_source {
+	void *cs_ctx;
+	int (*cs_read)(void *ctx, struct clock_reading *out);
+};
+
+/* adjtimex(2) and clock_gettime(2). */
+extern const struct clock_source clock_source_kernel;
+
+/* One timestamp and how far to trust it. */
+struct clock_stamp {
+	int64_t st_ms;		/* max(real time, floor), ms since the epoch */
+	enum clock_state st_state;
+	uint32_t st_error_ms;	/* error bound, saturating at UINT32_MAX */
+};
+
+/* The whole picture, for `classbox time` and the status page. */
+struct clock_status {
+	struct clock_stamp cs_now;
+	int64_t cs_real_ms;	/* the kernel's wall clock */
+	int64_t cs_floor_ms;	/* the persisted floor (before this call) */
+	int64_t cs_synced_at_ms;	/* "since": the last time seen synced; 0 never */
+	uint32_t cs_synced_error_ms;	/* error bound at that time */
+	int cs_kernel_synced;	/* STA_UNSYNC clear and not TIME_ERROR */
+	int64_t cs_maxerror_us;
+	int64_t cs_esterror_us;
+	int cs_kernel_status;	/* STA_* bits */
+};
+
+struct clock;
+
+#define CLOCK_READONLY	0x1	/* never write the floor file (`classbox time`) */
+
+/* Load the floor file at path (a missing file is a floor of 0). src NULL
+ * means the kernel. The source is copied. */
+int clock_open(struct clock **cp, const char *path,
+    const struct clock_source *src, int flags);
+/* Write the floor (unless read-only) and free. */
+void clock_close(struct clock *c);
+
+/* A timestamp that is never below any earlier one, with its trust. */
+int clock_stamp(struct clock *c, struct clock_stamp *out);
+/* Only the time: clock_stamp(...).st_ms. */
+int clock_now(struct clock *c, int64_t *ms_out);
+/* The state now, with its inputs. Like clock_stamp, it raises the floor. */
+int clock_state(struct clock *c, struct clock_status *out);
+/* Write the floor file now if it changed (shutdown, tests). */
+int clock_flush(struct clock *c);
+
+/* "synced", "holdover", "unsynced". */
+const char *clock_state_name(enum clock_state s);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * audit.c: `classbox audit` (verify and read the login and operation
+ * logs) and `classbox time` (how far the box trusts its clock). Both are
+ * for technicians and auditors on the console; they run as root or as the
+ * owner of the log directories.
+ *
+ *   classbox audit verify [--dir DIR]             both logs; exit 1 on a break
+ *   classbox audit tail [--dir DIR] [--log login|ops] [-n N]
+ *   classbox audit append-test --dir DIR --log login|ops N
+ *       tests only: appends N synthetic entries (actor "test", action
+ *       "audit.append-test") so tests/integration/audit.sh can check a real
+ *       log; they are chained like any entry and can never hide one.
+ *   classbox time [--dir DIR]                     state, error bound, floor
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "clock/clock.h"
+#include "cmd/cmd.h"
+#include "core/cb.h"
+#include "core/proc.h"
+
+#define AUDIT_DEFAULT_DIR	CB_DEFAULT_DATA "/audit"
+#define AUDIT_TAIL_DEFAULT	20
+#define AUDIT_TEST_MAX		1000000	/* append-test entries per run */
+#define AUDIT_PATH_MAX		4096
+
+static const char *const audit_logs[] = { AUDIT_LOG_LOGIN, AUDIT_LOG_OPS };
+
+static int
+audit_usage(void)
+{
+	fprintf(stderr,
+	    "usage: classbox audit verify [--dir DIR]\n"
+	    "       classbox audit tail [--dir DIR] [--log login|ops] [-n N]\n"
+	    "       classbox audit append-test --dir DIR --log login|ops N"
+	    "   (tests only)\n"
+	    "DIR defaults to " AUDIT_DEFAULT_DIR "; it holds login/ and ops/\n");
+	return 2;
+}
+
+/* 12345 -> "12,345" */
+static const char *
+audit_thousands(uint64_t v, char *buf, size_t size)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v), o = 0;
+
+	for (int i = 0; i < n && o + 2 < (int)size; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+audit_fmt_time(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		(void)snprintf(buf, size, "%" PRId64 "ms", ms);
+	else
+		(void)snprintf(buf + strlen(buf), size - strlen(buf),
+		    ".%03dZ", (int)(ms % 1000));
+}
+
+/* Open one log of dir for reading; says why not. */
+static int
+audit_open_log(const char *dir, const char *name, struct audit_log **lp)
+{
+	char path[AUDIT_PATH_MAX], mdb[AUDIT_PATH_MAX];
+	struct stat sb;
+
+	if (cb_path_join(path, sizeof(path), dir, name) != 0 ||
+	    cb_path_join(mdb, sizeof(mdb), path, "data.mdb") != 0)
+		return CB_ETOOBIG;
+	if (stat(mdb, &sb) != 0) {
+		printf("%s log: missing (no %s)\n", name, mdb);
+		return CB_ENOTFOUND;
+	}
+	if (audit_open(lp, path, name, NULL, NULL) != 0) {
+		printf("%s log: cannot be opened (see the message above)\n",
+		    name);
+		return CB_EIO;
+	}
+	return CB_OK;
+}
+
+static int
+audit_verify_one(const char *dir, const char *name)
+{
+	struct audit_verify_result r;
+	struct audit_log *log;
+	char num[32];
+	int rc;
+
+	if (audit_open_log(dir, name, &log) != 0)
+		return 1;
+	rc = audit_verify(log, &r);
+	audit_close(log);
+	if (rc != 0) {
+		printf("%s log: cannot be verified: %s\n", name,
+		    cb_strerror(rc));
+		return 1;
+	}
+	if (r.av_problem == AUDIT_INTACT) {
+		printf("%s log: %s entries, chain intact\n", name,
+		    audit_thousands(r.av_entries, num, sizeof(num)));
+		return 0;
+	}
+	printf("%s log: %s\n", name, r.av_what);
+	return 1;
+}
+
+static void
+audit_print_entry(const struct audit_entry *e)
+{
+	char t[40];
+
+	audit_fmt_time(e->ae_time_ms, t, sizeof(t));
+	printf("%" PRIu64 " %s %s+-%" PRIu32 "ms %s actor=%s action=%s "
+	    "target=%s result=%s client=%s", e->ae_seq, t,
+	    clock_state_name(e->ae_time_state), e->ae_error_ms,
+	    audit_kind_name(e->ae_kind), e->ae_actor, e->ae_action,
+	    e->ae_target[0] ? e->ae_target : "-", e->ae_result,
+	    e->ae_client[0] ? e->ae_client : "-");
+	if (e->ae_agent[0])
+		printf(" agent=\"%s\"", e->ae_agent);
+	printf("\n");
+}
+
+static int
+audit_tail_one(const char *dir, const char *name, size_t count)
+{
+	static struct audit_entry page[AUDIT_QUERY_MAX_PAGE];
+	struct audit_query q = { .aq_newest_first = 1, .aq_limit = count };
+	struct audit_log *log;
+	uint64_t next;
+	size_t n;
+	int rc;
+
+	if (audit_open_log(dir, name, &log) != 0)
+		return 1;
+	rc = audit_query(log, &q, page, &n, &next);
+	audit_close(log);
+	if (rc != 0) {
+		printf("%s log: cannot be read: %s (run `classbox audit "
+		    "verify`)\n", name, cb_strerror(rc));
+		return 1;
+	}
+	printf("== %s log, last %zu\n", name, n);
+	while (n > 0)
+		audit_print_entry(&page[--n]);
+	return 0;
+}
+
+static int
+audit_append_test(const char *dir, const char *name, long n)
+{
+	char path[AUDIT_PATH_MAX], floor[AUDIT_PATH_MAX];
+	struct audit_record r = { AUDIT_KIND_OPERATION, "test",
+	    "audit.append-test", "", "ok", "127.0.0.1", "" };
+	struct audit_log *log;
+	struct clock *clk;
+	int rc;
+
+	if (strcmp(name, AUDIT_LOG_LOGIN) == 0)
+		r.ar_kind = AUDIT_KIND_LOGIN;
+	if (cb_path_join(path, sizeof(path), dir, name) != 0 ||
+	    cb_path_join(floor, sizeof(floor), path, CLOCK_FLOOR_FILE) != 0 ||
+	    cb_make_dir(dir, 0700, (uid_t)-1, (gid_t)-1) != 0 ||
+	    cb_make_dir(path, 0700, (uid_t)-1, (gid_t)-1) != 0)
+		return 1;
+	if ((rc = clock_open(&clk, floor, NULL, 0)) != 0)
+		return 1;
+	if ((rc = audit_open(&log, path, name, clk, NULL)) == 0) {
+		for (long i = 0; i < n && rc == 0; i++)
+			rc = audit_append(log, &r, NULL);
+		audit_close(log);
+	}
+	clock_close(clk);
+	if (rc != 0)
+		fprintf(stderr, "audit: append-test: %s\n", cb_strerror(rc));
+	return rc != 0;
+}
+
+static int
+audit_is_log(const char *name)
+{
+	return strcmp(name, AUDIT_LOG_LOGIN) == 0 ||
+	    strcmp(name, AUDIT_LOG_OPS) == 0;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	const char *dir = AUDIT_DEFAULT_DIR, *only = NULL, *sub;
+	long count = -1;
+	int bad = 0, i;
+
+	if (argc < 2)
+		return audit_usage();
+	sub = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc &&
+		    audit_is_log(argv[i + 1]))
+			only = argv[++i];
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			count = strtol(argv[++i], NULL, 10);
+		else if (argv[i][0] >= '0' && argv[i][0] <= '9' && count < 0)
+			count = strtol(argv[i], NULL, 10);
+		else
+			return audit_usage();
+	}
+	cb_log_init("audit");
+	if (strcmp(sub, "append-test") == 0) {
+		if (only == NULL || count <= 0 || count > AUDIT_TEST_MAX)
+			return audit_usage();
+		return audit_append_test(dir, only, count);
+	}
+	if (strcmp(sub, "verify") != 0 && strcmp(sub, "tail") != 0)
+		return audit_usage();
+	if (count <= 0 || count > AUDIT_QUERY_MAX_PAGE)
+		count = AUDIT_TAIL_DEFAULT;
+	for (size_t l = 0; l < CB_ARRAY_LEN(audit_logs); l++) {
+		if (only != NULL && strcmp(only, audit_logs[l]) != 0)
+			continue;
+		bad |= sub[0] == 'v' ? audit_verify_one(dir, audit_logs[l]) :
+		    audit_tail_one(dir, audit_logs[l], (size_t)count);
+	}
+	return bad;
+}
+
+/* ---- classbox time ---- */
+
+static void
+time_print(const char *floor_path, const struct clock_status *st)
+{
+	char now[40], real[40], fl[40], sy[40];
+
+	audit_fmt_time(st->cs_now.st_ms, now, sizeof(now));
+	audit_fmt_time(st->cs_real_ms, real, sizeof(real));
+	audit_fmt_time(st->cs_floor_ms, fl, sizeof(fl));
+	audit_fmt_time(st->cs_synced_at_ms, sy, sizeof(sy));
+	printf("state: %s\n", clock_state_name(st->cs_now.st_state));
+	printf("error bound: %" PRIu32 " ms\n", st->cs_now.st_error_ms);
+	printf("time: %s\n", now);
+	printf("kernel clock: %s (%s, maxerror %" PRId64 " us, esterror %"
+	    PRId64 " us, status 0x%04x)\n", real, st->cs_kernel_synced ?
+	    "synchronised" : "not synchronised", st->cs_maxerror_us,
+	    st->cs_esterror_us, (unsigned)st->cs_kernel_status);
+	printf("floor: %s (%s)\n", st->cs_floor_ms > 0 ? fl : "none",
+	    floor_path);
+	if (st->cs_floor_ms > st->cs_real_ms)
+		printf("  the floor is %" PRId64 " ms ahead of the kernel clock: "
+		    "stamps hold at the floor until it catches up\n",
+		    st->cs_floor_ms - st->cs_real_ms);
+	printf("last synced: %s\n", st->cs_synced_at_ms > 0 ? sy : "never");
+}
+
+int
+cmd_time(int argc, char **argv)
+{
+	const char *dir = AUDIT_DEFAULT_DIR;
+	char path[AUDIT_PATH_MAX], best_path[AUDIT_PATH_MAX] = "";
+	struct clock_status st, best;
+	struct clock *c;
+	int have = 0;
+
+	if (argc == 3 && strcmp(argv[1], "--dir") == 0)
+		dir = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: classbox time [--dir AUDIT_DIR]\n");
+		return 2;
+	}
+	cb_log_init("time");
+	/* Each writer keeps its own floor; the highest one is the box's. */
+	for (size_t l = 0; l < CB_ARRAY_LEN(audit_logs); l++) {
+		if (snprintf(path, sizeof(path), "%s/%s/%s", dir, audit_logs[l],
+		    CLOCK_FLOOR_FILE) >= (int)sizeof(path) ||
+		    clock_open(&c, path, NULL, CLOCK_READONLY) != 0)
+			continue;
+		if (clock_state(c, &st) == 0 && (!have ||
+		    st.cs_floor_ms > best.cs_floor_ms)) {
+			best = st;
+			have = 1;
+			(void)cb_strlcpy(best_path, path, sizeof(best_path));
+		}
+		clock_close(c);
+	}
+	if (!have) {
+		fprintf(stderr, "time: cannot read the kernel clock\n");
+		return 1;
+	}
+	time_print(best_path, &best);
+	return 0;
+}
