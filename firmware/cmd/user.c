@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/account.h"
 #include "auth/authclient.h"
 #include "auth/authproto.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/proc.h"
 
 #define USER_ARGS_MAX	32
 
@@ -43,7 +45,11 @@ user_usage(void)
 	    "[--child UID]...\n"
 	    "  suspend|reactivate|delete|graduate|transfer UID\n"
 	    "  grant-admin|revoke-admin UID\n"
-	    "  reset-password UID\n");
+	    "  reset-password UID\n"
+	    "  bootstrap --dir AUTH_DIR [--uid N]   first start of a box: "
+	    "create\n"
+	    "      the first admin and print its initial password (exit 3 "
+	    "if\n      accounts exist already)\n");
 	return 2;
 }
 
@@ -234,6 +240,46 @@ user_set(const char *sock, const char *cmd, uint32_t op, const char *uid)
 	    &req, sizeof(req), AUTH_USER_PW_R, &r, sizeof(r)), &r);
 }
 
+/*
+ * First start of a box without an enrollment file: creates "admin" with a
+ * fresh initial password, printed once on stdout for the technician (the
+ * image's rcS shows it on the console). Runs as the auth user so that the
+ * environment's files are auth's from the start. Opens the environment
+ * directly: auth is not running yet.
+ */
+static int
+user_bootstrap(int argc, char **argv)
+{
+	const char *dir = NULL;
+	uid_t uid = (uid_t)-1;
+	char pw[AUTH_INITIAL_PW_MAX];
+	int rc;
+
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--dir") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--uid") == 0)
+			uid = (uid_t)strtoul(argv[i + 1], NULL, 10);
+		else
+			return user_usage();
+	}
+	if (dir == NULL || argc % 2 != 0)
+		return user_usage();
+	if (cb_drop_privileges(uid, (gid_t)uid) != CB_OK)
+		return 1;
+	rc = account_bootstrap_admin(dir, pw, sizeof(pw));
+	if (rc == CB_EEXIST)
+		return 3;
+	if (rc != CB_OK) {
+		fprintf(stderr, "classbox user bootstrap: cannot create the "
+		    "first admin in %s: %s\n", dir, cb_strerror(rc));
+		return 1;
+	}
+	printf("%s\n", pw);
+	cb_wipe(pw, sizeof(pw));
+	return 0;
+}
+
 int
 cmd_user(int argc, char **argv)
 {
@@ -249,6 +295,8 @@ cmd_user(int argc, char **argv)
 	}
 	if (i >= argc)
 		return user_usage();
+	if (strcmp(argv[i], "bootstrap") == 0)
+		return user_bootstrap(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "list") == 0 && i + 1 == argc)
 		return user_list(sock);
 	if (strcmp(argv[i], "show") == 0 && i + 2 == argc)

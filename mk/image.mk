@@ -1,0 +1,55 @@
+# mk/image.mk: the system image. Included by the top-level Makefile
+# (`include mk/image.mk`); see docs/image.md.
+#
+#   make image         build/image/$(BOARD)/{disk.img,vmlinuz,initramfs.cpio.gz,rootfs.squashfs}
+#   make qemu          boot it (TCG, console on stdio, https://localhost:8443/)
+#   make system-test   tests/system/*.sh (QEMU, headless)
+#   make image-tools   install the host tools with apt-get (as root)
+#
+# BOARD=qemu-x86_64 (default). CLASSBOX_BIN=FILE installs FILE as
+# /usr/bin/classbox instead of building $(BUILD)/musl/classbox.
+
+BOARD ?= qemu-x86_64
+BUILD ?= build
+IMAGE_DIR := $(BUILD)/image/$(BOARD)
+IMAGE_CLASSBOX := $(BUILD)/musl/classbox
+IMAGE_APT := squashfs-tools mtools dosfstools e2fsprogs gdisk cpio xz-utils \
+	qemu-system-x86 musl-tools file curl openssl
+IMAGE_TOOLS := mksquashfs mcopy mkfs.vfat mkfs.ext4 sgdisk cpio xz \
+	qemu-system-x86_64 musl-gcc file curl openssl
+
+.PHONY: image qemu system-test image-tools image-clean
+
+image-tools:
+	@missing=; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null 2>&1 || \
+	  [ -x /usr/sbin/$$t ] || [ -x /sbin/$$t ] || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "image.mk: missing$$missing; installing $(IMAGE_APT)"; \
+	    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $(IMAGE_APT) || \
+	    { apt-get -o DPkg::Lock::Timeout=600 update && \
+	      apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $(IMAGE_APT); } || exit 1; \
+	  else echo "image.mk: missing$$missing: apt-get install $(IMAGE_APT)" >&2; exit 1; fi; \
+	fi
+
+image: image-tools
+ifeq ($(CLASSBOX_BIN),)
+	$(MAKE) TARGET=musl $(IMAGE_CLASSBOX)
+	PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
+	  CLASSBOX_BIN=$(IMAGE_CLASSBOX) tools/image/build-image $(BOARD) $(IMAGE_DIR)
+else
+	$(MAKE) TARGET=musl deps
+	PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
+	  CLASSBOX_BIN=$(CLASSBOX_BIN) tools/image/build-image $(BOARD) $(IMAGE_DIR)
+endif
+
+qemu:
+	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
+	board/$(BOARD)/qemu --dir $(IMAGE_DIR)
+
+system-test:
+	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
+	@for t in tests/system/*.sh; do echo "== $$t"; IMAGE_DIR=$(IMAGE_DIR) sh $$t || exit 1; done
+
+image-clean:
+	rm -rf $(BUILD)/image
