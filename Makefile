@@ -5,6 +5,7 @@
 #   make bench   benchmarks beside their baselines (docs/benchmarks.md)
 #   make deps    fetch (by SHA-256) and build the pinned dependencies
 #   make fuzz    run every fuzz target longer (FUZZ_SECONDS each)
+#   make image   the system image (build/image/qemu-x86_64); make qemu boots it
 #
 # TARGET=host (gcc, glibc) or TARGET=musl (musl-gcc, static, for the image).
 # SAN=1 builds with AddressSanitizer and UBSan into build/host-san.
@@ -80,6 +81,7 @@ test:
 	$(MAKE) $(CLASSBOX) unit-tests
 	$(MAKE) SAN=1 $(BUILD)/host-san/classbox unit-tests
 	$(MAKE) -f mk/fuzz.mk fuzz-build
+	$(MAKE) image
 	tests/run-all
 
 fuzz:
@@ -90,9 +92,12 @@ bench: $(CLASSBOX)
 	tests/bench/run
 
 clean:
-	rm -rf $(BUILD)/host $(BUILD)/host-san $(BUILD)/musl $(BUILD)/fuzz
+	rm -rf $(BUILD)/host $(BUILD)/host-san $(BUILD)/musl $(BUILD)/fuzz \
+		$(BUILD)/image
 
 distclean:
 	rm -rf $(BUILD)
+
+include mk/image.mk
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
