@@ -36,7 +36,9 @@ LDFLAGS_FW := $(SAN_FLAGS) $(if $(filter musl,$(TARGET)),-static)
 FW_SRCS := $(sort $(wildcard firmware/*/*.c))
 MAIN_SRC := firmware/cmd/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(FW_SRCS))
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/assets.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/assets.o \
+	$(O)/obj/gen/cp932_ext.o
+HOSTCC ?= gcc
 WEB_ASSETS := $(sort $(wildcard firmware/web/*))
 
 CLASSBOX := $(O)/classbox
@@ -57,6 +59,19 @@ $(O)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
 $(O)/obj/gen/assets.o: $(O)/gen/assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_FW) -Wno-missing-prototypes -c -o $@ $<
+
+# Build-host tools; generated sources come from the host's Debian packages.
+$(BUILD)/tools/gen-cp932-ext: tools/gen-cp932-ext.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(O)/gen/cp932_ext.c: $(BUILD)/tools/gen-cp932-ext
+	@mkdir -p $(dir $@)
+	$< >$@.tmp && mv $@.tmp $@
+
+$(O)/obj/gen/cp932_ext.o: $(O)/gen/cp932_ext.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_FW) -c -o $@ $<
 
 $(O)/libclassbox.a: $(LIB_OBJS)
 	@rm -f $@

@@ -12,7 +12,8 @@ FFLAGS := -std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined,fuzzer-no-link -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Ifirmware -I$(FO)/gen $(DEPS_CFLAGS) -MMD -MP
 FW_SRCS := $(filter-out firmware/cmd/%,$(sort $(wildcard firmware/*/*.c)))
-FW_OBJS := $(FW_SRCS:%.c=$(FO)/obj/%.o) $(FO)/obj/gen/assets.o
+FW_OBJS := $(FW_SRCS:%.c=$(FO)/obj/%.o) $(FO)/obj/gen/assets.o \
+	$(FO)/obj/gen/cp932_ext.o
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FO)/%)
 WEB_ASSETS := $(sort $(wildcard firmware/web/*))
@@ -29,6 +30,18 @@ $(FO)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
 	tools/embed-assets $@ $(WEB_ASSETS)
 
 $(FO)/obj/gen/assets.o: $(FO)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(FCC) $(FFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/gen-cp932-ext: tools/gen-cp932-ext.c
+	@mkdir -p $(dir $@)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(FO)/gen/cp932_ext.c: $(BUILD)/tools/gen-cp932-ext
+	@mkdir -p $(dir $@)
+	$< >$@.tmp && mv $@.tmp $@
+
+$(FO)/obj/gen/cp932_ext.o: $(FO)/gen/cp932_ext.c
 	@mkdir -p $(dir $@)
 	$(FCC) $(FFLAGS) -c -o $@ $<
 

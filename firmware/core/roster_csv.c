@@ -16,10 +16,11 @@
  * are checked here first, and a character goes to iconv only when it is a
  * well-formed JIS X 0208 code; row 13 (NEC: ①, ㈱, ...) and the eight codes
  * where CP932 and JIS map differently (～, －, ...) are decoded here, so
- * both C libraries give the same text. The IBM extensions (髙, 﨑, ...) need
- * CP932; on musl they are reported as such, with the advice to save as
- * "CSV UTF-8".
+ * both C libraries give the same text. The NEC-selected and IBM extension
+ * rows (髙, 﨑, ...) come from cp932_ext, a table generated at build time
+ * from the build host's glibc (tools/gen-cp932-ext), on both libraries.
  */
+#include "core/cp932_ext.h"
 #include "core/roster_csv.h"
 
 #include <assert.h>
@@ -354,7 +355,7 @@ sjis_open(struct sjis *s)
 	return CB_EUNAVAIL;
 }
 
-enum sjis_result { SJIS_OK, SJIS_BAD, SJIS_USER, SJIS_EXT };
+enum sjis_result { SJIS_OK, SJIS_BAD, SJIS_USER };
 
 /* Decodes the two-byte code c1 c2 (already well-formed) into o. */
 static enum sjis_result
@@ -379,12 +380,18 @@ sjis_pair(struct sjis *s, unsigned c1, unsigned c2, char *o, size_t *olen)
 			*olen = utf8_put(o, cp932_differs[i].cp);
 			return SJIS_OK;
 		}
-	if (s->s_jis_only) {
-		if (c1 == 0xed || c1 == 0xee || c1 >= 0xfa)
-			return SJIS_EXT;
-		if (c1 > 0xea)	/* past JIS X 0208: musl would misread */
+	/* The extension rows come from one table on every C library, so
+	 * that glibc and musl builds read a file alike. */
+	if (cp932_ext_row(c1) >= 0) {
+		unsigned cp = cp932_ext[cp932_ext_row(c1)][c2 - 0x40];
+
+		if (cp == 0)
 			return SJIS_BAD;
+		*olen = utf8_put(o, cp);
+		return SJIS_OK;
 	}
+	if (s->s_jis_only && c1 > 0xea)	/* past JIS X 0208: musl misreads */
+		return SJIS_BAD;
 	if (iconv(s->s_cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0) {
 		iconv(s->s_cd, NULL, NULL, NULL, NULL);
 		return SJIS_BAD;
@@ -405,14 +412,6 @@ sjis_report(struct roster_errors *e, unsigned line, enum sjis_result r,
 		    "ふつうの文字に置き換えてください",
 		    "a user-defined character (0x%02X%02X) cannot be used; "
 		    "replace it with a standard character", b1, b2);
-	else if (r == SJIS_EXT)
-		err_add(e, line, ROSTER_ERR_ENCODING,
-		    "Windows の拡張文字（0x%02X%02X、髙・﨑 など）は、この"
-		    "機器では Shift_JIS から読めません。Excel で「CSV UTF-8」"
-		    "形式で保存してください",
-		    "a Windows extension character (0x%02X%02X, such as "
-		    "髙 or 﨑) cannot be read from Shift_JIS on this box; save "
-		    "the file as 'CSV UTF-8' in Excel", b1, b2);
 	else
 		err_add(e, line, ROSTER_ERR_ENCODING,
 		    "読めない文字があります（Shift_JIS のバイト 0x%02X "
