@@ -17,6 +17,7 @@
 
 #include "api/api_impl.h"
 #include "api/assets.h"
+#include "api/classroom.h"
 #include "auth/authclient.h"
 #include "core/cb.h"
 
@@ -34,12 +35,13 @@ enum api_route_flags {
 	R_LOGIN = 0x10,		/* no CSRF token; Origin checked if present */
 };
 
-enum api_path_kind { P_EXACT, P_USER, P_USER_OP };
+/* P_PATTERN: rt_path with '*' segments (an id each, into r_arg). */
+enum api_path_kind { P_EXACT, P_USER, P_USER_OP, P_PATTERN };
 
 struct api_route {
 	enum http_method rt_method;
 	enum api_path_kind rt_kind;
-	const char *rt_path;		/* P_EXACT only */
+	const char *rt_path;		/* P_EXACT, P_PATTERN */
 	unsigned rt_flags;
 	api_step_fn *rt_fn;
 };
@@ -64,6 +66,41 @@ static const struct api_route api_routes[] = {
 	{ HTTP_M_GET, P_USER, NULL, R_SESSION | R_ADMIN, api_users_get },
 	{ HTTP_M_DELETE, P_USER, NULL, R_SESSION | R_ADMIN, api_users_op },
 	{ HTTP_M_POST, P_USER_OP, NULL, R_SESSION | R_ADMIN, api_users_op },
+
+	/* Classroom data: every handler asks core/policy.c itself. */
+#define CR(m, path, flags, fn) \
+	{ HTTP_M_##m, P_PATTERN, "/api/v1/" path, R_SESSION | (flags), fn }
+	CR(GET, "school", 0, api_school_get),
+	CR(PUT, "school", R_BODY, api_school_put),
+	CR(POST, "school/rollover", R_BODY, api_school_rollover),
+	CR(GET, "classes", 0, api_classes_list),
+	CR(POST, "classes", R_BODY, api_classes_create),
+	CR(GET, "classes/*", 0, api_class_get),
+	CR(PUT, "classes/*", R_BODY, api_class_put),
+	CR(GET, "classes/*/members", 0, api_members_list),
+	CR(POST, "classes/*/members", R_BODY, api_members_add),
+	CR(DELETE, "classes/*/members/*", 0, api_members_remove),
+	CR(GET, "announcements", 0, api_announcements_list),
+	CR(POST, "announcements", R_BODY, api_announcements_create),
+	CR(GET, "announcements/*", 0, api_announcement_get),
+	CR(POST, "announcements/*/seen", 0, api_announcement_seen),
+	CR(GET, "announcements/*/receipts", 0, api_announcement_receipts),
+	CR(GET, "assignments", 0, api_assignments_list),
+	CR(POST, "assignments", R_BODY, api_assignments_create),
+	CR(GET, "assignments/*", 0, api_assignment_get),
+	CR(GET, "assignments/*/submissions", 0, api_submissions_list),
+	CR(POST, "assignments/*/submissions", R_BODY, api_submissions_create),
+	CR(GET, "attendance", 0, api_attendance_list),
+	CR(POST, "attendance", R_BODY, api_attendance_record),
+	CR(GET, "absence-notices", 0, api_notices_list),
+	CR(POST, "absence-notices", R_BODY, api_notices_create),
+	CR(GET, "absence-notices/*", 0, api_notice_get),
+	CR(POST, "absence-notices/*/withdraw", 0, api_notice_withdraw),
+	CR(GET, "guidance-notes", 0, api_guidance_list),
+	CR(POST, "guidance-notes", R_BODY, api_guidance_create),
+	CR(POST, "grants", R_BODY, api_grants_create),
+	CR(DELETE, "grants/*/*", 0, api_grants_delete),
+#undef CR
 };
 
 /* ---- life cycle --------------------------------------------------- */
@@ -86,6 +123,12 @@ api_new(struct api **out, struct authc *ac, const struct api_config *cfg)
 	}
 	*out = a;
 	return CB_OK;
+}
+
+void
+api_set_store(struct api *a, struct store *s)
+{
+	a->a_store = s;
 }
 
 static void
@@ -382,6 +425,28 @@ api_touch(struct api_req *r)
 	cb_wipe(&t, sizeof(t));
 }
 
+/*
+ * The school's life cycle, before any endpoint: terminated, nothing but
+ * logout; terminating, no writes but logout, password and the admins'
+ * PUT /school (which moves the termination on or calls it off). The
+ * classroom handlers apply the same rules again through core/policy.c.
+ */
+static enum api_err_code
+api_school_gate(struct api_req *r, const struct http_req *q)
+{
+	api_step_fn *fn = r->r_route->rt_fn;
+	int st = api_school_state(r->r_api);
+
+	if (fn == api_logout)
+		return API_E_NONE;
+	if (st == PS_TERMINATED)
+		return API_E_TERMINATED;
+	if (st == PS_TERMINATING && api_is_write(q->method) &&
+	    fn != api_password && fn != api_school_put)
+		return API_E_TERMINATING;
+	return API_E_NONE;
+}
+
 /* The session is known: CSRF token, forced password change, admin. */
 static int
 api_gate(struct api_req *r)
@@ -389,12 +454,15 @@ api_gate(struct api_req *r)
 	const struct http_req *q = http_request(r->r_ex);
 	uint32_t flags = r->r_sess.as_user.au_flags;
 	unsigned rf = r->r_route->rt_flags;
+	enum api_err_code code;
 
 	if (api_is_write(q->method) &&
 	    !api_csrf_ok(q->csrf_token, r->r_sess.as_csrf))
 		return api_req_error(r, API_E_CSRF);
 	if ((flags & USER_F_MUST_CHANGE) && !(rf & R_PWCHANGE_OK))
 		return api_req_error(r, API_E_PW_CHANGE_REQUIRED);
+	if ((code = api_school_gate(r, q)) != API_E_NONE)
+		return api_req_error(r, code);
 	if ((rf & R_ADMIN) && !(flags & USER_F_ADMIN))
 		return api_req_error(r, API_E_FORBIDDEN);
 	return r->r_route->rt_fn(r);
@@ -461,6 +529,13 @@ api_copy_field(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+static const char *
+api_school_state_name(int st)
+{
+	return st == PS_TERMINATED ? "terminated" :
+	    st == PS_TERMINATING ? "terminating" : "active";
+}
+
 static int
 api_session_body(struct api_req *r, int status, const struct auth_user *u,
     const uint8_t *csrf, int with_flag)
@@ -478,6 +553,10 @@ api_session_body(struct api_req *r, int status, const struct auth_user *u,
 	if (ok && with_flag)
 		ok = yyjson_mut_obj_add_bool(doc, root, "must_change_password",
 		    (u->au_flags & USER_F_MUST_CHANGE) != 0);
+	/* The banner: "terminating" tells every page to say so. */
+	if (ok)
+		ok = yyjson_mut_obj_add_str(doc, root, "school_state",
+		    api_school_state_name(api_school_state(r->r_api)));
 	cb_wipe(tok, sizeof(tok));
 	if (!ok) {
 		yyjson_mut_doc_free(doc);
@@ -524,6 +603,9 @@ api_login(struct api_req *r)
 	struct api_err err;
 	int rc;
 
+	/* A terminated school: no login at all. */
+	if (api_school_state(r->r_api) == PS_TERMINATED)
+		return api_req_error(r, API_E_TERMINATED);
 	if ((rc = api_parse_login(q->body, q->body_len, &b, &err)) != CB_OK)
 		return rc == CB_ENOMEM ? api_req_error(r, API_E_BUSY) :
 		    api_req_error_full(r, &err);
@@ -646,9 +728,44 @@ api_method_name(enum http_method m)
 	switch (m) {
 	case HTTP_M_GET:	return "GET";
 	case HTTP_M_POST:	return "POST";
+	case HTTP_M_PUT:	return "PUT";
 	case HTTP_M_DELETE:	return "DELETE";
 	default:		return "";
 	}
+}
+
+static int
+api_id_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == ':' ||
+	    c == '-';
+}
+
+/* Match path against a pattern; each '*' takes one non-empty segment of
+ * id characters (at most API_ARG_MAX - 1 bytes), copied into r_arg. */
+static int
+api_pattern_match(const char *pat, const char *path, struct api_req *r)
+{
+	size_t narg = 0, n;
+
+	while (*pat != '\0') {
+		if (*pat != '*') {
+			if (*pat++ != *path++)
+				return 0;
+			continue;
+		}
+		for (n = 0; api_id_char(path[n]); n++)
+			;
+		if (n == 0 || n >= API_ARG_MAX || narg >= 2 ||
+		    (path[n] != '/' && path[n] != '\0'))
+			return 0;
+		memcpy(r->r_arg[narg], path, n);
+		r->r_arg[narg++][n] = '\0';
+		path += n;
+		pat++;
+	}
+	return *path == '\0';
 }
 
 /* The route for the request, or 404, or 405 with an Allow header. */
@@ -666,7 +783,11 @@ api_route_find(struct api_req *r, const struct http_req *q,
 	for (i = 0; i < CB_ARRAY_LEN(api_routes); i++) {
 		const struct api_route *rt = &api_routes[i];
 
-		if (rt->rt_kind != kind || (kind == P_EXACT &&
+		if (rt->rt_kind == P_PATTERN) {
+			if (kind != P_EXACT ||
+			    !api_pattern_match(rt->rt_path, q->path, r))
+				continue;
+		} else if (rt->rt_kind != kind || (kind == P_EXACT &&
 		    strcmp(rt->rt_path, q->path) != 0))
 			continue;
 		if (rt->rt_method == q->method) {

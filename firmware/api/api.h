@@ -14,6 +14,8 @@ struct api;
 #define API_SESSION_CACHE_MAX	8192	/* sessions cached by web */
 #define API_COOKIE_NAME		"cb_session"
 
+struct store;
+
 struct api_config {
 	const char *public_origin;	/* e.g. "https://localhost:8443": the
 					 * only Origin accepted on writes */
@@ -22,6 +24,9 @@ struct api_config {
 
 int api_new(struct api **out, struct authc *ac, const struct api_config *cfg);
 void api_free(struct api *a);
+/* The classroom store the API serves (not owned; without one, classroom
+ * endpoints answer 503 store_unavailable). */
+void api_set_store(struct api *a, struct store *s);
 /* The http_handler_fn for http_server_config.handler (arg = struct api *). */
 int api_handle(void *arg, struct http_exchange *ex);
 /* authc_revoke_fn: drops cached sessions (arg = struct api *). */

@@ -19,8 +19,13 @@
 #include "auth/authproto.h"
 #include "net/http.h"
 
+#define API_ARG_MAX	201		/* a path segment: a record id */
+
+struct store;
+
 struct api {
 	struct authc *a_ac;
+	struct store *a_store;		/* classroom data; NULL: 503 */
 	struct api_scache *a_sessions;
 	const char *a_public_origin;	/* may be NULL */
 	uint64_t a_pending;		/* api_reqs alive */
@@ -38,6 +43,7 @@ struct api_req {
 	struct api_session r_sess;	/* valid once authenticated */
 	char r_uid[AUTH_UID_MAX];	/* /users/{id}: the target */
 	uint32_t r_op;			/* /users/{id}/{op}: enum auth_user_op */
+	char r_arg[2][API_ARG_MAX];	/* the '*' segments of a route */
 	uint32_t r_expect;		/* reply type of the pending call */
 	int (*r_next)(struct api_req *r, const void *reply);
 };
@@ -73,6 +79,13 @@ int api_ctype_is_json(const char *content_type);
 int api_cookie_token(const char *cookie, uint8_t token[AUTH_TOKEN_LEN]);
 /* 1 when header is the base64url form of csrf. Constant time. */
 int api_csrf_ok(const char *header, const uint8_t csrf[AUTH_CSRF_LEN]);
+
+/* The school's state for the gate and /me (classroom.c): 0 active,
+ * 1 terminating, 2 terminated (enum policy_school). */
+int api_school_state(struct api *a);
+/* Keep the roster copy "user:<uid>" in step with auth's account (after
+ * auth has made a change). */
+int api_profile_sync(struct api *a, const struct auth_user *u);
 
 /* users.c: the admin endpoints. */
 int api_users_list(struct api_req *r);

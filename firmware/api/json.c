@@ -102,6 +102,38 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "The account service is not available right now. Try again in a "
 	    "moment.",
 	    "アカウントサービスが現在利用できません。しばらくしてからもう一度お試しください。" },
+	[API_E_CONFLICT] = { 409, "conflict",
+	    "Someone changed this record in the meantime (_rev is not the "
+	    "latest). Load it again and reapply your change.",
+	    "このデータは他の人が先に変更しました（_rev が最新ではありません）。読み込み直してから変更してください。" },
+	[API_E_TERMINATING] = { 403, "school_terminating",
+	    "The school is being terminated: its data can only be read and "
+	    "exported by admins.",
+	    "学校の利用終了手続き中です。管理者によるデータの閲覧と書き出しのみできます。" },
+	[API_E_TERMINATED] = { 403, "school_terminated",
+	    "The school has been terminated: this box no longer serves its "
+	    "data.",
+	    "学校の利用は終了しました。この本体はデータを提供しません。" },
+	[API_E_STUDENT_LEFT] = { 403, "student_left",
+	    "This student has graduated, transferred or been removed: their "
+	    "records are closed to students and parents, and read-only for "
+	    "teachers.",
+	    "この生徒は卒業・転出・削除済みです。生徒と保護者は記録を見られず、教員は閲覧のみできます。" },
+	[API_E_CUTOFF] = { 409, "cutoff_passed",
+	    "The deadline for absence notices for this date has passed. "
+	    "Please contact the school by phone.",
+	    "この日の欠席連絡の受付時間は過ぎました。学校へ電話でご連絡ください。" },
+	[API_E_STORAGE_FULL] = { 507, "storage_full",
+	    "The box's storage is full: nothing was saved. Tell your "
+	    "administrator.",
+	    "本体の保存領域がいっぱいです。保存されませんでした。管理者に連絡してください。" },
+	[API_E_STORE] = { 503, "store_unavailable",
+	    "The classroom data is not available right now. Try again in a "
+	    "moment; if it persists, tell your administrator.",
+	    "授業データが現在利用できません。しばらくしてからもう一度お試しください。続く場合は管理者に連絡してください。" },
+	[API_E_ARCHIVED] = { 409, "class_archived",
+	    "This class belongs to a past school year and is kept read-only.",
+	    "このクラスは過去の年度のもので、閲覧のみできます。" },
 };
 
 const struct api_err_info *

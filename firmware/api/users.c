@@ -124,6 +124,9 @@ api_users_create_done(struct api_req *r, const void *reply)
 
 	if (pr->aupr_status != CB_OK)
 		return api_req_status(r, pr->aupr_status, 0);
+	/* The roster copy; if it fails the account still exists (auth has
+	 * it) and the next admin action on the user writes it again. */
+	(void)api_profile_sync(r->r_api, &pr->aupr_user);
 	return api_user_reply(r, 201, &pr->aupr_user,
 	    pr->aupr_initial_password, sizeof(pr->aupr_initial_password));
 }
@@ -187,6 +190,11 @@ api_users_op_done(struct api_req *r, const void *reply)
 	 * suspended): drop them so that their next request asks auth.
 	 */
 	(void)api_scache_drop_uid(r->r_api->a_sessions, r->r_uid, NULL);
+	/* The roster copy follows the account: state (graduated, ...),
+	 * admin flag. A console-made account gets its copy here too. */
+	if (r->r_op != USER_OP_RESET_PASSWORD &&
+	    api_profile_sync(r->r_api, &pr->aupr_user) != CB_OK)
+		log_warn("roster record not updated after a change by an admin");
 	if (r->r_op == USER_OP_DELETE)
 		return api_req_reply(r, 204, NULL, NULL, 0);
 	if (r->r_op == USER_OP_RESET_PASSWORD)

@@ -48,6 +48,7 @@ struct service {
 struct run_ctx {
 	char data[PATH_MAX];
 	char auth_dir[PATH_MAX], web_dir[PATH_MAX], run_dir[PATH_MAX];
+	char store_dir[PATH_MAX], keys_dir[PATH_MAX];
 	char sock[PATH_MAX], exe[PATH_MAX];
 	const char *bind;
 	int https_port, http_port;
@@ -121,8 +122,9 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 
 /*
  * The data directory: auth's environment readable by auth alone, web's
- * TLS key by web alone, and the socket directory owned by auth (it
- * creates the socket; SO_PEERCRED decides who may talk).
+ * TLS key, the classroom store and its key-encryption key by web alone,
+ * and the socket directory owned by auth (it creates the socket;
+ * SO_PEERCRED decides who may talk).
  */
 static int
 run_layout(struct run_ctx *r)
@@ -133,12 +135,18 @@ run_layout(struct run_ctx *r)
 	    CB_WEB_SUBDIR) != CB_OK ||
 	    cb_path_join(r->run_dir, sizeof(r->run_dir), r->data,
 	    CB_RUN_SUBDIR) != CB_OK ||
+	    cb_path_join(r->store_dir, sizeof(r->store_dir), r->data,
+	    CB_STORE_SUBDIR) != CB_OK ||
+	    cb_path_join(r->keys_dir, sizeof(r->keys_dir), r->data,
+	    CB_KEYS_SUBDIR) != CB_OK ||
 	    cb_path_join(r->sock, sizeof(r->sock), r->data,
 	    CB_AUTH_SOCK) != CB_OK)
 		return CB_ETOOBIG;
 	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
 	    cb_make_dir(r->auth_dir, 0700, r->auth_uid, r->auth_uid) != CB_OK ||
 	    cb_make_dir(r->web_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
+	    cb_make_dir(r->store_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
+	    cb_make_dir(r->keys_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
 	    cb_make_dir(r->run_dir, 0755, r->auth_uid, r->auth_uid) != CB_OK)
 		return CB_EIO;
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);

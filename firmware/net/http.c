@@ -909,7 +909,7 @@ http_tick(struct loop *l, int64_t now, void *arg)
 
 /* ---- listening sockets and the server ---- */
 
-static int
+int
 http_listen(const char *addr, int port, int *out)
 {
 	struct sockaddr_storage ss;
@@ -978,10 +978,15 @@ http_server_open(struct http_server *s)
 	const struct http_server_config *cfg = &s->s_cfg;
 	int rc;
 
-	if ((rc = http_listen(cfg->bind_addr, cfg->https_port,
+	/* Sockets opened before privileges were dropped are used as given. */
+	if (cfg->https_fd > 0)
+		s->s_https_fd = cfg->https_fd;
+	else if ((rc = http_listen(cfg->bind_addr, cfg->https_port,
 	    &s->s_https_fd)) != CB_OK)
 		return rc;
-	if (cfg->http_port != 0 && (rc = http_listen(cfg->bind_addr,
+	if (cfg->http_fd > 0)
+		s->s_http_fd = cfg->http_fd;
+	else if (cfg->http_port != 0 && (rc = http_listen(cfg->bind_addr,
 	    cfg->http_port, &s->s_http_fd)) != CB_OK)
 		return rc;
 	if ((rc = loop_add(s->s_loop, s->s_https_fd, LOOP_READ, http_accept,

@@ -83,7 +83,14 @@ struct http_server_config {
 	const char *key_path;		/* PEM, mode 0600 */
 	http_handler_fn *handler;
 	void *handler_arg;
+	/* Listening sockets opened with http_listen before privileges were
+	 * dropped (ports below 1024); 0 = open them in http_server_new. */
+	int https_fd;
+	int http_fd;
 };
+
+/* A non-blocking listening TCP socket on addr:port (IPv4 or IPv6). */
+int http_listen(const char *addr, int port, int *out);
 
 struct http_server;
 /* Opens the sockets, loads or generates the certificate (ECDSA P-256),
