@@ -3,6 +3,7 @@
 #   make run     build and start the box on this host (https://localhost:8443/)
 #   make test    every test; ends with "N passed, N failed"
 #   make bench   benchmarks beside their baselines (docs/benchmarks.md)
+#   make crash-test  1000 SIGKILL cycles: acknowledged writes survive (CYCLES=)
 #   make deps    fetch (by SHA-256) and build the pinned dependencies
 #   make fuzz    run every fuzz target longer (FUZZ_SECONDS each)
 #   make image   the system image (build/image/qemu-x86_64); make qemu boots it
@@ -45,7 +46,7 @@ CLASSBOX := $(O)/classbox
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test bench fuzz clean distclean unit-tests
+.PHONY: all run demo test bench fuzz clean distclean unit-tests crash-test
 all: $(CLASSBOX)
 
 $(O)/obj/%.o: %.c $(DEPS_STAMP)
@@ -92,6 +93,12 @@ RUN_DATA ?= $(BUILD)/run
 run: $(CLASSBOX)
 	$(CLASSBOX) run --data $(RUN_DATA)
 
+# The demo school (firmware/cmd/demo.c), seeded on the first start of an
+# empty data directory: passwords in $(DEMO_DATA)/demo-passwords.csv.
+DEMO_DATA ?= $(BUILD)/demo
+demo: $(CLASSBOX)
+	$(CLASSBOX) run --demo --data $(DEMO_DATA)
+
 test:
 	$(MAKE) $(CLASSBOX) unit-tests
 	$(MAKE) SAN=1 $(BUILD)/host-san/classbox unit-tests
@@ -104,7 +111,14 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run
 
 bench: $(CLASSBOX)
-	tests/bench/run
+	CLASSBOX=$(CLASSBOX) tests/bench/run
+	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
+
+# Issue 3: a write acknowledged to a client survives a crash. make test runs
+# the same loop with 20 cycles.
+crash-test: $(CLASSBOX)
+	CYCLES=$${CYCLES:-1000} CLASSBOX=$(CURDIR)/$(CLASSBOX) \
+		sh tests/crash/kill_loop.sh
 
 clean:
 	rm -rf $(BUILD)/host $(BUILD)/host-san $(BUILD)/musl $(BUILD)/fuzz \

@@ -33,6 +33,8 @@ enum api_route_flags {
 	R_PWCHANGE_OK = 0x4,	/* reachable before the password change */
 	R_BODY = 0x8,		/* takes a JSON body */
 	R_LOGIN = 0x10,		/* no CSRF token; Origin checked if present */
+	R_CSV = 0x20,		/* takes a text/csv body up to
+				 * HTTP_MAX_BODY_BYTES (the roster import) */
 };
 
 /* P_PATTERN: rt_path with '*' segments (an id each, into r_arg). */
@@ -100,6 +102,9 @@ static const struct api_route api_routes[] = {
 	CR(POST, "guidance-notes", R_BODY, api_guidance_create),
 	CR(POST, "grants", R_BODY, api_grants_create),
 	CR(DELETE, "grants/*/*", 0, api_grants_delete),
+	/* Roster import (import.c): admins; the body is the CSV file. */
+	CR(POST, "roster/import", R_ADMIN | R_CSV, api_roster_import),
+	CR(GET, "roster/import/*/slips", R_ADMIN, api_roster_slips),
 #undef CR
 };
 
@@ -135,6 +140,7 @@ static void
 api_destroy(struct api *a)
 {
 	api_scache_free(a->a_sessions);
+	api_imports_free(a->a_imports);
 	free(a);
 }
 
@@ -206,6 +212,12 @@ api_req_free(struct api_req *r)
 	free(r);
 	if (--a->a_pending == 0 && a->a_closing)
 		api_destroy(a);
+}
+
+void
+api_req_abandon(struct api_req *r)
+{
+	api_req_free(r);
 }
 
 int
@@ -308,6 +320,22 @@ int
 api_ctype_is_json(const char *ct)
 {
 	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL || strncasecmp(ct, want, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* text/csv, with or without parameters (charset is not trusted: the
+ * parser decides between UTF-8 and Shift_JIS itself). */
+static int
+api_ctype_is_csv(const char *ct)
+{
+	static const char want[] = "text/csv";
 	size_t n = sizeof(want) - 1;
 
 	if (ct == NULL || strncasecmp(ct, want, n) != 0)
@@ -810,12 +838,17 @@ static enum api_err_code
 api_precheck(const struct api *a, const struct api_route *rt,
     const struct http_req *q)
 {
-	if (q->body_len > API_JSON_BODY_MAX)
+	/* The HTTP layer caps every body at HTTP_MAX_BODY_BYTES (1 MiB);
+	 * a CSV upload may use all of it, JSON bodies 16 KiB. */
+	if (q->body_len > ((rt->rt_flags & R_CSV) ? HTTP_MAX_BODY_BYTES :
+	    API_JSON_BODY_MAX))
 		return API_E_TOO_LARGE;
 	if (!api_is_write(q->method))
 		return API_E_NONE;
-	if ((q->body_len > 0 || (rt->rt_flags & R_BODY)) &&
-	    !api_ctype_is_json(q->content_type))
+	if ((rt->rt_flags & R_CSV) && !api_ctype_is_csv(q->content_type))
+		return API_E_MEDIA_TYPE;
+	if (!(rt->rt_flags & R_CSV) && (q->body_len > 0 ||
+	    (rt->rt_flags & R_BODY)) && !api_ctype_is_json(q->content_type))
 		return API_E_MEDIA_TYPE;
 	if ((rt->rt_flags & R_LOGIN) && q->origin == NULL)
 		return API_E_NONE;

@@ -22,12 +22,14 @@
 #define API_ARG_MAX	201		/* a path segment: a record id */
 
 struct store;
+struct api_imports;
 
 struct api {
 	struct authc *a_ac;
 	struct store *a_store;		/* classroom data; NULL: 503 */
 	struct api_scache *a_sessions;
 	const char *a_public_origin;	/* may be NULL */
+	struct api_imports *a_imports;	/* import.c: slips in memory */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 };
@@ -57,6 +59,8 @@ int api_req_reply(struct api_req *r, int status, const char *ctype,
     const void *body, size_t len);
 int api_req_error(struct api_req *r, enum api_err_code code);
 int api_req_error_full(struct api_req *r, const struct api_err *err);
+/* Free r without answering (the api is closing). */
+void api_req_abandon(struct api_req *r);
 /* Write doc as the body (frees doc). */
 struct yyjson_mut_doc;
 int api_req_json(struct api_req *r, int status, struct yyjson_mut_doc *doc);
@@ -92,6 +96,11 @@ int api_users_list(struct api_req *r);
 int api_users_create(struct api_req *r);
 int api_users_get(struct api_req *r);
 int api_users_op(struct api_req *r);
+/* import.c: the roster import (CSV body) and its password slips. */
+int api_roster_import(struct api_req *r);
+int api_roster_slips(struct api_req *r);
+void api_imports_free(struct api_imports *st);
+
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);
 

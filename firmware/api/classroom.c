@@ -407,31 +407,58 @@ cr_put(struct cr_ctx *c, yyjson_mut_doc *m, struct store_put_result *res)
 
 /*
  * Several records for one request. They are validated first, all of them,
- * so that a bad one stops the request before anything is written.
- * TODO(store): one transaction for all (store_put_batch); until the store
- * offers it, each is its own durable transaction, in order.
+ * so that a bad one stops the request before anything is written; then
+ * they are written in one store transaction with one durable commit
+ * (store_put_batch): all or none. A set larger than one batch
+ * (STORE_BATCH_MAX documents or STORE_BATCH_MAX_BYTES, e.g. a school's
+ * roster import) is written in consecutive batches, each all or none.
  */
 int
 cr_put_many(struct cr_ctx *c, yyjson_mut_doc **docs, size_t n)
 {
-	struct store_put_result res;
+	struct store_batch_doc *bd = calloc(n ? n : 1, sizeof(*bd));
+	struct store_put_result *res = calloc(STORE_BATCH_MAX, sizeof(*res));
 	struct rec_err re;
 	enum rec_type t;
-	size_t i, len;
+	size_t i, k, first, bytes, failed;
 	char *json;
+	int rc = CB_OK;
 
-	for (i = 0; i < n; i++) {
-		if ((json = yyjson_mut_write(docs[i], 0, &len)) == NULL)
-			return cr_fail(c, API_E_BUSY);
-		int bad = rec_validate(json, len, &t, &re) != CB_OK;
-		free(json);
-		if (bad)
-			return cr_field(c, cr_why(re.re_why), re.re_field);
+	if (bd == NULL || res == NULL)
+		rc = cr_fail(c, API_E_BUSY);
+	for (i = 0; rc == CB_OK && i < n; i++) {
+		if ((json = yyjson_mut_write(docs[i], 0, &bd[i].bd_len)) ==
+		    NULL) {
+			rc = cr_fail(c, API_E_BUSY);
+			break;
+		}
+		bd[i].bd_json = json;
+		if (rec_validate(json, bd[i].bd_len, &t, &re) != CB_OK)
+			rc = cr_field(c, cr_why(re.re_why), re.re_field);
 	}
-	for (i = 0; i < n; i++)
-		if (cr_put(c, docs[i], &res) != CB_OK)
-			return CB_EINVAL;
-	return CB_OK;
+	for (first = 0; rc == CB_OK && first < n; first += k) {
+		for (k = 0, bytes = 0; first + k < n && k < STORE_BATCH_MAX &&
+		    bd[first + k].bd_len <= STORE_BATCH_MAX_BYTES - bytes; k++)
+			bytes += bd[first + k].bd_len;
+		if (k == 0)
+			k = 1;	/* one record past the cap: the store says so */
+		rc = store_put_batch(c->c_s, bd + first, k, res, &failed);
+		if (rc != CB_OK) {
+			if (rc == CB_EEXIST)
+				log_info("%s", store_errmsg(c->c_s));
+			rc = cr_store_fail(c, rc);
+		}
+	}
+	for (i = 0; bd != NULL && i < n; i++) {
+		if (bd[i].bd_json != NULL) {
+			cb_wipe((void *)(uintptr_t)bd[i].bd_json,
+			    bd[i].bd_len);
+			free((void *)(uintptr_t)bd[i].bd_json);
+		}
+	}
+	free(bd);
+	free(res);
+	return rc;
 }
 
 /* ---- input ------------------------------------------------------------- */

@@ -12,6 +12,15 @@ int cmd_version(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_time(int argc, char **argv);
 
+/* demo.c: seed the demo school (`classbox run --demo`) into a fresh data
+ * directory, before auth and web start. */
+#include <sys/types.h>
+struct demo_paths {
+	const char *dp_data, *dp_auth_dir, *dp_store_dir, *dp_keys_dir;
+	uid_t dp_auth_uid, dp_web_uid;	/* (uid_t)-1: stay as we are */
+};
+int demo_seed(const struct demo_paths *p);
+
 /* Default paths, relative to the data directory. */
 #define CB_DEFAULT_DATA		"/data/classbox"
 #define CB_AUTH_SUBDIR		"auth"		/* auth LMDB env, 0700 auth */

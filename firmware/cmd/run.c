@@ -53,6 +53,7 @@ struct run_ctx {
 	const char *bind;
 	int https_port, http_port;
 	uid_t web_uid, auth_uid;
+	int demo;			/* --demo: seed the demo school */
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -75,6 +76,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "http-port", required_argument, NULL, 'r' },
 		{ "web-uid", required_argument, NULL, 'w' },
 		{ "auth-uid", required_argument, NULL, 'a' },
+		{ "demo", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -94,10 +96,11 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'r': r->http_port = atoi(optarg); break;
 		case 'w': r->web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'D': r->demo = 1; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--web-uid N] [--auth-uid N]\n");
+			    "[--web-uid N] [--auth-uid N] [--demo]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -372,6 +375,19 @@ cmd_run(int argc, char **argv)
 		    "in %s\n", r.auth_dir);
 		return 1;
 	}
+	if (r.demo && rc == CB_OK) {
+		/* First start: the demo school, before auth and web open
+		 * their environments. */
+		struct demo_paths dp = { r.data, r.auth_dir, r.store_dir,
+		    r.keys_dir, r.auth_uid, r.web_uid };
+		if (demo_seed(&dp) != CB_OK) {
+			fprintf(stderr, "classbox run: the demo school could "
+			    "not be seeded\n");
+			return 1;
+		}
+	} else if (r.demo)
+		printf("classbox run: %s is not a new data directory; the demo "
+		    "school is seeded only on first start\n", r.data);
 	signal(SIGINT, run_on_signal);
 	signal(SIGTERM, run_on_signal);
 	run_prepare(&r);

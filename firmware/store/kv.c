@@ -3,9 +3,11 @@
  * maps LMDB's errors to CB_E* and logs what an operator can act on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -59,11 +61,27 @@ kv_status(int rc)
 	}
 }
 
+static int
+kv_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1 || fsync(fd) == -1) {
+		log_err("store: cannot flush the directory %s: %s", dir,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return CB_EIO;
+	}
+	close(fd);
+	return CB_OK;
+}
+
 int
 kv_open(struct kv_env **envp, const char *dir, size_t map_size)
 {
 	struct kv_env *env;
-	int rc;
+	int rc, dead = 0;
 
 	*envp = NULL;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -91,6 +109,19 @@ kv_open(struct kv_env **envp, const char *dir, size_t map_size)
 		mdb_env_close(env->ke_env);
 		free(env);
 		return rc == ENOENT || rc == EACCES ? CB_EIO : kv_status(rc);
+	}
+	/* A process killed while it held a read transaction leaves its slot
+	 * in lock.mdb, which pins old pages until cleared: clear them. */
+	(void)mdb_reader_check(env->ke_env, &dead);
+	if (dead > 0)
+		log_info("store: cleared %d reader slots of dead processes in "
+		    "%s", dead, dir);
+	/* LMDB fsyncs the data file at each commit, not the directory: make
+	 * the names data.mdb and lock.mdb themselves durable once created. */
+	if ((rc = kv_fsync_dir(dir)) != 0) {
+		mdb_env_close(env->ke_env);
+		free(env);
+		return rc;
 	}
 	*envp = env;
 	return CB_OK;

@@ -391,18 +391,17 @@ edit_write(struct store *s, struct kv_txn *txn, const struct doc_input *d,
 	return rec_save(s, txn, d->di_id, rec);
 }
 
+/* One document's edit inside a write transaction. *added is 0 when the
+ * edit changed nothing (a replicated revision already known). */
 static int
-doc_put(struct store *s, const struct doc_input *d, int new_edits,
-    struct store_put_result *res)
+doc_apply(struct store *s, struct kv_txn *txn, const struct doc_input *d,
+    int new_edits, struct store_put_result *res, int *added)
 {
 	struct edit e = { .e_leaf = -1, .e_demoted = -1 };
-	struct kv_txn *txn;
 	struct doc_rec rec;
 	int rc, exists;
 
-	if ((rc = kv_begin(s->s_env, 1, &txn)) != 0)
-		return store_fail(s, rc, "cannot start a write: %s",
-		    cb_strerror(rc));
+	*added = 0;
 	rc = rec_load(s, txn, d->di_id, &rec);
 	exists = rc == 0;
 	if (rc == CB_ENOTFOUND)
@@ -415,11 +414,26 @@ doc_put(struct store *s, const struct doc_input *d, int new_edits,
 		res->pr_seq = rec.dr_seq;
 	} else if (rc == 0)
 		rc = edit_write(s, txn, d, &rec, &e, res);
-	if (rc == 0 && e.e_added)
+	*added = rc == 0 && e.e_added;
+	revtree_free(&rec.dr_tree);
+	return rc;
+}
+
+static int
+doc_put(struct store *s, const struct doc_input *d, int new_edits,
+    struct store_put_result *res)
+{
+	struct kv_txn *txn;
+	int rc, added;
+
+	if ((rc = kv_begin(s->s_env, 1, &txn)) != 0)
+		return store_fail(s, rc, "cannot start a write: %s",
+		    cb_strerror(rc));
+	rc = doc_apply(s, txn, d, new_edits, res, &added);
+	if (rc == 0 && added)
 		rc = kv_commit(txn);
 	else
 		kv_abort(txn);
-	revtree_free(&rec.dr_tree);
 	if (rc == CB_EFULL)
 		return store_fail(s, rc, "the database is full: nothing was "
 		    "written; free disk space or raise the map size");
@@ -462,6 +476,94 @@ store_put(struct store *s, const char *json, size_t len, int new_edits,
 		rc = doc_put(s, &d, new_edits, res);
 	doc_input_free(&d);
 	return rc;
+}
+
+/* ---- batches: many edits, one transaction, one durable commit ---- */
+
+/* The failure of a batch, in words: which document and why. */
+static int
+batch_fail(struct store *s, int rc, size_t at, const char *id, size_t n)
+{
+	char why[STORE_ERR_MAX];
+
+	if (rc == CB_EFULL)
+		(void)cb_strlcpy(why, "the database is full; free disk space "
+		    "or raise the map size", sizeof(why));
+	else if (s->s_err[0] != 0)
+		(void)cb_strlcpy(why, s->s_err, sizeof(why));
+	else
+		(void)cb_strlcpy(why, cb_strerror(rc), sizeof(why));
+	if (at == STORE_BATCH_NONE)
+		return store_fail(s, rc, "batch of %zu documents: %s; nothing "
+		    "was written", n, why);
+	if (id != NULL && id[0] != 0)
+		return store_fail(s, rc, "document %zu (%s): %s; nothing of "
+		    "the batch was written", at, id, why);
+	return store_fail(s, rc, "document %zu: %s; nothing of the batch "
+	    "was written", at, why);
+}
+
+int
+store_put_batch(struct store *s, const struct store_batch_doc *docs, size_t n,
+    struct store_put_result *res, size_t *failed)
+{
+	struct kv_txn *txn;
+	struct doc_input d;
+	size_t i, total = 0, at = STORE_BATCH_NONE;
+	int rc, added;
+
+	if (failed != NULL)
+		*failed = STORE_BATCH_NONE;
+	if ((rc = store_usable(s)) != 0)
+		return rc;
+	if (n > STORE_BATCH_MAX)
+		return store_fail(s, CB_ETOOBIG, "a batch holds at most %d "
+		    "documents, this one %zu; nothing was written",
+		    STORE_BATCH_MAX, n);
+	for (i = 0; i < n; i++) {
+		if (docs[i].bd_json == NULL ||
+		    docs[i].bd_len > STORE_BATCH_MAX_BYTES - total)
+			return store_fail(s, docs[i].bd_json == NULL ?
+			    CB_EINVAL : CB_ETOOBIG, "a batch holds at most %u "
+			    "bytes of JSON; nothing was written",
+			    STORE_BATCH_MAX_BYTES);
+		total += docs[i].bd_len;
+	}
+	if (n == 0)
+		return CB_OK;
+	memset(res, 0, n * sizeof(*res));
+	if ((rc = kv_begin(s->s_env, 1, &txn)) != 0)
+		return batch_fail(s, rc, STORE_BATCH_NONE, NULL, n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		at = i;
+		rc = doc_parse(docs[i].bd_json, docs[i].bd_len, 1, &d,
+		    s->s_err, sizeof(s->s_err));
+		if (rc != 0)
+			break;
+		memcpy(res[i].pr_id, d.di_id, d.di_idlen);
+		res[i].pr_id[d.di_idlen] = 0;
+		if (d.di_local)
+			rc = store_fail(s, CB_EINVAL, "_local documents are "
+			    "not written in batches");
+		else
+			rc = doc_apply(s, txn, &d, 1, &res[i], &added);
+		doc_input_free(&d);
+	}
+	if (rc == 0) {
+		at = STORE_BATCH_NONE;
+		rc = kv_commit(txn);
+	} else
+		kv_abort(txn);
+	if (rc == 0)
+		return CB_OK;
+	/* Nothing was written: no result may suggest otherwise. */
+	char id[DOC_ID_MAX + 1] = "";
+	if (at != STORE_BATCH_NONE)
+		memcpy(id, res[at].pr_id, sizeof(id));
+	memset(res, 0, n * sizeof(*res));
+	if (failed != NULL)
+		*failed = at;
+	return batch_fail(s, rc, at, id, n);
 }
 
 /* ---- reads ---- */

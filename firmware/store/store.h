@@ -52,6 +52,29 @@ struct store_put_result {
 int store_put(struct store *s, const char *json, size_t len, int new_edits,
     struct store_put_result *res);
 
+/* Many edits by people (new_edits=1) in one write transaction with one
+ * durable commit: all or nothing. Each document gives the _rev it starts
+ * from (none for a new one), exactly as for store_put, and gets its own
+ * seq, in order; indexes and the changes feed are updated in the same
+ * transaction. The same id may appear twice (the second edit must then
+ * give the revision the first one made). _local documents are refused.
+ * On success res[i] (an array of n) says what document i got. On failure
+ * nothing was written; *failed (if not NULL) is the index of the document
+ * at fault or being written when it happened (a full map: CB_EFULL), or
+ * STORE_BATCH_NONE when no single document is (the limits below, the
+ * commit), and store_errmsg() says "document <i> (<id>): why". */
+#define STORE_BATCH_MAX		1000		/* documents per batch */
+#define STORE_BATCH_MAX_BYTES	(16u << 20)	/* bytes of JSON per batch */
+#define STORE_BATCH_NONE	((size_t)-1)
+
+struct store_batch_doc {
+	const char *bd_json;
+	size_t bd_len;
+};
+
+int store_put_batch(struct store *s, const struct store_batch_doc *docs,
+    size_t n, struct store_put_result *res, size_t *failed);
+
 #define STORE_GET_CONFLICTS	0x1	/* add _conflicts */
 #define STORE_GET_REVISIONS	0x2	/* add _revisions (for replication) */
 
