@@ -2,7 +2,10 @@
 # (`include mk/image.mk`); see docs/image.md.
 #
 #   make image         build/image/$(BOARD)/{disk.img,vmlinuz,initramfs.cpio.gz,rootfs.squashfs}
-#   make qemu          boot it (TCG, console on stdio, https://localhost:8443/)
+#   make qemu          boot it (TCG, console on stdio, https://localhost:8443/);
+#                      EFI=1: through OVMF + GRUB instead of direct kernel boot
+#   make sbom          build/image/$(BOARD)/sbom.spdx.json (SPDX 2.3; also in the
+#                      image at /usr/share/classbox/sbom.spdx.json)
 #   make system-test   tests/system/*.sh (QEMU, headless)
 #   make image-tools   install the host tools with apt-get (as root)
 #
@@ -14,11 +17,11 @@ BUILD ?= build
 IMAGE_DIR := $(BUILD)/image/$(BOARD)
 IMAGE_CLASSBOX := $(BUILD)/musl/classbox
 IMAGE_APT := squashfs-tools mtools dosfstools e2fsprogs gdisk cpio xz-utils \
-	qemu-system-x86 musl-tools file curl openssl
+	qemu-system-x86 musl-tools file curl openssl zstd jq grub-common
 IMAGE_TOOLS := mksquashfs mcopy mkfs.vfat mkfs.ext4 sgdisk cpio xz \
-	qemu-system-x86_64 musl-gcc file curl openssl
+	qemu-system-x86_64 musl-gcc file curl openssl zstd jq grub-mkimage
 
-.PHONY: image qemu system-test image-tools image-clean
+.PHONY: image qemu system-test image-tools image-clean sbom
 
 image-tools:
 	@missing=; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null 2>&1 || \
@@ -45,7 +48,13 @@ endif
 
 qemu:
 	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
-	board/$(BOARD)/qemu --dir $(IMAGE_DIR)
+	board/$(BOARD)/qemu --dir $(IMAGE_DIR) $(if $(EFI),--efi)
+
+# The SBOM of the image as built (make image writes it too and puts it in
+# the image; this target rewrites it, e.g. after a deps.lock change).
+sbom: image-tools
+	@test -d $(IMAGE_DIR)/kernel || $(MAKE) image
+	IMAGE_DIR=$(abspath $(IMAGE_DIR)) tools/sbom $(BOARD) $(IMAGE_DIR)/sbom.spdx.json
 
 system-test:
 	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
