@@ -11,6 +11,7 @@ int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_time(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 /* demo.c: seed the demo school (`classbox run --demo`) into a fresh data
  * directory, before auth and web start. */
@@ -29,5 +30,8 @@ int demo_seed(const struct demo_paths *p);
 #define CB_STORE_SUBDIR		"store"		/* classroom LMDB env, 0700 web */
 #define CB_KEYS_SUBDIR		"keys"		/* store's KEK (kek, 0600), 0700 web */
 #define CB_AUTH_SOCK		"run/auth.sock"
+#define CB_AUDIT_SUBDIR		"audit"		/* the audit logs, 0755 root */
+#define CB_AUDIT_LOGIN_SUBDIR	"audit/login"	/* login log, 0700 auth */
+#define CB_AUDIT_OPS_SUBDIR	"audit/ops"	/* operation log, 0700 web */
 
 #endif

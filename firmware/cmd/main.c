@@ -20,6 +20,7 @@ static const struct applet applets[] = {
 	{ "user", cmd_user, "manage accounts from the console" },
 	{ "version", cmd_version, "print the version and its components" },
 	{ "audit", cmd_audit, "verify and read the login and operation logs" },
+	{ "backup", cmd_backup, "encrypted, verified backups: create, verify, list, restore" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
 };
 

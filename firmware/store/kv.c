@@ -143,6 +143,30 @@ kv_sync(struct kv_env *env)
 }
 
 int
+kv_copy(const char *dir, int fd)
+{
+	MDB_env *env;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return kv_status(rc);
+	if ((rc = mdb_env_set_maxdbs(env, KV_MAX_TABLES)) != 0 ||
+	    (rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) != 0) {
+		log_err("store: cannot open the database in %s for a copy: %s",
+		    dir, mdb_strerror(rc));
+		mdb_env_close(env);
+		return rc == ENOENT ? CB_ENOTFOUND :
+		    rc == EACCES ? CB_EPERM : CB_EIO;
+	}
+	rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+	mdb_env_close(env);
+	if (rc != 0)
+		log_err("store: copying %s: %s", dir, mdb_strerror(rc));
+	return rc == ENOSPC || rc == EDQUOT ? CB_EFULL :
+	    rc != 0 ? CB_EIO : CB_OK;
+}
+
+int
 kv_table_open(struct kv_txn *txn, const char *name, kv_table *out)
 {
 	MDB_dbi dbi;

@@ -66,4 +66,11 @@ void kv_cursor_close(struct kv_cursor *c);
 /* Flush the environment to disk (after a crypto-erase, for instance). */
 int kv_sync(struct kv_env *env);
 
+/* A compacting hot copy (backups): open the environment in dir read-only
+ * (its writers may keep running: the copy is one read transaction's
+ * consistent snapshot) and write it, free pages left out, as a data.mdb
+ * image to fd. CB_ENOTFOUND when dir holds no environment, CB_EFULL when
+ * fd's disk is full. */
+int kv_copy(const char *dir, int fd);
+
 #endif
