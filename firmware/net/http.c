@@ -105,7 +105,8 @@ struct conn {
 	char *c_out;
 	size_t c_out_len, c_out_off;
 	struct http_exchange c_ex;
-	char c_peer[64];
+	char c_peer[64];		/* address and port, for logs */
+	char c_addr[64];		/* address alone: http_req.peer */
 	uint64_t c_id;
 };
 
@@ -475,7 +476,7 @@ conn_dispatch(struct conn *c)
 	int rc;
 
 	s->s_stats.requests_total++;
-	memcpy(r->peer, c->c_peer, sizeof(r->peer));
+	memcpy(r->peer, c->c_addr, sizeof(r->peer));
 	r->conn_id = c->c_id;
 	c->c_ex.ex_open = 1;
 	c->c_deadline = 0;	/* the handler owns the time now */
@@ -753,8 +754,11 @@ conn_io(struct loop *l, int fd, int events, void *arg)
 
 /* ---- accepting ---- */
 
+/* out: "addr:port" (or "[v6]:port"); addr_out: the address alone, which is
+ * what throttling and the logs key on (a port changes per connection). */
 static void
-http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size)
+http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size,
+    char *addr_out, size_t addr_size)
 {
 	const void *addr;
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -772,6 +776,7 @@ http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size)
 	(void)inet_ntop(ss->ss_family, addr, ip, sizeof(ip));
 	snprintf(out, size, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
 	    ip, port);
+	(void)cb_strlcpy(addr_out, ip, addr_size);
 }
 
 static int
@@ -791,7 +796,8 @@ conn_new(struct http_server *s, int fd, int plain,
 	c->c_plain = plain;
 	c->c_ex.ex_conn = c;
 	c->c_id = ++s->s_next_id;
-	http_peer_str(ss, c->c_peer, sizeof(c->c_peer));
+	http_peer_str(ss, c->c_peer, sizeof(c->c_peer), c->c_addr,
+	    sizeof(c->c_addr));
 	if (plain) {
 		rc = http_parse_init(&c->c_parse, HTTP_REDIR_INBUF_BYTES,
 		    HTTP_REDIR_HEADER_BYTES, 1);

@@ -49,7 +49,7 @@ struct http_req {
 	const char *if_none_match;
 	const char *body;		/* NUL-terminated copy of the body */
 	size_t body_len;
-	char peer[64];			/* client address, text form */
+	char peer[64];			/* client address, text form, no port */
 	uint64_t conn_id;		/* unique per connection */
 };
 

@@ -95,6 +95,16 @@ expect_eq "the last admin cannot lose admin" "$STATUS" 409
 api admin POST /api/v1/users/s.sato/grant-admin
 expect_eq "a student cannot be made admin" "$STATUS" 400
 
+# Per-address throttling: many different ids guessed from one address are
+# throttled too (the address is the client's, without its port: a bug once
+# keyed it on address:port, which never repeats). Last: it locks this
+# address out for a while.
+for i in $(seq 1 25); do
+	login guess "guess$i" "wrong-password-$i"
+	[ "$STATUS" = 429 ] && break
+done
+expect_eq "guessing many ids from one address is throttled" "$STATUS" 429
+
 # Privilege separation: web runs as its own user and cannot open auth's
 # environment, which belongs to the auth user alone.
 if [ "$(id -u)" = 0 ]; then
