@@ -18,7 +18,9 @@
 #include "api/api_impl.h"
 #include "api/assets.h"
 #include "api/classroom.h"
+#include "api/status.h"
 #include "auth/authclient.h"
+#include "clock/clock.h"
 #include "core/cb.h"
 
 #define API_PREFIX		"/api/"
@@ -35,6 +37,9 @@ enum api_route_flags {
 	R_LOGIN = 0x10,		/* no CSRF token; Origin checked if present */
 	R_CSV = 0x20,		/* takes a text/csv body up to
 				 * HTTP_MAX_BODY_BYTES (the roster import) */
+	R_FILE = 0x40,		/* takes a raw file body up to
+				 * HTTP_MAX_BODY_BYTES; files.c checks its
+				 * type and size (REC_FILE_MAX) */
 };
 
 /* P_PATTERN: rt_path with '*' segments (an id each, into r_arg). */
@@ -105,7 +110,25 @@ static const struct api_route api_routes[] = {
 	/* Roster import (import.c): admins; the body is the CSV file. */
 	CR(POST, "roster/import", R_ADMIN | R_CSV, api_roster_import),
 	CR(GET, "roster/import/*/slips", R_ADMIN, api_roster_slips),
+	/* Attached files (files.c): the body is the file's bytes. */
+	CR(POST, "files", R_FILE, api_files_upload),
+	CR(GET, "files/*", 0, api_file_get),
+	/* The audit logs (audit_api.c): admins; newest first. */
+	CR(GET, "audit/login", R_ADMIN, api_audit_login_view),
+	CR(GET, "audit/ops", R_ADMIN, api_audit_ops_view),
 #undef CR
+	/* Status and notices (status.c, notices.c). */
+	{ HTTP_M_GET, P_EXACT, "/api/v1/status", 0, api_status_json },
+	{ HTTP_M_GET, P_EXACT, "/api/v1/notices", R_SESSION, api_sysnotices_list },
+	{ HTTP_M_POST, P_EXACT, "/api/v1/notices", R_SESSION | R_ADMIN | R_BODY,
+	    api_sysnotices_create },
+	{ HTTP_M_DELETE, P_PATTERN, "/api/v1/notices/*", R_SESSION | R_ADMIN,
+	    api_sysnotices_delete },
+	/* Offline password reset codes (reset.c). */
+	{ HTTP_M_POST, P_PATTERN, "/api/v1/users/*/reset-code", R_SESSION,
+	    api_reset_code_issue },
+	{ HTTP_M_POST, P_EXACT, "/api/v1/password/reset", R_BODY,
+	    api_password_reset },
 };
 
 /* ---- life cycle --------------------------------------------------- */
@@ -121,6 +144,8 @@ api_new(struct api **out, struct authc *ac, const struct api_config *cfg)
 		return CB_ENOMEM;
 	a->a_ac = ac;
 	a->a_public_origin = cfg ? cfg->public_origin : NULL;
+	a->a_audit_fd = -1;
+	a->a_start_ms = cb_now_ms();
 	if ((rc = api_scache_new(&a->a_sessions, API_SESSION_CACHE_MAX)) !=
 	    CB_OK) {
 		free(a);
@@ -136,11 +161,18 @@ api_set_store(struct api *a, struct store *s)
 	a->a_store = s;
 }
 
+int
+api_set_audit(struct api *a, struct audit_log *ops, struct loop *l)
+{
+	return api_audit_start(a, ops, l);
+}
+
 static void
 api_destroy(struct api *a)
 {
 	api_scache_free(a->a_sessions);
 	api_imports_free(a->a_imports);
+	clock_close(a->a_own_clock);
 	free(a);
 }
 
@@ -150,6 +182,7 @@ api_free(struct api *a)
 {
 	if (a == NULL)
 		return;
+	api_audit_stop(a);	/* logs what waits for the log */
 	a->a_closing = 1;
 	if (a->a_pending == 0)
 		api_destroy(a);
@@ -208,6 +241,7 @@ api_req_free(struct api_req *r)
 {
 	struct api *a = r->r_api;
 
+	api_audit_free(r);
 	cb_wipe(r, sizeof(*r));
 	free(r);
 	if (--a->a_pending == 0 && a->a_closing)
@@ -220,10 +254,14 @@ api_req_abandon(struct api_req *r)
 	api_req_free(r);
 }
 
+/* A logged request is answered by audit_api.c once its operation-log
+ * entries are durable (group commit); the others now. */
 int
 api_req_reply(struct api_req *r, int status, const char *ctype,
     const void *body, size_t len)
 {
+	if (api_audit_hold(r, status, ctype, body, len))
+		return 0;
 	http_reply(r->r_ex, status, ctype, body, len);
 	api_req_free(r);
 	return 0;
@@ -232,17 +270,29 @@ api_req_reply(struct api_req *r, int status, const char *ctype,
 int
 api_req_error_full(struct api_req *r, const struct api_err *err)
 {
-	api_reply_error(r->r_ex, err);
-	api_req_free(r);
+	const struct api_err_info *info = api_err_info(err->ae_code);
+	char *body = NULL, num[16];
+	size_t len = 0;
+
+	if (err->ae_code == API_E_TOO_MANY) {
+		snprintf(num, sizeof(num), "%u", err->ae_retry_after_s);
+		http_add_header(r->r_ex, "Retry-After", num);
+	}
+	if (api_err_body(err, &body, &len) != CB_OK)
+		return api_req_reply(r, 503, "text/plain; charset=utf-8",
+		    "busy\n", 5);
+	api_req_reply(r, info->aei_status, API_JSON_CTYPE, body, len);
+	free(body);
 	return 0;
 }
 
 int
 api_req_error(struct api_req *r, enum api_err_code code)
 {
-	api_reply_code(r->r_ex, code);
-	api_req_free(r);
-	return 0;
+	struct api_err err;
+
+	(void)api_err_set(&err, code, 0, NULL, 0);
+	return api_req_error_full(r, &err);
 }
 
 int
@@ -484,6 +534,8 @@ api_gate(struct api_req *r)
 	unsigned rf = r->r_route->rt_flags;
 	enum api_err_code code;
 
+	/* From here on the actor is known: refusals are logged too. */
+	r->r_audit_action = api_audit_action(r, r->r_route->rt_fn);
 	if (api_is_write(q->method) &&
 	    !api_csrf_ok(q->csrf_token, r->r_sess.as_csrf))
 		return api_req_error(r, API_E_CSRF);
@@ -736,6 +788,9 @@ api_path_parse(const char *path, struct api_req *r, enum api_path_kind *kind)
 	if (strncmp(path, API_USERS_PATH "/", sizeof(API_USERS_PATH)) != 0)
 		return CB_OK;
 	slash = strchr(id, '/');
+	/* /users/{id}/reset-code is a P_PATTERN route (reset.c). */
+	if (slash != NULL && strcmp(slash, "/reset-code") == 0)
+		return CB_OK;
 	n = slash ? (size_t)(slash - id) : strlen(id);
 	if (!api_uid_valid(id, n))
 		return CB_ENOTFOUND;
@@ -840,14 +895,14 @@ api_precheck(const struct api *a, const struct api_route *rt,
 {
 	/* The HTTP layer caps every body at HTTP_MAX_BODY_BYTES (1 MiB);
 	 * a CSV upload may use all of it, JSON bodies 16 KiB. */
-	if (q->body_len > ((rt->rt_flags & R_CSV) ? HTTP_MAX_BODY_BYTES :
-	    API_JSON_BODY_MAX))
+	if (q->body_len > ((rt->rt_flags & (R_CSV | R_FILE)) ?
+	    HTTP_MAX_BODY_BYTES : API_JSON_BODY_MAX))
 		return API_E_TOO_LARGE;
 	if (!api_is_write(q->method))
 		return API_E_NONE;
 	if ((rt->rt_flags & R_CSV) && !api_ctype_is_csv(q->content_type))
 		return API_E_MEDIA_TYPE;
-	if (!(rt->rt_flags & R_CSV) && (q->body_len > 0 ||
+	if (!(rt->rt_flags & (R_CSV | R_FILE)) && (q->body_len > 0 ||
 	    (rt->rt_flags & R_BODY)) && !api_ctype_is_json(q->content_type))
 		return API_E_MEDIA_TYPE;
 	if ((rt->rt_flags & R_LOGIN) && q->origin == NULL)
@@ -864,6 +919,8 @@ api_handle_api(struct api *a, struct http_exchange *ex,
 	struct api_req *r = calloc(1, sizeof(*r));
 	const struct api_route *rt;
 	enum api_err_code code;
+	uint64_t holds;
+	int rc;
 
 	if (r == NULL) {
 		api_reply_code(ex, API_E_BUSY);
@@ -877,9 +934,11 @@ api_handle_api(struct api *a, struct http_exchange *ex,
 	r->r_route = rt;
 	if ((code = api_precheck(a, rt, q)) != API_E_NONE)
 		return api_req_error(r, code);
-	if (rt->rt_flags & R_SESSION)
-		return api_authenticate(r);
-	return rt->rt_fn(r);
+	/* An answer held for the operation log (audit_api.c) is sent
+	 * later, from the loop: for the HTTP layer it is deferred. */
+	holds = a->a_holds;
+	rc = (rt->rt_flags & R_SESSION) ? api_authenticate(r) : rt->rt_fn(r);
+	return a->a_holds != holds ? HTTP_DEFER : rc;
 }
 
 /* ---- static files and health -------------------------------------- */
@@ -972,6 +1031,8 @@ api_handle(void *arg, struct http_exchange *ex)
 	}
 	if (strcmp(q->path, "/healthz") == 0)
 		return api_healthz(ex, q);
+	if (api_status_handle(a, ex, q))
+		return 0;
 	if (strncmp(q->path, API_PREFIX, sizeof(API_PREFIX) - 1) == 0 ||
 	    strcmp(q->path, "/api") == 0)
 		return api_handle_api(a, ex, q);

@@ -27,6 +27,13 @@ void api_free(struct api *a);
 /* The classroom store the API serves (not owned; without one, classroom
  * endpoints answer 503 store_unavailable). */
 void api_set_store(struct api *a, struct store *s);
+/* The operation log web appends to (not owned; NULL: none), with group
+ * commit on loop l: answers to logged requests wait (at most one loop
+ * iteration) for one durable commit shared by every request answered in
+ * that iteration. The admin view of the login log asks auth. */
+struct audit_log;
+struct loop;
+int api_set_audit(struct api *a, struct audit_log *ops, struct loop *l);
 /* The http_handler_fn for http_server_config.handler (arg = struct api *). */
 int api_handle(void *arg, struct http_exchange *ex);
 /* authc_revoke_fn: drops cached sessions (arg = struct api *). */

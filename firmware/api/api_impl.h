@@ -23,6 +23,7 @@
 
 struct store;
 struct api_imports;
+struct audit_log;
 
 struct api {
 	struct authc *a_ac;
@@ -30,6 +31,17 @@ struct api {
 	struct api_scache *a_sessions;
 	const char *a_public_origin;	/* may be NULL */
 	struct api_imports *a_imports;	/* import.c: slips in memory */
+	struct audit_log *a_ops;	/* operation log (audit_api.c); NULL:
+					 * not kept (tests, development) */
+	struct loop *a_loop;
+	int a_audit_fd;			/* eventfd: answers wait for the log */
+	struct api_req *a_held, **a_held_tail; /* those answers, in order */
+	size_t a_nheld;
+	uint64_t a_holds;		/* answers ever held */
+	const struct http_server *a_srv;	/* status.c: /metrics counters */
+	struct clock *a_clock;		/* status.c: not owned; may be NULL */
+	struct clock *a_own_clock;	/* status.c: read-only, owned */
+	int64_t a_start_ms;		/* process start, for /metrics */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 };
@@ -48,6 +60,18 @@ struct api_req {
 	char r_arg[2][API_ARG_MAX];	/* the '*' segments of a route */
 	uint32_t r_expect;		/* reply type of the pending call */
 	int (*r_next)(struct api_req *r, const void *reply);
+	/* Operation log (audit_api.c): the action of this route for this
+	 * user, set by the gate (NULL: not logged), and the records the
+	 * request wrote (api_audit_note). Appended before the answer. */
+	const char *r_audit_action;
+	char **r_audit_ids;
+	size_t r_audit_n, r_audit_cap;
+	/* The held answer (api_audit_hold). */
+	struct api_req *r_held_next;
+	int r_held_status;
+	char *r_held_ctype;
+	void *r_held_body;
+	size_t r_held_len;
 };
 
 typedef int api_step_fn(struct api_req *r);
@@ -100,6 +124,32 @@ int api_users_op(struct api_req *r);
 int api_roster_import(struct api_req *r);
 int api_roster_slips(struct api_req *r);
 void api_imports_free(struct api_imports *st);
+
+/* audit_api.c: the operation log and the admin views of both logs. */
+/* The action logged for r's route ("attendance.create"), or NULL when the
+ * route is neither a write nor a read of personal data (GET /me). */
+const char *api_audit_action(const struct api_req *r, api_step_fn *fn);
+/* A record r wrote (its _id); one log entry each. */
+void api_audit_note(struct api_req *r, const char *record_id);
+/* Hold r's answer until its entries are durable: 1 when held (the answer
+ * and api_req_free follow from the loop), 0 when r is not logged (or
+ * logging failed over to a synchronous append): answer now. */
+int api_audit_hold(struct api_req *r, int status, const char *ctype,
+    const void *body, size_t len);
+void api_audit_free(struct api_req *r);
+int api_audit_start(struct api *a, struct audit_log *ops, struct loop *l);
+void api_audit_stop(struct api *a);
+int api_audit_login_view(struct api_req *r);
+int api_audit_ops_view(struct api_req *r);
+
+/* status.c, notices.c: the public status, notices and reset codes. */
+int api_status_json(struct api_req *r);
+int api_sysnotices_list(struct api_req *r);
+int api_sysnotices_create(struct api_req *r);
+int api_sysnotices_delete(struct api_req *r);
+/* reset.c: offline password reset codes. */
+int api_reset_code_issue(struct api_req *r);
+int api_password_reset(struct api_req *r);
 
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);

@@ -402,6 +402,9 @@ cr_put(struct cr_ctx *c, yyjson_mut_doc *m, struct store_put_result *res)
 	rc = store_put(c->c_s, json, len, 1, res);
 	cb_wipe(json, len);
 	free(json);
+	if (rc == CB_OK)
+		api_audit_note(c->c_r, yyjson_mut_get_str(
+		    yyjson_mut_obj_get(yyjson_mut_doc_get_root(m), "_id")));
 	return rc == CB_OK ? CB_OK : cr_store_fail(c, rc);
 }
 
@@ -443,6 +446,10 @@ cr_put_many(struct cr_ctx *c, yyjson_mut_doc **docs, size_t n)
 		if (k == 0)
 			k = 1;	/* one record past the cap: the store says so */
 		rc = store_put_batch(c->c_s, bd + first, k, res, &failed);
+		for (i = 0; rc == CB_OK && i < k; i++)
+			api_audit_note(c->c_r, yyjson_mut_get_str(
+			    yyjson_mut_obj_get(yyjson_mut_doc_get_root(
+			    docs[first + i]), "_id")));
 		if (rc != CB_OK) {
 			if (rc == CB_EEXIST)
 				log_info("%s", store_errmsg(c->c_s));

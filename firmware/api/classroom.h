@@ -152,4 +152,14 @@ int api_guidance_create(struct api_req *r);
 int api_grants_create(struct api_req *r);
 int api_grants_delete(struct api_req *r);
 
+/* Attached files (files.c). */
+int api_files_upload(struct api_req *r);
+int api_file_get(struct api_req *r);
+/* Resolve a submission body's "attachments" (file ids the student
+ * uploaded for assignment aid) into attachment objects on m, and the
+ * file records to update (attached_to = sid) into files[] (*nfiles). */
+int files_attach_submission(struct cr_ctx *c, yyjson_val *ids,
+    const char *aid, const char *sid, yyjson_mut_doc *m,
+    yyjson_mut_doc **files, size_t *nfiles);
+
 #endif

@@ -323,13 +323,16 @@ int
 api_submissions_create(struct api_req *r)
 {
 	static const char *const fields[] = { "text", "answers" };
+	static const char *const allowed[] = { "text", "answers",
+	    "attachments" };
 	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL, *a = NULL;
-	yyjson_mut_doc *m = NULL;
+	yyjson_mut_doc *m = NULL, *docs[1 + REC_ATTACH_MAX];
 	const char *aid = r->r_arg[0], *me;
 	char id[REC_ID_MAX + 1], cid[REC_ID_MAX + 1] = "", due[20] = "";
 	unsigned rels;
+	size_t nfiles = 0, i;
 	int rc;
 
 	if ((rc = cr_begin(r, &c)) == CB_OK && (rc = load_in_class(&c,
@@ -346,7 +349,7 @@ api_submissions_create(struct api_req *r)
 	}
 	yyjson_doc_free(a);
 	if (rc == CB_OK)
-		rc = cr_body(&c, fields, CB_ARRAY_LEN(fields), &b);
+		rc = cr_body(&c, allowed, CB_ARRAY_LEN(allowed), &b);
 	me = c.c_user->au_uid;
 	cr_idf(id, sizeof(id), "submission:%s:%s:%lld", aid, me,
 	    (long long)c.c_now);
@@ -359,12 +362,29 @@ api_submissions_create(struct api_req *r)
 	    !yyjson_mut_obj_add_bool(m, yyjson_mut_doc_get_root(m), "late",
 	    rec_is_late(due, c.c_now))))
 		rc = cr_fail(&c, API_E_BUSY);
+	/* Files the student uploaded for it (files.c): attached in the
+	 * same transaction as the submission. */
 	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+		rc = files_attach_submission(&c, yyjson_obj_get(cr_root(b),
+		    "attachments"), aid, id, m, docs + 1, &nfiles);
 	yyjson_doc_free(b);
+	if (rc == CB_OK && nfiles == 0)
+		rc = cr_put(&c, m, &res);
+	else if (rc == CB_OK) {
+		docs[0] = m;
+		rc = cr_put_many(&c, docs, 1 + nfiles);
+	}
+	for (i = 0; i < nfiles; i++)
+		yyjson_mut_doc_free(docs[1 + i]);
 	if (rc != CB_OK) {
 		yyjson_mut_doc_free(m);
 		return cr_error(&c);
+	}
+	if (nfiles > 0) {
+		yyjson_mut_doc_free(m);
+		if (cr_get(&c, id, &a) != CB_OK)
+			return cr_error(&c);
+		return cr_reply_doc(&c, 201, a);
 	}
 	return cr_reply_put(&c, 201, m, &res);
 }

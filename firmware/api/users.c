@@ -127,6 +127,7 @@ api_users_create_done(struct api_req *r, const void *reply)
 	/* The roster copy; if it fails the account still exists (auth has
 	 * it) and the next admin action on the user writes it again. */
 	(void)api_profile_sync(r->r_api, &pr->aupr_user);
+	api_audit_note(r, pr->aupr_user.au_uid);
 	return api_user_reply(r, 201, &pr->aupr_user,
 	    pr->aupr_initial_password, sizeof(pr->aupr_initial_password));
 }

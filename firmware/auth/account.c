@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <lmdb.h>
+#include <mbedtls/sha256.h>
 
 #include "core/cb.h"
 #include "auth/account.h"
@@ -47,6 +48,7 @@ struct account_store {
 	MDB_dbi st_users;
 	MDB_dbi st_sessions;
 	MDB_dbi st_by_user;
+	MDB_dbi st_resets;		/* uid -> struct account_reset */
 };
 
 /* Map an LMDB error to a status; log the unexpected ones with what. */
@@ -102,7 +104,9 @@ dbis_open(struct account_store *st)
 	    (rc = mdb_dbi_open(txn, "sessions", MDB_CREATE,
 	    &st->st_sessions)) ||
 	    (rc = mdb_dbi_open(txn, "user_sessions", MDB_CREATE |
-	    MDB_DUPSORT | MDB_DUPFIXED, &st->st_by_user))) {
+	    MDB_DUPSORT | MDB_DUPFIXED, &st->st_by_user)) ||
+	    (rc = mdb_dbi_open(txn, "reset_codes", MDB_CREATE,
+	    &st->st_resets))) {
 		mdb_txn_abort(txn);
 		return mdb_status(rc, "opening the sub-databases");
 	}
@@ -1027,4 +1031,122 @@ account_bootstrap_admin(const char *auth_dir, char *pw_out, size_t pw_size)
 	cb_wipe(phc, sizeof(phc));
 	account_close(st);
 	return rc;
+}
+
+/* ---- offline reset codes ------------------------------------------ */
+
+#define ACCOUNT_RESET_VERSION	1
+#define ACCOUNT_RESET_SALT_LEN	16
+
+struct account_reset {
+	uint32_t rr_version;
+	uint32_t rr_tries;		/* wrong tries so far */
+	int64_t rr_expires_ms;
+	uint8_t rr_salt[ACCOUNT_RESET_SALT_LEN];
+	uint8_t rr_hash[ACCOUNT_HASH_LEN];	/* SHA-256(salt || code) */
+};
+
+static int
+reset_hash(const uint8_t *salt, const char *code, uint8_t out[ACCOUNT_HASH_LEN])
+{
+	mbedtls_sha256_context ctx;
+	int rc;
+
+	mbedtls_sha256_init(&ctx);
+	rc = mbedtls_sha256_starts(&ctx, 0) ||
+	    mbedtls_sha256_update(&ctx, salt, ACCOUNT_RESET_SALT_LEN) ||
+	    mbedtls_sha256_update(&ctx, (const unsigned char *)code,
+	    strlen(code)) ||
+	    mbedtls_sha256_finish(&ctx, out);
+	mbedtls_sha256_free(&ctx);
+	return rc ? CB_ECRYPTO : 0;
+}
+
+int
+account_reset_put(struct account_store *st, const char *uid,
+    const char *code, int64_t expires_ms)
+{
+	struct account_reset rr;
+	MDB_txn *txn;
+	MDB_val k = val_str(uid), v = { sizeof(rr), &rr };
+	int rc;
+
+	if (!account_uid_valid(uid))
+		return CB_EINVAL;
+	memset(&rr, 0, sizeof(rr));
+	rr.rr_version = ACCOUNT_RESET_VERSION;
+	rr.rr_expires_ms = expires_ms;
+	if ((rc = cb_random(rr.rr_salt, sizeof(rr.rr_salt))) != 0 ||
+	    (rc = reset_hash(rr.rr_salt, code, rr.rr_hash)) != 0)
+		return rc;
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	rc = mdb_status(mdb_put(txn, st->st_resets, &k, &v, 0),
+	    "storing a reset code");
+	cb_wipe(&rr, sizeof(rr));
+	return txn_end(txn, rc);
+}
+
+int
+account_reset_take(struct account_store *st, const char *uid,
+    const char *code, int64_t now_ms)
+{
+	struct account_reset rr;
+	uint8_t h[ACCOUNT_HASH_LEN];
+	MDB_txn *txn;
+	MDB_val k = val_str(uid), v;
+	int rc, match;
+
+	if (!account_uid_valid(uid))
+		return CB_EAUTH;
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	rc = mdb_status(mdb_get(txn, st->st_resets, &k, &v),
+	    "reading a reset code");
+	if (rc == CB_ENOTFOUND) {
+		mdb_txn_abort(txn);
+		return CB_EAUTH;
+	}
+	if (rc == 0 && v.mv_size != sizeof(rr))
+		rc = CB_EIO;
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	memcpy(&rr, v.mv_data, sizeof(rr));
+	match = reset_hash(rr.rr_salt, code, h) == 0 &&
+	    cb_memeq_ct(h, rr.rr_hash, sizeof(h)) == 0;
+	if (now_ms >= rr.rr_expires_ms || match ||
+	    rr.rr_tries + 1 >= ACCOUNT_RESET_TRIES_MAX) {
+		/* used, expired, or out of tries: gone */
+		rc = mdb_status(mdb_del(txn, st->st_resets, &k, NULL),
+		    "deleting a reset code");
+	} else {
+		rr.rr_tries++;
+		v = (MDB_val){ sizeof(rr), &rr };
+		rc = mdb_status(mdb_put(txn, st->st_resets, &k, &v, 0),
+		    "counting a wrong reset code");
+	}
+	if ((rc = txn_end(txn, rc)) == 0 &&
+	    (!match || now_ms >= rr.rr_expires_ms))
+		rc = CB_EAUTH;
+	cb_wipe(&rr, sizeof(rr));
+	cb_wipe(h, sizeof(h));
+	return rc;
+}
+
+int
+account_reset_drop(struct account_store *st, const char *uid)
+{
+	MDB_txn *txn;
+	MDB_val k = val_str(uid);
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	rc = mdb_status(mdb_del(txn, st->st_resets, &k, NULL),
+	    "deleting a reset code");
+	if (rc == CB_ENOTFOUND)
+		rc = 0;
+	return txn_end(txn, rc);
 }

@@ -113,6 +113,23 @@ int account_sessions_purge(struct account_store *st, int64_t now_ms,
     size_t max, size_t *n);
 
 /*
+ * Offline reset codes (authproto.h): one per user, kept as SHA-256 of a
+ * random salt and the code, with its expiry and a count of wrong tries.
+ * A new code replaces the previous one. code is the normalised form
+ * (AUTH_RESET_CODE_LEN characters of AUTH_RESET_ALPHABET).
+ */
+#define ACCOUNT_RESET_TRIES_MAX	5	/* wrong tries before the code dies */
+int account_reset_put(struct account_store *st, const char *uid,
+    const char *code, int64_t expires_ms);
+/* Use uid's code at now_ms: 0 and the code is gone (single use); CB_EAUTH
+ * when there is none, it has expired (and is deleted) or it is wrong (a
+ * wrong try is counted; the last allowed one deletes it). */
+int account_reset_take(struct account_store *st, const char *uid,
+    const char *code, int64_t now_ms);
+/* Drop uid's code, if any (the password changed another way). */
+int account_reset_drop(struct account_store *st, const char *uid);
+
+/*
  * First start: if the environment in auth_dir has no account, create
  * "admin" (role admin, must change password, name 管理者) with a fresh
  * initial password written to pw_out. CB_EEXIST if any account exists.

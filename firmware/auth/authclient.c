@@ -38,6 +38,7 @@ union authc_reply {
 	struct auth_user_list_r list;
 	struct auth_user_r user;
 	struct auth_revoke revoke;
+	struct auth_audit_r audit;
 };
 
 struct authc {
@@ -74,6 +75,17 @@ user_ok(const struct auth_user *u)
 }
 
 static int
+audit_entry_ok(const struct audit_entry *e)
+{
+	return memchr(e->ae_actor, '\0', sizeof(e->ae_actor)) &&
+	    memchr(e->ae_action, '\0', sizeof(e->ae_action)) &&
+	    memchr(e->ae_target, '\0', sizeof(e->ae_target)) &&
+	    memchr(e->ae_result, '\0', sizeof(e->ae_result)) &&
+	    memchr(e->ae_client, '\0', sizeof(e->ae_client)) &&
+	    memchr(e->ae_agent, '\0', sizeof(e->ae_agent));
+}
+
+static int
 reply_ok(uint32_t type, const union authc_reply *r)
 {
 	switch (type) {
@@ -93,6 +105,13 @@ reply_ok(uint32_t type, const union authc_reply *r)
 		return 1;
 	case AUTH_REVOKE:
 		return memchr(r->revoke.ar_uid, '\0', AUTH_UID_MAX) != NULL;
+	case AUTH_AUDIT_R:
+		if (r->audit.aar_count > AUTH_AUDIT_PAGE_MAX)
+			return 0;
+		for (uint32_t i = 0; i < r->audit.aar_count; i++)
+			if (!audit_entry_ok(&r->audit.aar_entries[i]))
+				return 0;
+		return 1;
 	default:
 		return 1;
 	}

@@ -28,7 +28,10 @@
 
 #include <mbedtls/sha256.h>
 
+#include "audit/audit.h"
+#include "clock/clock.h"
 #include "core/cb.h"
+#include "core/proc.h"
 #include "net/loop.h"
 #include "auth/account.h"
 #include "auth/authd.h"
@@ -36,7 +39,8 @@
 #include "auth/password.h"
 #include "auth/throttle.h"
 
-enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET };
+enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET,
+    JOB_CODE };	/* JOB_CODE: a new password set with a reset code */
 enum job_state { JS_FREE = 0, JS_QUEUED, JS_RUNNING, JS_DONE };
 
 /* One Argon2 request; lives in a fixed slot from submission to reply. */
@@ -49,6 +53,7 @@ struct authd_job {
 	int j_known;			/* login: the account exists */
 	char j_uid[AUTH_UID_MAX];
 	char j_addr[AUTH_ADDR_MAX];
+	char j_ua[AUTH_UA_MAX];		/* login: for the login log */
 	char j_phc[PASSWORD_PHC_MAX];	/* hash to verify against */
 	char j_pw[AUTH_PASSWORD_MAX];	/* password to verify */
 	char j_newpw[AUTH_PASSWORD_MAX]; /* password to hash */
@@ -104,6 +109,9 @@ union authd_req {
 	struct auth_user_list list;
 	struct auth_user_ref ref;
 	struct auth_user_set set;
+	struct auth_audit_query audit;
+	struct auth_reset_issue reset_issue;
+	struct auth_reset_use reset_use;
 };
 _Static_assert(sizeof(union authd_req) + sizeof(struct auth_hdr) <=
     AUTHD_CLIENT_INBUF, "every request fits the input buffer");
@@ -120,6 +128,9 @@ struct authd {
 	char d_dummy_phc[PASSWORD_PHC_MAX];
 	struct authd_client d_clients[AUTHD_CLIENTS_MAX];
 	struct auth_user_list_r d_list_r;	/* 23 KB: not on the stack */
+	struct auth_audit_r d_audit_r;		/* 35 KB: not on the stack */
+	struct clock *d_clock;			/* stamps the login log */
+	struct audit_log *d_audit;		/* the login log, or NULL */
 	union authd_req d_req;			/* the request being served,
 						 * aligned */
 };
@@ -132,6 +143,9 @@ _Static_assert(offsetof(struct auth_user_list_r, aulr_status) == 0, "st");
 _Static_assert(offsetof(struct auth_user_r, aur_status) == 0, "status");
 _Static_assert(sizeof(struct auth_user_list_r) + sizeof(struct auth_hdr) <=
     AUTH_MSG_MAX, "largest reply fits AUTH_MSG_MAX");
+_Static_assert(sizeof(struct auth_audit_r) + sizeof(struct auth_hdr) <=
+    AUTH_MSG_MAX, "audit page fits AUTH_MSG_MAX");
+_Static_assert(offsetof(struct auth_audit_r, aar_status) == 0, "status");
 
 /* --- message checks (pure) --- */
 
@@ -179,6 +193,16 @@ strings_ok(uint32_t type, const void *p)
 		return FIELD_OK(p, struct auth_user_ref, aur_uid);
 	case AUTH_USER_SET:
 		return FIELD_OK(p, struct auth_user_set, aus_uid);
+	case AUTH_AUDIT_QUERY:
+		return FIELD_OK(p, struct auth_audit_query, aaq_user) &&
+		    FIELD_OK(p, struct auth_audit_query, aaq_action);
+	case AUTH_RESET_ISSUE:
+		return FIELD_OK(p, struct auth_reset_issue, ari_uid);
+	case AUTH_RESET_USE:
+		return FIELD_OK(p, struct auth_reset_use, aru_uid) &&
+		    FIELD_OK(p, struct auth_reset_use, aru_code) &&
+		    FIELD_OK(p, struct auth_reset_use, aru_password) &&
+		    FIELD_OK(p, struct auth_reset_use, aru_addr);
 	default:
 		return 1;	/* token-only messages have no strings */
 	}
@@ -224,6 +248,11 @@ msg_name(uint32_t type)
 		[AUTH_USER_LIST_R] = "AUTH_USER_LIST_R",
 		[AUTH_USER_GET] = "AUTH_USER_GET", [AUTH_USER_R] = "AUTH_USER_R",
 		[AUTH_USER_SET] = "AUTH_USER_SET", [AUTH_REVOKE] = "AUTH_REVOKE",
+		[AUTH_AUDIT_QUERY] = "AUTH_AUDIT_QUERY",
+		[AUTH_AUDIT_R] = "AUTH_AUDIT_R",
+		[AUTH_RESET_ISSUE] = "AUTH_RESET_ISSUE",
+		[AUTH_RESET_ISSUE_R] = "AUTH_RESET_ISSUE_R",
+		[AUTH_RESET_USE] = "AUTH_RESET_USE",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -240,6 +269,66 @@ log_safe(const char *s, char *buf, size_t size)
 		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
 	buf[i] = '\0';
 	return buf;
+}
+
+/* --- the login log (docs/audit.md) --- */
+
+/*
+ * One entry of the login log, appended (one durable commit) after the
+ * answer is decided and before it is sent. Results: "ok", "ok_must_change"
+ * (logged in, must change the initial password), "unknown_user",
+ * "wrong_password", "throttled", "busy", "suspended", "graduated",
+ * "transferred", "deleted", "password_changed" (changed during the check),
+ * "denied", "invalid", "error". The log is for admins only, so it says
+ * which; a user sees only the uniform CB_EAUTH. A full disk does not stop
+ * the answer: it is an alarm for the admins.
+ */
+static void
+authd_audit(struct authd *d, const char *actor, const char *action,
+    const char *target, const char *result, const char *addr,
+    const char *ua)
+{
+	struct audit_record r = { AUDIT_KIND_LOGIN, actor, action, target,
+	    result, addr, ua };
+	int rc;
+
+	if (d->d_audit == NULL)
+		return;
+	if ((rc = audit_append(d->d_audit, &r, NULL)) != CB_OK)
+		log_err("ALARM: the login log cannot be written (%s): %s "
+		    "(%s) is not logged; free space on /data",
+		    cb_strerror(rc), action, result);
+}
+
+static const char *
+authd_status_result(int rc)
+{
+	switch (rc) {
+	case 0:			return "ok";
+	case CB_EAUTH:		return "wrong_password";
+	case CB_ETHROTTLED:	return "throttled";
+	case CB_EBUSY:		return "busy";
+	case CB_EPERM:		return "denied";
+	case CB_ESESSION:	return "denied";
+	case CB_EPWCHANGE:	return "denied";
+	case CB_ENOTFOUND:	return "not_found";
+	case CB_EEXIST:		return "exists";
+	case CB_EINVAL:		return "invalid";
+	case CB_ESTATE:		return "invalid";
+	default:		return "error";
+	}
+}
+
+static const char *
+authd_state_result(int state)
+{
+	switch (state) {
+	case USER_SUSPENDED:	return "suspended";
+	case USER_GRADUATED:	return "graduated";
+	case USER_TRANSFERRED:	return "transferred";
+	case USER_DELETED:	return "deleted";
+	default:		return "password_changed";
+	}
 }
 
 /* --- the Argon2 worker pool --- */
@@ -672,13 +761,19 @@ on_login(struct authd *d, struct authd_client *c, uint32_t id,
 	if (rc != 0) {
 		log_info("auth: login throttled from %s (retry after %u s)",
 		    log_safe(m->al_addr, buf, sizeof(buf)), retry);
+		authd_audit(d, m->al_uid, "login", "",
+		    authd_status_result(rc), m->al_addr, m->al_ua);
 		reply_status(d, c, AUTH_LOGIN, id, rc, retry);
 		return;
 	}
-	if ((j = job_new(d, c, AUTH_LOGIN, id, JOB_LOGIN)) == NULL)
+	if ((j = job_new(d, c, AUTH_LOGIN, id, JOB_LOGIN)) == NULL) {
+		authd_audit(d, m->al_uid, "login", "", "busy", m->al_addr,
+		    m->al_ua);	/* job_new answered busy: logged after */
 		return;
+	}
 	cb_strlcpy(j->j_uid, m->al_uid, sizeof(j->j_uid));
 	cb_strlcpy(j->j_addr, m->al_addr, sizeof(j->j_addr));
+	cb_strlcpy(j->j_ua, m->al_ua, sizeof(j->j_ua));
 	cb_strlcpy(j->j_pw, m->al_password, sizeof(j->j_pw));
 	rc = account_get_hash(d->d_store, m->al_uid, NULL, j->j_phc,
 	    sizeof(j->j_phc));
@@ -690,7 +785,7 @@ on_login(struct authd *d, struct authd_client *c, uint32_t id,
 
 static void
 login_fail(struct authd *d, struct authd_client *c, struct authd_job *j,
-    const char *why)
+    const char *why, const char *result)
 {
 	char ubuf[AUTH_UID_MAX], abuf[AUTH_ADDR_MAX];
 
@@ -698,6 +793,7 @@ login_fail(struct authd *d, struct authd_client *c, struct authd_job *j,
 	log_info("auth: login failed for %s from %s (%s)",
 	    log_safe(j->j_uid, ubuf, sizeof(ubuf)),
 	    log_safe(j->j_addr, abuf, sizeof(abuf)), why);
+	authd_audit(d, j->j_uid, "login", "", result, j->j_addr, j->j_ua);
 	if (c != NULL)
 		reply_status(d, c, AUTH_LOGIN, j->j_req_id, CB_EAUTH, 0);
 }
@@ -728,7 +824,9 @@ login_done(struct authd *d, struct authd_job *j)
 		log_err("auth: the stored hash of %s cannot be checked (%s); "
 		    "reset the password", j->j_uid, cb_strerror(j->j_rc));
 	if (j->j_rc != 0 || !j->j_known) {
-		login_fail(d, c, j, "wrong id or password");
+		login_fail(d, c, j, "wrong id or password", !j->j_known ?
+		    "unknown_user" : j->j_rc == CB_EAUTH ? "wrong_password" :
+		    "error");
 		return;
 	}
 	memset(&r, 0, sizeof(r));
@@ -736,17 +834,25 @@ login_done(struct authd *d, struct authd_job *j)
 	    sizeof(phc));
 	if (rc != 0 || r.alr_user.au_state != USER_ACTIVE ||
 	    strcmp(phc, j->j_phc) != 0) {
-		login_fail(d, c, j, "account not active or password changed");
+		login_fail(d, c, j, "account not active or password changed",
+		    rc != 0 ? "error" :
+		    authd_state_result(r.alr_user.au_state));
 		cb_wipe(phc, sizeof(phc));
 		return;
 	}
 	cb_wipe(phc, sizeof(phc));
 	throttle_success(d->d_throttle, j->j_uid, cb_now_ms());
-	if (c == NULL)
-		return;		/* asked and left: no session for nobody */
+	if (c == NULL) {	/* asked and left: no session for nobody */
+		authd_audit(d, j->j_uid, "login", "", "gone", j->j_addr,
+		    j->j_ua);
+		return;
+	}
 	if ((rc = session_new(d, j->j_uid, &r)) == 0)
 		rc = account_record_login(d->d_store, j->j_uid, cb_now_ms(),
 		    j->j_phc, j->j_newphc[0] ? j->j_newphc : NULL);
+	authd_audit(d, j->j_uid, "login", "", rc != 0 ? "error" :
+	    (r.alr_user.au_flags & USER_F_MUST_CHANGE) ? "ok_must_change" :
+	    "ok", j->j_addr, j->j_ua);
 	if (rc != 0) {
 		reply_status(d, c, AUTH_LOGIN, j->j_req_id, rc, 0);
 		return;
@@ -791,12 +897,22 @@ on_logout(struct authd *d, struct authd_client *c, uint32_t id,
     struct auth_token *m)
 {
 	uint8_t hash[ACCOUNT_HASH_LEN];
+	struct account_session s;
+	struct auth_user u;
 	int rc = 0;
 
 	if (!token_zero(m->at_token)) {
 		token_hash(m->at_token, hash);
+		memset(&u, 0, sizeof(u));
+		if (account_session_get(d->d_store, hash, cb_now_ms(), &s,
+		    &u) != 0)
+			u.au_uid[0] = '\0';
+		cb_wipe(&s, sizeof(s));
 		if ((rc = account_session_delete(d->d_store, hash)) == 0)
 			push_revoke(d, NULL, hash, NULL);
+		if (u.au_uid[0] != '\0')
+			authd_audit(d, u.au_uid, "logout", "",
+			    authd_status_result(rc), "", "");
 	}
 	reply_status(d, c, AUTH_LOGOUT, id, rc, 0);
 }
@@ -830,6 +946,9 @@ on_passwd(struct authd *d, struct authd_client *c, uint32_t id,
 	if (rc == 0)
 		rc = password_check_policy(a.a_user.au_uid, m->ap_new,
 		    m->ap_old);
+	if (rc != 0 && a.a_user.au_uid[0] != '\0' && !a.a_console)
+		authd_audit(d, a.a_user.au_uid, "password_change", "",
+		    authd_status_result(rc), "", "");
 	if (rc != 0) {
 		reply_status(d, c, AUTH_PASSWD, id, rc,
 		    rc == CB_ETHROTTLED ? retry : 0);
@@ -860,8 +979,11 @@ passwd_done(struct authd *d, struct authd_job *j)
 
 	if (rc == CB_EAUTH)
 		throttle_failure(d->d_throttle, j->j_uid, NULL, cb_now_ms());
-	if (c == NULL)
-		return;		/* nobody to tell whether it worked: don't */
+	if (c == NULL) {	/* nobody to tell whether it worked: don't */
+		authd_audit(d, j->j_uid, "password_change", "",
+		    rc == 0 ? "gone" : authd_status_result(rc), "", "");
+		return;
+	}
 	if (rc == 0) {
 		throttle_success(d->d_throttle, j->j_uid, cb_now_ms());
 		rc = account_set_password(d->d_store, j->j_uid, j->j_phc,
@@ -875,6 +997,8 @@ passwd_done(struct authd *d, struct authd_job *j)
 		    "sessions ended", j->j_uid, n);
 		push_revoke(d, j->j_uid, NULL, j->j_session);
 	}
+	authd_audit(d, j->j_uid, "password_change", "",
+	    authd_status_result(rc), "", "");
 	reply_status(d, c, AUTH_PASSWD, j->j_req_id, rc, 0);
 }
 
@@ -907,6 +1031,9 @@ on_create(struct authd *d, struct authd_client *c, uint32_t id,
 
 	if ((rc = actor_admin(d, c, m->auc_token, &a)) == 0)
 		rc = account_check_new(d->d_store, &m->auc_user);
+	if (rc != 0)
+		authd_audit(d, a.a_user.au_uid, "user.create",
+		    m->auc_user.au_uid, authd_status_result(rc), "", "");
 	if (rc != 0) {
 		reply_status(d, c, AUTH_USER_CREATE, id, rc, 0);
 		return;
@@ -932,6 +1059,22 @@ op_name(uint32_t op)
 	};
 
 	return op < CB_ARRAY_LEN(names) && names[op] ? names[op] : "?";
+}
+
+static const char *
+authd_op_action(uint32_t op)
+{
+	switch (op) {
+	case USER_OP_SUSPEND:		return "user.suspend";
+	case USER_OP_REACTIVATE:	return "user.reactivate";
+	case USER_OP_DELETE:		return "user.delete";
+	case USER_OP_GRANT_ADMIN:	return "user.grant_admin";
+	case USER_OP_REVOKE_ADMIN:	return "user.revoke_admin";
+	case USER_OP_RESET_PASSWORD:	return "password_reset";
+	case USER_OP_GRADUATE:		return "user.graduate";
+	case USER_OP_TRANSFER:		return "user.transfer";
+	default:			return "user.update";
+	}
 }
 
 static void
@@ -968,6 +1111,8 @@ on_set(struct authd *d, struct authd_client *c, uint32_t id,
 	}
 	if (r.aupr_status != 0)
 		memset(&r.aupr_user, 0, sizeof(r.aupr_user));
+	authd_audit(d, a.a_user.au_uid, authd_op_action(m->aus_op),
+	    m->aus_uid, authd_status_result(r.aupr_status), "", "");
 	client_send(d, c, AUTH_USER_PW_R, id, &r, sizeof(r));
 }
 
@@ -982,8 +1127,11 @@ initial_done(struct authd *d, struct authd_job *j)
 	uint32_t req = j->j_kind == JOB_CREATE ? AUTH_USER_CREATE :
 	    AUTH_USER_SET;
 
-	if (c == NULL)
-		return;	/* nobody would see the password: change nothing */
+	if (c == NULL) {	/* nobody would see the password: change nothing */
+		authd_audit(d, j->j_addr, j->j_kind == JOB_CREATE ?
+		    "user.create" : "password_reset", j->j_uid, "gone", "", "");
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	if (rc == 0 && j->j_kind == JOB_CREATE)
 		rc = account_create(d->d_store, &j->j_user, j->j_newphc,
@@ -995,6 +1143,9 @@ initial_done(struct authd *d, struct authd_job *j)
 	    (rc = account_sessions_end_user(d->d_store, j->j_uid, NULL,
 	    &n)) == 0)
 		push_revoke(d, j->j_uid, NULL, NULL);
+	/* j_addr holds the acting admin's id (on_create, on_set). */
+	authd_audit(d, j->j_addr, j->j_kind == JOB_CREATE ? "user.create" :
+	    "password_reset", j->j_uid, authd_status_result(rc), "", "");
 	if (rc != 0) {
 		reply_status(d, c, req, j->j_req_id, rc, 0);
 		return;
@@ -1042,6 +1193,204 @@ on_get(struct authd *d, struct authd_client *c, uint32_t id,
 	client_send(d, c, AUTH_USER_R, id, &r, sizeof(r));
 }
 
+/* The login log for an admin (GET /api/v1/audit/login), newest first. */
+static void
+on_audit(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_audit_query *m)
+{
+	struct auth_audit_r *r = &d->d_audit_r;
+	struct authd_actor a;
+	struct audit_query q;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->aar_status = actor_admin(d, c, m->aaq_token, &a);
+	if (r->aar_status == 0 && (m->aaq_limit < 1 ||
+	    m->aaq_limit > AUTH_AUDIT_PAGE_MAX))
+		r->aar_status = CB_EINVAL;
+	if (r->aar_status == 0 && d->d_audit == NULL)
+		r->aar_status = CB_ENOTFOUND;
+	if (r->aar_status == 0) {
+		memset(&q, 0, sizeof(q));
+		q.aq_actor = m->aaq_user[0] ? m->aaq_user : NULL;
+		q.aq_action = m->aaq_action[0] ? m->aaq_action : NULL;
+		q.aq_from_ms = m->aaq_from_ms;
+		q.aq_to_ms = m->aaq_to_ms;
+		q.aq_newest_first = 1;
+		q.aq_cursor = m->aaq_cursor;
+		q.aq_limit = m->aaq_limit;
+		r->aar_status = audit_query(d->d_audit, &q, r->aar_entries, &n,
+		    &r->aar_next);
+	}
+	r->aar_count = r->aar_status == 0 ? (uint32_t)n : 0;
+	if (r->aar_status != 0)
+		r->aar_next = 0;
+	client_send(d, c, AUTH_AUDIT_R, id, r, sizeof(*r));
+	cb_wipe(r, sizeof(*r));
+}
+
+/* --- offline reset codes (authproto.h, issue 5 item 9) --- */
+
+/* A fresh code of AUTH_RESET_CODE_LEN symbols, uniformly drawn. */
+static int
+reset_code_new(char out[AUTH_RESET_CODE_MAX])
+{
+	static const char abc[] = AUTH_RESET_ALPHABET;
+	const unsigned n = sizeof(abc) - 1, lim = 256 - 256 % n;
+	uint8_t b[64];
+	size_t i = 0, k = 0;
+	int rc;
+
+	while (k < AUTH_RESET_CODE_LEN) {
+		if (i == 0 && (rc = cb_random(b, sizeof(b))) != 0)
+			return rc;
+		if (b[i] < lim)
+			out[k++] = abc[b[i] % n];
+		i = (i + 1) % sizeof(b);
+	}
+	out[k] = '\0';
+	cb_wipe(b, sizeof(b));
+	return 0;
+}
+
+/* The code as typed -> its normal form (upper case, no '-' or spaces);
+ * CB_EAUTH if it cannot be one. */
+static int
+reset_code_norm(const char *in, char out[AUTH_RESET_CODE_MAX])
+{
+	size_t k = 0;
+
+	for (; *in != '\0'; in++) {
+		char ch = *in;
+
+		if (ch == '-' || ch == ' ')
+			continue;
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		if (k >= AUTH_RESET_CODE_LEN || ch == '\0' ||
+		    strchr(AUTH_RESET_ALPHABET, ch) == NULL)
+			return CB_EAUTH;
+		out[k++] = ch;
+	}
+	out[k] = '\0';
+	return k == AUTH_RESET_CODE_LEN ? 0 : CB_EAUTH;
+}
+
+/*
+ * Issue: admins for anyone else; teachers for students and parents (web
+ * has checked that the student is in the teacher's homeroom, or is a
+ * child of the parent who is). Not for oneself, not for an account that
+ * cannot log in.
+ */
+static void
+on_reset_issue(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_reset_issue *m)
+{
+	struct auth_reset_issue_r r;
+	struct authd_actor a;
+	struct auth_user t;
+	int64_t now = cb_now_ms();
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = actor_get(d, c, m->ari_token, &a)) == 0 && !a.a_console &&
+	    (a.a_user.au_flags & USER_F_MUST_CHANGE))
+		rc = CB_EPWCHANGE;
+	if (rc == 0 && !a.a_console && !(a.a_user.au_flags & USER_F_ADMIN) &&
+	    a.a_user.au_role != ROLE_TEACHER)
+		rc = CB_EPERM;
+	if (rc == 0 && (rc = account_get(d->d_store, m->ari_uid, &t)) == 0) {
+		if (strcmp(t.au_uid, a.a_user.au_uid) == 0)
+			rc = CB_EPERM;
+		else if (!a.a_console && !(a.a_user.au_flags & USER_F_ADMIN) &&
+		    t.au_role != ROLE_STUDENT && t.au_role != ROLE_PARENT)
+			rc = CB_EPERM;
+		else if (t.au_state != USER_ACTIVE)
+			rc = CB_ESTATE;
+	}
+	if (rc == 0 && (rc = reset_code_new(r.arir_code)) == 0) {
+		r.arir_expires_ms = now + AUTH_RESET_CODE_TTL_MS;
+		rc = account_reset_put(d->d_store, m->ari_uid, r.arir_code,
+		    r.arir_expires_ms);
+	}
+	if (rc == 0)
+		log_info("auth: %s issued a reset code for %s",
+		    a.a_user.au_uid, m->ari_uid);
+	else
+		memset(&r, 0, sizeof(r));
+	r.arir_status = rc;
+	client_send(d, c, AUTH_RESET_ISSUE_R, id, &r, sizeof(r));
+	cb_wipe(&r, sizeof(r));
+	cb_wipe(&a, sizeof(a));
+}
+
+/* Use: throttled per account and per address like a login; the code is
+ * spent before the new password is hashed. */
+static void
+on_reset_use(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_reset_use *m)
+{
+	struct authd_job *j;
+	struct auth_user u;
+	char code[AUTH_RESET_CODE_MAX], ubuf[AUTH_UID_MAX], abuf[AUTH_ADDR_MAX];
+	uint32_t retry = 0;
+	int64_t now = cb_now_ms();
+	int rc;
+
+	rc = throttle_check(d->d_throttle, m->aru_uid, m->aru_addr, now,
+	    &retry);
+	if (rc == 0)
+		rc = password_check_policy(m->aru_uid, m->aru_password, NULL);
+	if (rc == 0 && (rc = reset_code_norm(m->aru_code, code)) == 0)
+		rc = account_reset_take(d->d_store, m->aru_uid, code, now);
+	if (rc == 0 && (account_get(d->d_store, m->aru_uid, &u) != 0 ||
+	    u.au_state != USER_ACTIVE))
+		rc = CB_EAUTH;
+	cb_wipe(code, sizeof(code));
+	if (rc == CB_EAUTH) {
+		throttle_failure(d->d_throttle, m->aru_uid, m->aru_addr, now);
+		log_info("auth: wrong reset code for %s from %s",
+		    log_safe(m->aru_uid, ubuf, sizeof(ubuf)),
+		    log_safe(m->aru_addr, abuf, sizeof(abuf)));
+	}
+	if (rc != 0) {
+		reply_status(d, c, AUTH_RESET_USE, id, rc,
+		    rc == CB_ETHROTTLED ? retry : 0);
+		return;
+	}
+	if ((j = job_new(d, c, AUTH_RESET_USE, id, JOB_CODE)) == NULL)
+		return;		/* answered busy; the code is spent */
+	cb_strlcpy(j->j_uid, m->aru_uid, sizeof(j->j_uid));
+	cb_strlcpy(j->j_addr, m->aru_addr, sizeof(j->j_addr));
+	cb_strlcpy(j->j_newpw, m->aru_password, sizeof(j->j_newpw));
+	pool_submit(&d->d_pool, j);
+}
+
+/* The chosen password is hashed: set it, clear the must-change flag, end
+ * every session. Done even if web has gone: the user knows what they
+ * typed, and the code is spent. */
+static void
+reset_code_done(struct authd *d, struct authd_job *j)
+{
+	struct authd_client *c = job_client(d, j);
+	size_t n = 0;
+	int rc = j->j_rc;
+
+	if (rc == 0)
+		rc = account_set_password(d->d_store, j->j_uid, NULL,
+		    j->j_newphc, 0, USER_F_MUST_CHANGE, NULL);
+	if (rc == 0)
+		rc = account_sessions_end_user(d->d_store, j->j_uid, NULL, &n);
+	if (rc == 0) {
+		throttle_success(d->d_throttle, j->j_uid, cb_now_ms());
+		push_revoke(d, j->j_uid, NULL, NULL);
+		log_info("auth: %s set a new password with a reset code; %zu "
+		    "sessions ended", j->j_uid, n);
+	}
+	if (c != NULL)
+		reply_status(d, c, AUTH_RESET_USE, j->j_req_id, rc, 0);
+}
+
 /* --- the loop side --- */
 
 static void
@@ -1059,6 +1408,11 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 	case AUTH_USER_LIST: on_list(d, c, h->ah_id, &m->list); break;
 	case AUTH_USER_GET: on_get(d, c, h->ah_id, &m->ref); break;
 	case AUTH_USER_SET: on_set(d, c, h->ah_id, &m->set); break;
+	case AUTH_AUDIT_QUERY: on_audit(d, c, h->ah_id, &m->audit); break;
+	case AUTH_RESET_ISSUE:
+		on_reset_issue(d, c, h->ah_id, &m->reset_issue);
+		break;
+	case AUTH_RESET_USE: on_reset_use(d, c, h->ah_id, &m->reset_use); break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}
 	cb_wipe(m, sizeof(*m));	/* passwords */
@@ -1187,6 +1541,8 @@ jobs_io(struct loop *l, int fd, int events, void *arg)
 			login_done(d, j);
 		else if (j->j_kind == JOB_PASSWD)
 			passwd_done(d, j);
+		else if (j->j_kind == JOB_CODE)
+			reset_code_done(d, j);
 		else
 			initial_done(d, j);
 		job_release(&d->d_pool, j);
@@ -1281,6 +1637,35 @@ signals_open(struct authd *d)
 	return d->d_sig_fd < 0 ? CB_EIO : 0;
 }
 
+/* The login log and its clock, in DATA/audit/login (created 0700 for the
+ * auth user by `classbox run` or the image's rcS). */
+static int
+authd_audit_open(struct authd *d)
+{
+	char floor[4096];
+	int rc;
+
+	if (d->d_cfg->audit_dir == NULL)
+		return 0;
+	if (snprintf(floor, sizeof(floor), "%s/%s", d->d_cfg->audit_dir,
+	    CLOCK_FLOOR_FILE) >= (int)sizeof(floor))
+		return CB_ETOOBIG;
+	/* Normally made by `classbox run` or rcS; in development, here. */
+	if (access(d->d_cfg->audit_dir, F_OK) != 0 &&
+	    (rc = cb_make_dir(d->d_cfg->audit_dir, 0700, (uid_t)-1,
+	    (gid_t)-1)) != 0)
+		return rc;
+	if ((rc = clock_open(&d->d_clock, floor, NULL, 0)) != 0 ||
+	    (rc = audit_open(&d->d_audit, d->d_cfg->audit_dir,
+	    AUDIT_LOG_LOGIN, d->d_clock, NULL)) != 0) {
+		log_err("auth: cannot open the login log in %s: %s; it must "
+		    "be a directory (0700) of the auth user",
+		    d->d_cfg->audit_dir, cb_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
 static int
 authd_setup(struct authd *d)
 {
@@ -1291,6 +1676,8 @@ authd_setup(struct authd *d)
 	    (rc = password_hash(pw, d->d_dummy_phc, sizeof(d->d_dummy_phc))))
 		return rc;
 	cb_wipe(pw, sizeof(pw));
+	if ((rc = authd_audit_open(d)) != 0)
+		return rc;
 	if ((rc = account_open(&d->d_store, d->d_cfg->dir)) != 0 ||
 	    (rc = throttle_new(&d->d_throttle, 0, 0)) != 0 ||
 	    (rc = loop_new(&d->d_loop)) != 0 ||
@@ -1327,6 +1714,10 @@ authd_teardown(struct authd *d)
 	loop_free(d->d_loop);
 	throttle_free(d->d_throttle);
 	account_close(d->d_store);
+	if (d->d_audit != NULL)
+		audit_close(d->d_audit);
+	if (d->d_clock != NULL)
+		clock_close(d->d_clock);
 	cb_wipe(d, sizeof(*d));
 	free(d);
 }

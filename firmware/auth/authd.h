@@ -23,6 +23,8 @@
 
 struct authd_config {
 	const char *dir;	/* LMDB environment (directory, 0700) */
+	const char *audit_dir;	/* the login log (DATA/audit/login, 0700);
+				 * NULL: none kept (tests) */
 	const char *sock_path;	/* unix socket; a stale one is replaced */
 	/* The web process's uid: it may do everything but act as the
 	 * console. (uid_t)-1 = development, web runs as our own uid: then

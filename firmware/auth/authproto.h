@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "audit/audit.h"
+
 #define AUTH_UID_MAX		64	/* login id: [a-z0-9._-]{3,63} */
 #define AUTH_NAME_MAX		128	/* display name, UTF-8 bytes incl. NUL */
 #define AUTH_PASSWORD_MAX	128	/* bytes incl. NUL */
@@ -49,6 +51,11 @@ enum auth_msg_type {
 	AUTH_USER_R,
 	AUTH_USER_SET,		/* struct auth_user_set -> AUTH_USER_PW_R */
 	AUTH_REVOKE,		/* pushed by auth: struct auth_revoke */
+	AUTH_AUDIT_QUERY,	/* struct auth_audit_query -> AUTH_AUDIT_R */
+	AUTH_AUDIT_R,
+	AUTH_RESET_ISSUE,	/* struct auth_reset_issue -> AUTH_RESET_ISSUE_R */
+	AUTH_RESET_ISSUE_R,
+	AUTH_RESET_USE,		/* struct auth_reset_use -> AUTH_STATUS_R */
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -199,6 +206,65 @@ struct auth_revoke {
 						 * password); zero = none */
 };
 
+/* The login log for the admins' view (GET /api/v1/audit/login): auth
+ * owns the log, so web asks; auth checks the token is an admin's (web logs
+ * the read in the operation log). Filters as struct audit_query; newest
+ * first. */
+#define AUTH_AUDIT_PAGE_MAX	50	/* entries per AUTH_AUDIT_R */
+struct auth_audit_query {
+	uint8_t aaq_token[AUTH_TOKEN_LEN];
+	char aaq_user[AUTH_UID_MAX];		/* "" = any */
+	char aaq_action[AUDIT_MAX_ACTION + 1];	/* "" = any */
+	int64_t aaq_from_ms, aaq_to_ms;		/* [from, to); 0 = open */
+	uint64_t aaq_cursor;			/* 0 = newest */
+	uint32_t aaq_limit;			/* 1..AUTH_AUDIT_PAGE_MAX */
+	uint32_t aaq_pad;
+};
+
+struct auth_audit_r {
+	int32_t aar_status;
+	uint32_t aar_count;
+	uint64_t aar_next;			/* 0 = no more */
+	struct audit_entry aar_entries[AUTH_AUDIT_PAGE_MAX];
+};
+
+/*
+ * Offline password reset (issue 5, item 9): an admin, or a teacher for the
+ * students of their homeroom and those students' parents (web checks the
+ * class relation; auth checks the roles), gets a one-time code for a user.
+ * Auth generates it and keeps only a salted hash; it is valid
+ * AUTH_RESET_CODE_TTL_MS, usable once, dropped after
+ * ACCOUNT_RESET_TRIES_MAX wrong tries, and every try is throttled like a
+ * login (per account and per address). Using it sets the password the
+ * user chose (policy applies), clears USER_F_MUST_CHANGE and ends every
+ * session of the user.
+ */
+#define AUTH_RESET_CODE_TTL_MS	(15LL * 60 * 1000)	/* 15 minutes */
+#define AUTH_RESET_CODE_LEN	10	/* characters of AUTH_RESET_ALPHABET */
+#define AUTH_RESET_CODE_MAX	24	/* bytes incl. NUL; input may carry
+					 * '-' and spaces, any case */
+/* 31 symbols, without 0/O and 1/I/L: ~49.5 bits a code. */
+#define AUTH_RESET_ALPHABET	"23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+struct auth_reset_issue {
+	uint8_t ari_token[AUTH_TOKEN_LEN];	/* the issuer's session */
+	char ari_uid[AUTH_UID_MAX];		/* the user the code is for */
+};
+
+struct auth_reset_issue_r {
+	int32_t arir_status;
+	uint32_t arir_pad;
+	char arir_code[AUTH_RESET_CODE_MAX];
+	int64_t arir_expires_ms;
+};
+
+struct auth_reset_use {
+	char aru_uid[AUTH_UID_MAX];
+	char aru_code[AUTH_RESET_CODE_MAX];
+	char aru_password[AUTH_PASSWORD_MAX];	/* the new password */
+	char aru_addr[AUTH_ADDR_MAX];		/* client, for throttling */
+};
+
 /*
  * Added by the auth engineer: the fixed payload size of each message type
  * and the reply type each request expects, so that both ends check the
@@ -224,6 +290,11 @@ auth_msg_len(uint32_t type)
 	case AUTH_USER_R:	return sizeof(struct auth_user_r);
 	case AUTH_USER_SET:	return sizeof(struct auth_user_set);
 	case AUTH_REVOKE:	return sizeof(struct auth_revoke);
+	case AUTH_AUDIT_QUERY:	return sizeof(struct auth_audit_query);
+	case AUTH_AUDIT_R:	return sizeof(struct auth_audit_r);
+	case AUTH_RESET_ISSUE:	return sizeof(struct auth_reset_issue);
+	case AUTH_RESET_ISSUE_R: return sizeof(struct auth_reset_issue_r);
+	case AUTH_RESET_USE:	return sizeof(struct auth_reset_use);
 	default:		return 0;
 	}
 }
@@ -242,6 +313,9 @@ auth_reply_type(uint32_t type)
 	case AUTH_USER_LIST:	return AUTH_USER_LIST_R;
 	case AUTH_USER_GET:	return AUTH_USER_R;
 	case AUTH_USER_SET:	return AUTH_USER_PW_R;
+	case AUTH_AUDIT_QUERY:	return AUTH_AUDIT_R;
+	case AUTH_RESET_ISSUE:	return AUTH_RESET_ISSUE_R;
+	case AUTH_RESET_USE:	return AUTH_STATUS_R;
 	default:		return 0;
 	}
 }

@@ -6,11 +6,35 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <limits.h>
 
+#include "audit/audit.h"
 #include "auth/authd.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+
+/* dir's parent + "/audit/login" ("." for a bare name). */
+static int
+auth_audit_default(const char *dir, char *out, size_t size)
+{
+	size_t len = strlen(dir);
+	const char *slash;
+	int n;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	for (slash = dir + len; slash > dir && slash[-1] != '/'; slash--)
+		;
+	if (slash == dir)
+		n = snprintf(out, size, "audit/%s", AUDIT_LOG_LOGIN);
+	else
+		n = snprintf(out, size, "%.*s/audit/%s",
+		    (int)(slash - dir - 1 > 0 ? slash - dir - 1 : 1), dir,
+		    AUDIT_LOG_LOGIN);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 int
 cmd_auth(int argc, char **argv)
@@ -21,6 +45,8 @@ cmd_auth(int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "web-uid", required_argument, NULL, 'w' },
 		{ "workers", required_argument, NULL, 'n' },
+		{ "audit", required_argument, NULL, 'l' },
+		{ "no-audit", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct authd_config cfg = {
@@ -30,7 +56,8 @@ cmd_auth(int argc, char **argv)
 		.workers = AUTHD_DEFAULT_WORKERS,
 	};
 	uid_t uid = (uid_t)-1;
-	int c;
+	char audit[PATH_MAX];
+	int c, no_audit = 0;
 
 	cb_log_init("auth");
 	optind = 1;
@@ -41,12 +68,25 @@ cmd_auth(int argc, char **argv)
 		case 'u': uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'w': cfg.web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'n': cfg.workers = atoi(optarg); break;
+		case 'l': cfg.audit_dir = optarg; break;
+		case 'L': no_audit = 1; break;
 		default:
 			fprintf(stderr, "usage: classbox auth [--dir DIR] "
 			    "[--sock PATH] [--uid N] [--web-uid N] "
-			    "[--workers N]\n");
+			    "[--workers N] [--audit DIR | --no-audit]\n");
 			return 2;
 		}
+	}
+	/* The login log: --audit, else DIR/../audit/login next to --dir. */
+	if (no_audit)
+		cfg.audit_dir = NULL;
+	else if (cfg.audit_dir == NULL) {
+		if (auth_audit_default(cfg.dir, audit, sizeof(audit)) != 0) {
+			fprintf(stderr, "classbox auth: --dir %s is too long\n",
+			    cfg.dir);
+			return 2;
+		}
+		cfg.audit_dir = audit;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (cb_drop_privileges(uid, (gid_t)uid) != CB_OK)

@@ -49,6 +49,7 @@ struct run_ctx {
 	char data[PATH_MAX];
 	char auth_dir[PATH_MAX], web_dir[PATH_MAX], run_dir[PATH_MAX];
 	char store_dir[PATH_MAX], keys_dir[PATH_MAX];
+	char audit_dir[PATH_MAX], audit_login[PATH_MAX], audit_ops[PATH_MAX];
 	char sock[PATH_MAX], exe[PATH_MAX];
 	const char *bind;
 	int https_port, http_port;
@@ -143,14 +144,24 @@ run_layout(struct run_ctx *r)
 	    cb_path_join(r->keys_dir, sizeof(r->keys_dir), r->data,
 	    CB_KEYS_SUBDIR) != CB_OK ||
 	    cb_path_join(r->sock, sizeof(r->sock), r->data,
-	    CB_AUTH_SOCK) != CB_OK)
+	    CB_AUTH_SOCK) != CB_OK ||
+	    cb_path_join(r->audit_dir, sizeof(r->audit_dir), r->data,
+	    CB_AUDIT_SUBDIR) != CB_OK ||
+	    cb_path_join(r->audit_login, sizeof(r->audit_login), r->data,
+	    CB_AUDIT_LOGIN_SUBDIR) != CB_OK ||
+	    cb_path_join(r->audit_ops, sizeof(r->audit_ops), r->data,
+	    CB_AUDIT_OPS_SUBDIR) != CB_OK)
 		return CB_ETOOBIG;
 	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
 	    cb_make_dir(r->auth_dir, 0700, r->auth_uid, r->auth_uid) != CB_OK ||
 	    cb_make_dir(r->web_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
 	    cb_make_dir(r->store_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
 	    cb_make_dir(r->keys_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
-	    cb_make_dir(r->run_dir, 0755, r->auth_uid, r->auth_uid) != CB_OK)
+	    cb_make_dir(r->run_dir, 0755, r->auth_uid, r->auth_uid) != CB_OK ||
+	    cb_make_dir(r->audit_dir, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
+	    cb_make_dir(r->audit_login, 0700, r->auth_uid, r->auth_uid) !=
+	    CB_OK ||
+	    cb_make_dir(r->audit_ops, 0700, r->web_uid, r->web_uid) != CB_OK)
 		return CB_EIO;
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	if (n <= 0)
@@ -222,7 +233,8 @@ run_prepare(struct run_ctx *r)
 	snprintf(a[0], 64, "%d", (int)r->auth_uid);
 	snprintf(a[1], 64, "%d", (int)r->web_uid);
 	run_argv(r, SVC_AUTH, "auth", "--dir", r->auth_dir, "--sock", r->sock,
-	    "--uid", a[0], "--web-uid", a[1], (char *)NULL);
+	    "--uid", a[0], "--web-uid", a[1], "--audit", r->audit_login,
+	    (char *)NULL);
 	snprintf(w[0], 64, "%d", r->https_port);
 	snprintf(w[1], 64, "%d", r->http_port);
 	snprintf(w[2], 64, "%d", (int)r->web_uid);

@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
+#include "clock/clock.h"
+#include "api/status.h"
 #include "auth/authclient.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
@@ -100,7 +104,30 @@ web_store_dirs(const struct web_options *o)
 	    cb_path_join(dir, sizeof(dir), o->data, CB_KEYS_SUBDIR) !=
 	    CB_OK || cb_make_dir(dir, 0700, o->uid, o->gid) != CB_OK)
 		return CB_EIO;
+	/* The operation log: DATA/audit (0755) and DATA/audit/ops (0700,
+	 * web), unless already laid out (by `classbox run` or rcS). */
+	if (cb_path_join(dir, sizeof(dir), o->data, CB_AUDIT_OPS_SUBDIR) !=
+	    CB_OK || (access(dir, F_OK) != 0 &&
+	    cb_make_dir(dir, 0700, o->uid, o->gid) != CB_OK))
+		return CB_EIO;
 	return CB_OK;
+}
+
+/* The operation log and its clock (docs/audit.md), as the web user. */
+static int
+web_audit_open(const struct web_options *o, struct clock **clk,
+    struct audit_log **log)
+{
+	char dir[PATH_MAX], floor[PATH_MAX];
+	int rc;
+
+	if (cb_path_join(dir, sizeof(dir), o->data, CB_AUDIT_OPS_SUBDIR) !=
+	    CB_OK || cb_path_join(floor, sizeof(floor), dir,
+	    CLOCK_FLOOR_FILE) != CB_OK)
+		return CB_ETOOBIG;
+	if ((rc = clock_open(clk, floor, NULL, 0)) != CB_OK)
+		return rc;
+	return audit_open(log, dir, AUDIT_LOG_OPS, *clk, NULL);
 }
 
 static int
@@ -131,6 +158,8 @@ cmd_web(int argc, char **argv)
 	struct authc *ac = NULL;
 	struct api *api = NULL;
 	struct store *store = NULL;
+	struct clock *clk = NULL;
+	struct audit_log *ops = NULL;
 	int rc;
 
 	cb_log_init("web");
@@ -173,6 +202,10 @@ cmd_web(int argc, char **argv)
 	    o.https_port })) != CB_OK)
 		fatalx("cannot set up the API: %s", cb_strerror(rc));
 	api_set_store(api, store);
+	if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
+		fatalx("cannot open the operation log: %s", cb_strerror(rc));
+	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
+		fatalx("cannot set up the operation log: %s", cb_strerror(rc));
 	authc_set_revoke_arg(ac, api);
 
 	struct http_server_config hc = {
@@ -190,6 +223,7 @@ cmd_web(int argc, char **argv)
 	if ((rc = http_server_new(&srv, web_loop, &hc)) != CB_OK)
 		fatalx("cannot start the HTTPS server on %s:%d: %s", o.bind,
 		    o.https_port, cb_strerror(rc));
+	api_set_http_server(api, srv);	/* /metrics (api/status.c) */
 	signal(SIGTERM, web_on_signal);
 	signal(SIGINT, web_on_signal);
 	log_info("serving https on %s:%d", o.bind, o.https_port);
@@ -198,6 +232,8 @@ cmd_web(int argc, char **argv)
 	api_free(api);
 	authc_free(ac);
 	store_close(store);
+	audit_close(ops);
+	clock_close(clk);
 	loop_free(web_loop);
 	return rc == CB_OK ? 0 : 1;
 }

@@ -32,7 +32,9 @@ enum rec_kind {
 	K_MS,		/* milliseconds since the epoch, >= 0 */
 	K_UID_LIST,	/* distinct uids, at most max */
 	K_TEXT_LIST,	/* texts of at most 1000 bytes, at most max */
-	K_ATTACH_LIST,	/* {name, size, content_type}, at most max */
+	K_ATTACH_LIST,	/* {id?, name, size, content_type}, at most max */
+	K_SHA256,	/* 64 lowercase hex digits */
+	K_B64URL,	/* unpadded base64url, 0..max bytes */
 };
 
 struct rec_field {
@@ -66,6 +68,11 @@ static const char *const e_att_status[] =
 static const char *const e_notice_kind[] =
     { "absent", "late", "early_leave", NULL };
 static const char *const e_notice_state[] = { "submitted", "withdrawn", NULL };
+/* The media types a file may have (api/files.c sniffs them). */
+static const char *const e_file_ctype[] = { "image/jpeg", "image/png",
+    "image/heic", "application/pdf", "text/plain", NULL };
+static const char *const e_file_purpose[] = { "assignment", "submission",
+    NULL };
 
 #define REQ(n, k)		{ n, k, 1, 0, 0, NULL }
 #define OPT(n, k)		{ n, k, 0, 0, 0, NULL }
@@ -135,6 +142,7 @@ static const struct rec_schema rec_schemas[REC_TYPE_COUNT] = {
 		REQ("late", K_BOOL),
 		OPT_N("text", K_TEXT, REC_TEXT_MAX),
 		OPT_N("answers", K_TEXT_LIST, REC_LIST_MAX),
+		OPT_N("attachments", K_ATTACH_LIST, REC_ATTACH_MAX),
 	} },
 	[REC_ATTENDANCE] = { "attendance", 0,
 	    { "date", "class_id", "student_id", "period" }, {
@@ -170,6 +178,22 @@ static const struct rec_schema rec_schemas[REC_TYPE_COUNT] = {
 		REQ("student_id", K_UID),
 		REQ("granted_by", K_UID),
 		REQ("granted_at", K_MS),
+	} },
+	/* A file attached to an assignment (by its teacher) or to be
+	 * attached to a submission (by its student); attached_to is set in
+	 * the same transaction as the record that references it. */
+	[REC_FILE] = { "file", 0, { "*" }, {
+		REQ("owner_id", K_UID),
+		REQ_ENUM("purpose", e_file_purpose),
+		REQ("assignment_id", K_ID),
+		REQ("class_id", K_CLASS),
+		REQ_ENUM("content_type", e_file_ctype),
+		REQ_N("name", K_LINE, REC_FILE_NAME_MAX),
+		REQ_INT("size", 0, REC_FILE_MAX),
+		REQ("sha256", K_SHA256),
+		REQ_N("data", K_B64URL, (REC_FILE_MAX / 3 + 1) * 4),
+		REQ("uploaded_at", K_MS),
+		OPT_N("attached_to", K_LINE, REC_ID_MAX),
 	} },
 };
 
@@ -480,6 +504,16 @@ check_str(const struct rec_field *f, yyjson_val *v, const char *name,
 	case K_DATE:	ok = rec_date_valid(s, len); break;
 	case K_HHMM:	ok = rec_hhmm_valid(s, len); break;
 	case K_LOCAL_DT: ok = rec_local_dt_valid(s, len); break;
+	case K_SHA256:
+		ok = len == 64;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'f');
+		break;
+	case K_B64URL:
+		ok = (int64_t)len <= f->f_max && len % 4 != 1;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = is_alnum(s[i]) || s[i] == '-' || s[i] == '_';
+		break;
 	case K_ENUM:
 		ok = 0;
 		for (const char *const *e = f->f_enum; *e && !ok; e++)
@@ -491,15 +525,19 @@ check_str(const struct rec_field *f, yyjson_val *v, const char *name,
 	return ok ? CB_OK : fail(err, REC_VALUE, name);
 }
 
+/* An attachment: {"id"?, "name", "size", "content_type"}; "id" is the
+ * file record ("file:<random>") whose bytes GET /api/v1/files/{id} serves. */
 static int
 check_attachment(yyjson_val *o, size_t idx, struct rec_err *err)
 {
-	static const char *const names[] = { "name", "size", "content_type" };
+	static const char *const names[] = { "name", "size", "content_type",
+	    "id" };
 	char field[REC_FIELD_MAX];
-	yyjson_val *v[3];
+	yyjson_val *v[4];
 	yyjson_obj_iter it;
 	yyjson_val *k;
-	size_t i;
+	const char *s;
+	size_t i, n;
 
 	snprintf(field, sizeof(field), "attachments[%zu]", idx);
 	if (!yyjson_is_obj(o))
@@ -507,11 +545,11 @@ check_attachment(yyjson_val *o, size_t idx, struct rec_err *err)
 	memset(v, 0, sizeof(v));
 	yyjson_obj_iter_init(o, &it);
 	while ((k = yyjson_obj_iter_next(&it)) != NULL) {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			if (yyjson_equals_str(k, names[i]))
 				break;
-		if (i == 3 || v[i] != NULL)
-			return fail(err, i == 3 ? REC_UNKNOWN : REC_VALUE,
+		if (i == 4 || v[i] != NULL)
+			return fail(err, i == 4 ? REC_UNKNOWN : REC_VALUE,
 			    field);
 		v[i] = yyjson_obj_iter_get_val(k);
 	}
@@ -521,17 +559,18 @@ check_attachment(yyjson_val *o, size_t idx, struct rec_err *err)
 		return fail(err, REC_VALUE, field);
 	if (!yyjson_is_uint(v[1]) || yyjson_get_uint(v[1]) > (1ULL << 32))
 		return fail(err, REC_VALUE, field);
-	if (!yyjson_is_str(v[2]) || yyjson_get_len(v[2]) == 0 ||
-	    !id_chars_valid(yyjson_get_str(v[2]), yyjson_get_len(v[2]), 100)) {
-		/* content types have '/', '+': allow them too */
-		const char *s = yyjson_get_str(v[2]);
-		size_t n = yyjson_get_len(v[2]);
-		if (s == NULL || n == 0 || n > 100)
+	/* content types have '/', '+', '.', '-', '_' */
+	s = yyjson_get_str(v[2]);
+	n = yyjson_get_len(v[2]);
+	if (!yyjson_is_str(v[2]) || n == 0 || n > 100)
+		return fail(err, REC_VALUE, field);
+	for (i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("/+.-_", s[i]))
 			return fail(err, REC_VALUE, field);
-		for (i = 0; i < n; i++)
-			if (!is_alnum(s[i]) && !strchr("/+.-_", s[i]))
-				return fail(err, REC_VALUE, field);
-	}
+	if (v[3] != NULL && (!yyjson_is_str(v[3]) ||
+	    !rec_id_of_type(yyjson_get_str(v[3]), yyjson_get_len(v[3]),
+	    REC_FILE)))
+		return fail(err, REC_VALUE, field);
 	return CB_OK;
 }
 

@@ -28,6 +28,10 @@
 #define REC_REASON_MAX		500	/* bytes of an attendance/notice reason */
 #define REC_LIST_MAX		50	/* questions, answers */
 #define REC_ATTACH_MAX		10	/* attachments of an assignment */
+/* Bytes of an attached file: its record (base64url data, 4/3 of it, plus
+ * its other fields) must fit the store's DOC_MAX_SIZE (1 MiB). */
+#define REC_FILE_MAX		(750 * 1024)
+#define REC_FILE_NAME_MAX	120	/* bytes of a file's name (UTF-8) */
 #define REC_PERIOD_MAX		12	/* school periods; 0 = homeroom (朝) */
 #define REC_CHILDREN_MAX	8	/* = AUTH_LINKS_MAX */
 /* The school's clock: Japan has one offset and no daylight saving. */
@@ -46,6 +50,7 @@ enum rec_type {
 	REC_ABSENCE_NOTICE,
 	REC_GUIDANCE_NOTE,
 	REC_GRANT,
+	REC_FILE,		/* an attached file (api/files.c) */
 	REC_TYPE_COUNT
 };
 

@@ -33,6 +33,8 @@ static const struct index_decl {
 	{ "membership", "user_id", INDEX_BY_USER },
 	{ "guidance_note", "student_id", INDEX_BY_USER },
 	{ "guidance_note", "date", INDEX_BY_DATE },
+	/* api/notices.c: maintenance and incident notices, by last day */
+	{ "notice", "until", INDEX_BY_DATE },
 };
 
 static int

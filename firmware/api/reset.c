@@ -1,0 +1,207 @@
+/*
+ * reset.c: offline password reset codes (issue 5, item 9), the web side.
+ *
+ * POST /api/v1/users/{id}/reset-code   an admin, or a teacher for a student
+ *     of their homeroom or a parent of such a student -> {"code",
+ *     "expires_ms"}. The class relation is checked here (core/policy.c's
+ *     REL_HOMEROOM_STUDENT, from the store); auth checks the roles again
+ *     and generates, keeps (hashed) and spends the code.
+ * POST /api/v1/password/reset {"user","code","new_password"}   no session;
+ *     Origin required -> 204. Throttled by auth like a login.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yyjson.h>
+
+#include "api/api_impl.h"
+#include "api/classroom.h"
+#include "core/cb.h"
+
+/* 1 when the teacher of c may issue a code for uid: a student of their
+ * homeroom, or a parent of one (the roster copy "user:<uid>"). */
+static int
+reset_teacher_may(struct cr_ctx *c, const char *uid)
+{
+	char id[REC_ID_MAX + 1];
+	yyjson_doc *d = NULL;
+	yyjson_val *kids, *k;
+	const char *role;
+	size_t i, max;
+	int ok = 0;
+
+	if (cr_idf(id, sizeof(id), "user:%s", uid) != CB_OK ||
+	    cr_get(c, id, &d) != CB_OK) {
+		memset(&c->c_err, 0, sizeof(c->c_err));
+		return 0;
+	}
+	role = cr_str(d, "role");
+	if (role != NULL && strcmp(role, "student") == 0) {
+		ok = (cr_rels_student(c, uid, NULL) &
+		    REL_HOMEROOM_STUDENT) != 0;
+	} else if (role != NULL && strcmp(role, "parent") == 0) {
+		kids = yyjson_obj_get(cr_root(d), "children");
+		yyjson_arr_foreach(kids, i, max, k) {
+			if (yyjson_is_str(k) && (cr_rels_student(c,
+			    yyjson_get_str(k), NULL) & REL_HOMEROOM_STUDENT))
+				ok = 1;
+		}
+	}
+	yyjson_doc_free(d);
+	memset(&c->c_err, 0, sizeof(c->c_err));
+	return ok;
+}
+
+static int
+reset_issue_done(struct api_req *r, const void *reply)
+{
+	const struct auth_reset_issue_r *ir = reply;
+	yyjson_mut_doc *doc;
+	yyjson_mut_val *root;
+
+	if (ir->arir_status != CB_OK)
+		return api_req_status(r, ir->arir_status, 0);
+	if (memchr(ir->arir_code, '\0', sizeof(ir->arir_code)) == NULL)
+		return api_req_error(r, API_E_INTERNAL);
+	doc = yyjson_mut_doc_new(NULL);
+	root = doc ? yyjson_mut_obj(doc) : NULL;
+	if (root == NULL || !yyjson_mut_obj_add_strcpy(doc, root, "code",
+	    ir->arir_code) || !yyjson_mut_obj_add_int(doc, root,
+	    "expires_ms", ir->arir_expires_ms)) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	yyjson_mut_doc_set_root(doc, root);
+	http_add_header(r->r_ex, "Cache-Control", "no-store");
+	return api_req_json(r, 200, doc);	/* wipes the body */
+}
+
+int
+api_reset_code_issue(struct api_req *r)
+{
+	const struct http_req *q = http_request(r->r_ex);
+	const struct auth_user *u = &r->r_sess.as_user;
+	struct auth_reset_issue m;
+	struct api_err err;
+	struct cr_ctx c;
+	int rc;
+
+	if (api_parse_empty(q->body, q->body_len, &err) != CB_OK)
+		return api_req_error_full(r, &err);
+	if (!rec_uid_valid(r->r_arg[0], strlen(r->r_arg[0])))
+		return api_req_error(r, API_E_NOT_FOUND);
+	if (!(u->au_flags & USER_F_ADMIN)) {
+		if (u->au_role != ROLE_TEACHER)
+			return api_req_error(r, API_E_FORBIDDEN);
+		if (cr_begin(r, &c) != CB_OK)
+			return cr_error(&c);
+		if (!reset_teacher_may(&c, r->r_arg[0]))
+			return api_req_error(r, API_E_FORBIDDEN);
+	}
+	memset(&m, 0, sizeof(m));
+	memcpy(m.ari_token, r->r_token, sizeof(m.ari_token));
+	cb_strlcpy(m.ari_uid, r->r_arg[0], sizeof(m.ari_uid));
+	rc = api_req_call(r, AUTH_RESET_ISSUE, &m, sizeof(m),
+	    AUTH_RESET_ISSUE_R, reset_issue_done);
+	cb_wipe(&m, sizeof(m));
+	return rc;
+}
+
+static int
+reset_use_done(struct api_req *r, const void *reply)
+{
+	const struct auth_status_r *st = reply;
+
+	if (st->as_status != CB_OK)
+		return api_req_status(r, st->as_status, st->as_retry_after_s);
+	return api_req_reply(r, 204, NULL, NULL, 0);
+}
+
+static int
+reset_field(struct api_req *r, enum api_field_why why, const char *f)
+{
+	struct api_err err;
+
+	(void)api_err_set(&err, API_E_INVALID_FIELD, why, f, strlen(f));
+	return api_req_error_full(r, &err);
+}
+
+/* Copy string member f of o into out (size bytes with NUL). */
+static int
+reset_str(yyjson_val *o, const char *f, char *out, size_t size,
+    enum api_field_why *why)
+{
+	yyjson_val *v = yyjson_obj_get(o, f);
+
+	if (v == NULL) {
+		*why = API_FIELD_MISSING;
+		return 0;
+	}
+	if (!yyjson_is_str(v)) {
+		*why = API_FIELD_TYPE;
+		return 0;
+	}
+	if (yyjson_get_len(v) == 0 || yyjson_get_len(v) >= size ||
+	    memchr(yyjson_get_str(v), '\0', yyjson_get_len(v)) != NULL) {
+		*why = f[0] == 'n' && yyjson_get_len(v) >= size ?
+		    API_FIELD_LENGTH : API_FIELD_VALUE;
+		return 0;
+	}
+	memcpy(out, yyjson_get_str(v), yyjson_get_len(v) + 1);
+	return 1;
+}
+
+int
+api_password_reset(struct api_req *r)
+{
+	static const char *const fields[] = { "user", "code",
+	    "new_password" };
+	const struct http_req *q = http_request(r->r_ex);
+	struct auth_reset_use m;
+	enum api_field_why why = API_FIELD_VALUE;
+	yyjson_doc *d;
+	yyjson_val *root, *k, *v;
+	size_t i, max;
+	const char *bad = NULL;
+	int rc;
+
+	if (api_school_state(r->r_api) == PS_TERMINATED)
+		return api_req_error(r, API_E_TERMINATED);
+	if ((d = yyjson_read(q->body, q->body_len, 0)) == NULL ||
+	    !yyjson_is_obj(root = yyjson_doc_get_root(d))) {
+		yyjson_doc_free(d);
+		return api_req_error(r, API_E_INVALID_JSON);
+	}
+	memset(&m, 0, sizeof(m));
+	yyjson_obj_foreach(root, i, max, k, v) {
+		size_t j;
+
+		for (j = 0; j < CB_ARRAY_LEN(fields); j++)
+			if (strcmp(yyjson_get_str(k), fields[j]) == 0)
+				break;
+		if (j == CB_ARRAY_LEN(fields) && bad == NULL) {
+			bad = "unknown";
+			why = API_FIELD_UNKNOWN;
+		}
+	}
+	if (bad == NULL && !reset_str(root, "user", m.aru_uid,
+	    sizeof(m.aru_uid), &why))
+		bad = "user";
+	if (bad == NULL && !reset_str(root, "code", m.aru_code,
+	    sizeof(m.aru_code), &why))
+		bad = "code";
+	if (bad == NULL && !reset_str(root, "new_password", m.aru_password,
+	    sizeof(m.aru_password), &why))
+		bad = "new_password";
+	yyjson_doc_free(d);	/* the password stays in q->body (http wipes) */
+	if (bad != NULL) {
+		cb_wipe(&m, sizeof(m));
+		return reset_field(r, why, bad);
+	}
+	cb_strlcpy(m.aru_addr, q->peer, sizeof(m.aru_addr));
+	rc = api_req_call(r, AUTH_RESET_USE, &m, sizeof(m), AUTH_STATUS_R,
+	    reset_use_done);
+	cb_wipe(&m, sizeof(m));
+	return rc;
+}

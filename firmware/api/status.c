@@ -1,0 +1,428 @@
+/*
+ * status.c: the public status page and the metrics (issue 5, item 8).
+ *
+ * GET /status          HTML, Japanese first with English; no login.
+ * GET /api/v1/status   the same as JSON; no login.
+ * GET /metrics         Prometheus text format; no login, but only from
+ *                      loopback and private LAN addresses (the school's IT
+ *                      staff scrape it on the LAN); 403 from elsewhere.
+ *
+ * None of them carries personal data: no names, no ids of people, no
+ * counts per user. The notices' texts are written by admins (or the
+ * platform) for everyone to read.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yyjson.h>
+
+#include "api/api_impl.h"
+#include "api/status.h"
+#include "clock/clock.h"
+#include "core/cb.h"
+#include "core/policy.h"
+#include "core/records.h"
+#include "store/store.h"
+
+#ifndef CLASSBOX_VERSION
+#define CLASSBOX_VERSION "dev"
+#endif
+
+#define STATUS_PAGE_MAX		(64 * 1024)
+
+void
+api_set_http_server(struct api *a, const struct http_server *srv)
+{
+	a->a_srv = srv;
+}
+
+void
+api_set_clock(struct api *a, struct clock *c)
+{
+	a->a_clock = c;
+}
+
+static const char *
+status_school_name(int st)
+{
+	return st == PS_TERMINATED ? "terminated" :
+	    st == PS_TERMINATING ? "terminating" : "active";
+}
+
+/* The clock's state; CB_E* when there is no clock to ask. */
+static int
+status_clock(struct api *a, struct clock_status *cs)
+{
+	if (a->a_clock == NULL && a->a_own_clock == NULL &&
+	    clock_open(&a->a_own_clock, "", NULL, CLOCK_READONLY) != CB_OK)
+		return CB_ENOMEM;
+	return clock_state(a->a_clock ? a->a_clock : a->a_own_clock, cs);
+}
+
+/* The status document, shared by the JSON and the HTML forms. */
+static yyjson_mut_doc *
+status_doc(struct api *a)
+{
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *root, *t, *sc, *n, *cur, *ahead;
+	struct clock_status cs;
+	int64_t now;
+	int ok;
+
+	if (doc == NULL)
+		return NULL;
+	root = yyjson_mut_obj(doc);
+	t = yyjson_mut_obj(doc);
+	sc = yyjson_mut_obj(doc);
+	n = yyjson_mut_obj(doc);
+	cur = yyjson_mut_arr(doc);
+	ahead = yyjson_mut_arr(doc);
+	ok = root && t && sc && n && cur && ahead;
+	yyjson_mut_doc_set_root(doc, root);
+	if (ok && status_clock(a, &cs) == CB_OK) {
+		now = cs.cs_now.st_ms;
+		ok = yyjson_mut_obj_add_str(doc, t, "state",
+		    clock_state_name(cs.cs_now.st_state)) &&
+		    yyjson_mut_obj_add_uint(doc, t, "error_ms",
+		    cs.cs_now.st_error_ms) &&
+		    yyjson_mut_obj_add_int(doc, t, "now_ms", now) &&
+		    yyjson_mut_obj_add_int(doc, t, "synced_at_ms",
+		    cs.cs_synced_at_ms);
+	} else {
+		now = cb_now_ms();
+		ok = ok && yyjson_mut_obj_add_str(doc, t, "state", "unsynced") &&
+		    yyjson_mut_obj_add_int(doc, t, "now_ms", now);
+	}
+	ok = ok && yyjson_mut_obj_add_str(doc, root, "status", "up") &&
+	    yyjson_mut_obj_add_str(doc, root, "version", CLASSBOX_VERSION) &&
+	    yyjson_mut_obj_add_val(doc, root, "time", t) &&
+	    yyjson_mut_obj_add_str(doc, sc, "state",
+	    status_school_name(api_school_state(a))) &&
+	    yyjson_mut_obj_add_val(doc, root, "school", sc) &&
+	    notices_collect(a, now, doc, cur, ahead, 0) == CB_OK &&
+	    yyjson_mut_obj_add_val(doc, n, "current", cur) &&
+	    yyjson_mut_obj_add_val(doc, n, "upcoming", ahead) &&
+	    yyjson_mut_obj_add_val(doc, root, "notices", n);
+	if (!ok) {
+		yyjson_mut_doc_free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* GET /api/v1/status (no session). */
+int
+api_status_json(struct api_req *r)
+{
+	yyjson_mut_doc *doc = status_doc(r->r_api);
+
+	if (doc == NULL)
+		return api_req_error(r, API_E_BUSY);
+	http_add_header(r->r_ex, "Cache-Control", "no-store");
+	return api_req_json(r, 200, doc);
+}
+
+/* ---- the HTML page ------------------------------------------------ */
+
+struct sbuf {
+	char *b;
+	size_t len, cap;
+	int err;
+};
+
+static void
+sb_add(struct sbuf *s, const char *p, size_t n)
+{
+	if (s->err || n > s->cap - s->len) {
+		s->err = 1;
+		return;
+	}
+	memcpy(s->b + s->len, p, n);
+	s->len += n;
+}
+
+static void
+sb_str(struct sbuf *s, const char *p)
+{
+	sb_add(s, p, strlen(p));
+}
+
+/* Text into HTML: & < > " ' escaped. */
+static void
+sb_esc(struct sbuf *s, const char *p)
+{
+	for (; p != NULL && *p != '\0'; p++) {
+		switch (*p) {
+		case '&': sb_str(s, "&amp;"); break;
+		case '<': sb_str(s, "&lt;"); break;
+		case '>': sb_str(s, "&gt;"); break;
+		case '"': sb_str(s, "&quot;"); break;
+		case '\'': sb_str(s, "&#39;"); break;
+		default: sb_add(s, p, 1); break;
+		}
+	}
+}
+
+static void
+sb_time(struct sbuf *s, int64_t ms)
+{
+	char date[11], buf[32];
+	int64_t min = rec_now_local_minutes(ms) % (24 * 60);
+
+	if (ms <= 0) {
+		sb_str(s, "-");
+		return;
+	}
+	rec_local_date(ms, date);
+	snprintf(buf, sizeof(buf), "%s %02d:%02d JST", date,
+	    (int)(min / 60), (int)(min % 60));
+	sb_str(s, buf);
+}
+
+static const char *
+jstr(yyjson_mut_val *o, const char *k)
+{
+	const char *v = yyjson_mut_get_str(yyjson_mut_obj_get(o, k));
+
+	return v ? v : "";
+}
+
+static int64_t
+jint(yyjson_mut_val *o, const char *k)
+{
+	return yyjson_mut_get_sint(yyjson_mut_obj_get(o, k));
+}
+
+static void
+sb_notices(struct sbuf *s, yyjson_mut_val *arr, int ahead)
+{
+	yyjson_mut_val *v;
+	size_t i, n;
+
+	yyjson_mut_arr_foreach(arr, i, n, v) {
+		const char *kind = jstr(v, "kind");
+
+		sb_str(s, "<div class=\"notice ");
+		sb_esc(s, jstr(v, "severity"));
+		sb_str(s, "\"><p><b>");
+		sb_str(s, strcmp(kind, "maintenance") == 0 ?
+		    (ahead ? "メンテナンス予定 / Planned maintenance" :
+		    "メンテナンス中 / Maintenance in progress") :
+		    "障害のお知らせ / Incident");
+		if (strcmp(jstr(v, "source"), "platform") == 0)
+			sb_str(s, " (運営 / platform)");
+		sb_str(s, "</b></p><p lang=\"ja\">");
+		sb_esc(s, jstr(v, "message_ja"));
+		sb_str(s, "</p><p lang=\"en\">");
+		sb_esc(s, jstr(v, "message_en"));
+		sb_str(s, "</p>");
+		if (jint(v, "starts_ms") > 0) {
+			sb_str(s, "<p>");
+			sb_time(s, jint(v, "starts_ms"));
+			sb_str(s, " – ");
+			sb_time(s, jint(v, "ends_ms"));
+			sb_str(s, "</p>");
+		}
+		sb_str(s, "</div>\n");
+		(void)n;
+		(void)i;
+	}
+}
+
+static int
+status_html(struct api *a, struct http_exchange *ex)
+{
+	yyjson_mut_doc *doc = status_doc(a);
+	yyjson_mut_val *root, *t, *n;
+	struct sbuf s = { NULL, 0, STATUS_PAGE_MAX, 0 };
+	const char *ts, *school;
+	char num[64];
+
+	if (doc == NULL || (s.b = malloc(s.cap)) == NULL) {
+		yyjson_mut_doc_free(doc);
+		http_reply(ex, 503, "text/plain; charset=utf-8", "busy\n", 5);
+		return 0;
+	}
+	root = yyjson_mut_doc_get_root(doc);
+	t = yyjson_mut_obj_get(root, "time");
+	n = yyjson_mut_obj_get(root, "notices");
+	ts = jstr(t, "state");
+	school = jstr(yyjson_mut_obj_get(root, "school"), "state");
+	sb_str(&s, "<!doctype html>\n<html lang=\"ja\"><head><meta charset="
+	    "\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+	    "<title>稼働状況 / Status</title><style>body{font-family:sans-serif;"
+	    "max-width:40em;margin:1em auto;padding:0 1em}.notice{border:1px "
+	    "solid #888;padding:.5em;margin:.5em 0}.warning,.critical{border-"
+	    "color:#c00;background:#fee}td{padding:.2em .6em}</style></head>"
+	    "<body>\n<h1>稼働状況 <small>/ Status</small></h1>\n<table>\n");
+	sb_str(&s, "<tr><td>サーバー / Server</td><td id=\"status\">"
+	    "稼働中 / up</td></tr>\n<tr><td>時刻 / Time</td><td id=\"time\">");
+	sb_str(&s, strcmp(ts, "synced") == 0 ? "同期済み / synced" :
+	    strcmp(ts, "holdover") == 0 ? "保持中 / holdover" :
+	    "未同期 / unsynced");
+	if (yyjson_mut_obj_get(t, "error_ms") != NULL) {
+		snprintf(num, sizeof(num), " (誤差 / error ≤ %" PRId64 " ms)",
+		    jint(t, "error_ms"));
+		sb_str(&s, num);
+	}
+	sb_str(&s, "</td></tr>\n<tr><td>学校 / School</td><td id=\"school\">");
+	sb_str(&s, strcmp(school, "terminated") == 0 ? "契約終了 / terminated" :
+	    strcmp(school, "terminating") == 0 ?
+	    "契約終了手続き中 / terminating" : "利用中 / active");
+	sb_str(&s, "</td></tr>\n<tr><td>版 / Version</td><td>");
+	sb_esc(&s, CLASSBOX_VERSION);
+	sb_str(&s, "</td></tr>\n</table>\n<h2>お知らせ / Notices</h2>\n");
+	sb_notices(&s, yyjson_mut_obj_get(n, "current"), 0);
+	sb_notices(&s, yyjson_mut_obj_get(n, "upcoming"), 1);
+	if (yyjson_mut_arr_size(yyjson_mut_obj_get(n, "current")) == 0 &&
+	    yyjson_mut_arr_size(yyjson_mut_obj_get(n, "upcoming")) == 0)
+		sb_str(&s, "<p>現在お知らせはありません。 / No notices.</p>\n");
+	sb_str(&s, "</body></html>\n");
+	yyjson_mut_doc_free(doc);
+	http_add_header(ex, "Cache-Control", "no-store");
+	if (s.err)
+		http_reply(ex, 503, "text/plain; charset=utf-8", "busy\n", 5);
+	else
+		http_reply(ex, 200, "text/html; charset=utf-8", s.b, s.len);
+	free(s.b);
+	return 0;
+}
+
+/* ---- metrics ------------------------------------------------------ */
+
+int
+api_metrics_addr_ok(const char *peer)
+{
+	char ip[64];
+	unsigned char b[16];
+	const char *p = peer, *end;
+	size_t n;
+
+	if (peer == NULL)
+		return 0;
+	if (*p == '[') {		/* "[v6]:port" */
+		p++;
+		if ((end = strchr(p, ']')) == NULL)
+			return 0;
+	} else if ((end = strrchr(p, ':')) == NULL || strchr(p, ':') != end)
+		end = p + strlen(p);	/* no port, or a bare v6 address */
+	if ((n = (size_t)(end - p)) >= sizeof(ip))
+		return 0;
+	memcpy(ip, p, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, b) == 1) {
+v4:
+		return b[0] == 127 || b[0] == 10 ||
+		    (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		    (b[0] == 192 && b[1] == 168) ||
+		    (b[0] == 169 && b[1] == 254);
+	}
+	if (inet_pton(AF_INET6, ip, b) != 1)
+		return 0;
+	if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memmove(b, b + 12, 4);	/* v4-mapped */
+		goto v4;
+	}
+	return memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0 ||
+	    (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+static void
+sb_metric(struct sbuf *s, const char *name, const char *type,
+    const char *help, const char *labels, double v)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n",
+	    name, help, name, type, name, labels ? labels : "", v);
+	sb_str(s, buf);
+}
+
+static int
+status_metrics(struct api *a, struct http_exchange *ex,
+    const struct http_req *q)
+{
+	static const char forbidden[] =
+	    "403 LAN内からのみ / only from the school's LAN\n";
+	struct http_stats hs;
+	struct clock_status cs;
+	struct sbuf s = { NULL, 0, 8192, 0 };
+	uint64_t seq = 0;
+	int clk;
+
+	if (!api_metrics_addr_ok(q->peer)) {
+		http_reply(ex, 403, "text/plain; charset=utf-8", forbidden,
+		    sizeof(forbidden) - 1);
+		return 0;
+	}
+	if ((s.b = malloc(s.cap)) == NULL) {
+		http_reply(ex, 503, "text/plain; charset=utf-8", "busy\n", 5);
+		return 0;
+	}
+	memset(&hs, 0, sizeof(hs));
+	if (a->a_srv != NULL)
+		http_server_stats(a->a_srv, &hs);
+	if (a->a_store != NULL)
+		(void)store_last_seq(a->a_store, &seq);
+	clk = status_clock(a, &cs) == CB_OK;
+	sb_metric(&s, "classbox_up", "gauge", "1 while the web process "
+	    "answers.", NULL, 1);
+	sb_metric(&s, "classbox_http_connections_open", "gauge",
+	    "Connections open now.", NULL, (double)hs.connections_open);
+	sb_metric(&s, "classbox_http_connections_total", "counter",
+	    "Connections accepted.", NULL, (double)hs.connections_total);
+	sb_metric(&s, "classbox_http_requests_total", "counter",
+	    "Requests served.", NULL, (double)hs.requests_total);
+	sb_metric(&s, "classbox_http_rejected_limit_total", "counter",
+	    "Connections or requests refused by a limit.", NULL,
+	    (double)hs.rejected_limit);
+	sb_metric(&s, "classbox_tls_failures_total", "counter",
+	    "TLS handshakes that failed.", NULL, (double)hs.tls_failures);
+	sb_metric(&s, "classbox_store_last_seq", "gauge",
+	    "Sequence number of the last change in the classroom store.",
+	    NULL, (double)seq);
+	sb_metric(&s, "classbox_clock_state", "gauge", "Time state: "
+	    "0 unsynced, 1 holdover, 2 synced.", NULL,
+	    clk ? (double)cs.cs_now.st_state : 0);
+	sb_metric(&s, "classbox_clock_error_seconds", "gauge",
+	    "Error bound of the clock.", NULL,
+	    clk ? cs.cs_now.st_error_ms / 1000.0 : 0);
+	sb_metric(&s, "classbox_school_state", "gauge", "School: 0 active, "
+	    "1 terminating, 2 terminated.", NULL,
+	    (double)api_school_state(a));
+	sb_metric(&s, "process_start_time_seconds", "gauge",
+	    "Start time of the web process since the epoch.", NULL,
+	    (double)(a->a_start_ms / 1000));
+	http_add_header(ex, "Cache-Control", "no-store");
+	if (s.err)
+		http_reply(ex, 503, "text/plain; charset=utf-8", "busy\n", 5);
+	else
+		http_reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    s.b, s.len);
+	free(s.b);
+	return 0;
+}
+
+int
+api_status_handle(struct api *a, struct http_exchange *ex,
+    const struct http_req *q)
+{
+	int page = strcmp(q->path, "/status") == 0;
+
+	if (!page && strcmp(q->path, "/metrics") != 0)
+		return 0;
+	if (q->method != HTTP_M_GET && q->method != HTTP_M_HEAD) {
+		http_add_header(ex, "Allow", "GET, HEAD");
+		http_reply(ex, 405, "text/plain; charset=utf-8",
+		    "405 Method Not Allowed\n", 23);
+		return 1;
+	}
+	if (page)
+		(void)status_html(a, ex);
+	else
+		(void)status_metrics(a, ex, q);
+	return 1;
+}
