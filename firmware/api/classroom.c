@@ -1385,3 +1385,18 @@ api_profile_sync(struct api *a, const struct auth_user *u)
 		    store_errmsg(a->a_store));
 	return rc;
 }
+
+/* Fields on the root object of a record being built. */
+int
+cr_add_str(yyjson_mut_doc *m, const char *key, const char *val)
+{
+	return yyjson_mut_obj_add_strcpy(m, yyjson_mut_doc_get_root(m), key,
+	    val) ? CB_OK : CB_ENOMEM;
+}
+
+int
+cr_add_int(yyjson_mut_doc *m, const char *key, int64_t val)
+{
+	return yyjson_mut_obj_add_sint(m, yyjson_mut_doc_get_root(m), key,
+	    val) ? CB_OK : CB_ENOMEM;
+}

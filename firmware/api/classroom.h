@@ -81,6 +81,9 @@ int cr_get(struct cr_ctx *c, const char *id, yyjson_doc **out);
 int cr_put(struct cr_ctx *c, yyjson_mut_doc *doc,
     struct store_put_result *res);
 int cr_put_many(struct cr_ctx *c, yyjson_mut_doc **docs, size_t n);
+/* Add a string or an integer field to the root object of m (CB_ENOMEM). */
+int cr_add_str(yyjson_mut_doc *m, const char *key, const char *val);
+int cr_add_int(yyjson_mut_doc *m, const char *key, int64_t val);
 const char *cr_str(yyjson_doc *d, const char *field);
 #define cr_root(d)	yyjson_doc_get_root(d)
 

@@ -12,20 +12,6 @@
 #include "api/classroom.h"
 #include "core/cb.h"
 
-static int
-add_str(yyjson_mut_doc *m, const char *key, const char *val)
-{
-	return yyjson_mut_obj_add_strcpy(m, yyjson_mut_doc_get_root(m), key,
-	    val) ? CB_OK : CB_ENOMEM;
-}
-
-static int
-add_int(yyjson_mut_doc *m, const char *key, int64_t val)
-{
-	return yyjson_mut_obj_add_sint(m, yyjson_mut_doc_get_root(m), key,
-	    val) ? CB_OK : CB_ENOMEM;
-}
-
 /* The class a record belongs to, from a query (?class=). */
 static int
 class_param(struct cr_ctx *c, const char *v, int school_ok)
@@ -108,9 +94,9 @@ api_announcements_create(struct api_req *r)
 	if (rc == CB_OK && (rec_random_id(REC_ANNOUNCEMENT, id, sizeof(id)) !=
 	    CB_OK || (m = cr_new_doc(id, REC_ANNOUNCEMENT)) == NULL ||
 	    cr_copy(m, cr_root(b), fields, CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
-	    add_int(m, "posted_at", c.c_now) != CB_OK ||
-	    add_str(m, "date", today) != CB_OK))
+	    cr_add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
+	    cr_add_int(m, "posted_at", c.c_now) != CB_OK ||
+	    cr_add_str(m, "date", today) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
 	if (rc == CB_OK)
 		rc = cr_put(&c, m, &res);
@@ -164,9 +150,9 @@ api_announcement_seen(struct api_req *r)
 	if (cr_get(&c, id, &old) == CB_OK)
 		return cr_reply_doc(&c, 200, old);
 	if ((m = cr_new_doc(id, REC_RECEIPT)) == NULL ||
-	    add_str(m, "announcement_id", aid) != CB_OK ||
-	    add_str(m, "user_id", c.c_user->au_uid) != CB_OK ||
-	    add_int(m, "seen_at", c.c_now) != CB_OK)
+	    cr_add_str(m, "announcement_id", aid) != CB_OK ||
+	    cr_add_str(m, "user_id", c.c_user->au_uid) != CB_OK ||
+	    cr_add_int(m, "seen_at", c.c_now) != CB_OK)
 		rc = cr_fail(&c, API_E_BUSY);
 	if (rc == CB_OK)
 		rc = cr_put(&c, m, &res);
@@ -288,8 +274,8 @@ api_assignments_create(struct api_req *r)
 	if (rc == CB_OK && (rec_random_id(REC_ASSIGNMENT, id, sizeof(id)) !=
 	    CB_OK || (m = cr_new_doc(id, REC_ASSIGNMENT)) == NULL ||
 	    cr_copy(m, cr_root(b), fields, CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
-	    add_int(m, "posted_at", c.c_now) != CB_OK))
+	    cr_add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
+	    cr_add_int(m, "posted_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
 	if (rc == CB_OK)
 		rc = cr_put(&c, m, &res);
@@ -355,10 +341,10 @@ api_submissions_create(struct api_req *r)
 	    (long long)c.c_now);
 	if (rc == CB_OK && ((m = cr_new_doc(id, REC_SUBMISSION)) == NULL ||
 	    cr_copy(m, cr_root(b), fields, CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "assignment_id", aid) != CB_OK ||
-	    add_str(m, "class_id", cid) != CB_OK ||
-	    add_str(m, "student_id", me) != CB_OK ||
-	    add_int(m, "submitted_at", c.c_now) != CB_OK ||
+	    cr_add_str(m, "assignment_id", aid) != CB_OK ||
+	    cr_add_str(m, "class_id", cid) != CB_OK ||
+	    cr_add_str(m, "student_id", me) != CB_OK ||
+	    cr_add_int(m, "submitted_at", c.c_now) != CB_OK ||
 	    !yyjson_mut_obj_add_bool(m, yyjson_mut_doc_get_root(m), "late",
 	    rec_is_late(due, c.c_now))))
 		rc = cr_fail(&c, API_E_BUSY);

@@ -12,20 +12,6 @@
 #include "core/cb.h"
 
 static int
-add_str(yyjson_mut_doc *m, const char *key, const char *val)
-{
-	return yyjson_mut_obj_add_strcpy(m, yyjson_mut_doc_get_root(m), key,
-	    val) ? CB_OK : CB_ENOMEM;
-}
-
-static int
-add_int(yyjson_mut_doc *m, const char *key, int64_t val)
-{
-	return yyjson_mut_obj_add_sint(m, yyjson_mut_doc_get_root(m), key,
-	    val) ? CB_OK : CB_ENOMEM;
-}
-
-static int
 uid_param(struct cr_ctx *c, const char *v, const char *name)
 {
 	if (v[0] == '\0')
@@ -153,15 +139,15 @@ rollcall_entry(struct cr_ctx *c, struct rollcall *rc, yyjson_val *e,
 		return cr_fail(c, API_E_BUSY);
 	rc->rc_docs[rc->rc_n++] = m;
 	if (store_get(c->c_s, id, NULL, 0, &sd) == CB_OK) {
-		(void)add_str(m, "_rev", sd.sd_rev);
+		(void)cr_add_str(m, "_rev", sd.sd_rev);
 		store_doc_free(&sd);
 	}
 	if (cr_copy(m, e, fields, CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "date", rc->rc_date) != CB_OK ||
-	    add_str(m, "class_id", rc->rc_class) != CB_OK ||
-	    add_int(m, "period", rc->rc_period) != CB_OK ||
-	    add_str(m, "recorded_by", c->c_user->au_uid) != CB_OK ||
-	    add_int(m, "edited_at", c->c_now) != CB_OK)
+	    cr_add_str(m, "date", rc->rc_date) != CB_OK ||
+	    cr_add_str(m, "class_id", rc->rc_class) != CB_OK ||
+	    cr_add_int(m, "period", rc->rc_period) != CB_OK ||
+	    cr_add_str(m, "recorded_by", c->c_user->au_uid) != CB_OK ||
+	    cr_add_int(m, "edited_at", c->c_now) != CB_OK)
 		return cr_fail(c, API_E_BUSY);
 	return CB_OK;
 }
@@ -315,9 +301,9 @@ api_notices_create(struct api_req *r)
 	    sizeof(id)) != CB_OK || (m = cr_new_doc(id,
 	    REC_ABSENCE_NOTICE)) == NULL || cr_copy(m, cr_root(b), fields,
 	    CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "parent_id", c.c_user->au_uid) != CB_OK ||
-	    add_str(m, "state", "submitted") != CB_OK ||
-	    add_int(m, "submitted_at", c.c_now) != CB_OK))
+	    cr_add_str(m, "parent_id", c.c_user->au_uid) != CB_OK ||
+	    cr_add_str(m, "state", "submitted") != CB_OK ||
+	    cr_add_int(m, "submitted_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
 	if (rc == CB_OK)
 		rc = cr_put(&c, m, &res);
@@ -392,8 +378,8 @@ api_notice_withdraw(struct api_req *r)
 		} else {
 			yyjson_mut_val *root = yyjson_mut_doc_get_root(m);
 			yyjson_mut_obj_remove_key(root, "state");
-			if (add_str(m, "state", "withdrawn") != CB_OK ||
-			    add_int(m, "withdrawn_at", c.c_now) != CB_OK)
+			if (cr_add_str(m, "state", "withdrawn") != CB_OK ||
+			    cr_add_int(m, "withdrawn_at", c.c_now) != CB_OK)
 				rc = cr_fail(&c, API_E_BUSY);
 		}
 	}
@@ -461,9 +447,9 @@ api_guidance_create(struct api_req *r)
 	if (rc == CB_OK && (rec_random_id(REC_GUIDANCE_NOTE, id, sizeof(id)) !=
 	    CB_OK || (m = cr_new_doc(id, REC_GUIDANCE_NOTE)) == NULL ||
 	    cr_copy(m, cr_root(b), fields, CB_ARRAY_LEN(fields)) != CB_OK ||
-	    add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
-	    add_str(m, "date", today) != CB_OK ||
-	    add_int(m, "written_at", c.c_now) != CB_OK))
+	    cr_add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
+	    cr_add_str(m, "date", today) != CB_OK ||
+	    cr_add_int(m, "written_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
 	if (rc == CB_OK)
 		rc = cr_put(&c, m, &res);
@@ -532,8 +518,8 @@ api_grants_create(struct api_req *r)
 		memset(&c.c_err, 0, sizeof(c.c_err));
 		if ((m = cr_new_doc(id, REC_GRANT)) == NULL ||
 		    cr_copy(m, cr_root(b), fields, 2) != CB_OK ||
-		    add_str(m, "granted_by", c.c_user->au_uid) != CB_OK ||
-		    add_int(m, "granted_at", c.c_now) != CB_OK)
+		    cr_add_str(m, "granted_by", c.c_user->au_uid) != CB_OK ||
+		    cr_add_int(m, "granted_at", c.c_now) != CB_OK)
 			rc = cr_fail(&c, API_E_BUSY);
 	}
 	if (rc == CB_OK)
