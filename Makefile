@@ -90,7 +90,9 @@ unit-tests: $(UNIT_BINS)
 
 # The development box: data under build/run, HTTPS on localhost:8443.
 RUN_DATA ?= $(BUILD)/run
-run: $(CLASSBOX)
+run:
+	tools/install-packages build
+	$(MAKE) $(CLASSBOX)
 	$(CLASSBOX) run --data $(RUN_DATA)
 
 # The demo school (firmware/cmd/demo.c), seeded on the first start of an
