@@ -31,10 +31,15 @@ expect_match() {
 	else not_ok "$1 (got '$(printf '%s' "$2" | head -c 300)', want /$3/)"; fi
 }
 
+# free_port: a TCP port below the kernel's ephemeral range (32768-60999 by
+# default), so that no client socket can be holding it, and that no socket
+# uses in any state.
 free_port() {
 	while :; do
-		p=$(shuf -i 20000-60000 -n 1)
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$(shuf -i 20000-32000 -n 1)
+		ss -tanH "sport = :$p" | grep -q . && continue
+		echo "$p"
+		return
 	done
 }
 
@@ -44,6 +49,7 @@ box_start() {
 	BOX_DATA=${BOX_DATA:-$T_DIR/data}
 	BOX_PORT=$(free_port)
 	BOX_HTTP_PORT=$(free_port)
+	while [ "$BOX_HTTP_PORT" = "$BOX_PORT" ]; do BOX_HTTP_PORT=$(free_port); done
 	BOX_URL=https://localhost:$BOX_PORT
 	BOX_LOG=$T_DIR/box.log
 	"$CLASSBOX" run --data "$BOX_DATA" --port "$BOX_PORT" \

@@ -28,7 +28,7 @@ ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 mkdir -p "$D"
 [ "${BENCH_FRESH:-0}" = 1 ] && rm -rf "$D/box"
 rm -rf "$D/nginx" "$D/wrk"; mkdir -p "$D/wrk"
-port() { while :; do p=$(shuf -i 20000-60000 -n 1); ss -ltnH "sport = :$p" | grep -q . || { echo $p; return; }; done; }
+port() { while :; do p=$(shuf -i 20000-32000 -n 1); ss -tanH "sport = :$p" | grep -q . || { echo $p; return; }; done; }
 BP=$(port); NP=$(port)
 t0=$(date +%s)
 "$CLASSBOX" run --demo --data "$D/box" --port "$BP" --http-port 0 >"$D/box.out" 2>"$D/box.log" &
