@@ -507,6 +507,13 @@ int
 store_put_batch(struct store *s, const struct store_batch_doc *docs, size_t n,
     struct store_put_result *res, size_t *failed)
 {
+	return store_put_batch_edits(s, docs, n, 1, res, failed);
+}
+
+int
+store_put_batch_edits(struct store *s, const struct store_batch_doc *docs,
+    size_t n, int new_edits, struct store_put_result *res, size_t *failed)
+{
 	struct kv_txn *txn;
 	struct doc_input d;
 	size_t i, total = 0, at = STORE_BATCH_NONE;
@@ -536,8 +543,8 @@ store_put_batch(struct store *s, const struct store_batch_doc *docs, size_t n,
 		return batch_fail(s, rc, STORE_BATCH_NONE, NULL, n);
 	for (i = 0; rc == 0 && i < n; i++) {
 		at = i;
-		rc = doc_parse(docs[i].bd_json, docs[i].bd_len, 1, &d,
-		    s->s_err, sizeof(s->s_err));
+		rc = doc_parse(docs[i].bd_json, docs[i].bd_len, new_edits,
+		    &d, s->s_err, sizeof(s->s_err));
 		if (rc != 0)
 			break;
 		memcpy(res[i].pr_id, d.di_id, d.di_idlen);
@@ -546,7 +553,8 @@ store_put_batch(struct store *s, const struct store_batch_doc *docs, size_t n,
 			rc = store_fail(s, CB_EINVAL, "_local documents are "
 			    "not written in batches");
 		else
-			rc = doc_apply(s, txn, &d, 1, &res[i], &added);
+			rc = doc_apply(s, txn, &d, new_edits, &res[i],
+			    &added);
 		doc_input_free(&d);
 	}
 	if (rc == 0) {
@@ -760,6 +768,35 @@ store_doc_info(struct store *s, const char *id, struct store_doc_info *out)
 	out->si_seq = rec.dr_seq;
 	read_end(txn, &rec);
 	return rc;
+}
+
+int
+store_revs_missing(struct store *s, const char *id, const char *const *revs,
+    size_t n, int *missing)
+{
+	struct kv_txn *txn;
+	struct doc_rec rec;
+	const char *hash;
+	size_t hashlen;
+	uint32_t gen;
+	int rc;
+
+	for (size_t k = 0; k < n; k++)
+		missing[k] = 1;
+	rc = read_begin(s, id, &txn, &rec);
+	if (rc == CB_ENOTFOUND) {
+		s->s_err[0] = 0;
+		return CB_OK;
+	}
+	if (rc != 0)
+		return rc;
+	for (size_t k = 0; k < n; k++)
+		if (rev_parse(revs[k], strlen(revs[k]), &gen, &hash,
+		    &hashlen) == 0 &&
+		    revtree_find(&rec.dr_tree, gen, hash, hashlen) >= 0)
+			missing[k] = 0;
+	read_end(txn, &rec);
+	return CB_OK;
 }
 
 void

@@ -75,6 +75,19 @@ struct store_batch_doc {
 int store_put_batch(struct store *s, const struct store_batch_doc *docs,
     size_t n, struct store_put_result *res, size_t *failed);
 
+/* The same with new_edits=0 (replication, sync process): each document
+ * carries _rev and _revisions, merged into its tree as store_put does;
+ * revisions already known change nothing. One short write transaction:
+ * keep n small so that web never waits long for the writer lock. */
+int store_put_batch_edits(struct store *s, const struct store_batch_doc *docs,
+    size_t n, int new_edits, struct store_put_result *res, size_t *failed);
+
+/* _revs_diff against this store: missing[k] = 1 when revision revs[k] of
+ * document id is not in its tree (any node, leaf or not). A document
+ * that does not exist misses every revision. */
+int store_revs_missing(struct store *s, const char *id,
+    const char *const *revs, size_t n, int *missing);
+
 #define STORE_GET_CONFLICTS	0x1	/* add _conflicts */
 #define STORE_GET_REVISIONS	0x2	/* add _revisions (for replication) */
 
