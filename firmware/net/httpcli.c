@@ -1,0 +1,412 @@
+/*
+ * httpcli.c: HTTP/1.1 requests to the cloud over tlscli, responses parsed
+ * by llhttp.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/base64.h>
+
+#include "core/cb.h"
+#include "net/httpcli.h"
+
+#define HTTPCLI_BODY_MIN_ALLOC	8192
+#define HTTPCLI_REQ_HEAD_MAX	(TLSCLI_HOST_MAX + HTTPCLI_PATH_MAX + \
+	HTTPCLI_USERPASS_MAX * 2 + 8192)
+
+struct httpcli {
+	struct tlscli *h_tls;
+	struct tlscli_conn *h_conn;
+	struct httpcli_url h_url;
+	char *h_auth;			/* base64(user:password) or NULL */
+	struct tlscli_err h_err;
+	unsigned long long h_sent, h_received;
+};
+
+/* ---- URL ---- */
+
+int
+httpcli_url_parse(const char *url, struct httpcli_url *out)
+{
+	const char *p, *host, *end, *slash;
+	size_t hostlen;
+
+	memset(out, 0, sizeof(*out));
+	out->hu_port = 443;
+	if (strncmp(url, "https://", 8) != 0)
+		return CB_EINVAL;
+	host = url + 8;
+	slash = strchr(host, '/');
+	end = slash ? slash : host + strlen(host);
+	if (strpbrk(url, "?#@ \t\r\n") != NULL)
+		return CB_EINVAL;
+	if (*host == '[') {			/* [v6]:port */
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+		if (rb == NULL)
+			return CB_EINVAL;
+		hostlen = (size_t)(rb - host - 1);
+		p = rb + 1;
+		host++;
+	} else {
+		p = memchr(host, ':', (size_t)(end - host));
+		if (p == NULL)
+			p = end;
+		hostlen = (size_t)(p - host);
+	}
+	if (hostlen == 0 || hostlen > TLSCLI_HOST_MAX)
+		return CB_EINVAL;
+	memcpy(out->hu_host, host, hostlen);
+	if (p < end) {
+		char *e;
+		if (*p != ':')
+			return CB_EINVAL;
+		long port = strtol(p + 1, &e, 10);
+		if (e != end || port < 1 || port > 65535 || p + 1 == end)
+			return CB_EINVAL;
+		out->hu_port = (int)port;
+	}
+	if (slash != NULL) {
+		size_t n = strlen(slash);
+		while (n > 0 && slash[n - 1] == '/')
+			n--;
+		if (n >= sizeof(out->hu_prefix))
+			return CB_ETOOBIG;
+		memcpy(out->hu_prefix, slash, n);
+	}
+	for (const char *c = out->hu_host; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
+		    *c == ':'))
+			return CB_EINVAL;
+	return CB_OK;
+}
+
+int
+httpcli_escape(const char *s, char *out, size_t outsize)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~' || c == ':';
+		if (o + (plain ? 1 : 3) >= outsize)
+			return CB_ETOOBIG;
+		if (plain)
+			out[o++] = (char)c;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = 0;
+	return CB_OK;
+}
+
+/* ---- response parser ---- */
+
+static struct httpcli_parser *
+hp_of(llhttp_t *ll)
+{
+	return ll->data;
+}
+
+static int
+hp_on_status_complete(llhttp_t *ll)
+{
+	hp_of(ll)->hp_status = ll->status_code;
+	return 0;
+}
+
+static int
+hp_on_headers_complete(llhttp_t *ll)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	p->hp_status = ll->status_code;
+	/* A declared length past the limit: refuse before reading it. */
+	if ((ll->flags & F_CONTENT_LENGTH) &&
+	    ll->content_length > p->hp_max_body) {
+		p->hp_too_big = 1;
+		return -1;
+	}
+	return p->hp_head_only ? 1 : 0;	/* 1: no body follows */
+}
+
+static int
+hp_on_body(llhttp_t *ll, const char *at, size_t len)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	if (len > p->hp_max_body - p->hp_len) {
+		p->hp_too_big = 1;
+		return -1;
+	}
+	if (p->hp_len + len + 1 > p->hp_cap) {
+		size_t cap = p->hp_cap ? p->hp_cap : HTTPCLI_BODY_MIN_ALLOC;
+		while (cap < p->hp_len + len + 1)
+			cap *= 2;
+		if (cap > p->hp_max_body + 1)
+			cap = p->hp_max_body + 1;
+		char *b = realloc(p->hp_body, cap);
+		if (b == NULL)
+			return -1;
+		p->hp_body = b;
+		p->hp_cap = cap;
+	}
+	memcpy(p->hp_body + p->hp_len, at, len);
+	p->hp_len += len;
+	p->hp_body[p->hp_len] = 0;
+	return 0;
+}
+
+static int
+hp_on_message_complete(llhttp_t *ll)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	p->hp_keep_alive = llhttp_should_keep_alive(ll);
+	p->hp_done = 1;
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t hp_settings = {
+	.on_status_complete = hp_on_status_complete,
+	.on_headers_complete = hp_on_headers_complete,
+	.on_body = hp_on_body,
+	.on_message_complete = hp_on_message_complete,
+};
+
+void
+httpcli_parse_init(struct httpcli_parser *p, size_t max_body, int head_only)
+{
+	memset(p, 0, sizeof(*p));
+	llhttp_init(&p->hp_ll, HTTP_RESPONSE, &hp_settings);
+	p->hp_ll.data = p;
+	p->hp_max_body = max_body;
+	p->hp_head_only = head_only;
+}
+
+int
+httpcli_parse_feed(struct httpcli_parser *p, const char *buf, size_t n)
+{
+	llhttp_errno_t e;
+
+	if (p->hp_done || n == 0)
+		return CB_OK;
+	e = llhttp_execute(&p->hp_ll, buf, n);
+	if (e == HPE_OK || e == HPE_PAUSED) {
+		/* Bytes of the head before the body started are bounded. */
+		if (p->hp_status == 0) {
+			p->hp_head_bytes += n;
+			if (p->hp_head_bytes > HTTPCLI_MAX_HEADERS)
+				return CB_ETOOBIG;
+		}
+		return CB_OK;
+	}
+	if (p->hp_too_big)
+		return CB_ETOOBIG;
+	return CB_EPROTO;
+}
+
+int
+httpcli_parse_eof(struct httpcli_parser *p)
+{
+	if (p->hp_done)
+		return CB_OK;
+	if (llhttp_finish(&p->hp_ll) == HPE_OK && p->hp_done)
+		return CB_OK;
+	return CB_EPROTO;
+}
+
+void
+httpcli_parse_free(struct httpcli_parser *p)
+{
+	free(p->hp_body);
+	p->hp_body = NULL;
+}
+
+/* ---- client ---- */
+
+void
+httpcli_resp_free(struct httpcli_resp *r)
+{
+	free(r->hr_body);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+httpcli_new(struct httpcli **out, struct tlscli *tls,
+    const struct httpcli_url *url, const char *user, const char *password)
+{
+	char up[HTTPCLI_USERPASS_MAX];
+	struct httpcli *h;
+	size_t olen;
+	int n;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return CB_ENOMEM;
+	h->h_tls = tls;
+	h->h_url = *url;
+	if (user != NULL) {
+		n = snprintf(up, sizeof(up), "%s:%s", user,
+		    password ? password : "");
+		size_t cap = 4 * (sizeof(up) / 3 + 1) + 1;
+		if (n < 0 || (size_t)n >= sizeof(up) ||
+		    (h->h_auth = malloc(cap)) == NULL ||
+		    mbedtls_base64_encode((unsigned char *)h->h_auth, cap,
+		    &olen, (unsigned char *)up, (size_t)n) != 0) {
+			cb_wipe(up, sizeof(up));
+			httpcli_free(h);
+			return CB_ETOOBIG;
+		}
+		cb_wipe(up, sizeof(up));
+	}
+	*out = h;
+	return CB_OK;
+}
+
+void
+httpcli_disconnect(struct httpcli *h)
+{
+	tlscli_close(h->h_conn);
+	h->h_conn = NULL;
+}
+
+void
+httpcli_free(struct httpcli *h)
+{
+	if (h == NULL)
+		return;
+	httpcli_disconnect(h);
+	if (h->h_auth != NULL) {
+		cb_wipe(h->h_auth, strlen(h->h_auth));
+		free(h->h_auth);
+	}
+	free(h);
+}
+
+const struct tlscli_err *
+httpcli_err(const struct httpcli *h)
+{
+	return &h->h_err;
+}
+
+void
+httpcli_bytes(const struct httpcli *h, unsigned long long *sent,
+    unsigned long long *received)
+{
+	*sent = h->h_sent;
+	*received = h->h_received;
+}
+
+static int
+hc_send(struct httpcli *h, const char *method, const char *path,
+    const char *body, size_t bodylen)
+{
+	char *head;
+	int n, rc;
+
+	if ((head = malloc(HTTPCLI_REQ_HEAD_MAX)) == NULL)
+		return CB_ENOMEM;
+	n = snprintf(head, HTTPCLI_REQ_HEAD_MAX, "%s %s%s HTTP/1.1\r\n"
+	    "Host: %s%s%s:%d\r\nUser-Agent: classbox-sync\r\n"
+	    "Accept: application/json\r\n%s%s%s"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	    method, h->h_url.hu_prefix, path,
+	    strchr(h->h_url.hu_host, ':') ? "[" : "", h->h_url.hu_host,
+	    strchr(h->h_url.hu_host, ':') ? "]" : "", h->h_url.hu_port,
+	    h->h_auth ? "Authorization: Basic " : "",
+	    h->h_auth ? h->h_auth : "", h->h_auth ? "\r\n" : "",
+	    body ? bodylen : 0);
+	if (n < 0 || n >= HTTPCLI_REQ_HEAD_MAX) {
+		free(head);
+		return CB_ETOOBIG;
+	}
+	rc = tlscli_write(h->h_conn, head, (size_t)n, &h->h_err);
+	cb_wipe(head, (size_t)n);
+	free(head);
+	if (rc == CB_OK && body != NULL && bodylen > 0)
+		rc = tlscli_write(h->h_conn, body, bodylen, &h->h_err);
+	if (rc == CB_OK)
+		h->h_sent += (size_t)n + (body ? bodylen : 0);
+	return rc;
+}
+
+static int
+hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
+    int *got_any)
+{
+	struct httpcli_parser p;
+	char *buf;
+	size_t got;
+	int rc = CB_OK;
+
+	if ((buf = malloc(HTTPCLI_READ_CHUNK)) == NULL)
+		return CB_ENOMEM;
+	httpcli_parse_init(&p, HTTPCLI_MAX_RESPONSE, head_only);
+	while (!p.hp_done) {
+		rc = tlscli_read(h->h_conn, buf, HTTPCLI_READ_CHUNK, &got,
+		    &h->h_err);
+		if (rc == CB_EIO && got == 0 && *got_any) {
+			rc = httpcli_parse_eof(&p);
+			break;
+		}
+		if (rc != CB_OK)
+			break;
+		*got_any = 1;
+		h->h_received += got;
+		if ((rc = httpcli_parse_feed(&p, buf, got)) != CB_OK) {
+			snprintf(h->h_err.te_msg, sizeof(h->h_err.te_msg),
+			    rc == CB_ETOOBIG ? "the cloud's answer is larger "
+			    "than %u bytes" : "the cloud's answer is not "
+			    "HTTP/1.1", HTTPCLI_MAX_RESPONSE);
+			h->h_err.te_why = TLSCLI_CUT;
+			break;
+		}
+	}
+	free(buf);
+	if (rc != CB_OK) {
+		httpcli_parse_free(&p);
+		return rc;
+	}
+	r->hr_status = p.hp_status;
+	r->hr_body = p.hp_body;
+	r->hr_len = p.hp_len;
+	if (!p.hp_keep_alive)
+		httpcli_disconnect(h);
+	return CB_OK;
+}
+
+int
+httpcli_request(struct httpcli *h, const char *method, const char *path,
+    const char *body, size_t bodylen, struct httpcli_resp *r)
+{
+	int rc, attempt, reused, got_any;
+
+	memset(r, 0, sizeof(*r));
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = h->h_conn != NULL;
+		got_any = 0;
+		if (!reused && (rc = tlscli_connect(h->h_tls,
+		    h->h_url.hu_host, h->h_url.hu_port, &h->h_conn,
+		    &h->h_err)) != CB_OK)
+			return rc;
+		rc = hc_send(h, method, path, body, bodylen);
+		if (rc == CB_OK)
+			rc = hc_receive(h, strcmp(method, "HEAD") == 0, r,
+			    &got_any);
+		if (rc == CB_OK)
+			return CB_OK;
+		httpcli_disconnect(h);
+		/* A kept-alive connection the server had closed: once more. */
+		if (!reused || got_any || rc == CB_ENOMEM)
+			return rc;
+	}
+	return rc;
+}

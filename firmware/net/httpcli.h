@@ -1,0 +1,92 @@
+/*
+ * httpcli.h: a small HTTP/1.1 client over tlscli for the cloud link: one
+ * keep-alive connection, Content-Length and chunked responses (llhttp),
+ * every response bounded by HTTPCLI_MAX_RESPONSE. Request bodies go out
+ * uncompressed: zlib is not a dependency of classbox (docs/sync.md).
+ *
+ * The response parser is a pure function of bytes (httpcli_parse_*), so
+ * the unit tests and the fuzz target reach the same code as the client.
+ */
+#ifndef HTTPCLI_H
+#define HTTPCLI_H
+
+#include <stddef.h>
+
+#include <llhttp.h>
+
+#include "net/tlscli.h"
+
+#define HTTPCLI_MAX_RESPONSE	(48u << 20)	/* bytes of one response body */
+#define HTTPCLI_MAX_HEADERS	(16u * 1024)	/* bytes of a response head */
+#define HTTPCLI_PATH_MAX	256		/* URL path prefix */
+#define HTTPCLI_USERPASS_MAX	512		/* user:password for Basic */
+#define HTTPCLI_READ_CHUNK	(16u * 1024)
+
+/* An https URL: host, port (443 by default), path prefix without the
+ * trailing slash ("" or "/couch"). No user info, query or fragment. */
+struct httpcli_url {
+	char hu_host[TLSCLI_HOST_MAX + 1];
+	int hu_port;
+	char hu_prefix[HTTPCLI_PATH_MAX];
+};
+int httpcli_url_parse(const char *url, struct httpcli_url *out);
+
+/* ---- the response parser ---- */
+struct httpcli_parser {
+	llhttp_t hp_ll;
+	int hp_status;
+	int hp_done;			/* the whole message arrived */
+	int hp_keep_alive;
+	int hp_too_big;
+	int hp_head_only;
+	size_t hp_head_bytes;
+	size_t hp_max_body;
+	char *hp_body;			/* malloc'd, NUL-terminated */
+	size_t hp_len, hp_cap;
+};
+/* head_only: the answer to a HEAD request (no body follows). */
+void httpcli_parse_init(struct httpcli_parser *p, size_t max_body,
+    int head_only);
+/* Feed n bytes: 0 (more or done: see hp_done), CB_ETOOBIG past the
+ * limits, CB_EPROTO when the bytes are not an HTTP/1.1 response. */
+int httpcli_parse_feed(struct httpcli_parser *p, const char *buf, size_t n);
+/* The connection ended (EOF): completes a body delimited by close. */
+int httpcli_parse_eof(struct httpcli_parser *p);
+void httpcli_parse_free(struct httpcli_parser *p);
+
+/* ---- the client ---- */
+struct httpcli;
+
+struct httpcli_resp {
+	int hr_status;
+	char *hr_body;			/* malloc'd, NUL-terminated, or NULL */
+	size_t hr_len;
+};
+void httpcli_resp_free(struct httpcli_resp *r);
+
+/* userpass "user:password" for HTTP Basic, or NULL. Copied (and wiped
+ * when freed). The tlscli is borrowed. */
+int httpcli_new(struct httpcli **out, struct tlscli *tls,
+    const struct httpcli_url *url, const char *user, const char *password);
+void httpcli_free(struct httpcli *h);
+
+/* One request on the kept-alive connection (reconnecting when needed;
+ * a request that failed on a reused connection before any answer is sent
+ * once more on a new one). path starts with '/' and is appended to the
+ * URL's prefix. body may be NULL. Any HTTP status is CB_OK here; a
+ * failure of the link is CB_EIO / CB_EAGAIN / CB_ECRYPTO with
+ * httpcli_err() saying why. */
+int httpcli_request(struct httpcli *h, const char *method, const char *path,
+    const char *body, size_t bodylen, struct httpcli_resp *r);
+const struct tlscli_err *httpcli_err(const struct httpcli *h);
+/* Forget the connection (after a failure, or to test reconnects). */
+void httpcli_disconnect(struct httpcli *h);
+/* Bytes sent and received on the wire (TLS payload), for the bench. */
+void httpcli_bytes(const struct httpcli *h, unsigned long long *sent,
+    unsigned long long *received);
+
+/* Percent-encode s for a URL path segment or query value (everything
+ * but unreserved characters). CB_ETOOBIG when out is too small. */
+int httpcli_escape(const char *s, char *out, size_t outsize);
+
+#endif

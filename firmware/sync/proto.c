@@ -1,0 +1,480 @@
+/*
+ * proto.c: replication messages in and out (yyjson).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yyjson.h>
+
+#include "core/cb.h"
+#include "net/httpcli.h"
+#include "sync/proto.h"
+
+/* A seq as JSON text: a non-negative number or a bounded string. */
+static int
+seq_text(yyjson_val *v, char out[PROTO_SEQ_MAX + 1])
+{
+	size_t n;
+	char *s;
+
+	if (v == NULL || !(yyjson_is_uint(v) || (yyjson_is_str(v) &&
+	    yyjson_get_len(v) <= PROTO_SEQ_MAX - 2 &&
+	    strlen(yyjson_get_str(v)) == yyjson_get_len(v))))
+		return CB_EPROTO;
+	if ((s = yyjson_val_write(v, 0, &n)) == NULL)
+		return CB_ENOMEM;
+	if (n > PROTO_SEQ_MAX) {
+		free(s);
+		return CB_EPROTO;
+	}
+	memcpy(out, s, n + 1);
+	free(s);
+	return CB_OK;
+}
+
+static int
+rev_ok(yyjson_val *v)
+{
+	uint32_t gen;
+	const char *h;
+	size_t hl;
+
+	return yyjson_is_str(v) && rev_parse(yyjson_get_str(v),
+	    yyjson_get_len(v), &gen, &h, &hl) == 0 &&
+	    strlen(yyjson_get_str(v)) == yyjson_get_len(v);
+}
+
+static int
+id_ok(yyjson_val *v)
+{
+	return yyjson_is_str(v) && doc_id_valid(yyjson_get_str(v),
+	    yyjson_get_len(v)) &&
+	    strlen(yyjson_get_str(v)) == yyjson_get_len(v);
+}
+
+/* ---- _changes ---- */
+
+void
+proto_changes_free(struct proto_changes *c)
+{
+	yyjson_doc_free(c->pcs_doc);
+	free(c->pcs_rows);
+	free(c->pcs_revs);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+changes_row(yyjson_val *row, struct proto_change *pc, const char **revs,
+    size_t *used, size_t cap)
+{
+	yyjson_val *id = yyjson_obj_get(row, "id");
+	yyjson_val *ch = yyjson_obj_get(row, "changes");
+	yyjson_val *del = yyjson_obj_get(row, "deleted");
+	yyjson_arr_iter it;
+	yyjson_val *c;
+
+	if (!yyjson_is_obj(row) || !id_ok(id) || !yyjson_is_arr(ch) ||
+	    yyjson_arr_size(ch) == 0 || yyjson_arr_size(ch) > PROTO_MAX_REVS ||
+	    yyjson_arr_size(ch) > cap - *used)
+		return CB_EPROTO;
+	pc->pc_id = yyjson_get_str(id);
+	pc->pc_deleted = yyjson_is_true(del);
+	pc->pc_revs = revs + *used;
+	pc->pc_nrevs = 0;
+	yyjson_arr_iter_init(ch, &it);
+	while ((c = yyjson_arr_iter_next(&it)) != NULL) {
+		yyjson_val *r = yyjson_obj_get(c, "rev");
+		if (!yyjson_is_obj(c) || !rev_ok(r))
+			return CB_EPROTO;
+		revs[(*used)++] = yyjson_get_str(r);
+		pc->pc_nrevs++;
+	}
+	return CB_OK;
+}
+
+int
+proto_parse_changes(const char *json, size_t len, struct proto_changes *out)
+{
+	yyjson_val *root, *results, *row;
+	yyjson_arr_iter it;
+	size_t n, used = 0, cap;
+	int rc = CB_OK;
+
+	memset(out, 0, sizeof(*out));
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	out->pcs_doc = doc;
+	root = yyjson_doc_get_root(doc);
+	results = yyjson_obj_get(root, "results");
+	if (!yyjson_is_obj(root) || !yyjson_is_arr(results) ||
+	    (n = yyjson_arr_size(results)) > PROTO_MAX_RESULTS ||
+	    seq_text(yyjson_obj_get(root, "last_seq"), out->pcs_last_seq))
+		goto proto;
+	cap = 1;
+	yyjson_arr_iter_init(results, &it);
+	while ((row = yyjson_arr_iter_next(&it)) != NULL) {
+		yyjson_val *ch = yyjson_obj_get(row, "changes");
+		if (!yyjson_is_arr(ch) || yyjson_arr_size(ch) > PROTO_MAX_REVS)
+			goto proto;
+		cap += yyjson_arr_size(ch);
+	}
+	out->pcs_rows = calloc(n + 1, sizeof(*out->pcs_rows));
+	out->pcs_revs = calloc(cap, sizeof(*out->pcs_revs));
+	if (out->pcs_rows == NULL || out->pcs_revs == NULL) {
+		proto_changes_free(out);
+		return CB_ENOMEM;
+	}
+	yyjson_arr_iter_init(results, &it);
+	while (rc == CB_OK && (row = yyjson_arr_iter_next(&it)) != NULL)
+		rc = changes_row(row, &out->pcs_rows[out->pcs_n++],
+		    out->pcs_revs, &used, cap);
+	if (rc == CB_OK)
+		return CB_OK;
+proto:
+	proto_changes_free(out);
+	return CB_EPROTO;
+}
+
+/* ---- _revs_diff ---- */
+
+void
+proto_revs_diff_free(struct proto_revs_diff *d)
+{
+	yyjson_doc_free(d->prd_doc);
+	free(d->prd_rows);
+	free(d->prd_revs);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+proto_parse_revs_diff(const char *json, size_t len, size_t max_ids,
+    struct proto_revs_diff *out)
+{
+	yyjson_val *root, *k, *v, *miss, *r;
+	yyjson_obj_iter it;
+	yyjson_arr_iter ai;
+	size_t n, total = 0;
+
+	memset(out, 0, sizeof(*out));
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	out->prd_doc = doc;
+	root = yyjson_doc_get_root(doc);
+	if (!yyjson_is_obj(root) || (n = yyjson_obj_size(root)) > max_ids)
+		goto proto;
+	yyjson_obj_iter_init(root, &it);
+	while ((k = yyjson_obj_iter_next(&it)) != NULL) {
+		v = yyjson_obj_iter_get_val(k);
+		miss = yyjson_obj_get(v, "missing");
+		if (!yyjson_is_obj(v) || !yyjson_is_arr(miss) ||
+		    yyjson_arr_size(miss) > PROTO_MAX_REVS || !id_ok(k))
+			goto proto;
+		total += yyjson_arr_size(miss);
+	}
+	out->prd_rows = calloc(n + 1, sizeof(*out->prd_rows));
+	out->prd_revs = calloc(total + 1, sizeof(*out->prd_revs));
+	if (out->prd_rows == NULL || out->prd_revs == NULL) {
+		proto_revs_diff_free(out);
+		return CB_ENOMEM;
+	}
+	yyjson_obj_iter_init(root, &it);
+	while ((k = yyjson_obj_iter_next(&it)) != NULL) {
+		struct proto_missing *pm = &out->prd_rows[out->prd_n++];
+		miss = yyjson_obj_get(yyjson_obj_iter_get_val(k), "missing");
+		pm->pm_id = yyjson_get_str(k);
+		pm->pm_revs = out->prd_revs + out->prd_total;
+		yyjson_arr_iter_init(miss, &ai);
+		while ((r = yyjson_arr_iter_next(&ai)) != NULL) {
+			if (!rev_ok(r))
+				goto proto;
+			out->prd_revs[out->prd_total++] = yyjson_get_str(r);
+			pm->pm_nrevs++;
+		}
+	}
+	return CB_OK;
+proto:
+	proto_revs_diff_free(out);
+	return CB_EPROTO;
+}
+
+/* ---- documents ---- */
+
+static int
+emit_doc(yyjson_val *d, proto_doc_fn fn, void *arg)
+{
+	size_t n;
+	char *s;
+	int rc;
+
+	if (!yyjson_is_obj(d) || !id_ok(yyjson_obj_get(d, "_id")) ||
+	    !rev_ok(yyjson_obj_get(d, "_rev")))
+		return CB_EPROTO;
+	if ((s = yyjson_val_write(d, 0, &n)) == NULL)
+		return CB_ENOMEM;
+	rc = fn(arg, s, n);
+	free(s);
+	return rc;
+}
+
+int
+proto_parse_bulk_get(const char *json, size_t len, proto_doc_fn fn,
+    void *arg, size_t *errors)
+{
+	yyjson_val *root, *results, *row, *docs, *d;
+	yyjson_arr_iter it, dit;
+	int rc = CB_OK;
+
+	*errors = 0;
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	root = yyjson_doc_get_root(doc);
+	results = yyjson_obj_get(root, "results");
+	if (!yyjson_is_obj(root) || !yyjson_is_arr(results)) {
+		yyjson_doc_free(doc);
+		return CB_EPROTO;
+	}
+	yyjson_arr_iter_init(results, &it);
+	while (rc == CB_OK && (row = yyjson_arr_iter_next(&it)) != NULL) {
+		docs = yyjson_obj_get(row, "docs");
+		if (!yyjson_is_obj(row) || !yyjson_is_arr(docs)) {
+			rc = CB_EPROTO;
+			break;
+		}
+		yyjson_arr_iter_init(docs, &dit);
+		while (rc == CB_OK && (d = yyjson_arr_iter_next(&dit))) {
+			yyjson_val *ok = yyjson_obj_get(d, "ok");
+			if (ok != NULL)
+				rc = emit_doc(ok, fn, arg);
+			else if (yyjson_obj_get(d, "error") != NULL)
+				(*errors)++;
+			else
+				rc = CB_EPROTO;
+		}
+	}
+	yyjson_doc_free(doc);
+	return rc;
+}
+
+int
+proto_parse_open_revs(const char *json, size_t len, proto_doc_fn fn,
+    void *arg, size_t *missing)
+{
+	yyjson_val *root, *d;
+	yyjson_arr_iter it;
+	int rc = CB_OK;
+
+	*missing = 0;
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	root = yyjson_doc_get_root(doc);
+	if (!yyjson_is_arr(root)) {
+		yyjson_doc_free(doc);
+		return CB_EPROTO;
+	}
+	yyjson_arr_iter_init(root, &it);
+	while (rc == CB_OK && (d = yyjson_arr_iter_next(&it)) != NULL) {
+		yyjson_val *ok = yyjson_obj_get(d, "ok");
+		if (ok != NULL)
+			rc = emit_doc(ok, fn, arg);
+		else if (yyjson_obj_get(d, "missing") != NULL)
+			(*missing)++;
+		else
+			rc = CB_EPROTO;
+	}
+	yyjson_doc_free(doc);
+	return rc;
+}
+
+int
+proto_parse_bulk_docs(const char *json, size_t len,
+    struct proto_bulk_result *out)
+{
+	yyjson_val *root, *r;
+	yyjson_arr_iter it;
+
+	memset(out, 0, sizeof(*out));
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	root = yyjson_doc_get_root(doc);
+	if (!yyjson_is_arr(root)) {
+		yyjson_doc_free(doc);
+		return CB_EPROTO;
+	}
+	yyjson_arr_iter_init(root, &it);
+	while ((r = yyjson_arr_iter_next(&it)) != NULL) {
+		yyjson_val *e = yyjson_obj_get(r, "error");
+		if (!yyjson_is_obj(r)) {
+			yyjson_doc_free(doc);
+			return CB_EPROTO;
+		}
+		if (e == NULL) {
+			out->pbr_ok++;
+			continue;
+		}
+		if (out->pbr_errors++ == 0) {
+			const char *id = yyjson_get_str(yyjson_obj_get(r,
+			    "id"));
+			const char *why = yyjson_get_str(yyjson_obj_get(r,
+			    "reason"));
+			snprintf(out->pbr_first_error,
+			    sizeof(out->pbr_first_error), "%.60s: %.30s: %.60s",
+			    id ? id : "?", yyjson_is_str(e) ?
+			    yyjson_get_str(e) : "error", why ? why : "");
+		}
+	}
+	yyjson_doc_free(doc);
+	return CB_OK;
+}
+
+/* ---- checkpoints ---- */
+
+static int
+session_copy(yyjson_val *v, char out[PROTO_SESSION_MAX + 1])
+{
+	if (!yyjson_is_str(v) || yyjson_get_len(v) > PROTO_SESSION_MAX ||
+	    strlen(yyjson_get_str(v)) != yyjson_get_len(v))
+		return CB_EPROTO;
+	memcpy(out, yyjson_get_str(v), yyjson_get_len(v) + 1);
+	return CB_OK;
+}
+
+int
+proto_parse_checkpoint(const char *json, size_t len,
+    struct proto_checkpoint *out)
+{
+	yyjson_val *root, *rev, *hist, *h;
+	yyjson_arr_iter it;
+	int rc = CB_EPROTO;
+
+	memset(out, 0, sizeof(*out));
+	yyjson_doc *doc = yyjson_read(json, len, 0);
+	if (doc == NULL)
+		return CB_EPROTO;
+	root = yyjson_doc_get_root(doc);
+	rev = yyjson_obj_get(root, "_rev");
+	hist = yyjson_obj_get(root, "history");
+	if (!yyjson_is_obj(root) || !yyjson_is_str(rev) ||
+	    yyjson_get_len(rev) > REV_MAX ||
+	    session_copy(yyjson_obj_get(root, "session_id"),
+	    out->ck_session) ||
+	    seq_text(yyjson_obj_get(root, "source_last_seq"), out->ck_seq))
+		goto done;
+	memcpy(out->ck_rev, yyjson_get_str(rev), yyjson_get_len(rev) + 1);
+	if (hist != NULL && !yyjson_is_arr(hist))
+		goto done;
+	yyjson_arr_iter_init(hist, &it);
+	while (hist && (h = yyjson_arr_iter_next(&it)) != NULL &&
+	    out->ck_nhist < PROTO_HISTORY_MAX) {
+		if (!yyjson_is_obj(h) || session_copy(yyjson_obj_get(h,
+		    "session_id"), out->ck_hist[out->ck_nhist].h_session) ||
+		    seq_text(yyjson_obj_get(h, "recorded_seq"),
+		    out->ck_hist[out->ck_nhist].h_seq))
+			goto done;
+		out->ck_nhist++;
+	}
+	rc = CB_OK;
+done:
+	yyjson_doc_free(doc);
+	if (rc != CB_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+proto_build_checkpoint(const char *local_id, const struct proto_checkpoint *ck,
+    char **out, size_t *outlen)
+{
+	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *root, *hist, *h;
+	int rc = CB_ENOMEM;
+
+	*out = NULL;
+	if (d == NULL)
+		return CB_ENOMEM;
+	root = yyjson_mut_obj(d);
+	hist = yyjson_mut_arr(d);
+	yyjson_mut_doc_set_root(d, root);
+	if (root == NULL || hist == NULL ||
+	    !yyjson_mut_obj_add_str(d, root, "_id", local_id) ||
+	    (ck->ck_rev[0] && !yyjson_mut_obj_add_str(d, root, "_rev",
+	    ck->ck_rev)) ||
+	    !yyjson_mut_obj_add_str(d, root, "session_id", ck->ck_session) ||
+	    !yyjson_mut_obj_add_val(d, root, "source_last_seq",
+	    yyjson_mut_rawcpy(d, ck->ck_seq)) ||
+	    !yyjson_mut_obj_add_int(d, root, "replication_id_version", 3) ||
+	    !yyjson_mut_obj_add_str(d, root, "replicator", "classbox") ||
+	    !yyjson_mut_obj_add_val(d, root, "history", hist))
+		goto done;
+	for (size_t i = 0; i <= ck->ck_nhist && i < PROTO_HISTORY_MAX; i++) {
+		const char *s = i == 0 ? ck->ck_session :
+		    ck->ck_hist[i - 1].h_session;
+		const char *q = i == 0 ? ck->ck_seq : ck->ck_hist[i - 1].h_seq;
+		if (i > 0 && strcmp(s, ck->ck_session) == 0)
+			continue;
+		if ((h = yyjson_mut_obj(d)) == NULL ||
+		    !yyjson_mut_obj_add_str(d, h, "session_id", s) ||
+		    !yyjson_mut_obj_add_val(d, h, "recorded_seq",
+		    yyjson_mut_rawcpy(d, q)) || !yyjson_mut_arr_append(hist, h))
+			goto done;
+	}
+	if ((*out = yyjson_mut_write(d, 0, outlen)) != NULL)
+		rc = CB_OK;
+done:
+	yyjson_mut_doc_free(d);
+	return rc;
+}
+
+void
+proto_checkpoint_since(const struct proto_checkpoint *a,
+    const struct proto_checkpoint *b, char since[PROTO_SEQ_MAX + 1])
+{
+	strcpy(since, "0");
+	if (a->ck_rev[0] == 0 || b->ck_rev[0] == 0)
+		return;
+	if (strcmp(a->ck_session, b->ck_session) == 0) {
+		strcpy(since, a->ck_seq);
+		return;
+	}
+	for (size_t i = 0; i < a->ck_nhist; i++)
+		for (size_t j = 0; j < b->ck_nhist; j++)
+			if (strcmp(a->ck_hist[i].h_session,
+			    b->ck_hist[j].h_session) == 0) {
+				strcpy(since, a->ck_hist[i].h_seq);
+				return;
+			}
+}
+
+int
+proto_seq_query(const char *seq_json, char *out, size_t outsize)
+{
+	int rc = CB_EPROTO;
+
+	yyjson_doc *d = yyjson_read(seq_json, strlen(seq_json), 0);
+	yyjson_val *v = yyjson_doc_get_root(d);
+	if (yyjson_is_uint(v)) {
+		int n = snprintf(out, outsize, "%llu",
+		    (unsigned long long)yyjson_get_uint(v));
+		rc = n > 0 && (size_t)n < outsize ? CB_OK : CB_ETOOBIG;
+	} else if (yyjson_is_str(v))
+		rc = httpcli_escape(yyjson_get_str(v), out, outsize);
+	yyjson_doc_free(d);
+	return rc;
+}
+
+int
+proto_is_couch_welcome(const char *json, size_t len)
+{
+	yyjson_doc *d = yyjson_read(json, len, 0);
+	yyjson_val *r = yyjson_doc_get_root(d);
+	int ok = yyjson_is_obj(r) && (yyjson_obj_get(r, "couchdb") != NULL ||
+	    yyjson_obj_get(r, "express-pouchdb") != NULL);
+
+	yyjson_doc_free(d);
+	return ok;
+}

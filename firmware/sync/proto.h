@@ -1,0 +1,115 @@
+/*
+ * proto.h: the replication protocol's messages (CouchDB replication
+ * protocol v3), parsed from the peer's JSON and built for it. Pure: no
+ * I/O, no store, so that unit tests and the fuzz targets reach exactly
+ * what the sync process runs. Every list is bounded by a named limit;
+ * anything past it or of the wrong shape is CB_EPROTO.
+ *
+ * Sequences are opaque to us: a peer's seq is kept as the JSON text it
+ * sent (a number for PouchDB, a string for CouchDB 2+), and given back in
+ * since= as that number or that string.
+ */
+#ifndef SYNC_PROTO_H
+#define SYNC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/doc.h"
+#include "store/revtree.h"
+
+#define PROTO_SEQ_MAX		256	/* bytes of a peer's seq as JSON */
+#define PROTO_MAX_RESULTS	10000	/* rows in one _changes answer */
+#define PROTO_MAX_REVS		REVTREE_MAX_LEAVES /* revisions per row */
+#define PROTO_SESSION_MAX	64
+#define PROTO_HISTORY_MAX	10	/* checkpoint history entries kept */
+
+/* ---- _changes?style=all_docs ---- */
+struct proto_change {
+	const char *pc_id;
+	size_t pc_nrevs;
+	const char **pc_revs;		/* the leaf revisions */
+	int pc_deleted;
+};
+
+struct proto_changes {
+	void *pcs_doc;			/* owns the strings */
+	struct proto_change *pcs_rows;
+	size_t pcs_n;
+	char pcs_last_seq[PROTO_SEQ_MAX + 1];	/* JSON text */
+	const char **pcs_revs;		/* storage for every pc_revs */
+};
+int proto_parse_changes(const char *json, size_t len,
+    struct proto_changes *out);
+void proto_changes_free(struct proto_changes *c);
+
+/* ---- _revs_diff answer: {"id": {"missing": [...]}, ...} ---- */
+struct proto_missing {
+	const char *pm_id;
+	size_t pm_nrevs;
+	const char **pm_revs;
+};
+struct proto_revs_diff {
+	void *prd_doc;
+	struct proto_missing *prd_rows;
+	size_t prd_n;
+	size_t prd_total;		/* revisions missing in all */
+	const char **prd_revs;
+};
+int proto_parse_revs_diff(const char *json, size_t len, size_t max_ids,
+    struct proto_revs_diff *out);
+void proto_revs_diff_free(struct proto_revs_diff *d);
+
+/* ---- documents fetched: _bulk_get and GET ?open_revs ---- */
+/* Called for each document the peer sent, as compact JSON (with _id, _rev
+ * and _revisions). A non-zero return stops the walk and is returned. */
+typedef int (*proto_doc_fn)(void *arg, const char *json, size_t len);
+/* {"results":[{"id":..,"docs":[{"ok":{doc}}|{"error":{..}}]}]}: *errors
+ * counts the {"error":..} entries (revisions the peer could not give). */
+int proto_parse_bulk_get(const char *json, size_t len, proto_doc_fn fn,
+    void *arg, size_t *errors);
+/* [{"ok":{doc}}|{"missing":"rev"}] */
+int proto_parse_open_revs(const char *json, size_t len, proto_doc_fn fn,
+    void *arg, size_t *missing);
+
+/* ---- _bulk_docs answer (new_edits=false): [{"id","rev"}|{"error"}] ---- */
+struct proto_bulk_result {
+	size_t pbr_ok;
+	size_t pbr_errors;
+	char pbr_first_error[160];	/* "id: error: reason", trimmed */
+};
+int proto_parse_bulk_docs(const char *json, size_t len,
+    struct proto_bulk_result *out);
+
+/* ---- checkpoints (_local/<replication id>) ---- */
+struct proto_checkpoint {
+	char ck_rev[REV_MAX + 1];	/* "" when the peer has none */
+	char ck_session[PROTO_SESSION_MAX + 1];
+	char ck_seq[PROTO_SEQ_MAX + 1];	/* source_last_seq, JSON text */
+	size_t ck_nhist;
+	struct {
+		char h_session[PROTO_SESSION_MAX + 1];
+		char h_seq[PROTO_SEQ_MAX + 1];
+	} ck_hist[PROTO_HISTORY_MAX];
+};
+int proto_parse_checkpoint(const char *json, size_t len,
+    struct proto_checkpoint *out);
+/* The checkpoint document (with _id, and _rev when ck_rev is set):
+ * malloc'd, NUL-terminated. The new session goes first in the history. */
+int proto_build_checkpoint(const char *local_id,
+    const struct proto_checkpoint *ck, char **out, size_t *outlen);
+/* Where to start, from the source's and the target's checkpoint
+ * (CouchDB's rule): the same session: its seq; else the newest session
+ * in both histories: its seq; else "0" (from the beginning). */
+void proto_checkpoint_since(const struct proto_checkpoint *a,
+    const struct proto_checkpoint *b, char since[PROTO_SEQ_MAX + 1]);
+
+/* since= for a URL: the number as is, a string's contents percent-encoded. */
+int proto_seq_query(const char *seq_json, char *out, size_t outsize);
+
+/* ---- the peer's welcome (GET /) and database info ---- */
+/* 1 when the JSON is an object with "couchdb" or "express-pouchdb" (a
+ * CouchDB-compatible server). */
+int proto_is_couch_welcome(const char *json, size_t len);
+
+#endif
