@@ -1,0 +1,90 @@
+/*
+ * conflict.c: conflict rules per record type (conflict.h).
+ */
+#include <string.h>
+
+#include "core/cb.h"
+#include "core/conflict.h"
+
+static const struct {
+	const char *type;
+	enum conflict_rule rule;
+} conflict_rules[] = {
+	{ "user", CONFLICT_CLOUD_WINS },
+	{ "class", CONFLICT_CLOUD_WINS },
+	{ "membership", CONFLICT_CLOUD_WINS },
+	{ "attendance", CONFLICT_LAST_WRITER },
+	{ "submission", CONFLICT_APPEND_ONLY },
+	{ "receipt", CONFLICT_APPEND_ONLY },
+	{ "absence_notice", CONFLICT_APPEND_ONLY },
+	{ "guidance_note", CONFLICT_MANUAL },
+};
+
+enum conflict_rule
+conflict_rule_for(const char *type)
+{
+	if (type == NULL)
+		return CONFLICT_COUCH_WINNER;
+	for (size_t i = 0; i < CB_ARRAY_LEN(conflict_rules); i++)
+		if (strcmp(type, conflict_rules[i].type) == 0)
+			return conflict_rules[i].rule;
+	return CONFLICT_COUCH_WINNER;
+}
+
+const char *
+conflict_rule_name(enum conflict_rule r)
+{
+	switch (r) {
+	case CONFLICT_CLOUD_WINS: return "cloud_wins";
+	case CONFLICT_LAST_WRITER: return "last_writer_wins";
+	case CONFLICT_APPEND_ONLY: return "append_only";
+	case CONFLICT_MANUAL: return "manual";
+	default: return "couchdb_winner";
+	}
+}
+
+/* Close every leaf but keep. */
+static void
+close_others(size_t keep, size_t n, struct conflict_decision *out)
+{
+	out->cd_keep = keep;
+	for (size_t i = 0; i < n; i++)
+		if (i != keep)
+			out->cd_close[out->cd_nclose++] = i;
+}
+
+int
+conflict_decide(enum conflict_rule rule, const struct conflict_leaf *l,
+    size_t n, struct conflict_decision *out)
+{
+	size_t i, keep = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (l == NULL || n < 2 || n > CONFLICT_MAX_LEAVES)
+		return CB_EINVAL;
+	switch (rule) {
+	case CONFLICT_CLOUD_WINS:
+		/* The first (in CouchDB's order) that the cloud has. */
+		for (i = 0; i < n && !l[i].cl_from_cloud; i++)
+			;
+		if (i == n)
+			return CB_OK;	/* the cloud has none: leave it */
+		close_others(i, n, out);
+		out->cd_record = 1;
+		return CB_OK;
+	case CONFLICT_LAST_WRITER:
+		/* Latest edit time; a tie goes to CouchDB's order. */
+		for (i = 1; i < n; i++)
+			if (l[i].cl_edited_at > l[keep].cl_edited_at)
+				keep = i;
+		close_others(keep, n, out);
+		out->cd_record = 1;
+		return CB_OK;
+	case CONFLICT_APPEND_ONLY:
+	case CONFLICT_MANUAL:
+		out->cd_record = 1;	/* nothing closed: every version stays */
+		return CB_OK;
+	default:
+		return CB_OK;
+	}
+}

@@ -1,0 +1,57 @@
+/*
+ * conflict.h: the box's conflict rules, per record type (pure logic, no
+ * I/O). After a pull, a document with more than one live leaf is in
+ * conflict; the rule of its type says which leaf stays and which are
+ * closed (a tombstone on that branch, as a person deleting it would
+ * write). The decision depends only on the leaves (their revisions, which
+ * of them the cloud has, their edit times), so every peer that applies it
+ * reaches the same result, and the tombstones replicate like any edit.
+ *
+ * - rosters (user, class, membership): the cloud's version wins.
+ * - attendance: the latest edited_at wins; the loser is kept in a
+ *   resolution record.
+ * - submissions, receipts, absence notices (append-only): nothing is
+ *   closed; every version stays readable as a leaf; CouchDB's winner is
+ *   what lists show.
+ * - guidance notes: never resolved by the box; both versions stay for a
+ *   teacher to merge (the conflict is exposed by _conflicts and recorded).
+ * - any other type: CouchDB's winner stands, nothing is written.
+ */
+#ifndef CORE_CONFLICT_H
+#define CORE_CONFLICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFLICT_MAX_LEAVES	256	/* = REVTREE_MAX_LEAVES */
+
+enum conflict_rule {
+	CONFLICT_COUCH_WINNER = 0,	/* no rule: CouchDB's winner */
+	CONFLICT_CLOUD_WINS,
+	CONFLICT_LAST_WRITER,
+	CONFLICT_APPEND_ONLY,
+	CONFLICT_MANUAL,
+};
+
+struct conflict_leaf {
+	const char *cl_rev;
+	int cl_from_cloud;	/* the cloud has this revision */
+	int64_t cl_edited_at;	/* attendance: edited_at, ms; -1 unknown */
+};
+
+struct conflict_decision {
+	size_t cd_keep;			/* index of the leaf that stays */
+	size_t cd_nclose;		/* leaves to close */
+	size_t cd_close[CONFLICT_MAX_LEAVES];
+	int cd_record;			/* write a resolution record */
+};
+
+enum conflict_rule conflict_rule_for(const char *type);
+const char *conflict_rule_name(enum conflict_rule r);
+
+/* leaves: the live leaves in CouchDB's winning order (the winner first),
+ * n >= 2. Returns 0, or CB_EINVAL for bad arguments. */
+int conflict_decide(enum conflict_rule rule, const struct conflict_leaf *l,
+    size_t n, struct conflict_decision *out);
+
+#endif

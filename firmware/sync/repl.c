@@ -1,0 +1,908 @@
+/*
+ * repl.c: the replicator. Pull: _changes -> revs_diff against the store
+ * -> _bulk_get (or open_revs) -> store (new_edits=false) -> checkpoint.
+ * Push: the store's changes feed -> _revs_diff on the cloud -> _bulk_docs
+ * (new_edits=false) -> _ensure_full_commit -> checkpoint. docs/sync.md.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+#include <yyjson.h>
+
+#include "core/cb.h"
+#include "sync/conflict.h"
+#include "sync/repl.h"
+
+#define SYNC_NO_BULK_GET	1	/* fetch_bulk_get: use open_revs */
+#define SYNC_PATH_MAX		(DOC_ID_MAX * 3 + ENROLL_DB_MAX + 512)
+
+struct sbuf {
+	char *b_p;
+	size_t b_len, b_cap;
+};
+
+static int
+sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->b_len + n + 1 > b->b_cap) {
+		size_t cap = b->b_cap ? b->b_cap : 4096;
+		while (cap < b->b_len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->b_p, cap);
+		if (p == NULL)
+			return CB_ENOMEM;
+		b->b_p = p;
+		b->b_cap = cap;
+	}
+	memcpy(b->b_p + b->b_len, s, n);
+	b->b_len += n;
+	b->b_p[b->b_len] = 0;
+	return CB_OK;
+}
+
+static int
+sb_str(struct sbuf *b, const char *s)
+{
+	return sb_add(b, s, strlen(s));
+}
+
+static void
+sb_free(struct sbuf *b)
+{
+	free(b->b_p);
+	memset(b, 0, sizeof(*b));
+}
+
+__attribute__((format(printf, 4, 5)))
+static int
+sync_fail(struct sync_ctx *c, int rc, enum sync_fail kind,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->sc_fail == SYNC_FAIL_NONE) {
+		c->sc_fail = kind;
+		va_start(ap, fmt);
+		vsnprintf(c->sc_err, sizeof(c->sc_err), fmt, ap);
+		va_end(ap);
+	}
+	return rc == CB_OK ? CB_EIO : rc;
+}
+
+void
+sync_replication_id(const char *box_id, const char *cloud, const char *db,
+    const char *direction, char out[SYNC_BOX_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	mbedtls_sha256_context h;
+	unsigned char md[32];
+
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts(&h, 0);
+	const char *parts[] = { "classbox-sync-1", box_id, cloud, db,
+	    direction };
+	for (size_t i = 0; i < CB_ARRAY_LEN(parts); i++)
+		mbedtls_sha256_update(&h, (const unsigned char *)parts[i],
+		    strlen(parts[i]) + 1);
+	mbedtls_sha256_finish(&h, md);
+	mbedtls_sha256_free(&h);
+	for (int i = 0; i < SYNC_BOX_ID_LEN / 2; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SYNC_BOX_ID_LEN] = 0;
+}
+
+/* ---- requests ---- */
+
+static int
+rq(struct sync_ctx *c, const char *method, const char *path,
+    const char *body, size_t len, struct httpcli_resp *r)
+{
+	int rc = httpcli_request(c->sc_http, method, path, body, len, r);
+	const struct tlscli_err *e = httpcli_err(c->sc_http);
+
+	if (rc == CB_OK)
+		return CB_OK;
+	if (rc == CB_ENOMEM)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	switch (e->te_why) {
+	case TLSCLI_UNTRUSTED: case TLSCLI_NAME: case TLSCLI_EXPIRED:
+	case TLSCLI_NOTYET: case TLSCLI_CLIENT_CERT: case TLSCLI_CONFIG:
+	case TLSCLI_HANDSHAKE:
+		return sync_fail(c, rc, SYNC_FAIL_TLS, "%s", e->te_msg);
+	default:
+		return sync_fail(c, rc, SYNC_FAIL_LINK, "%s", e->te_msg[0] ?
+		    e->te_msg : "the link to the cloud failed");
+	}
+}
+
+/* A status other than the expected ones, in words. */
+static int
+http_refused(struct sync_ctx *c, const struct httpcli_resp *r,
+    const char *what)
+{
+	const char *b = r->hr_body ? r->hr_body : "";
+
+	if (r->hr_status == 400 && (strstr(b, "SSL certificate") ||
+	    strstr(b, "SSL_CERTIFICATE")))
+		return sync_fail(c, CB_ECRYPTO, SYNC_FAIL_TLS, "the cloud "
+		    "rejected this box's client certificate");
+	if (r->hr_status == 401)
+		return sync_fail(c, CB_EAUTH, SYNC_FAIL_HTTP, "the cloud "
+		    "refused the box's username or password (HTTP 401)");
+	if (r->hr_status == 403)
+		return sync_fail(c, CB_EPERM, SYNC_FAIL_HTTP, "the cloud "
+		    "forbids %s (HTTP 403)", what);
+	if (r->hr_status == 404)
+		return sync_fail(c, CB_ENOTFOUND, SYNC_FAIL_HTTP, "%s: not "
+		    "found on the cloud (HTTP 404; is the database created?)",
+		    what);
+	if (r->hr_status == 413)
+		return sync_fail(c, CB_ETOOBIG, SYNC_FAIL_HTTP, "%s: the "
+		    "cloud refused a request as too large (HTTP 413)", what);
+	if (r->hr_status >= 500)
+		return sync_fail(c, CB_EUNAVAIL, SYNC_FAIL_LINK, "the cloud "
+		    "failed on %s (HTTP %d)", what, r->hr_status);
+	return sync_fail(c, CB_EPROTO, SYNC_FAIL_HTTP, "the cloud answered "
+	    "%s with HTTP %d", what, r->hr_status);
+}
+
+static int
+db_path(char *out, const char *db, const char *rest)
+{
+	int n = snprintf(out, SYNC_PATH_MAX, "/%s%s", db, rest);
+	return n > 0 && n < SYNC_PATH_MAX ? CB_OK : CB_ETOOBIG;
+}
+
+int
+sync_probe(struct sync_ctx *c)
+{
+	struct httpcli_resp r;
+	int rc;
+
+	if ((rc = rq(c, "GET", "/", NULL, 0, &r)) != CB_OK)
+		return rc;
+	if (r.hr_status != 200)
+		rc = http_refused(c, &r, "GET /");
+	else if (!proto_is_couch_welcome(r.hr_body ? r.hr_body : "",
+	    r.hr_len))
+		rc = sync_fail(c, CB_EPROTO, SYNC_FAIL_PROTO, "the cloud at "
+		    "%s is not a CouchDB-compatible server",
+		    c->sc_en->en_url.hu_host);
+	httpcli_resp_free(&r);
+	return rc;
+}
+
+/* ---- checkpoints ---- */
+
+struct ckpt {
+	char k_id[8 + SYNC_BOX_ID_LEN + 1];	/* "_local/<repid>" */
+	struct proto_checkpoint k_local, k_remote;
+	char k_since[PROTO_SEQ_MAX + 1];
+};
+
+static int
+ckpt_load(struct sync_ctx *c, const char *db, const char *direction,
+    struct ckpt *k)
+{
+	char repid[SYNC_BOX_ID_LEN + 1], path[SYNC_PATH_MAX];
+	struct httpcli_resp r;
+	struct store_doc d;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	sync_replication_id(c->sc_box_id, c->sc_en->en_cloud, db, direction,
+	    repid);
+	snprintf(k->k_id, sizeof(k->k_id), "_local/%s", repid);
+	rc = store_local_get(c->sc_store, k->k_id, &d);
+	if (rc == CB_OK) {
+		if (proto_parse_checkpoint(d.sd_json, d.sd_len,
+		    &k->k_local) != CB_OK)
+			log_warn("sync: local checkpoint unreadable; starting "
+			    "%s from the beginning", direction);
+		store_doc_free(&d);
+	} else if (rc != CB_ENOTFOUND)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+		    store_errmsg(c->sc_store));
+	if ((rc = db_path(path, db, "/")) || cb_strlcpy(path + strlen(path),
+	    k->k_id, sizeof(path) - strlen(path)))
+		return CB_ETOOBIG;
+	if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
+		return rc;
+	if (r.hr_status == 200) {
+		if (proto_parse_checkpoint(r.hr_body, r.hr_len,
+		    &k->k_remote) != CB_OK)
+			log_warn("sync: the cloud's checkpoint is unreadable; "
+			    "starting %s from the beginning", direction);
+	} else if (r.hr_status != 404) {
+		rc = http_refused(c, &r, "reading the checkpoint");
+		httpcli_resp_free(&r);
+		return rc;
+	}
+	httpcli_resp_free(&r);
+	proto_checkpoint_since(&k->k_local, &k->k_remote, k->k_since);
+	return CB_OK;
+}
+
+static int
+ckpt_put_remote(struct sync_ctx *c, const char *db, struct ckpt *k,
+    const char *seq)
+{
+	char path[SYNC_PATH_MAX];
+	struct httpcli_resp r;
+	struct proto_checkpoint ck = k->k_remote;
+	char *json;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "/%s/%s", db, k->k_id);
+	strcpy(ck.ck_session, c->sc_session);
+	strcpy(ck.ck_seq, seq);
+	if ((rc = proto_build_checkpoint(k->k_id, &ck, &json, &len)) != 0)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	rc = rq(c, "PUT", path, json, len, &r);
+	free(json);
+	if (rc != CB_OK)
+		return rc;
+	if (r.hr_status != 201 && r.hr_status != 200) {
+		rc = http_refused(c, &r, "saving the checkpoint");
+		httpcli_resp_free(&r);
+		return rc;
+	}
+	yyjson_doc *d = yyjson_read(r.hr_body, r.hr_len, 0);
+	const char *rev = yyjson_get_str(yyjson_obj_get(
+	    yyjson_doc_get_root(d), "rev"));
+	if (rev == NULL || cb_strlcpy(k->k_remote.ck_rev, rev,
+	    sizeof(k->k_remote.ck_rev)) != CB_OK)
+		rc = sync_fail(c, CB_EPROTO, SYNC_FAIL_PROTO, "the cloud "
+		    "saved the checkpoint without a revision");
+	yyjson_doc_free(d);
+	httpcli_resp_free(&r);
+	if (rc == CB_OK) {
+		strcpy(k->k_remote.ck_session, c->sc_session);
+		strcpy(k->k_remote.ck_seq, seq);
+	}
+	return rc;
+}
+
+static int
+ckpt_put_local(struct sync_ctx *c, struct ckpt *k, const char *seq)
+{
+	struct proto_checkpoint ck = k->k_local;
+	struct store_put_result res;
+	char *json;
+	size_t len;
+	int rc;
+
+	strcpy(ck.ck_session, c->sc_session);
+	strcpy(ck.ck_seq, seq);
+	if ((rc = proto_build_checkpoint(k->k_id, &ck, &json, &len)) != 0)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	rc = store_local_put(c->sc_store, json, len, &res);
+	free(json);
+	if (rc != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+		    store_errmsg(c->sc_store));
+	(void)cb_strlcpy(k->k_local.ck_rev, res.pr_rev,
+	    sizeof(k->k_local.ck_rev));
+	strcpy(k->k_local.ck_session, c->sc_session);
+	strcpy(k->k_local.ck_seq, seq);
+	return CB_OK;
+}
+
+/* Both sides, the cloud first: a checkpoint only the cloud has is found
+ * again through the history (same session on both sides next time only
+ * if both writes succeeded). */
+static int
+ckpt_save(struct sync_ctx *c, const char *db, struct ckpt *k,
+    const char *seq)
+{
+	int rc;
+
+	if ((rc = ckpt_put_remote(c, db, k, seq)) != CB_OK)
+		return rc;
+	return ckpt_put_local(c, k, seq);
+}
+
+int
+sync_ckpt_get(struct sync_ctx *c, const char *db, const char *direction,
+    char since[PROTO_SEQ_MAX + 1], void **kp)
+{
+	struct ckpt *k = malloc(sizeof(*k));
+	int rc;
+
+	*kp = NULL;
+	if (k == NULL)
+		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+	if ((rc = ckpt_load(c, db, direction, k)) != CB_OK) {
+		free(k);
+		return rc;
+	}
+	memcpy(since, k->k_since, PROTO_SEQ_MAX + 1);
+	*kp = k;
+	return CB_OK;
+}
+
+int
+sync_ckpt_set(struct sync_ctx *c, const char *db, void *k, const char *seq)
+{
+	return ckpt_save(c, db, k, seq);
+}
+
+void
+sync_ckpt_free(void *k)
+{
+	free(k);
+}
+
+/* ---- pull ---- */
+
+struct pulled {
+	struct store_batch_doc *p_docs;
+	size_t p_n, p_cap;
+	size_t p_bytes;
+};
+
+static int
+pulled_add(void *arg, const char *json, size_t len)
+{
+	struct pulled *p = arg;
+	char *copy;
+
+	if (p->p_n == p->p_cap) {
+		size_t cap = p->p_cap ? p->p_cap * 2 : 64;
+		void *n = realloc(p->p_docs, cap * sizeof(*p->p_docs));
+		if (n == NULL)
+			return CB_ENOMEM;
+		p->p_docs = n;
+		p->p_cap = cap;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return CB_ENOMEM;
+	memcpy(copy, json, len);
+	copy[len] = 0;
+	p->p_docs[p->p_n].bd_json = copy;
+	p->p_docs[p->p_n++].bd_len = len;
+	p->p_bytes += len;
+	return CB_OK;
+}
+
+static void
+pulled_clear(struct pulled *p)
+{
+	for (size_t i = 0; i < p->p_n; i++)
+		free((char *)p->p_docs[i].bd_json);
+	p->p_n = 0;
+	p->p_bytes = 0;
+}
+
+/* Write what was fetched in short transactions (web waits at most one
+ * of them for the writer lock). A document the store refuses is counted,
+ * logged and skipped, as CouchDB's replicator does with doc_write_failures. */
+static int
+pulled_store(struct sync_ctx *c, struct pulled *p)
+{
+	struct store_put_result res[SYNC_STORE_BATCH];
+	size_t at = 0, n, failed;
+	int rc;
+
+	while (at < p->p_n) {
+		n = p->p_n - at < SYNC_STORE_BATCH ? p->p_n - at :
+		    SYNC_STORE_BATCH;
+		rc = store_put_batch_edits(c->sc_store, p->p_docs + at, n, 0,
+		    res, &failed);
+		if (rc == CB_OK) {
+			c->sc_stats.ss_pulled += n;
+			at += n;
+			continue;
+		}
+		if (failed == STORE_BATCH_NONE || rc == CB_EFULL ||
+		    rc == CB_EIO || rc == CB_ENOMEM || rc == CB_ESTATE)
+			return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+			    store_errmsg(c->sc_store));
+		log_warn("sync: a document from the cloud was refused: %s",
+		    store_errmsg(c->sc_store));
+		c->sc_stats.ss_rejected++;
+		/* Keep the good ones before it, skip it, go on. */
+		if (failed > 0 && (rc = store_put_batch_edits(c->sc_store,
+		    p->p_docs + at, failed, 0, res, NULL)) != CB_OK)
+			return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+			    store_errmsg(c->sc_store));
+		c->sc_stats.ss_pulled += failed;
+		at += failed + 1;
+	}
+	return CB_OK;
+}
+
+static int
+fetch_bulk_get(struct sync_ctx *c, const char *db, const char *const *ids,
+    const char *const *revs, size_t n, struct pulled *p)
+{
+	char path[SYNC_PATH_MAX];
+	struct httpcli_resp r;
+	size_t errors, len;
+	int rc = CB_ENOMEM;
+
+	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *root = yyjson_mut_obj(d), *arr = yyjson_mut_arr(d);
+	yyjson_mut_doc_set_root(d, root);
+	if (!yyjson_mut_obj_add_val(d, root, "docs", arr))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		yyjson_mut_val *o = yyjson_mut_obj(d);
+		if (!yyjson_mut_obj_add_str(d, o, "id", ids[i]) ||
+		    !yyjson_mut_obj_add_str(d, o, "rev", revs[i]) ||
+		    !yyjson_mut_arr_append(arr, o))
+			goto out;
+	}
+	char *body = yyjson_mut_write(d, 0, &len);
+	if (body == NULL)
+		goto out;
+	db_path(path, db, "/_bulk_get?revs=true&latest=true");
+	rc = rq(c, "POST", path, body, len, &r);
+	free(body);
+	if (rc != CB_OK)
+		goto out;
+	if (r.hr_status == 404 || r.hr_status == 405 || r.hr_status == 501 ||
+	    (r.hr_status == 400 && !strstr(r.hr_body ? r.hr_body : "",
+	    "SSL"))) {
+		c->sc_no_bulk_get = 1;	/* fall back to open_revs */
+		rc = SYNC_NO_BULK_GET;
+	} else if (r.hr_status != 200)
+		rc = http_refused(c, &r, "_bulk_get");
+	else if ((rc = proto_parse_bulk_get(r.hr_body, r.hr_len, pulled_add,
+	    p, &errors)) != CB_OK)
+		rc = sync_fail(c, rc, SYNC_FAIL_PROTO, "the cloud's _bulk_get "
+		    "answer is malformed");
+	else if (errors > 0)
+		log_warn("sync: the cloud could not give %zu revisions", errors);
+	httpcli_resp_free(&r);
+out:
+	yyjson_mut_doc_free(d);
+	return rc;
+}
+
+/* GET doc?revs=true&open_revs=[...]: the fallback for peers without
+ * _bulk_get (CouchDB 1.x, old PouchDB Server). */
+static int
+fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
+    const char *const *revs, size_t n, struct pulled *p)
+{
+	char path[SYNC_PATH_MAX], eid[DOC_ID_MAX * 3 + 1];
+	struct sbuf q = { 0 }, e = { 0 };
+	struct httpcli_resp r;
+	size_t missing;
+	int rc;
+
+	if ((rc = httpcli_escape(id, eid, sizeof(eid))) != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_PROTO, "document id too long");
+	rc = sb_str(&q, "[");
+	for (size_t i = 0; rc == CB_OK && i < n; i++)
+		if ((rc = sb_str(&q, i ? ",\"" : "\"")) == CB_OK &&
+		    (rc = sb_str(&q, revs[i])) == CB_OK)
+			rc = sb_str(&q, "\"");
+	if (rc == CB_OK && (rc = sb_str(&q, "]")) == CB_OK) {
+		e.b_cap = q.b_len * 3 + 1;
+		if ((e.b_p = malloc(e.b_cap)) == NULL)
+			rc = CB_ENOMEM;
+		else
+			rc = httpcli_escape(q.b_p, e.b_p, e.b_cap);
+	}
+	if (rc == CB_OK && (snprintf(path, sizeof(path), "/%s/%s?revs=true"
+	    "&latest=true&open_revs=", db, eid) >= (int)sizeof(path) - 1 ||
+	    strlen(path) + strlen(e.b_p) >= sizeof(path)))
+		rc = CB_ETOOBIG;
+	if (rc == CB_OK) {
+		strcat(path, e.b_p);
+		rc = rq(c, "GET", path, NULL, 0, &r);
+		if (rc == CB_OK) {
+			if (r.hr_status != 200)
+				rc = http_refused(c, &r, "GET open_revs");
+			else if ((rc = proto_parse_open_revs(r.hr_body,
+			    r.hr_len, pulled_add, p, &missing)) != CB_OK)
+				rc = sync_fail(c, rc, SYNC_FAIL_PROTO, "the "
+				    "cloud's open_revs answer is malformed");
+			httpcli_resp_free(&r);
+		}
+	} else if (rc != CB_OK && c->sc_fail == SYNC_FAIL_NONE)
+		sync_fail(c, rc, SYNC_FAIL_LOCAL, "open_revs request too long");
+	sb_free(&q);
+	sb_free(&e);
+	return rc;
+}
+
+/* Ask the store which revisions of the rows it lacks; fetch and store
+ * them. */
+static int
+pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
+{
+	const char **ids = NULL, **revs = NULL;
+	struct pulled p = { 0 };
+	size_t n = 0, total = 0, i, k;
+	int rc = CB_OK, *miss;
+
+	for (i = 0; i < ch->pcs_n; i++)
+		total += ch->pcs_rows[i].pc_nrevs;
+	ids = calloc(total + 1, sizeof(*ids));
+	revs = calloc(total + 1, sizeof(*revs));
+	miss = calloc(total + 1, sizeof(*miss));
+	if (ids == NULL || revs == NULL || miss == NULL) {
+		rc = sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ch->pcs_n; i++) {
+		const struct proto_change *pc = &ch->pcs_rows[i];
+		if ((rc = store_revs_missing(c->sc_store, pc->pc_id,
+		    pc->pc_revs, pc->pc_nrevs, miss)) != CB_OK) {
+			rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+			    store_errmsg(c->sc_store));
+			goto out;
+		}
+		for (k = 0; k < pc->pc_nrevs; k++)
+			if (miss[k]) {
+				ids[n] = pc->pc_id;
+				revs[n++] = pc->pc_revs[k];
+			}
+	}
+	for (i = 0; rc == CB_OK && i < n; ) {
+		size_t m = n - i < SYNC_BULK_GET_REVS ? n - i :
+		    SYNC_BULK_GET_REVS;
+		if (!c->sc_no_bulk_get) {
+			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, &p);
+			if (rc == SYNC_NO_BULK_GET) {
+				rc = CB_OK;
+				continue;	/* now without _bulk_get */
+			}
+		} else {
+			/* One request per document with all its revisions. */
+			for (m = 1; i + m < n && ids[i + m] == ids[i]; m++)
+				;
+			rc = fetch_open_revs(c, db, ids[i], revs + i, m, &p);
+		}
+		if (rc == CB_OK && (p.p_bytes >= SYNC_BATCH_BYTES ||
+		    i + m >= n)) {
+			rc = pulled_store(c, &p);
+			pulled_clear(&p);
+		}
+		i += m;
+	}
+	if (rc == CB_OK && p.p_n > 0)
+		rc = pulled_store(c, &p);
+	if (rc == CB_OK)
+		rc = conflict_apply(c, ch);
+out:
+	pulled_clear(&p);
+	free(p.p_docs);
+	free(ids);
+	free(revs);
+	free(miss);
+	return rc;
+}
+
+int
+sync_pull(struct sync_ctx *c)
+{
+	const char *db = c->sc_en->en_school_db;
+	size_t limit = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
+	char path[SYNC_PATH_MAX], since[PROTO_SEQ_MAX * 3 + 1];
+	struct proto_changes ch;
+	struct httpcli_resp r;
+	struct ckpt k;
+	int rc;
+
+	if ((rc = ckpt_load(c, db, "pull", &k)) != CB_OK)
+		return rc;
+	for (;;) {
+		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
+			strcpy(since, "0");
+		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
+		    "since=%s&limit=%zu", db, since, limit);
+		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
+			return rc;
+		if (r.hr_status != 200) {
+			rc = http_refused(c, &r, "_changes");
+			httpcli_resp_free(&r);
+			return rc;
+		}
+		rc = proto_parse_changes(r.hr_body, r.hr_len, &ch);
+		httpcli_resp_free(&r);
+		if (rc != CB_OK)
+			return sync_fail(c, rc, SYNC_FAIL_PROTO, "the cloud's "
+			    "_changes answer is malformed");
+		if (ch.pcs_n > 0)
+			rc = pull_rows(c, db, &ch);
+		if (rc == CB_OK && strcmp(ch.pcs_last_seq, k.k_since) != 0) {
+			rc = ckpt_save(c, db, &k, ch.pcs_last_seq);
+			strcpy(k.k_since, ch.pcs_last_seq);
+			c->sc_stats.ss_batches++;
+		}
+		size_t got = ch.pcs_n;
+		proto_changes_free(&ch);
+		if (rc != CB_OK || got < limit)
+			return rc;
+	}
+}
+
+/* ---- push ---- */
+
+/* {"id":["rev",...],...} for the changes. */
+static int
+push_revs_diff_body(struct sync_ctx *c, const struct store_change *chg,
+    size_t n, char **out, size_t *len)
+{
+	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *root = yyjson_mut_obj(d);
+	struct store_doc_info info;
+	int rc = CB_OK;
+
+	yyjson_mut_doc_set_root(d, root);
+	for (size_t i = 0; rc == CB_OK && i < n; i++) {
+		rc = store_doc_info(c->sc_store, chg[i].sc_id, &info);
+		if (rc != CB_OK) {
+			rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+			    store_errmsg(c->sc_store));
+			break;
+		}
+		yyjson_mut_val *a = yyjson_mut_arr(d);
+		for (size_t k = 0; a && k < info.si_nleaves; k++)
+			if (!yyjson_mut_arr_add_strcpy(d, a,
+			    info.si_leaves[k].sl_rev))
+				a = NULL;
+		if (a == NULL || !yyjson_mut_obj_add(root,
+		    yyjson_mut_strcpy(d, chg[i].sc_id), a))
+			rc = CB_ENOMEM;
+		store_doc_info_free(&info);
+	}
+	if (rc == CB_OK && (*out = yyjson_mut_write(d, 0, len)) == NULL)
+		rc = CB_ENOMEM;
+	yyjson_mut_doc_free(d);
+	return rc;
+}
+
+static int
+push_bulk_docs(struct sync_ctx *c, const char *db, struct sbuf *body,
+    size_t ndocs)
+{
+	char path[SYNC_PATH_MAX];
+	struct proto_bulk_result br;
+	struct httpcli_resp r;
+	int rc;
+
+	if ((rc = sb_str(body, "]}")) != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	db_path(path, db, "/_bulk_docs");
+	if ((rc = rq(c, "POST", path, body->b_p, body->b_len, &r)) != CB_OK)
+		return rc;
+	if (r.hr_status != 201 && r.hr_status != 200) {
+		rc = http_refused(c, &r, "_bulk_docs");
+		httpcli_resp_free(&r);
+		return rc;
+	}
+	rc = proto_parse_bulk_docs(r.hr_body, r.hr_len, &br);
+	httpcli_resp_free(&r);
+	if (rc != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_PROTO, "the cloud's "
+		    "_bulk_docs answer is malformed");
+	if (br.pbr_errors > 0) {
+		log_warn("sync: the cloud refused %zu revisions (first: %s)",
+		    br.pbr_errors, br.pbr_first_error);
+		c->sc_stats.ss_rejected += br.pbr_errors;
+	}
+	c->sc_stats.ss_pushed += ndocs - (br.pbr_errors < ndocs ?
+	    br.pbr_errors : ndocs);
+	return CB_OK;
+}
+
+static int
+push_open(struct sbuf *b)
+{
+	b->b_len = 0;
+	return sb_str(b, "{\"new_edits\":false,\"docs\":[");
+}
+
+/* The missing revisions, read from the store with their _revisions, sent
+ * in _bulk_docs requests of at most sc_batch_bytes. */
+static int
+push_missing(struct sync_ctx *c, const char *db,
+    const struct proto_revs_diff *diff)
+{
+	size_t max = c->sc_batch_bytes ? c->sc_batch_bytes : SYNC_BATCH_BYTES;
+	struct sbuf b = { 0 };
+	struct store_doc d;
+	size_t ndocs = 0;
+	int rc;
+
+	if ((rc = push_open(&b)) != CB_OK)
+		goto out;
+	for (size_t i = 0; rc == CB_OK && i < diff->prd_n; i++) {
+		const struct proto_missing *m = &diff->prd_rows[i];
+		for (size_t k = 0; rc == CB_OK && k < m->pm_nrevs; k++) {
+			rc = store_get(c->sc_store, m->pm_id, m->pm_revs[k],
+			    STORE_GET_REVISIONS, &d);
+			if (rc == CB_ENOTFOUND) {
+				rc = CB_OK;	/* no longer a leaf: newer sent */
+				continue;
+			}
+			if (rc != CB_OK) {
+				rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: "
+				    "%s", store_errmsg(c->sc_store));
+				break;
+			}
+			if (ndocs > 0 && b.b_len + d.sd_len + 2 > max) {
+				if ((rc = push_bulk_docs(c, db, &b, ndocs)) ||
+				    (rc = push_open(&b))) {
+					store_doc_free(&d);
+					break;
+				}
+				ndocs = 0;
+			}
+			if ((ndocs > 0 && (rc = sb_str(&b, ","))) ||
+			    (rc = sb_add(&b, d.sd_json, d.sd_len)))
+				rc = sync_fail(c, rc, SYNC_FAIL_LOCAL,
+				    "out of memory");
+			ndocs++;
+			store_doc_free(&d);
+		}
+	}
+	if (rc == CB_OK && ndocs > 0)
+		rc = push_bulk_docs(c, db, &b, ndocs);
+out:
+	sb_free(&b);
+	return rc;
+}
+
+/* Ask the cloud to make the batch durable before the checkpoint moves.
+ * CouchDB 3 commits before answering _bulk_docs and keeps this endpoint
+ * as a no-op; peers without it (404/405) are taken at their word. */
+static int
+push_full_commit(struct sync_ctx *c, const char *db)
+{
+	char path[SYNC_PATH_MAX];
+	struct httpcli_resp r;
+	int rc;
+
+	db_path(path, db, "/_ensure_full_commit");
+	if ((rc = rq(c, "POST", path, "{}", 2, &r)) != CB_OK)
+		return rc;
+	if (r.hr_status >= 500)
+		rc = http_refused(c, &r, "_ensure_full_commit");
+	httpcli_resp_free(&r);
+	return rc;
+}
+
+static int
+push_batch(struct sync_ctx *c, const char *db, const struct store_change *chg,
+    size_t n)
+{
+	char path[SYNC_PATH_MAX];
+	struct proto_revs_diff diff;
+	struct httpcli_resp r;
+	char *body;
+	size_t len;
+	int rc;
+
+	if ((rc = push_revs_diff_body(c, chg, n, &body, &len)) != CB_OK)
+		return c->sc_fail ? rc : sync_fail(c, rc, SYNC_FAIL_LOCAL,
+		    "out of memory");
+	db_path(path, db, "/_revs_diff");
+	rc = rq(c, "POST", path, body, len, &r);
+	free(body);
+	if (rc != CB_OK)
+		return rc;
+	if (r.hr_status != 200) {
+		rc = http_refused(c, &r, "_revs_diff");
+		httpcli_resp_free(&r);
+		return rc;
+	}
+	rc = proto_parse_revs_diff(r.hr_body, r.hr_len, n, &diff);
+	httpcli_resp_free(&r);
+	if (rc != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_PROTO, "the cloud's "
+		    "_revs_diff answer is malformed");
+	if (diff.prd_total > 0 && (rc = push_missing(c, db, &diff)) == CB_OK)
+		rc = push_full_commit(c, db);
+	proto_revs_diff_free(&diff);
+	return rc;
+}
+
+static int
+seq_local(const char *seq_json, uint64_t *out)
+{
+	char *end;
+
+	*out = 0;
+	if (seq_json[0] == 0 || seq_json[0] == '"')
+		return CB_OK;	/* not ours: start over, revs_diff dedups */
+	*out = strtoull(seq_json, &end, 10);
+	return CB_OK;
+}
+
+int
+sync_push(struct sync_ctx *c)
+{
+	const char *db = c->sc_en->en_school_db;
+	size_t limit = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
+	struct store_change *chg;
+	char seq[32];
+	uint64_t since;
+	struct ckpt k;
+	size_t n;
+	int rc;
+
+	if ((rc = ckpt_load(c, db, "push", &k)) != CB_OK)
+		return rc;
+	seq_local(k.k_since, &since);
+	if ((chg = calloc(limit, sizeof(*chg))) == NULL)
+		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+	for (;;) {
+		rc = store_changes(c->sc_store, since, chg, limit, &n);
+		if (rc != CB_OK) {
+			rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
+			    store_errmsg(c->sc_store));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = push_batch(c, db, chg, n)) != CB_OK)
+			break;
+		since = chg[n - 1].sc_seq;
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)since);
+		if ((rc = ckpt_save(c, db, &k, seq)) != CB_OK)
+			break;
+		c->sc_stats.ss_batches++;
+		if (n < limit)
+			break;
+	}
+	free(chg);
+	return rc;
+}
+
+int
+sync_pending(struct sync_ctx *c, uint64_t *pending)
+{
+	char repid[SYNC_BOX_ID_LEN + 1], id[8 + SYNC_BOX_ID_LEN + 1];
+	struct proto_checkpoint ck;
+	struct store_change *chg;
+	struct store_doc d;
+	uint64_t since = 0;
+	size_t n;
+	int rc;
+
+	*pending = 0;
+	sync_replication_id(c->sc_box_id, c->sc_en->en_cloud,
+	    c->sc_en->en_school_db, "push", repid);
+	snprintf(id, sizeof(id), "_local/%s", repid);
+	if (store_local_get(c->sc_store, id, &d) == CB_OK) {
+		if (proto_parse_checkpoint(d.sd_json, d.sd_len, &ck) == CB_OK)
+			seq_local(ck.ck_seq, &since);
+		store_doc_free(&d);
+	}
+	if ((chg = calloc(1000, sizeof(*chg))) == NULL)
+		return CB_ENOMEM;
+	while (*pending < SYNC_PENDING_SCAN_MAX) {
+		if ((rc = store_changes(c->sc_store, since, chg, 1000, &n)) ||
+		    n == 0)
+			break;
+		*pending += n;
+		since = chg[n - 1].sc_seq;
+	}
+	free(chg);
+	return rc;
+}
+
+int
+sync_cycle(struct sync_ctx *c)
+{
+	int rc;
+
+	c->sc_fail = SYNC_FAIL_NONE;
+	c->sc_err[0] = 0;
+	if ((rc = sync_probe(c)) != CB_OK || (rc = sync_pull(c)) != CB_OK ||
+	    (rc = sync_push(c)) != CB_OK)
+		return rc;
+	return sync_push_audit(c);
+}
