@@ -21,6 +21,9 @@ static const struct applet applets[] = {
 	{ "version", cmd_version, "print the version and its components" },
 	{ "audit", cmd_audit, "verify and read the login and operation logs" },
 	{ "backup", cmd_backup, "encrypted, verified backups: create, verify, list, restore" },
+	{ "sync", cmd_sync, "replicate with the cloud (--once: one cycle)" },
+	{ "enroll", cmd_enroll, "enroll this box with the cloud (FILE)" },
+	{ "status", cmd_status, "clock and cloud sync state" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
 };
 

@@ -1,0 +1,119 @@
+/*
+ * enroll.c: `classbox enroll FILE`: check the enrollment file the platform
+ * issued for this school and keep it where only the sync process can read
+ * it (DATA/sync/enroll.json, 0600, owned by the sync user when run as
+ * root). Prints the cloud's host and the database names, never a secret.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/cb.h"
+#include "core/proc.h"
+#include "net/tlscli.h"
+#include "sync/enroll.h"
+#include "sync/status.h"
+
+#define ENROLL_DEFAULT_SYNC_UID	60003
+
+static int
+enroll_read(const char *path, char **buf, size_t *len)
+{
+	ssize_t n;
+	int fd;
+
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "enroll: cannot read %s: %s\n", path,
+		    strerror(errno));
+		return CB_EIO;
+	}
+	if ((*buf = malloc(ENROLL_MAX_BYTES + 1)) == NULL) {
+		close(fd);
+		return CB_ENOMEM;
+	}
+	while (*len <= ENROLL_MAX_BYTES && (n = read(fd, *buf + *len,
+	    ENROLL_MAX_BYTES + 1 - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	return CB_OK;
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "sync-uid", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = CB_DEFAULT_DATA;
+	char dir[PATH_MAX], out[PATH_MAX], err[256];
+	uid_t uid = geteuid() == 0 ? ENROLL_DEFAULT_SYNC_UID : (uid_t)-1;
+	struct tlscli_err te;
+	struct tlscli *tls;
+	struct enroll e;
+	size_t len;
+	char *buf;
+	int c, rc;
+
+	cb_log_init("enroll");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'd')
+			data = optarg;
+		else if (c == 'u' && geteuid() == 0)
+			uid = (uid_t)strtoul(optarg, NULL, 10);
+		else {
+			fprintf(stderr, "usage: classbox enroll FILE "
+			    "[--data DIR] [--sync-uid N]\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: classbox enroll FILE [--data DIR]\n");
+		return 2;
+	}
+	if (enroll_read(argv[optind], &buf, &len) != CB_OK)
+		return 1;
+	if ((rc = enroll_parse(buf, len, &e, err, sizeof(err))) != CB_OK) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	/* The PEM contents and the key pair, checked the way sync will. */
+	struct tlscli_config tc = { .tc_ca_pem = e.en_ca_pem,
+	    .tc_cert_pem = e.en_cert_pem, .tc_key_pem = e.en_key_pem };
+	if ((rc = tlscli_new(&tls, &tc, &te)) != CB_OK) {
+		fprintf(stderr, "enroll: %s\n", te.te_msg);
+		enroll_free(&e);
+		goto out;
+	}
+	tlscli_free(tls);
+	rc = CB_EIO;
+	if (cb_path_join(dir, sizeof(dir), data, SYNC_SUBDIR) != CB_OK ||
+	    cb_path_join(out, sizeof(out), data, SYNC_ENROLL_PATH) != CB_OK ||
+	    cb_make_dir(dir, 0711, uid, uid) != CB_OK ||
+	    cb_write_file_atomic(out, buf, len, 0600) != CB_OK ||
+	    (uid != (uid_t)-1 && chown(out, uid, uid) != 0)) {
+		fprintf(stderr, "enroll: cannot store the enrollment in %s\n",
+		    dir);
+		enroll_free(&e);
+		goto out;
+	}
+	printf("enrolled: cloud %s port %d, school database %s, audit "
+	    "database %s%s\n", e.en_url.hu_host, e.en_url.hu_port,
+	    e.en_school_db, e.en_audit_db, e.en_has_proxy ?
+	    ", through a proxy" : "");
+	enroll_free(&e);
+	rc = CB_OK;
+out:
+	cb_wipe(buf, len);
+	free(buf);
+	return rc == CB_OK ? 0 : 1;
+}

@@ -1,0 +1,479 @@
+/*
+ * sync.c: `classbox sync`, the only process that holds the cloud
+ * credentials. `--once` runs one cycle (pull, push, audit) and says in one
+ * line why it failed; without it, a daemon that runs a cycle when the
+ * store changed or every SYNC_POLL_S, backs off exponentially with jitter
+ * on failure (capped at SYNC_BACKOFF_MAX_S, --backoff-max to shorten in
+ * tests) and probes the cloud cheaply (GET /) to notice the link coming
+ * back. It waits for a trustworthy clock first: certificates need one.
+ * docs/sync.md.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "clock/clock.h"
+#include "cmd/cmd.h"
+#include "core/cb.h"
+#include "core/proc.h"
+#include "net/httpcli.h"
+#include "net/tlscli.h"
+#include "store/seal.h"
+#include "store/store.h"
+#include "sync/enroll.h"
+#include "sync/repl.h"
+#include "sync/status.h"
+
+#define SYNC_BACKOFF_MIN_S	1
+#define SYNC_BACKOFF_MAX_S	300	/* 5 minutes */
+#define SYNC_POLL_S		30	/* cycle at least this often when idle */
+#define SYNC_LOCAL_CHECK_MS	1000	/* look at the local seq this often */
+#define SYNC_DEBOUNCE_MS	2000	/* let a burst of local writes settle */
+#define SYNC_PROBE_MIN_S	5	/* during back-off, probe this often */
+#define SYNC_CLOCK_WAIT_S	10	/* re-check an unsynced clock */
+
+struct sync_opts {
+	char data[PATH_MAX];
+	int once;
+	int allow_unsynced_clock;
+	int backoff_max_s;
+	size_t batch_docs;
+	uid_t uid;
+	gid_t gid, gid2;
+};
+
+static volatile sig_atomic_t sync_stop;
+
+static void
+sync_on_signal(int sig)
+{
+	(void)sig;
+	sync_stop = 1;
+}
+
+static int
+sync_parse(int argc, char **argv, struct sync_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "once", no_argument, NULL, '1' },
+		{ "allow-unsynced-clock", no_argument, NULL, 'c' },
+		{ "backoff-max", required_argument, NULL, 'b' },
+		{ "batch", required_argument, NULL, 'n' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "group", required_argument, NULL, 'G' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = CB_DEFAULT_DATA;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->backoff_max_s = SYNC_BACKOFF_MAX_S;
+	o->uid = (uid_t)-1;
+	o->gid = o->gid2 = (gid_t)-1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case '1': o->once = 1; break;
+		case 'c': o->allow_unsynced_clock = 1; break;
+		case 'b': o->backoff_max_s = atoi(optarg); break;
+		case 'n': o->batch_docs = (size_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'u': o->uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'g': o->gid = (gid_t)strtoul(optarg, NULL, 10); break;
+		case 'G': o->gid2 = (gid_t)strtoul(optarg, NULL, 10); break;
+		default:
+			fprintf(stderr, "usage: classbox sync [--data DIR] "
+			    "[--once] [--allow-unsynced-clock] "
+			    "[--backoff-max S] [--batch N]\n");
+			return CB_EINVAL;
+		}
+	}
+	if (o->backoff_max_s < SYNC_BACKOFF_MIN_S ||
+	    o->backoff_max_s > SYNC_BACKOFF_MAX_S || o->batch_docs > 10000) {
+		fprintf(stderr, "classbox sync: --backoff-max must be 1..%d, "
+		    "--batch at most 10000\n", SYNC_BACKOFF_MAX_S);
+		return CB_EINVAL;
+	}
+	if (realpath(data, o->data) == NULL) {
+		fprintf(stderr, "classbox sync: no data directory %s\n", data);
+		return CB_EINVAL;
+	}
+	return CB_OK;
+}
+
+/*
+ * Become the sync user: its own uid, the web user's group (the store's
+ * files are group-shared, docs/sync.md) and auth's group as a
+ * supplementary one (the login log, read for the upload).
+ */
+static int
+sync_drop(const struct sync_opts *o)
+{
+	gid_t groups[1];
+
+	if (o->uid == (uid_t)-1)
+		return CB_OK;
+	groups[0] = o->gid2 != (gid_t)-1 ? o->gid2 : o->gid;
+	if (setgroups(1, groups) != 0 || setresgid(o->gid, o->gid, o->gid) ||
+	    setresuid(o->uid, o->uid, o->uid) != 0 || setuid(0) == 0) {
+		fprintf(stderr, "classbox sync: cannot drop privileges: %s\n",
+		    strerror(errno));
+		return CB_EPERM;
+	}
+	return CB_OK;
+}
+
+/* The box's identity for replication ids: 16 random bytes, kept. */
+static int
+sync_box_id(const char *data, char out[SYNC_BOX_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	char path[PATH_MAX];
+	unsigned char r[SYNC_BOX_ID_LEN / 2];
+	FILE *f;
+
+	if (cb_path_join(path, sizeof(path), data, SYNC_BOX_ID_FILE) != CB_OK)
+		return CB_ETOOBIG;
+	if ((f = fopen(path, "re")) != NULL) {
+		int ok = fscanf(f, "%32[0-9a-f]", out) == 1 &&
+		    strlen(out) == SYNC_BOX_ID_LEN;
+		fclose(f);
+		if (ok)
+			return CB_OK;
+	}
+	if (cb_random(r, sizeof(r)) != CB_OK)
+		return CB_EIO;
+	for (size_t i = 0; i < sizeof(r); i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[SYNC_BOX_ID_LEN] = 0;
+	return cb_write_file_atomic(path, out, SYNC_BOX_ID_LEN, 0600);
+}
+
+static int
+sync_store_open(const char *data, struct store **sp)
+{
+	char dir[PATH_MAX], keys[PATH_MAX];
+	struct store_options so;
+	struct keystore ks;
+	int rc;
+
+	if (cb_path_join(dir, sizeof(dir), data, CB_STORE_SUBDIR) != CB_OK ||
+	    cb_path_join(keys, sizeof(keys), data, CB_KEYS_SUBDIR) != CB_OK)
+		return CB_ETOOBIG;
+	if ((rc = keystore_file_init(&ks, keys)) != CB_OK)
+		return rc;
+	memset(&so, 0, sizeof(so));
+	so.so_keystore = &ks;
+	return store_open(sp, dir, &so);
+}
+
+struct sync_run {
+	struct sync_opts *r_o;
+	struct enroll r_en;
+	struct store *r_store;
+	struct tlscli *r_tls;
+	struct httpcli *r_http;
+	struct clock *r_clock;
+	struct sync_ctx r_ctx;
+	struct sync_status r_st;
+	char r_status_path[PATH_MAX];
+	char r_audit_ops[PATH_MAX], r_audit_login[PATH_MAX];
+};
+
+static void
+sync_status_save(struct sync_run *r)
+{
+	if (sync_status_write(r->r_status_path, &r->r_st) != CB_OK)
+		log_warn("sync: cannot write %s", r->r_status_path);
+}
+
+static int
+sync_setup(struct sync_run *r, char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	struct tlscli_err te;
+	int rc;
+
+	if (cb_path_join(path, sizeof(path), r->r_o->data, SYNC_ENROLL_PATH))
+		return CB_ETOOBIG;
+	if ((rc = enroll_load(path, &r->r_en, err, errsize)) != CB_OK)
+		return rc;
+	struct tlscli_config tc = {
+		.tc_ca_pem = r->r_en.en_ca_pem,
+		.tc_cert_pem = r->r_en.en_cert_pem,
+		.tc_key_pem = r->r_en.en_key_pem,
+		.tc_proxy_host = r->r_en.en_has_proxy ?
+		    r->r_en.en_proxy_host : NULL,
+		.tc_proxy_port = r->r_en.en_proxy_port,
+		.tc_proxy_user = r->r_en.en_proxy_user,
+		.tc_proxy_password = r->r_en.en_proxy_password,
+	};
+	if ((rc = tlscli_new(&r->r_tls, &tc, &te)) != CB_OK) {
+		snprintf(err, errsize, "%s", te.te_msg);
+		return rc;
+	}
+	if ((rc = httpcli_new(&r->r_http, r->r_tls, &r->r_en.en_url,
+	    r->r_en.en_username, r->r_en.en_password)) != CB_OK) {
+		snprintf(err, errsize, "username or password too long");
+		return rc;
+	}
+	if ((rc = sync_store_open(r->r_o->data, &r->r_store)) != CB_OK) {
+		snprintf(err, errsize, "cannot open the classroom store: %s",
+		    cb_strerror(rc));
+		return rc;
+	}
+	struct sync_ctx *c = &r->r_ctx;
+	c->sc_store = r->r_store;
+	c->sc_http = r->r_http;
+	c->sc_en = &r->r_en;
+	c->sc_batch_docs = r->r_o->batch_docs;
+	if ((rc = sync_box_id(r->r_o->data, c->sc_box_id)) != CB_OK) {
+		snprintf(err, errsize, "cannot keep the box id in %s/sync",
+		    r->r_o->data);
+		return rc;
+	}
+	if (cb_path_join(r->r_audit_ops, PATH_MAX, r->r_o->data,
+	    CB_AUDIT_OPS_SUBDIR) == CB_OK &&
+	    access(r->r_audit_ops, R_OK | X_OK) == 0)
+		c->sc_audit_dirs[0] = r->r_audit_ops;
+	if (cb_path_join(r->r_audit_login, PATH_MAX, r->r_o->data,
+	    CB_AUDIT_LOGIN_SUBDIR) == CB_OK &&
+	    access(r->r_audit_login, R_OK | X_OK) == 0)
+		c->sc_audit_dirs[1] = r->r_audit_login;
+	if (cb_path_join(path, sizeof(path), r->r_o->data,
+	    CB_AUDIT_OPS_SUBDIR "/" CLOCK_FLOOR_FILE) != CB_OK ||
+	    clock_open(&r->r_clock, path, NULL, CLOCK_READONLY) != CB_OK)
+		r->r_clock = NULL;
+	return CB_OK;
+}
+
+static void
+sync_teardown(struct sync_run *r)
+{
+	httpcli_free(r->r_http);
+	tlscli_free(r->r_tls);
+	store_close(r->r_store);
+	clock_close(r->r_clock);
+	enroll_free(&r->r_en);
+}
+
+/* 1 when the clock can be trusted to check certificates. */
+static int
+sync_clock_ok(struct sync_run *r)
+{
+	struct clock_status cs;
+
+	if (r->r_o->allow_unsynced_clock)
+		return 1;
+	if (r->r_clock == NULL || clock_state(r->r_clock, &cs) != CB_OK)
+		return 0;
+	return cs.cs_now.st_state != CLOCK_UNSYNCED;
+}
+
+static void
+sync_session(struct sync_ctx *c)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[SYNC_BOX_ID_LEN / 2];
+
+	(void)cb_random(b, sizeof(b));
+	for (size_t i = 0; i < sizeof(b); i++) {
+		c->sc_session[2 * i] = hex[b[i] >> 4];
+		c->sc_session[2 * i + 1] = hex[b[i] & 15];
+	}
+	c->sc_session[SYNC_BOX_ID_LEN] = 0;
+}
+
+/* One cycle, with the status file before and after. */
+static int
+sync_attempt(struct sync_run *r)
+{
+	struct sync_ctx *c = &r->r_ctx;
+	uint64_t pending;
+	int rc;
+
+	sync_session(c);
+	memset(&c->sc_stats, 0, sizeof(c->sc_stats));
+	r->r_st.st_last_attempt_ms = cb_now_ms();
+	rc = sync_cycle(c);
+	r->r_st.st_pulled += c->sc_stats.ss_pulled;
+	r->r_st.st_pushed += c->sc_stats.ss_pushed;
+	if (sync_pending(c, &pending) == CB_OK)
+		r->r_st.st_pending = pending;
+	if (rc == CB_OK) {
+		strcpy(r->r_st.st_state, "ok");
+		r->r_st.st_last_ok_ms = cb_now_ms();
+		r->r_st.st_last_error[0] = 0;
+		r->r_st.st_failures = 0;
+		log_info("sync: ok (pulled %llu, pushed %llu, audit %llu, "
+		    "resolved %llu, refused %llu)",
+		    (unsigned long long)c->sc_stats.ss_pulled,
+		    (unsigned long long)c->sc_stats.ss_pushed,
+		    (unsigned long long)c->sc_stats.ss_audit_pushed,
+		    (unsigned long long)c->sc_stats.ss_resolved,
+		    (unsigned long long)c->sc_stats.ss_rejected);
+	} else {
+		strcpy(r->r_st.st_state, c->sc_fail == SYNC_FAIL_LINK ?
+		    "offline" : "error");
+		snprintf(r->r_st.st_last_error, sizeof(r->r_st.st_last_error),
+		    "%s", c->sc_err[0] ? c->sc_err : cb_strerror(rc));
+		r->r_st.st_failures++;
+		httpcli_disconnect(r->r_http);
+	}
+	sync_status_save(r);
+	return rc;
+}
+
+static int64_t
+sync_jitter_ms(int64_t max_ms)
+{
+	uint32_t x = 0;
+
+	(void)cb_random(&x, sizeof(x));
+	/* Between half and all of the back-off ("equal jitter"). */
+	return max_ms / 2 + (int64_t)(x % (uint32_t)(max_ms / 2 + 1));
+}
+
+/* Wait until the deadline, or earlier when the cloud answers a probe
+ * (probing) or the store changed (not probing). Returns 1 to run now. */
+static int
+sync_wait(struct sync_run *r, int64_t until, int probing, uint64_t *seen_seq)
+{
+	int64_t next_probe = cb_mono_ms() + SYNC_PROBE_MIN_S * 1000;
+	int64_t changed_at = 0;
+	uint64_t seq;
+
+	while (!sync_stop && cb_mono_ms() < until) {
+		usleep(SYNC_LOCAL_CHECK_MS * 1000);
+		if (probing && cb_mono_ms() >= next_probe) {
+			r->r_ctx.sc_fail = SYNC_FAIL_NONE;
+			if (sync_probe(&r->r_ctx) == CB_OK)
+				return 1;
+			httpcli_disconnect(r->r_http);
+			next_probe = cb_mono_ms() + SYNC_PROBE_MIN_S * 1000;
+		}
+		if (!probing && store_last_seq(r->r_store, &seq) == CB_OK &&
+		    seq != *seen_seq) {
+			*seen_seq = seq;
+			changed_at = cb_mono_ms();
+		}
+		if (changed_at && cb_mono_ms() - changed_at >= SYNC_DEBOUNCE_MS)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+sync_daemon(struct sync_run *r)
+{
+	int64_t backoff_s = 0;
+	uint64_t seen = 0;
+
+	signal(SIGTERM, sync_on_signal);
+	signal(SIGINT, sync_on_signal);
+	while (!sync_stop) {
+		if (!sync_clock_ok(r)) {
+			strcpy(r->r_st.st_state, "waiting_clock");
+			snprintf(r->r_st.st_last_error,
+			    sizeof(r->r_st.st_last_error), "waiting for a "
+			    "synchronised clock (NTP) to check certificates");
+			sync_status_save(r);
+			sleep(SYNC_CLOCK_WAIT_S);
+			continue;
+		}
+		(void)store_last_seq(r->r_store, &seen);
+		if (sync_attempt(r) == CB_OK) {
+			backoff_s = 0;
+			r->r_st.st_next_attempt_ms = 0;
+			sync_wait(r, cb_mono_ms() + SYNC_POLL_S * 1000, 0,
+			    &seen);
+			continue;
+		}
+		backoff_s = backoff_s == 0 ? SYNC_BACKOFF_MIN_S : backoff_s * 2;
+		if (backoff_s > r->r_o->backoff_max_s)
+			backoff_s = r->r_o->backoff_max_s;
+		int64_t wait = sync_jitter_ms(backoff_s * 1000);
+		r->r_st.st_next_attempt_ms = cb_now_ms() + wait;
+		sync_status_save(r);
+		log_warn("sync: %s; retrying in %lld ms", r->r_st.st_last_error,
+		    (long long)wait);
+		/* A refusal (certificates, credentials) is not fixed by a
+		 * probe answering: wait the back-off out. */
+		sync_wait(r, cb_mono_ms() + wait,
+		    r->r_ctx.sc_fail == SYNC_FAIL_LINK, &seen);
+	}
+	return 0;
+}
+
+int
+cmd_sync(int argc, char **argv)
+{
+	struct sync_opts o;
+	struct sync_run r;
+	char err[SYNC_ERR_MAX] = "";
+	int rc;
+
+	cb_log_init("sync");
+	if (sync_parse(argc, argv, &o) != CB_OK)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	if (sync_drop(&o) != CB_OK)
+		return 1;
+	memset(&r, 0, sizeof(r));
+	r.r_o = &o;
+	if (cb_path_join(r.r_status_path, sizeof(r.r_status_path), o.data,
+	    SYNC_STATUS_FILE) != CB_OK)
+		return 1;
+	strcpy(r.r_st.st_state, "starting");
+	(void)sync_status_read(r.r_status_path, &r.r_st);
+	if ((rc = sync_setup(&r, err, sizeof(err))) != CB_OK) {
+		fprintf(stderr, "sync: %s\n", err[0] ? err : cb_strerror(rc));
+		strcpy(r.r_st.st_state, rc == CB_ENOTFOUND ? "not_enrolled" :
+		    "error");
+		snprintf(r.r_st.st_last_error, sizeof(r.r_st.st_last_error),
+		    "%s", err);
+		if (rc != CB_ENOTFOUND || access(r.r_status_path, F_OK) == 0)
+			sync_status_save(&r);
+		sync_teardown(&r);
+		return 1;
+	}
+	if (o.once) {
+		if (!sync_clock_ok(&r)) {
+			fprintf(stderr, "sync: the clock is not synchronised "
+			    "(NTP), so certificates cannot be checked; "
+			    "--allow-unsynced-clock overrides (tests)\n");
+			sync_teardown(&r);
+			return 1;
+		}
+		rc = sync_attempt(&r);
+		if (rc != CB_OK)
+			fprintf(stderr, "sync: %s\n", r.r_st.st_last_error);
+		else
+			printf("sync: ok: pulled %llu, pushed %llu, audit "
+			    "entries %llu, conflicts resolved %llu\n",
+			    (unsigned long long)r.r_ctx.sc_stats.ss_pulled,
+			    (unsigned long long)r.r_ctx.sc_stats.ss_pushed,
+			    (unsigned long long)
+			    r.r_ctx.sc_stats.ss_audit_pushed,
+			    (unsigned long long)r.r_ctx.sc_stats.ss_resolved);
+		sync_teardown(&r);
+		return rc == CB_OK ? 0 : 1;
+	}
+	rc = sync_daemon(&r);
+	sync_teardown(&r);
+	return rc;
+}

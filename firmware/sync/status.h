@@ -1,0 +1,40 @@
+/*
+ * status.h (sync): DATA/sync/status.json, written atomically by the sync
+ * process after every attempt and read by `classbox status` and by web
+ * (/api/v1/status for admins, /metrics). No secret is ever in it.
+ */
+#ifndef SYNC_STATUS_H
+#define SYNC_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYNC_SUBDIR		"sync"		/* DATA/sync, 0711 sync */
+#define SYNC_STATUS_FILE	"sync/status.json"	/* 0644 */
+#define SYNC_ENROLL_PATH	"sync/enroll.json"	/* 0600 sync */
+#define SYNC_BOX_ID_FILE	"sync/box_id"		/* 0600 sync */
+#define SYNC_STATUS_MAX		4096		/* bytes of the file */
+#define SYNC_STATE_MAX		24
+#define SYNC_STATUS_ERR_MAX	256
+
+/* States: "not_enrolled", "waiting_clock", "syncing", "ok", "offline"
+ * (the link or the cloud is down: retrying), "error" (a refusal a person
+ * must fix: certificates, credentials, database missing). */
+struct sync_status {
+	char st_state[SYNC_STATE_MAX];
+	int64_t st_last_ok_ms;		/* 0: never */
+	int64_t st_last_attempt_ms;
+	int64_t st_next_attempt_ms;	/* 0: not scheduled */
+	uint64_t st_pending;		/* local changes not yet pushed */
+	uint64_t st_pulled, st_pushed;	/* since the process started */
+	uint64_t st_failures;		/* consecutive */
+	char st_last_error[SYNC_STATUS_ERR_MAX];	/* "" when none */
+};
+
+int sync_status_write(const char *path, const struct sync_status *st);
+/* CB_ENOTFOUND when there is no file (sync never ran). */
+int sync_status_read(const char *path, struct sync_status *st);
+/* The pure part, fuzzed with the other parsers. */
+int sync_status_parse(const char *json, size_t len, struct sync_status *st);
+
+#endif
