@@ -1,0 +1,59 @@
+// cloudhook.js: preloaded into PouchDB Server by tests/sync/rig.sh
+// (node -r cloudhook.js .../pouchdb-server). Records, one JSON line per
+// call, which document revisions the replication peer sends and fetches,
+// so that the tests can count what a resumed sync sends again:
+//   {"op":"bulk_docs","db":"school-0001","new_edits":false,"revs":["id rev",...]}
+//   {"op":"bulk_get","db":...,"revs":["id rev",...]}      (rev "" = winner)
+//   {"op":"get","db":...,"id":...,"open_revs":[...]|"all"}
+// _local (checkpoint) documents are left out. The log file is CLOUD_LOG;
+// nothing is recorded without it.
+'use strict';
+const fs = require('fs');
+const { AsyncLocalStorage } = require('async_hooks');
+const path = require('path');
+
+const logFile = process.env.CLOUD_LOG;
+const serverDir = path.dirname(require.resolve('pouchdb-server/package.json'));
+const PouchDB = require(require.resolve('pouchdb-core', { paths: [serverDir] }));
+
+// PouchDB's bulkGet calls get() per document: those are not the peer's.
+const inBulkGet = new AsyncLocalStorage();
+
+function record(obj) {
+  if (logFile) fs.appendFileSync(logFile, JSON.stringify(obj) + '\n');
+}
+
+function isLocal(id) {
+  return typeof id === 'string' && id.startsWith('_local/');
+}
+
+const proto = PouchDB.prototype;
+
+const bulkDocs = proto.bulkDocs;
+proto.bulkDocs = function (req, opts, cb) {
+  const docs = Array.isArray(req) ? req : (req && req.docs) || [];
+  const o = typeof opts === 'object' && opts ? opts : {};
+  const newEdits = o.new_edits !== undefined ? o.new_edits :
+    (req && req.new_edits !== undefined ? req.new_edits : true);
+  const revs = docs.filter((d) => d && !isLocal(d._id))
+    .map((d) => `${d._id} ${d._rev || ''}`);
+  if (revs.length > 0)
+    record({ op: 'bulk_docs', db: this.name, new_edits: newEdits, revs });
+  return bulkDocs.apply(this, arguments);
+};
+
+const bulkGet = proto.bulkGet;
+proto.bulkGet = function (opts, cb) {
+  const docs = (opts && opts.docs) || [];
+  record({ op: 'bulk_get', db: this.name,
+    revs: docs.map((d) => `${d.id} ${d.rev || ''}`) });
+  return inBulkGet.run(true, () => bulkGet.apply(this, arguments));
+};
+
+const get = proto.get;
+proto.get = function (id, opts, cb) {
+  if (opts && typeof opts === 'object' && opts.open_revs && !isLocal(id) &&
+      !inBulkGet.getStore())
+    record({ op: 'get', db: this.name, id, open_revs: opts.open_revs });
+  return get.apply(this, arguments);
+};

@@ -1,0 +1,326 @@
+# tests/sync/rig.sh: the cloud for the sync tests, sourced by each
+# tests/sync/*.sh after tests/lib.sh (docs/sync-tests.md):
+#
+#   box --TLS--> faultproxy --> nginx (TLS 1.3, client certs) --> PouchDB Server
+#   127.0.0.1:FP_PORT           127.0.0.1:NGX_PORT                127.0.0.1:PDB_PORT (HTTP)
+#
+# rig_start sets up everything in $RIG (= $T_DIR/rig): a test CA and
+# certificates made with openssl now, PouchDB Server (npm, pinned by
+# tests/sync/package-lock.json, in memory) with tests/sync/cloudhook.js
+# recording what replication sends, nginx (Debian) in the foreground with
+# its own prefix, the fault proxy built from tests/sync/faultproxy.c, the
+# box's store tool (storetool.c), and the enrollment files:
+#   $ENROLL            the good one (cloud https://localhost:FP_PORT)
+#   $ENROLL_WRONG_CA   ca_pem is another CA (the server's chain fails)
+#   $ENROLL_ROGUE      client certificate signed by another CA
+# and, switched with rig_server good|expired|wrongname (the proxy's target):
+#   expired            the server certificate expired (test CA, right name)
+#   wrongname          valid, test CA, but for DNS:wrong.example only
+# Helpers: fp CMD (fault proxy control), cloud METHOD PATH [JSON],
+# cloud_dump DB, box_dump DATA, cloud_count DB, nginx_requests, cloud_log.
+# Everything stops on exit (box_stop, redefined below, calls rig_stop).
+
+RIG_HERE=$TOP/tests/sync
+RIG=$T_DIR/rig
+SCHOOL_DB=school-0001
+AUDIT_DB=audit-0001
+RIG_USER=box-0001
+RIG_PASSWORD=rig-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+RIG_PIDS=
+
+rig_fail() { not_ok "sync rig: $*"; t_done; }
+
+# node_modules from the committed lock; no install scripts (leveldown's
+# and sqlite3's would fetch binaries; the server runs in memory).
+rig_npm() {
+	if [ ! -f "$RIG_HERE/node_modules/pouchdb-server/package.json" ] ||
+	   [ "$RIG_HERE/package-lock.json" -nt \
+	     "$RIG_HERE/node_modules/.package-lock.json" ]; then
+		(cd "$RIG_HERE" && npm ci --no-audit --no-fund --ignore-scripts \
+		    --loglevel=error) >"$RIG/npm.log" 2>&1 ||
+		    rig_fail "npm ci in tests/sync (see $RIG/npm.log)"
+	fi
+}
+
+rig_build() {
+	deps=$TOP/build/host/deps
+	cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+	    -o "$RIG/faultproxy" "$RIG_HERE/faultproxy.c" 2>"$RIG/cc.log" ||
+	    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
+	cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+	    -I"$TOP/firmware" -I"$deps/include" -o "$RIG/storetool" \
+	    "$RIG_HERE/storetool.c" "$TOP"/firmware/store/*.c \
+	    "$TOP/firmware/core/cb.c" "$deps/lib/liblmdb.a" \
+	    "$deps/lib/libyyjson.a" "$deps/lib/libmbedcrypto.a" \
+	    -lpthread 2>>"$RIG/cc.log" ||
+	    rig_fail "storetool.c did not build (see $RIG/cc.log)"
+}
+
+# rig_cert NAME CA SUBJECT SAN [ext]: key and certificate NAME signed by CA
+rig_cert() {
+	c=$RIG/pki
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$c/$1.key" -subj "/CN=$3" -out "$c/$1.csr" 2>/dev/null &&
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=%s\n' \
+	    "$4" "${5:-serverAuth}" >"$c/$1.ext" &&
+	openssl x509 -req -in "$c/$1.csr" -CA "$c/$2.crt" -CAkey "$c/$2.key" \
+	    -CAcreateserial -days 30 -extfile "$c/$1.ext" -out "$c/$1.crt" \
+	    2>/dev/null
+}
+
+rig_ca() {
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$RIG/pki/$1.key" -out "$RIG/pki/$1.crt" -days 30 \
+	    -subj "/CN=$2" -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+
+# An expired certificate: openssl x509 cannot backdate, openssl ca can.
+rig_expired_cert() {
+	c=$RIG/pki
+	mkdir -p "$c/ca-db"
+	: >"$c/ca-db/index.txt"
+	echo 1000 >"$c/ca-db/serial"
+	cat >"$c/ca.cnf" <<EOF
+[ca]
+default_ca = test
+[test]
+database = $c/ca-db/index.txt
+serial = $c/ca-db/serial
+new_certs_dir = $c/ca-db
+default_md = sha256
+policy = any
+copy_extensions = none
+[any]
+commonName = supplied
+[ext]
+subjectAltName = DNS:localhost,IP:127.0.0.1
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+EOF
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$c/expired.key" -subj /CN=localhost -out "$c/expired.csr" \
+	    2>/dev/null &&
+	openssl ca -batch -config "$c/ca.cnf" -cert "$c/ca.crt" \
+	    -keyfile "$c/ca.key" -startdate 20200101000000Z \
+	    -enddate 20210101000000Z -extensions ext -in "$c/expired.csr" \
+	    -out "$c/expired.crt" >/dev/null 2>&1
+}
+
+rig_pki() {
+	mkdir -p "$RIG/pki"
+	rig_ca ca "classbox sync test CA" &&
+	rig_ca other "some other CA" &&
+	rig_cert server ca localhost "DNS:localhost,IP:127.0.0.1" &&
+	rig_cert wrongname ca wrong.example "DNS:wrong.example" &&
+	rig_cert client ca "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
+	rig_cert rogue other "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
+	rig_expired_cert || rig_fail "test certificates (openssl)"
+}
+
+rig_wait_port() {	# PORT: until something listens there (10 s)
+	for _ in $(seq 1 100); do
+		ss -tlnH "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+rig_pouchdb() {
+	PDB_PORT=$(free_port)
+	CLOUD=http://127.0.0.1:$PDB_PORT
+	CLOUD_LOG=$RIG/cloud.log
+	mkdir -p "$RIG/pouchdb"
+	: >"$CLOUD_LOG"
+	(cd "$RIG/pouchdb" && CLOUD_LOG=$CLOUD_LOG exec node \
+	    --max-old-space-size=${RIG_NODE_MB:-1024} \
+	    -r "$RIG_HERE/cloudhook.js" \
+	    "$RIG_HERE/node_modules/pouchdb-server/bin/pouchdb-server" \
+	    --in-memory -o 127.0.0.1 -p "$PDB_PORT" -n \
+	    -c "$RIG/pouchdb/config.json") >"$RIG/pouchdb.out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	for _ in $(seq 1 200); do
+		curl -sf "$CLOUD/" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	curl -sf "$CLOUD/" >/dev/null ||
+	    rig_fail "PouchDB Server started (see $RIG/pouchdb.out)"
+	for db in "$SCHOOL_DB" "$AUDIT_DB"; do
+		curl -sf -X PUT "$CLOUD/$db" >/dev/null ||
+		    rig_fail "PouchDB database $db created"
+	done
+	# The box's replication user, as CouchDB keeps users.
+	curl -sf -X PUT -H 'Content-Type: application/json' \
+	    -d "{\"name\":\"$RIG_USER\",\"password\":\"$RIG_PASSWORD\",\"roles\":[],\"type\":\"user\"}" \
+	    "$CLOUD/_users/org.couchdb.user:$RIG_USER" >/dev/null ||
+	    rig_fail "PouchDB user $RIG_USER created"
+}
+
+rig_nginx() {
+	NGX_PORT=$(free_port)
+	NGX_EXPIRED_PORT=$(free_port)
+	NGX_WRONGNAME_PORT=$(free_port)
+	n=$RIG/nginx
+	mkdir -p "$n/logs" "$n/tmp"
+	chmod 0777 "$n/tmp"	# the worker may run as nobody
+	{
+	cat <<EOF
+worker_processes 1;
+pid $n/nginx.pid;
+error_log $n/logs/error.log info;
+events { worker_connections 256; }
+http {
+  log_format rig '\$server_port \$ssl_protocol \$ssl_client_verify "\$request" \$status \$request_length \$bytes_sent';
+  access_log $n/logs/access.log rig;
+  client_body_temp_path $n/tmp/body;
+  proxy_temp_path $n/tmp/proxy;
+  fastcgi_temp_path $n/tmp/fcgi;
+  uwsgi_temp_path $n/tmp/uwsgi;
+  scgi_temp_path $n/tmp/scgi;
+  client_max_body_size 1g;
+  client_body_buffer_size 1m;
+  ssl_protocols TLSv1.3;
+  ssl_client_certificate $RIG/pki/ca.crt;
+  ssl_verify_client on;
+  ssl_verify_depth 2;
+EOF
+	for v in "$NGX_PORT server" "$NGX_EXPIRED_PORT expired" \
+	    "$NGX_WRONGNAME_PORT wrongname"; do
+		set -- $v
+		cat <<EOF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    server_name localhost;
+    ssl_certificate $RIG/pki/$2.crt;
+    ssl_certificate_key $RIG/pki/$2.key;
+    location / {
+      proxy_pass http://127.0.0.1:$PDB_PORT;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 300s;
+    }
+  }
+EOF
+	done
+	echo '}'
+	} >"$n/nginx.conf"
+	nginx -p "$n" -e "$n/logs/error.log" -c "$n/nginx.conf" \
+	    -g 'daemon off;' >"$n/out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	rig_wait_port "$NGX_PORT" || rig_fail "nginx started (see $n/logs/error.log)"
+}
+
+rig_proxy() {
+	FP_PORT=$(free_port)
+	FP_SOCK=$RIG/fp.sock
+	"$RIG/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
+	    >"$RIG/faultproxy.out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	rig_wait_port "$FP_PORT" || rig_fail "fault proxy started"
+}
+
+# rig_enroll FILE CA_FILE CLIENT_NAME: an enrollment file (contract v1)
+rig_enroll() {
+	jq -n --arg cloud "https://localhost:$FP_PORT" \
+	    --arg school "$SCHOOL_DB" --arg audit "$AUDIT_DB" \
+	    --rawfile ca "$2" --rawfile cert "$RIG/pki/$3.crt" \
+	    --rawfile key "$RIG/pki/$3.key" --arg user "$RIG_USER" \
+	    --arg pw "$RIG_PASSWORD" \
+	    '{version: 1, cloud: $cloud, school_db: $school, audit_db: $audit,
+	      ca_pem: $ca, client_cert_pem: $cert, client_key_pem: $key,
+	      username: $user, password: $pw}' >"$1" ||
+	    rig_fail "enrollment file $1 (jq)"
+	chmod 0600 "$1"
+}
+
+rig_start() {
+	mkdir -p "$RIG"
+	for c in node npm nginx openssl jq curl cc ss; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    rig_fail "$c is installed (tools/install-packages)"
+	done
+	rig_npm
+	rig_build
+	rig_pki
+	rig_pouchdb
+	rig_nginx
+	rig_proxy
+	ENROLL=$RIG/enroll.json
+	ENROLL_WRONG_CA=$RIG/enroll-wrong-ca.json
+	ENROLL_ROGUE=$RIG/enroll-rogue-client.json
+	rig_enroll "$ENROLL" "$RIG/pki/ca.crt" client
+	rig_enroll "$ENROLL_WRONG_CA" "$RIG/pki/other.crt" client
+	rig_enroll "$ENROLL_ROGUE" "$RIG/pki/ca.crt" rogue
+	trap box_stop EXIT
+	trap 'exit 130' INT TERM
+}
+
+rig_stop() {
+	for p in $RIG_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $RIG_PIDS; do wait "$p" 2>/dev/null; done
+	RIG_PIDS=
+}
+
+# lib.sh's box_stop, and the rig with it (t_done and the EXIT trap call it)
+box_stop() {
+	if [ -n "${BOX_PID:-}" ]; then
+		kill "$BOX_PID" 2>/dev/null
+		wait "$BOX_PID" 2>/dev/null
+		BOX_PID=
+	fi
+	rig_stop
+}
+
+# rig_server good|expired|wrongname: which nginx server new connections
+# through the proxy reach
+rig_server() {
+	case $1 in
+	good) p=$NGX_PORT ;;
+	expired) p=$NGX_EXPIRED_PORT ;;
+	wrongname) p=$NGX_WRONGNAME_PORT ;;
+	esac
+	fp target "$p" >/dev/null
+}
+
+fp() { "$RIG/faultproxy" ctl "$FP_SOCK" "$@"; }
+
+# fp_stat FIELD: one counter of the proxy (conns, open, up, down)
+fp_stat() { fp stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# cloud METHOD PATH [JSON]: straight to PouchDB Server; sets STATUS BODY
+cloud() {
+	set -- -sS -X "$1" -o "$RIG/cloud.body" -w '%{http_code}' \
+	    "$CLOUD$2" ${3:+-H 'Content-Type: application/json' --data-binary "$3"}
+	STATUS=$(curl "$@" 2>>"$RIG/curl.log")
+	BODY=$(cat "$RIG/cloud.body")
+}
+
+# cloud_count DB: documents (not deleted) in DB
+cloud_count() { curl -sS "$CLOUD/$1" | jq -r .doc_count; }
+
+# cloud_dump DB: "<id> <winner> <deleted 0|1> <conflicts|->" sorted by id,
+# as storetool dump prints the box's (design docs and _local left out)
+cloud_dump() {
+	curl -sS "$CLOUD/$1/_changes?style=all_docs" |
+	    jq -r '.results[] | select(.id | startswith("_") | not) | .id' |
+	    sort >"$RIG/ids.$$"
+	# one _all_docs?keys= call gives winners and deleted flags
+	jq -R . "$RIG/ids.$$" | jq -s '{keys: .}' >"$RIG/keys.$$"
+	curl -sS -H 'Content-Type: application/json' \
+	    --data-binary @"$RIG/keys.$$" \
+	    "$CLOUD/$1/_all_docs?include_docs=true&conflicts=true" |
+	    jq -r '.rows[] | "\(.id) \(.value.rev) \(if .value.deleted then 1 else 0 end) \((.doc._conflicts // []) | sort | if length == 0 then "-" else join(",") end)"' |
+	    LC_ALL=C sort
+	rm -f "$RIG/ids.$$" "$RIG/keys.$$"
+}
+
+# box_dump DATA_DIR: the box's documents in cloud_dump's form
+box_dump() { "$RIG/storetool" dump "$1" | LC_ALL=C sort; }
+
+# nginx_requests: the access log so far (one line per HTTP request)
+nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
+
+# cloud_log: the replication calls PouchDB received (cloudhook.js)
+cloud_log() { cat "$CLOUD_LOG"; }

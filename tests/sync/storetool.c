@@ -1,0 +1,195 @@
+/*
+ * storetool.c: the box's side of the sync tests, straight on its store
+ * (tests/sync/rig.sh builds it like tests/revs/run builds revs_check).
+ *
+ *   storetool dump DATA_DIR
+ *       every document, sorted by id, one line each, as rig.sh's
+ *       cloud_dump prints PouchDB's:
+ *       <id> <winning rev> <deleted 0|1> <sorted live conflicts, comma-separated, or ->
+ *   storetool seed DATA_DIR N PREFIX
+ *       N new small documents "<PREFIX>:<000000n>" of type "sync_test",
+ *       written as people's edits (new_edits=1) in batches of
+ *       STORE_BATCH_MAX, one durable commit each: a day of local changes
+ *       made fast.
+ *   storetool edit DATA_DIR ID TEXT
+ *       one edit of document ID on top of its winning revision (a new
+ *       document if there is none), setting field "text"; prints the rev.
+ *
+ * The store is opened as `classbox web` opens it (DATA/store, the key in
+ * DATA/keys); LMDB lets this run beside a running box.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yyjson.h>
+
+#include "core/cb.h"
+#include "store/store.h"
+
+#define ST_CHANGES_CHUNK	1000	/* changes read per call */
+#define ST_DOC_MAX		512	/* bytes of one seeded document */
+
+static int
+open_store(struct store **sp, const char *data)
+{
+	char dir[4096], keys[4096];
+	struct store_options so;
+	struct keystore ks;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/store", data);
+	snprintf(keys, sizeof(keys), "%s/keys", data);
+	if ((rc = keystore_file_init(&ks, keys)) != CB_OK)
+		return rc;
+	memset(&so, 0, sizeof(so));
+	so.so_keystore = &ks;
+	rc = store_open(sp, dir, &so);
+	if (rc != CB_OK)
+		fprintf(stderr, "storetool: cannot open the store in %s: %s\n",
+		    dir, cb_strerror(rc));
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+print_doc(struct store *s, const char *id)
+{
+	struct store_doc_info info;
+	const char *conf[REVTREE_MAX_LEAVES];
+	size_t n = 0;
+	int rc;
+
+	if ((rc = store_doc_info(s, id, &info)) != CB_OK) {
+		fprintf(stderr, "%s: %s\n", id, store_errmsg(s));
+		return rc;
+	}
+	for (size_t i = 1; i < info.si_nleaves && n < REVTREE_MAX_LEAVES; i++)
+		if (!info.si_leaves[i].sl_deleted)
+			conf[n++] = info.si_leaves[i].sl_rev;
+	qsort(conf, n, sizeof(conf[0]), cmp_str);
+	printf("%s %s %d ", id, info.si_leaves[0].sl_rev,
+	    info.si_leaves[0].sl_deleted);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "", conf[i]);
+	printf("%s\n", n ? "" : "-");
+	store_doc_info_free(&info);
+	return CB_OK;
+}
+
+/* Ids in changes order; the caller sorts the output (sort(1)). */
+static int
+dump(struct store *s)
+{
+	static struct store_change ch[ST_CHANGES_CHUNK];
+	uint64_t since = 0;
+	size_t n;
+	int rc;
+
+	for (;;) {
+		if ((rc = store_changes(s, since, ch, ST_CHANGES_CHUNK, &n)) !=
+		    CB_OK) {
+			fprintf(stderr, "changes: %s\n", store_errmsg(s));
+			return rc;
+		}
+		if (n == 0)
+			return CB_OK;
+		for (size_t i = 0; i < n; i++)
+			if ((rc = print_doc(s, ch[i].sc_id)) != CB_OK)
+				return rc;
+		since = ch[n - 1].sc_seq;
+	}
+}
+
+static int
+seed(struct store *s, long count, const char *prefix)
+{
+	static char json[STORE_BATCH_MAX][ST_DOC_MAX];
+	static struct store_batch_doc docs[STORE_BATCH_MAX];
+	static struct store_put_result res[STORE_BATCH_MAX];
+	size_t failed;
+	long done = 0;
+	int rc;
+
+	while (done < count) {
+		size_t n = 0;
+		for (; n < STORE_BATCH_MAX && done + (long)n < count; n++) {
+			int len = snprintf(json[n], ST_DOC_MAX,
+			    "{\"_id\":\"%s:%07ld\",\"type\":\"sync_test\","
+			    "\"n\":%ld,\"text\":\"offline change %ld\"}",
+			    prefix, done + (long)n, done + (long)n,
+			    done + (long)n);
+			docs[n].bd_json = json[n];
+			docs[n].bd_len = (size_t)len;
+		}
+		if ((rc = store_put_batch(s, docs, n, res, &failed)) !=
+		    CB_OK) {
+			fprintf(stderr, "seed: %s\n", store_errmsg(s));
+			return rc;
+		}
+		done += (long)n;
+	}
+	return CB_OK;
+}
+
+static int
+edit(struct store *s, const char *id, const char *text)
+{
+	struct store_doc cur;
+	struct store_put_result res;
+	yyjson_mut_doc *m = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = yyjson_mut_obj(m);
+	size_t len;
+	char *json;
+	int rc, have = store_get(s, id, NULL, 0, &cur) == CB_OK;
+
+	yyjson_mut_doc_set_root(m, o);
+	yyjson_mut_obj_add_str(m, o, "_id", id);
+	if (have)
+		yyjson_mut_obj_add_str(m, o, "_rev", cur.sd_rev);
+	yyjson_mut_obj_add_str(m, o, "type", "sync_test");
+	yyjson_mut_obj_add_str(m, o, "text", text);
+	json = yyjson_mut_write(m, 0, &len);
+	rc = json ? store_put(s, json, len, 1, &res) : CB_ENOMEM;
+	if (rc == CB_OK)
+		printf("%s\n", res.pr_rev);
+	else
+		fprintf(stderr, "edit %s: %s\n", id, store_errmsg(s));
+	free(json);
+	yyjson_mut_doc_free(m);
+	if (have)
+		store_doc_free(&cur);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct store *s;
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: storetool dump DATA | seed DATA N PREFIX"
+		    " | edit DATA ID TEXT\n");
+		return 2;
+	}
+	if (open_store(&s, argv[2]) != CB_OK)
+		return 1;
+	if (strcmp(argv[1], "dump") == 0 && argc == 3)
+		rc = dump(s);
+	else if (strcmp(argv[1], "seed") == 0 && argc == 5)
+		rc = seed(s, atol(argv[3]), argv[4]);
+	else if (strcmp(argv[1], "edit") == 0 && argc == 5)
+		rc = edit(s, argv[3], argv[4]);
+	else {
+		fprintf(stderr, "storetool: bad arguments\n");
+		rc = CB_EINVAL;
+	}
+	store_close(s);
+	return rc == CB_OK ? 0 : 1;
+}
