@@ -202,6 +202,15 @@ sync_status_save(struct sync_run *r)
 }
 
 static int
+sync_log_there(const char *dir)
+{
+	char p[PATH_MAX];
+
+	return cb_path_join(p, sizeof(p), dir, "data.mdb") == CB_OK &&
+	    access(p, R_OK) == 0;
+}
+
+static int
 sync_setup(struct sync_run *r, char *err, size_t errsize)
 {
 	char path[PATH_MAX];
@@ -242,17 +251,16 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 	c->sc_en = &r->r_en;
 	c->sc_batch_docs = r->r_o->batch_docs;
 	if ((rc = sync_box_id(r->r_o->data, c->sc_box_id)) != CB_OK) {
-		snprintf(err, errsize, "cannot keep the box id in %s/sync",
-		    r->r_o->data);
+		snprintf(err, errsize, "cannot keep the box id in DATA/sync");
 		return rc;
 	}
+	/* Only logs their writers made: sync never creates one. */
 	if (cb_path_join(r->r_audit_ops, PATH_MAX, r->r_o->data,
-	    CB_AUDIT_OPS_SUBDIR) == CB_OK &&
-	    access(r->r_audit_ops, R_OK | X_OK) == 0)
+	    CB_AUDIT_OPS_SUBDIR) == CB_OK && sync_log_there(r->r_audit_ops))
 		c->sc_audit_dirs[0] = r->r_audit_ops;
 	if (cb_path_join(r->r_audit_login, PATH_MAX, r->r_o->data,
 	    CB_AUDIT_LOGIN_SUBDIR) == CB_OK &&
-	    access(r->r_audit_login, R_OK | X_OK) == 0)
+	    sync_log_there(r->r_audit_login))
 		c->sc_audit_dirs[1] = r->r_audit_login;
 	if (cb_path_join(path, sizeof(path), r->r_o->data,
 	    CB_AUDIT_OPS_SUBDIR "/" CLOCK_FLOOR_FILE) != CB_OK ||

@@ -282,7 +282,7 @@ ckpt_put_local(struct sync_ctx *c, struct ckpt *k, const char *seq)
 	strcpy(ck.ck_seq, seq);
 	if ((rc = proto_build_checkpoint(k->k_id, &ck, &json, &len)) != 0)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
-	rc = store_local_put(c->sc_store, json, len, &res);
+	rc = store_put(c->sc_store, json, len, 1, &res);
 	free(json);
 	if (rc != CB_OK)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
