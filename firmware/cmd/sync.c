@@ -470,7 +470,10 @@ cmd_sync(int argc, char **argv)
 		rc = sync_attempt(&r);
 		if (rc != CB_OK)
 			fprintf(stderr, "sync: %s\n", r.r_st.st_last_error);
-		else
+		else if (r.r_ctx.sc_refused[0] != 0) {
+			fprintf(stderr, "sync: %s\n", r.r_ctx.sc_refused);
+			rc = CB_EINVAL;
+		} else
 			printf("sync: ok: pulled %llu, pushed %llu, audit "
 			    "entries %llu, conflicts resolved %llu\n",
 			    (unsigned long long)r.r_ctx.sc_stats.ss_pulled,

@@ -406,6 +406,10 @@ pulled_store(struct sync_ctx *c, struct pulled *p)
 			    store_errmsg(c->sc_store));
 		log_warn("sync: a document from the cloud was refused: %s",
 		    store_errmsg(c->sc_store));
+		if (c->sc_refused[0] == 0)
+			snprintf(c->sc_refused, sizeof(c->sc_refused), "this "
+			    "box refused a document from the cloud: %s",
+			    store_errmsg(c->sc_store));
 		c->sc_stats.ss_rejected++;
 		/* Keep the good ones before it, skip it, go on. */
 		if (failed > 0 && (rc = store_put_batch_edits(c->sc_store,
@@ -690,6 +694,10 @@ push_bulk_docs(struct sync_ctx *c, const char *db, struct sbuf *body,
 	if (br.pbr_errors > 0) {
 		log_warn("sync: the cloud refused %zu revisions (first: %s)",
 		    br.pbr_errors, br.pbr_first_error);
+		if (c->sc_refused[0] == 0)
+			snprintf(c->sc_refused, sizeof(c->sc_refused), "the "
+			    "cloud refused %zu revisions (first: %s)",
+			    br.pbr_errors, br.pbr_first_error);
 		c->sc_stats.ss_rejected += br.pbr_errors;
 	}
 	c->sc_stats.ss_pushed += ndocs - (br.pbr_errors < ndocs ?
@@ -901,6 +909,7 @@ sync_cycle(struct sync_ctx *c)
 
 	c->sc_fail = SYNC_FAIL_NONE;
 	c->sc_err[0] = 0;
+	c->sc_refused[0] = 0;
 	if ((rc = sync_probe(c)) != CB_OK || (rc = sync_pull(c)) != CB_OK ||
 	    (rc = sync_push(c)) != CB_OK)
 		return rc;

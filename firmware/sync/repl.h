@@ -58,6 +58,7 @@ struct sync_ctx {
 	struct sync_stats sc_stats;
 	enum sync_fail sc_fail;
 	char sc_err[SYNC_ERR_MAX];	/* one line, never a secret */
+	char sc_refused[SYNC_ERR_MAX];	/* the first revision refused */
 };
 
 /* GET / on the cloud: is it there and CouchDB-compatible? */
