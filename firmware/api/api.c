@@ -119,6 +119,8 @@ static const struct api_route api_routes[] = {
 #undef CR
 	/* Status and notices (status.c, notices.c). */
 	{ HTTP_M_GET, P_EXACT, "/api/v1/status", 0, api_status_json },
+	{ HTTP_M_GET, P_EXACT, "/api/v1/status/sync", R_SESSION | R_ADMIN,
+	    api_status_sync },
 	{ HTTP_M_GET, P_EXACT, "/api/v1/notices", R_SESSION, api_sysnotices_list },
 	{ HTTP_M_POST, P_EXACT, "/api/v1/notices", R_SESSION | R_ADMIN | R_BODY,
 	    api_sysnotices_create },
@@ -173,6 +175,7 @@ api_destroy(struct api *a)
 	api_scache_free(a->a_sessions);
 	api_imports_free(a->a_imports);
 	clock_close(a->a_own_clock);
+	free(a->a_sync_status);
 	free(a);
 }
 

@@ -42,6 +42,7 @@ struct api {
 	struct clock *a_clock;		/* status.c: not owned; may be NULL */
 	struct clock *a_own_clock;	/* status.c: read-only, owned */
 	int64_t a_start_ms;		/* process start, for /metrics */
+	char *a_sync_status;		/* DATA/sync/status.json, or NULL */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 };

@@ -26,6 +26,7 @@
 #include "core/policy.h"
 #include "core/records.h"
 #include "store/store.h"
+#include "sync/status.h"
 
 #ifndef CLASSBOX_VERSION
 #define CLASSBOX_VERSION "dev"
@@ -43,6 +44,47 @@ void
 api_set_clock(struct api *a, struct clock *c)
 {
 	a->a_clock = c;
+}
+
+void
+api_set_sync_status(struct api *a, const char *path)
+{
+	free(a->a_sync_status);
+	a->a_sync_status = path ? strdup(path) : NULL;
+}
+
+/* GET /api/v1/status/sync (admins). */
+int
+api_status_sync(struct api_req *r)
+{
+	struct sync_status st;
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = yyjson_mut_obj(doc);
+	int rc = r->r_api->a_sync_status ?
+	    sync_status_read(r->r_api->a_sync_status, &st) : CB_ENOTFOUND;
+
+	if (rc != CB_OK) {
+		memset(&st, 0, sizeof(st));
+		strcpy(st.st_state, rc == CB_ENOTFOUND ? "not_running" :
+		    "unknown");
+	}
+	yyjson_mut_doc_set_root(doc, o);
+	if (o == NULL || !yyjson_mut_obj_add_strcpy(doc, o, "state",
+	    st.st_state) ||
+	    !yyjson_mut_obj_add_int(doc, o, "last_ok_ms", st.st_last_ok_ms) ||
+	    !yyjson_mut_obj_add_int(doc, o, "last_attempt_ms",
+	    st.st_last_attempt_ms) ||
+	    !yyjson_mut_obj_add_int(doc, o, "next_attempt_ms",
+	    st.st_next_attempt_ms) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "pending", st.st_pending) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "failures", st.st_failures) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "last_error",
+	    st.st_last_error)) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	http_add_header(r->r_ex, "Cache-Control", "no-store");
+	return api_req_json(r, 200, doc);
 }
 
 static const char *
@@ -393,6 +435,21 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	sb_metric(&s, "classbox_school_state", "gauge", "School: 0 active, "
 	    "1 terminating, 2 terminated.", NULL,
 	    (double)api_school_state(a));
+	struct sync_status ss;
+	if (a->a_sync_status != NULL &&
+	    sync_status_read(a->a_sync_status, &ss) == CB_OK) {
+		sb_metric(&s, "classbox_sync_ok", "gauge", "1 when the last "
+		    "cloud sync succeeded.", NULL,
+		    strcmp(ss.st_state, "ok") == 0);
+		sb_metric(&s, "classbox_sync_last_ok_seconds", "gauge",
+		    "Time of the last good cloud sync since the epoch.", NULL,
+		    (double)(ss.st_last_ok_ms / 1000));
+		sb_metric(&s, "classbox_sync_pending", "gauge", "Local "
+		    "changes not yet pushed to the cloud.", NULL,
+		    (double)ss.st_pending);
+		sb_metric(&s, "classbox_sync_failures", "gauge", "Failed "
+		    "sync attempts in a row.", NULL, (double)ss.st_failures);
+	}
 	sb_metric(&s, "process_start_time_seconds", "gauge",
 	    "Start time of the web process since the epoch.", NULL,
 	    (double)(a->a_start_ms / 1000));

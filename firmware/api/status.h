@@ -31,6 +31,14 @@ void api_set_http_server(struct api *a, const struct http_server *srv);
  * state is still the kernel's). */
 void api_set_clock(struct api *a, struct clock *c);
 
+/* DATA/sync/status.json, written by the sync process (copied; NULL or
+ * never set: no sync part). */
+void api_set_sync_status(struct api *a, const char *path);
+/* GET /api/v1/status/sync (admins): the cloud sync's state, last good
+ * sync, changes waiting to go out and the last error in words. */
+struct api_req;
+int api_status_sync(struct api_req *r);
+
 /* In api.c's dispatch, before the API prefix: 1 when path is one of ours
  * (/status, /metrics) and the exchange has been answered. */
 int api_status_handle(struct api *a, struct http_exchange *ex,

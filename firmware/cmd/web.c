@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "clock/clock.h"
+#include "sync/status.h"
 #include "api/status.h"
 #include "auth/authclient.h"
 #include "cmd/cmd.h"
@@ -202,6 +203,12 @@ cmd_web(int argc, char **argv)
 	    o.https_port })) != CB_OK)
 		fatalx("cannot set up the API: %s", cb_strerror(rc));
 	api_set_store(api, store);
+	{
+		char sp[PATH_MAX];	/* written by sync, read here */
+		if (cb_path_join(sp, sizeof(sp), o.data, SYNC_STATUS_FILE) ==
+		    CB_OK)
+			api_set_sync_status(api, sp);
+	}
 	if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
 		fatalx("cannot open the operation log: %s", cb_strerror(rc));
 	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
