@@ -5,6 +5,8 @@
 //   {"op":"bulk_docs","db":"school-0001","new_edits":false,"revs":["id rev",...]}
 //   {"op":"bulk_get","db":...,"revs":["id rev",...]}      (rev "" = winner)
 //   {"op":"get","db":...,"id":...,"open_revs":[...]|"all"}
+//   {"op":"revs_diff","db":...,"revs":["id rev",...]}
+//   {"op":"changes","db":...,"since":...,"seqs":[seq,...]}  (answered rows)
 // _local (checkpoint) documents are left out. The log file is CLOUD_LOG;
 // nothing is recorded without it.
 'use strict';
@@ -56,4 +58,25 @@ proto.get = function (id, opts, cb) {
       !inBulkGet.getStore())
     record({ op: 'get', db: this.name, id, open_revs: opts.open_revs });
   return get.apply(this, arguments);
+};
+
+const revsDiff = proto.revsDiff;
+proto.revsDiff = function (req, opts, cb) {
+  const revs = [];
+  for (const id of Object.keys(req || {}))
+    if (!isLocal(id)) for (const r of req[id]) revs.push(`${id} ${r}`);
+  record({ op: 'revs_diff', db: this.name, revs });
+  return revsDiff.apply(this, arguments);
+};
+
+const changes = proto.changes;
+proto.changes = function (opts, cb) {
+  const o = typeof opts === 'object' && opts ? opts : {};
+  const feed = changes.apply(this, arguments);
+  const name = this.name;
+  if (!o.live && !o.continuous && feed && typeof feed.on === 'function')
+    feed.on('complete', (info) => record({ op: 'changes', db: name,
+      since: o.since === undefined ? 0 : o.since,
+      seqs: ((info && info.results) || []).map((r) => r.seq) }));
+  return feed;
 };

@@ -18,7 +18,8 @@
 #   wrongname          valid, test CA, but for DNS:wrong.example only
 # Helpers: fp CMD (fault proxy control), cloud METHOD PATH [JSON],
 # cloud_dump DB, box_dump DATA, cloud_count DB, nginx_requests, cloud_log.
-# Everything stops on exit (box_stop, redefined below, calls rig_stop).
+# The box: rig_box_start (lib.sh's box_start), box_enroll FILE, sync_once,
+# box_status_get KEY. Everything stops on exit (rig_exit).
 
 RIG_HERE=$TOP/tests/sync
 RIG=$T_DIR/rig
@@ -42,18 +43,38 @@ rig_npm() {
 	fi
 }
 
+# The fault proxy and the store tool, built once into build/sync-rig and
+# again when a source changes (the store tool compiles the store: 8 s).
+RIG_BIN=$TOP/build/sync-rig
+
+rig_stale() {	# BINARY SOURCES...: 0 when BINARY is missing or older
+	[ -x "$1" ] || return 0
+	b=$1; shift
+	for f in "$@"; do [ "$f" -nt "$b" ] && return 0; done
+	return 1
+}
+
 rig_build() {
 	deps=$TOP/build/host/deps
-	cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-	    -o "$RIG/faultproxy" "$RIG_HERE/faultproxy.c" 2>"$RIG/cc.log" ||
-	    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
-	cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-	    -I"$TOP/firmware" -I"$deps/include" -o "$RIG/storetool" \
-	    "$RIG_HERE/storetool.c" "$TOP"/firmware/store/*.c \
-	    "$TOP/firmware/core/cb.c" "$deps/lib/liblmdb.a" \
-	    "$deps/lib/libyyjson.a" "$deps/lib/libmbedcrypto.a" \
-	    -lpthread 2>>"$RIG/cc.log" ||
-	    rig_fail "storetool.c did not build (see $RIG/cc.log)"
+	mkdir -p "$RIG_BIN"
+	if rig_stale "$RIG_BIN/faultproxy" "$RIG_HERE/faultproxy.c"; then
+		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+		    -o "$RIG_BIN/faultproxy.$$" "$RIG_HERE/faultproxy.c" \
+		    2>"$RIG/cc.log" &&
+		mv "$RIG_BIN/faultproxy.$$" "$RIG_BIN/faultproxy" ||
+		    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
+	fi
+	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
+	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/cb.[ch]; then
+		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+		    -I"$TOP/firmware" -I"$deps/include" \
+		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
+		    "$TOP"/firmware/store/*.c "$TOP/firmware/core/cb.c" \
+		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
+		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&
+		mv "$RIG_BIN/storetool.$$" "$RIG_BIN/storetool" ||
+		    rig_fail "storetool.c did not build (see $RIG/cc.log)"
+	fi
 }
 
 # rig_cert NAME CA SUBJECT SAN [ext]: key and certificate NAME signed by CA
@@ -215,7 +236,7 @@ EOF
 rig_proxy() {
 	FP_PORT=$(free_port)
 	FP_SOCK=$RIG/fp.sock
-	"$RIG/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
+	"$RIG_BIN/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
 	    >"$RIG/faultproxy.out" 2>&1 &
 	RIG_PIDS="$RIG_PIDS $!"
 	rig_wait_port "$FP_PORT" || rig_fail "fault proxy started"
@@ -253,7 +274,7 @@ rig_start() {
 	rig_enroll "$ENROLL" "$RIG/pki/ca.crt" client
 	rig_enroll "$ENROLL_WRONG_CA" "$RIG/pki/other.crt" client
 	rig_enroll "$ENROLL_ROGUE" "$RIG/pki/ca.crt" rogue
-	trap box_stop EXIT
+	trap rig_exit EXIT
 	trap 'exit 130' INT TERM
 }
 
@@ -263,14 +284,35 @@ rig_stop() {
 	RIG_PIDS=
 }
 
-# lib.sh's box_stop, and the rig with it (t_done and the EXIT trap call it)
-box_stop() {
-	if [ -n "${BOX_PID:-}" ]; then
-		kill "$BOX_PID" 2>/dev/null
-		wait "$BOX_PID" 2>/dev/null
-		BOX_PID=
-	fi
+rig_exit() {
+	box_stop
 	rig_stop
+}
+
+# rig_box_start [run args]: lib.sh's box_start, keeping the rig's EXIT trap
+rig_box_start() {
+	box_start "$@"
+	rc=$?
+	trap rig_exit EXIT
+	return $rc
+}
+
+# box_enroll FILE: classbox enroll into the box's data directory
+box_enroll() {
+	"$CLASSBOX" enroll "$1" --data "$BOX_DATA" >"$RIG/enroll.out" 2>&1
+}
+
+# sync_once [args]: one cycle, `classbox sync --once`; its exit status.
+# Output in $RIG/sync.out, $RIG/sync.err. The test machine's clock may
+# not be NTP-synchronised, hence --allow-unsynced-clock.
+sync_once() {
+	timeout "${SYNC_TIMEOUT:-120}" "$CLASSBOX" sync --data "$BOX_DATA" \
+	    --once --allow-unsynced-clock "$@" >"$RIG/sync.out" 2>"$RIG/sync.err"
+}
+
+# box_status_get KEY: one line of `classbox status` (sync.state, ...)
+box_status_get() {
+	"$CLASSBOX" status --data "$BOX_DATA" 2>/dev/null | sed -n "s/^$1=//p"
 }
 
 # rig_server good|expired|wrongname: which nginx server new connections
@@ -284,7 +326,7 @@ rig_server() {
 	fp target "$p" >/dev/null
 }
 
-fp() { "$RIG/faultproxy" ctl "$FP_SOCK" "$@"; }
+fp() { "$RIG_BIN/faultproxy" ctl "$FP_SOCK" "$@"; }
 
 # fp_stat FIELD: one counter of the proxy (conns, open, up, down)
 fp_stat() { fp stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -317,7 +359,7 @@ cloud_dump() {
 }
 
 # box_dump DATA_DIR: the box's documents in cloud_dump's form
-box_dump() { "$RIG/storetool" dump "$1" | LC_ALL=C sort; }
+box_dump() { "$RIG_BIN/storetool" dump "$1" | LC_ALL=C sort; }
 
 # nginx_requests: the access log so far (one line per HTTP request)
 nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
