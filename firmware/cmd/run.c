@@ -26,15 +26,17 @@
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+#include "sync/status.h"
 
 #define RUN_DEFAULT_WEB_UID	60001	/* when started as root */
 #define RUN_DEFAULT_AUTH_UID	60002
+#define RUN_DEFAULT_SYNC_UID	60003
 #define RUN_READY_TIMEOUT_MS	15000	/* wait for a service to come up */
 #define RUN_BACKOFF_MIN_MS	500
 #define RUN_BACKOFF_MAX_MS	30000
 #define RUN_STABLE_MS		60000	/* ran this long: reset the backoff */
 
-enum { SVC_AUTH, SVC_WEB, SVC_COUNT };
+enum { SVC_AUTH, SVC_WEB, SVC_SYNC, SVC_COUNT };
 
 struct service {
 	const char *name;
@@ -53,8 +55,11 @@ struct run_ctx {
 	char sock[PATH_MAX], exe[PATH_MAX];
 	const char *bind;
 	int https_port, http_port;
-	uid_t web_uid, auth_uid;
+	uid_t web_uid, auth_uid, sync_uid;
 	int demo;			/* --demo: seed the demo school */
+	int enrolled;			/* DATA/sync/enroll.json: start sync */
+	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
+	char sync_dir[PATH_MAX], enroll[PATH_MAX];
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -78,6 +83,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "web-uid", required_argument, NULL, 'w' },
 		{ "auth-uid", required_argument, NULL, 'a' },
 		{ "demo", no_argument, NULL, 'D' },
+		{ "allow-unsynced-clock", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -88,6 +94,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 	r->http_port = 8080;
 	r->web_uid = root ? RUN_DEFAULT_WEB_UID : (uid_t)-1;
 	r->auth_uid = root ? RUN_DEFAULT_AUTH_UID : (uid_t)-1;
+	r->sync_uid = root ? RUN_DEFAULT_SYNC_UID : (uid_t)-1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -98,10 +105,12 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'w': r->web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'D': r->demo = 1; break;
+		case 'C': r->sync_unsynced_clock = 1; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--web-uid N] [--auth-uid N] [--demo]\n");
+			    "[--web-uid N] [--auth-uid N] [--demo] "
+			    "[--allow-unsynced-clock]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -150,8 +159,13 @@ run_layout(struct run_ctx *r)
 	    cb_path_join(r->audit_login, sizeof(r->audit_login), r->data,
 	    CB_AUDIT_LOGIN_SUBDIR) != CB_OK ||
 	    cb_path_join(r->audit_ops, sizeof(r->audit_ops), r->data,
-	    CB_AUDIT_OPS_SUBDIR) != CB_OK)
+	    CB_AUDIT_OPS_SUBDIR) != CB_OK ||
+	    cb_path_join(r->sync_dir, sizeof(r->sync_dir), r->data,
+	    SYNC_SUBDIR) != CB_OK ||
+	    cb_path_join(r->enroll, sizeof(r->enroll), r->data,
+	    SYNC_ENROLL_PATH) != CB_OK)
 		return CB_ETOOBIG;
+	r->enrolled = access(r->enroll, F_OK) == 0;
 	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
 	    cb_make_dir(r->auth_dir, 0700, r->auth_uid, r->auth_uid) != CB_OK ||
 	    cb_make_dir(r->web_dir, 0700, r->web_uid, r->web_uid) != CB_OK ||
@@ -161,7 +175,9 @@ run_layout(struct run_ctx *r)
 	    cb_make_dir(r->audit_dir, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
 	    cb_make_dir(r->audit_login, 0700, r->auth_uid, r->auth_uid) !=
 	    CB_OK ||
-	    cb_make_dir(r->audit_ops, 0700, r->web_uid, r->web_uid) != CB_OK)
+	    cb_make_dir(r->audit_ops, 0700, r->web_uid, r->web_uid) != CB_OK ||
+	    (r->enrolled && cb_make_dir(r->sync_dir, 0711, r->sync_uid,
+	    r->sync_uid) != CB_OK))
 		return CB_EIO;
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	if (n <= 0)
@@ -240,8 +256,56 @@ run_prepare(struct run_ctx *r)
 	snprintf(w[2], 64, "%d", (int)r->web_uid);
 	run_argv(r, SVC_WEB, "web", "--data", r->data, "--bind", r->bind,
 	    "--port", w[0], "--http-port", w[1], "--uid", w[2], (char *)NULL);
+	char (*y)[64] = r->args[SVC_SYNC];
+	snprintf(y[0], 64, "%d", (int)r->sync_uid);
+	snprintf(y[1], 64, "%d", (int)r->web_uid);
+	snprintf(y[2], 64, "%d", (int)r->auth_uid);
+	if (r->sync_uid == (uid_t)-1)
+		run_argv(r, SVC_SYNC, "sync", "--data", r->data,
+		    r->sync_unsynced_clock ? "--allow-unsynced-clock" : NULL,
+		    (char *)NULL);
+	else
+		run_argv(r, SVC_SYNC, "sync", "--data", r->data, "--uid", y[0],
+		    "--gid", y[1], "--group", y[2],
+		    r->sync_unsynced_clock ? "--allow-unsynced-clock" : NULL,
+		    (char *)NULL);
 	for (int i = 0; i < SVC_COUNT; i++)
 		r->svc[i].backoff_ms = RUN_BACKOFF_MIN_MS;
+}
+
+/*
+ * As root, sync (its own uid) shares the web user's group for the store
+ * and the operation log, and auth's group for the login log: the
+ * directories and files of those environments become group-readable and
+ * the LMDB files group-writable (LMDB readers write the lock file, and
+ * sync writes replicated documents). Nobody else gains anything: auth's
+ * own directory stays 0700, and web cannot enter DATA/sync (0711, the
+ * enrollment file 0600) where the cloud credentials are.
+ */
+static void
+run_share_with_sync(const struct run_ctx *r)
+{
+	static const struct { const char *sub; mode_t dmode; } dirs[] = {
+		{ CB_STORE_SUBDIR, 0770 }, { CB_KEYS_SUBDIR, 0750 },
+		{ CB_AUDIT_OPS_SUBDIR, 0770 }, { CB_AUDIT_LOGIN_SUBDIR, 0770 },
+	};
+	static const struct { const char *name; mode_t mode; } files[] = {
+		{ "data.mdb", 0660 }, { "lock.mdb", 0660 }, { "kek", 0640 },
+		{ "clock.floor", 0640 },
+	};
+	char d[PATH_MAX], f[PATH_MAX];
+
+	if (!r->enrolled || r->sync_uid == (uid_t)-1)
+		return;
+	for (size_t i = 0; i < CB_ARRAY_LEN(dirs); i++) {
+		if (cb_path_join(d, sizeof(d), r->data, dirs[i].sub) != CB_OK)
+			continue;
+		(void)chmod(d, dirs[i].dmode);
+		for (size_t k = 0; k < CB_ARRAY_LEN(files); k++)
+			if (cb_path_join(f, sizeof(f), d, files[k].name) ==
+			    CB_OK)
+				(void)chmod(f, files[k].mode);
+	}
 }
 
 static int
@@ -333,8 +397,12 @@ run_supervise(struct run_ctx *r)
 		int64_t now = cb_mono_ms();
 		for (int i = 0; i < SVC_COUNT; i++) {
 			struct service *s = &r->svc[i];
-			if (s->pid == 0 && s->restart_at_ms && now >= s->restart_at_ms)
+			if (s->pid == 0 && s->restart_at_ms &&
+			    now >= s->restart_at_ms) {
+				if (i == SVC_SYNC)
+					run_share_with_sync(r);
 				(void)run_spawn(r, i);
+			}
 		}
 		usleep(100 * 1000);
 	}
@@ -413,6 +481,15 @@ cmd_run(int argc, char **argv)
 		log_err("web did not start; see the messages above");
 	else
 		run_banner(&r, rc, pw);
+	if (r.enrolled) {
+		/* After web made (or opened) the store and its key. */
+		run_share_with_sync(&r);
+		if (run_spawn(&r, SVC_SYNC) != CB_OK)
+			log_err("sync did not start");
+		else
+			printf("  Cloud sync:  started (classbox status --data "
+			    "%s)\n", r.data);
+	}
 	cb_wipe(pw, sizeof(pw));
 	run_supervise(&r);
 	return 0;

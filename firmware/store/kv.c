@@ -88,8 +88,15 @@ kv_open(struct kv_env **envp, const char *dir, size_t map_size)
 		log_err("store: cannot create %s: %s", dir, strerror(errno));
 		return CB_EIO;
 	}
-	/* The directory holds the kek file too: only classbox may enter. */
-	if (chmod(dir, 0700) != 0) {
+	/* The directory may hold the kek file too: only classbox may enter.
+	 * The owner's group may, when the launcher shares the store with
+	 * the sync process (docs/sync.md); the world never. Only the owner
+	 * tightens the mode, so a group member opens it as it is. */
+	struct stat dst;
+	if (stat(dir, &dst) == 0 && dst.st_uid != geteuid() &&
+	    (dst.st_mode & 07) == 0)
+		;	/* not ours to change, and closed to the world */
+	else if (chmod(dir, (dst.st_mode & 0070) == 0070 ? 0770 : 0700) != 0) {
 		log_err("store: cannot chmod %s: %s", dir, strerror(errno));
 		return CB_EIO;
 	}

@@ -225,10 +225,12 @@ kek_read(struct kek_file *kf)
 		close(fd);
 		return CB_ECRYPTO;
 	}
-	if ((st.st_mode & 077) != 0) {
-		log_warn("store: %s was readable by others; set to 0600",
-		    kf->kf_path);
-		(void)fchmod(fd, 0600);
+	/* Group read is allowed: the launcher grants it to the sync
+	 * process's group on purpose (docs/sync.md); anything more is not. */
+	if ((st.st_mode & 027) != 0) {
+		log_warn("store: %s was open to others; set to 0%o",
+		    kf->kf_path, 0600 | (unsigned)(st.st_mode & 040));
+		(void)fchmod(fd, 0600 | (st.st_mode & 040));
 	}
 	n = read(fd, kf->kf_kek, SEAL_KEY_LEN);
 	close(fd);
