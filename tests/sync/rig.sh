@@ -191,7 +191,7 @@ pid $n/nginx.pid;
 error_log $n/logs/error.log info;
 events { worker_connections 256; }
 http {
-  log_format rig '\$server_port \$ssl_protocol \$ssl_client_verify "\$request" \$status \$request_length \$bytes_sent';
+  log_format rig '\$server_port \$ssl_protocol \$status \$request_length \$bytes_sent \$request_time "\$request" \$ssl_client_verify';
   access_log $n/logs/access.log rig;
   client_body_temp_path $n/tmp/body;
   proxy_temp_path $n/tmp/proxy;
@@ -361,7 +361,8 @@ cloud_dump() {
 # box_dump DATA_DIR: the box's documents in cloud_dump's form
 box_dump() { "$RIG_BIN/storetool" dump "$1" | LC_ALL=C sort; }
 
-# nginx_requests: the access log so far (one line per HTTP request)
+# nginx_requests: the access log so far, one line per HTTP request:
+#   PORT TLS_VERSION STATUS REQUEST_BYTES RESPONSE_BYTES SECONDS "REQUEST" CLIENT_VERIFY
 nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
 
 # cloud_log: the replication calls PouchDB received (cloudhook.js)
