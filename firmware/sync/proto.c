@@ -360,7 +360,8 @@ proto_parse_checkpoint(const char *json, size_t len,
 	rev = yyjson_obj_get(root, "_rev");
 	hist = yyjson_obj_get(root, "history");
 	if (!yyjson_is_obj(root) || !yyjson_is_str(rev) ||
-	    yyjson_get_len(rev) > REV_MAX ||
+	    yyjson_get_len(rev) == 0 || yyjson_get_len(rev) > REV_MAX ||
+	    strlen(yyjson_get_str(rev)) != yyjson_get_len(rev) ||
 	    session_copy(yyjson_obj_get(root, "session_id"),
 	    out->ck_session) ||
 	    seq_text(yyjson_obj_get(root, "source_last_seq"), out->ck_seq))
