@@ -218,7 +218,8 @@ httpcli_parse_eof(struct httpcli_parser *p)
 {
 	if (p->hp_done)
 		return CB_OK;
-	if (llhttp_finish(&p->hp_ll) == HPE_OK && p->hp_done)
+	llhttp_errno_t e = llhttp_finish(&p->hp_ll);
+	if ((e == HPE_OK || e == HPE_PAUSED) && p->hp_done)
 		return CB_OK;
 	return CB_EPROTO;
 }

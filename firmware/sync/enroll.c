@@ -92,8 +92,10 @@ en_pem(yyjson_val *obj, const char *key, const char *label, int required,
 	if (s == NULL)
 		return required ? en_fail(err, errsize, "enrollment: \"%s\" "
 		    "is missing", key) : CB_OK;
-	if (strstr(s, "-----BEGIN ") == NULL || strstr(s, label) == NULL ||
-	    strstr(s, "-----END ") == NULL)
+	const char *b = strstr(s, "-----BEGIN "), *e = b ?
+	    strstr(b + 11, "-----") : NULL, *l = b ? strstr(b, label) : NULL;
+	if (b == NULL || e == NULL || l == NULL || l > e ||
+	    strstr(e, "-----END ") == NULL)
 		return en_fail(err, errsize, "enrollment: \"%s\" is not a "
 		    "PEM %s", key, label);
 	return en_dup(s, out);

@@ -1,0 +1,492 @@
+/*
+ * test_sync.c: the pure parts of cloud sync: replication messages, the
+ * checkpoint rule, the enrollment file, URLs, HTTP responses, the status
+ * file, the conflict rules; and the two store calls sync adds (revs_diff
+ * lookup, replicated batches).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cb.h"
+#include "core/conflict.h"
+#include "net/httpcli.h"
+#include "store/store.h"
+#include "sync/enroll.h"
+#include "sync/proto.h"
+#include "sync/repl.h"
+#include "sync/status.h"
+#include "t.h"
+
+/* ---- _changes ---- */
+
+T_TEST(changes_pouchdb_and_couchdb_seqs)
+{
+	static const char p[] = "{\"results\":[{\"seq\":1,\"id\":\"a:1\","
+	    "\"changes\":[{\"rev\":\"1-x\"}]},{\"seq\":2,\"id\":\"a:2\","
+	    "\"changes\":[{\"rev\":\"2-y\"},{\"rev\":\"2-z\"}],"
+	    "\"deleted\":true}],\"last_seq\":2}";
+	static const char c[] = "{\"results\":[],\"last_seq\":\"7-g1A/x y\"}";
+	struct proto_changes ch;
+	char q[64];
+
+	T_EQ_INT(proto_parse_changes(p, strlen(p), &ch), 0);
+	T_EQ_INT(ch.pcs_n, 2);
+	T_EQ_STR(ch.pcs_rows[1].pc_id, "a:2");
+	T_EQ_INT(ch.pcs_rows[1].pc_nrevs, 2);
+	T_EQ_STR(ch.pcs_rows[1].pc_revs[1], "2-z");
+	T_EQ_INT(ch.pcs_rows[1].pc_deleted, 1);
+	T_EQ_STR(ch.pcs_last_seq, "2");
+	T_EQ_INT(proto_seq_query(ch.pcs_last_seq, q, sizeof(q)), 0);
+	T_EQ_STR(q, "2");
+	proto_changes_free(&ch);
+	T_EQ_INT(proto_parse_changes(c, strlen(c), &ch), 0);
+	T_EQ_STR(ch.pcs_last_seq, "\"7-g1A/x y\"");
+	T_EQ_INT(proto_seq_query(ch.pcs_last_seq, q, sizeof(q)), 0);
+	T_EQ_STR(q, "7-g1A%2Fx%20y");
+	proto_changes_free(&ch);
+}
+
+T_TEST(changes_refuses_bad_shapes)
+{
+	static const char *const bad[] = {
+		"", "[]", "{\"results\":[]}",			/* no last_seq */
+		"{\"results\":{},\"last_seq\":1}",
+		"{\"results\":[{\"id\":\"a:1\",\"changes\":[]}],\"last_seq\":1}",
+		"{\"results\":[{\"id\":\"a:1\",\"changes\":[{\"rev\":\"x\"}]}],"
+		    "\"last_seq\":1}",				/* bad rev */
+		"{\"results\":[{\"changes\":[{\"rev\":\"1-x\"}]}],\"last_seq\":1}",
+		"{\"results\":[],\"last_seq\":-1}",
+		"{\"results\":[],\"last_seq\":{}}",
+	};
+	struct proto_changes ch;
+
+	for (size_t i = 0; i < CB_ARRAY_LEN(bad); i++)
+		T_EQ_INT(proto_parse_changes(bad[i], strlen(bad[i]), &ch),
+		    CB_EPROTO);
+}
+
+/* ---- _revs_diff, _bulk_get, open_revs, _bulk_docs ---- */
+
+T_TEST(revs_diff_answer)
+{
+	static const char j[] = "{\"a:1\":{\"missing\":[\"1-x\",\"2-y\"]},"
+	    "\"a:2\":{\"missing\":[],\"possible_ancestors\":[\"1-q\"]}}";
+	struct proto_revs_diff d;
+
+	T_EQ_INT(proto_parse_revs_diff(j, strlen(j), 10, &d), 0);
+	T_EQ_INT(d.prd_n, 2);
+	T_EQ_INT(d.prd_total, 2);
+	T_EQ_STR(d.prd_rows[0].pm_revs[1], "2-y");
+	proto_revs_diff_free(&d);
+	/* More ids than asked about: the peer is confused. */
+	T_EQ_INT(proto_parse_revs_diff(j, strlen(j), 1, &d), CB_EPROTO);
+	T_EQ_INT(proto_parse_revs_diff("{\"a:1\":{\"missing\":[\"z\"]}}", 26,
+	    10, &d), CB_EPROTO);
+}
+
+struct got {
+	int n;
+	char last[256];
+};
+
+static int
+take(void *arg, const char *json, size_t len)
+{
+	struct got *g = arg;
+
+	g->n++;
+	snprintf(g->last, sizeof(g->last), "%.*s", (int)len, json);
+	return 0;
+}
+
+T_TEST(bulk_get_and_open_revs)
+{
+	static const char bg[] = "{\"results\":[{\"id\":\"a:1\",\"docs\":["
+	    "{\"ok\":{\"_id\":\"a:1\",\"_rev\":\"2-b\",\"type\":\"t\","
+	    "\"_revisions\":{\"start\":2,\"ids\":[\"b\",\"a\"]}}},"
+	    "{\"error\":{\"id\":\"a:1\",\"rev\":\"3-c\",\"error\":\"not_found\"}}"
+	    "]}]}";
+	static const char orv[] = "[{\"ok\":{\"_id\":\"a:1\",\"_rev\":\"1-a\","
+	    "\"type\":\"t\"}},{\"missing\":\"2-q\"}]";
+	struct got g = { 0 };
+	size_t errors, missing;
+
+	T_EQ_INT(proto_parse_bulk_get(bg, strlen(bg), take, &g, &errors), 0);
+	T_EQ_INT(g.n, 1);
+	T_EQ_INT(errors, 1);
+	T_ASSERT(strstr(g.last, "\"_revisions\"") != NULL);
+	g.n = 0;
+	T_EQ_INT(proto_parse_open_revs(orv, strlen(orv), take, &g, &missing),
+	    0);
+	T_EQ_INT(g.n, 1);
+	T_EQ_INT(missing, 1);
+	/* A document without a valid _rev is not handed on. */
+	T_EQ_INT(proto_parse_open_revs("[{\"ok\":{\"_id\":\"a:1\"}}]", 22, take,
+	    &g, &missing), CB_EPROTO);
+}
+
+T_TEST(bulk_docs_answer)
+{
+	static const char j[] = "[{\"id\":\"a\",\"rev\":\"1-x\"},{\"id\":\"b\","
+	    "\"error\":\"forbidden\",\"reason\":\"read only\"}]";
+	struct proto_bulk_result br;
+
+	T_EQ_INT(proto_parse_bulk_docs(j, strlen(j), &br), 0);
+	T_EQ_INT(br.pbr_ok, 1);
+	T_EQ_INT(br.pbr_errors, 1);
+	T_ASSERT(strstr(br.pbr_first_error, "forbidden") != NULL);
+	T_EQ_INT(proto_parse_bulk_docs("[]", 2, &br), 0);
+	T_EQ_INT(br.pbr_errors, 0);
+	T_EQ_INT(proto_parse_bulk_docs("{}", 2, &br), CB_EPROTO);
+}
+
+/* ---- checkpoints ---- */
+
+T_TEST(checkpoint_round_trip_and_since)
+{
+	struct proto_checkpoint a, b, none;
+	char since[PROTO_SEQ_MAX + 1], *json;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.ck_rev, "0-1");
+	strcpy(a.ck_session, "s2");
+	strcpy(a.ck_seq, "42");
+	a.ck_nhist = 1;
+	strcpy(a.ck_hist[0].h_session, "s1");
+	strcpy(a.ck_hist[0].h_seq, "\"17-g1A\"");
+	T_EQ_INT(proto_build_checkpoint("_local/r", &a, &json, &len), 0);
+	T_EQ_INT(proto_parse_checkpoint(json, len, &b), 0);
+	free(json);
+	T_EQ_STR(b.ck_session, "s2");
+	T_EQ_STR(b.ck_seq, "42");
+	T_EQ_INT(b.ck_nhist, 2);	/* the new session goes first */
+	T_EQ_STR(b.ck_hist[0].h_session, "s2");
+	T_EQ_STR(b.ck_hist[1].h_seq, "\"17-g1A\"");
+	/* Same session on both sides: its seq. */
+	proto_checkpoint_since(&a, &b, since);
+	T_EQ_STR(since, "42");
+	/* Different sessions: the newest common one in the histories. */
+	strcpy(b.ck_session, "s3");
+	a.ck_nhist = 1;
+	proto_checkpoint_since(&a, &b, since);
+	T_EQ_STR(since, "\"17-g1A\"");
+	/* One side has none: from the start. */
+	memset(&none, 0, sizeof(none));
+	proto_checkpoint_since(&a, &none, since);
+	T_EQ_STR(since, "0");
+	T_EQ_INT(proto_parse_checkpoint("{\"_rev\":\"\",\"session_id\":\"s\","
+	    "\"source_last_seq\":1}", 47, &b), CB_EPROTO);
+}
+
+T_TEST(replication_ids_differ_by_direction_and_box)
+{
+	char a[SYNC_BOX_ID_LEN + 1], b[SYNC_BOX_ID_LEN + 1],
+	    c[SYNC_BOX_ID_LEN + 1], d[SYNC_BOX_ID_LEN + 1];
+
+	sync_replication_id("box1", "https://h", "db", "pull", a);
+	sync_replication_id("box1", "https://h", "db", "push", b);
+	sync_replication_id("box2", "https://h", "db", "pull", c);
+	sync_replication_id("box1", "https://h", "db", "pull", d);
+	T_ASSERT(strcmp(a, b) != 0);
+	T_ASSERT(strcmp(a, c) != 0);
+	T_EQ_STR(a, d);
+	T_EQ_INT(strlen(a), SYNC_BOX_ID_LEN);
+}
+
+/* ---- enrollment, URLs ---- */
+
+static const char enroll_ok[] = "{\"version\":1,"
+    "\"cloud\":\"https://cloud.example:6984/couch/\","
+    "\"school_db\":\"school-0001\",\"audit_db\":\"audit-0001\","
+    "\"ca_pem\":\"-----BEGIN CERTIFICATE-----\\nA\\n-----END CERTIFICATE-----\\n\","
+    "\"client_cert_pem\":\"-----BEGIN CERTIFICATE-----\\nB\\n-----END CERTIFICATE-----\\n\","
+    "\"client_key_pem\":\"-----BEGIN PRIVATE KEY-----\\nC\\n-----END PRIVATE KEY-----\\n\","
+    "\"username\":\"box-0001\",\"password\":\"s3cret-pw\","
+    "\"proxy\":\"http://10.1.2.3:3128\",\"proxy_user\":\"p\","
+    "\"proxy_password\":\"pp\"}";
+
+T_TEST(enroll_good_file)
+{
+	struct enroll e;
+	char err[256];
+
+	T_EQ_INT(enroll_parse(enroll_ok, strlen(enroll_ok), &e, err,
+	    sizeof(err)), 0);
+	T_EQ_STR(e.en_url.hu_host, "cloud.example");
+	T_EQ_INT(e.en_url.hu_port, 6984);
+	T_EQ_STR(e.en_url.hu_prefix, "/couch");
+	T_EQ_STR(e.en_school_db, "school-0001");
+	T_EQ_STR(e.en_password, "s3cret-pw");
+	T_EQ_STR(e.en_proxy_host, "10.1.2.3");
+	T_EQ_INT(e.en_proxy_port, 3128);
+	enroll_free(&e);
+	T_ASSERT(e.en_password == NULL);
+}
+
+/* Replace the first occurrence of from by to in enroll_ok. */
+static int
+enroll_variant(const char *from, const char *to, char *err, size_t errsize)
+{
+	char buf[2048];
+	const char *p = strstr(enroll_ok, from);
+	struct enroll e;
+	int rc;
+
+	if (p == NULL)
+		return -100;
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - enroll_ok),
+	    enroll_ok, to, p + strlen(from));
+	rc = enroll_parse(buf, strlen(buf), &e, err, errsize);
+	if (rc == 0)
+		enroll_free(&e);
+	return rc;
+}
+
+T_TEST(enroll_refusals_name_the_field_never_the_secret)
+{
+	char err[256];
+
+	T_EQ_INT(enroll_variant("https://cloud", "http://cloud", err,
+	    sizeof(err)), CB_EINVAL);
+	T_ASSERT(strstr(err, "cloud") != NULL);
+	T_EQ_INT(enroll_variant("\"school-0001\"", "\"School/1\"", err,
+	    sizeof(err)), CB_EINVAL);
+	T_EQ_INT(enroll_variant("\"version\":1", "\"version\":2", err,
+	    sizeof(err)), CB_EINVAL);
+	T_EQ_INT(enroll_variant("\"username\"", "\"usernme\"", err,
+	    sizeof(err)), CB_EINVAL);
+	T_ASSERT(strstr(err, "usernme") != NULL);
+	T_EQ_INT(enroll_variant("BEGIN PRIVATE KEY", "BEGIN PUBLIC KEY", err,
+	    sizeof(err)), CB_EINVAL);
+	T_EQ_INT(enroll_variant("\"audit-0001\"", "\"school-0001\"", err,
+	    sizeof(err)), CB_EINVAL);
+	T_EQ_INT(enroll_variant("http://10.1.2.3:3128", "http://10.1.2.3",
+	    err, sizeof(err)), CB_EINVAL);
+	T_ASSERT(strstr(err, "s3cret") == NULL);
+	T_ASSERT(strstr(err, "pp") == NULL || strstr(err, "proxy") != NULL);
+}
+
+T_TEST(url_parse)
+{
+	struct httpcli_url u;
+
+	T_EQ_INT(httpcli_url_parse("https://localhost", &u), 0);
+	T_EQ_INT(u.hu_port, 443);
+	T_EQ_STR(u.hu_prefix, "");
+	T_EQ_INT(httpcli_url_parse("https://[::1]:8443/db", &u), 0);
+	T_EQ_STR(u.hu_host, "::1");
+	T_EQ_INT(u.hu_port, 8443);
+	T_EQ_INT(httpcli_url_parse("https://u:p@host/", &u), CB_EINVAL);
+	T_EQ_INT(httpcli_url_parse("https://host:0/", &u), CB_EINVAL);
+	T_EQ_INT(httpcli_url_parse("https://host:99999", &u), CB_EINVAL);
+	T_EQ_INT(httpcli_url_parse("https://host/?q", &u), CB_EINVAL);
+	T_EQ_INT(httpcli_url_parse("ftp://host", &u), CB_EINVAL);
+	T_EQ_INT(httpcli_url_parse("https://:443", &u), CB_EINVAL);
+}
+
+/* ---- HTTP responses ---- */
+
+static int
+parse_all(const char *resp, size_t split, size_t max, struct httpcli_parser *p)
+{
+	int rc;
+
+	httpcli_parse_init(p, max, 0);
+	if ((rc = httpcli_parse_feed(p, resp, split)) != 0)
+		return rc;
+	if ((rc = httpcli_parse_feed(p, resp + split, strlen(resp) - split)))
+		return rc;
+	return p->hp_done ? 0 : httpcli_parse_eof(p);
+}
+
+T_TEST(http_responses)
+{
+	static const char cl[] = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n"
+	    "\r\n[1,2]";	/* one byte more than the length: next message */
+	static const char ch[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n3\r\n{\"a\r\n3\r\n\":1\r\n1\r\n}\r\n0\r\n\r\n";
+	static const char close_[] = "HTTP/1.0 200 OK\r\n\r\n{}";
+	struct httpcli_parser p;
+
+	T_EQ_INT(parse_all(cl, 10, 100, &p), 0);
+	T_EQ_INT(p.hp_status, 201);
+	T_EQ_STR(p.hp_body, "[1,2");
+	T_EQ_INT(p.hp_keep_alive, 1);
+	httpcli_parse_free(&p);
+	for (size_t split = 0; split < sizeof(ch) - 1; split += 7) {
+		T_EQ_INT(parse_all(ch, split, 100, &p), 0);
+		T_EQ_STR(p.hp_body, "{\"a\":1}");
+		httpcli_parse_free(&p);
+	}
+	T_EQ_INT(parse_all(close_, 5, 100, &p), 0);
+	T_EQ_STR(p.hp_body, "{}");
+	T_EQ_INT(p.hp_keep_alive, 0);
+	httpcli_parse_free(&p);
+	/* Past the limit: declared or streamed. */
+	T_EQ_INT(parse_all(cl, 10, 3, &p), CB_ETOOBIG);
+	httpcli_parse_free(&p);
+	T_EQ_INT(parse_all(ch, 10, 3, &p), CB_ETOOBIG);
+	httpcli_parse_free(&p);
+	T_EQ_INT(parse_all("SSH-2.0-OpenSSH\r\n", 3, 100, &p), CB_EPROTO);
+	httpcli_parse_free(&p);
+}
+
+T_TEST(escape)
+{
+	char out[32];
+
+	T_EQ_INT(httpcli_escape("a:1/b c\"", out, sizeof(out)), 0);
+	T_EQ_STR(out, "a:1%2Fb%20c%22");
+	T_EQ_INT(httpcli_escape("abcdef", out, 4), CB_ETOOBIG);
+}
+
+/* ---- status file ---- */
+
+T_TEST(status_file_round_trip)
+{
+	char path[] = "/tmp/cb-sync-status.XXXXXX";
+	struct sync_status st, back;
+	int fd = mkstemp(path);
+
+	T_ASSERT(fd >= 0);
+	close(fd);
+	memset(&st, 0, sizeof(st));
+	strcpy(st.st_state, "offline");
+	st.st_last_ok_ms = 1795689216000;
+	st.st_pending = 20000;
+	strcpy(st.st_last_error, "connection to the cloud cut during a read");
+	T_EQ_INT(sync_status_write(path, &st), 0);
+	T_EQ_INT(sync_status_read(path, &back), 0);
+	T_EQ_STR(back.st_state, "offline");
+	T_EQ_INT(back.st_pending, 20000);
+	T_EQ_INT(back.st_last_ok_ms, 1795689216000);
+	T_EQ_STR(back.st_last_error, st.st_last_error);
+	unlink(path);
+	T_EQ_INT(sync_status_read(path, &back), CB_ENOTFOUND);
+	T_EQ_INT(sync_status_parse("{}", 2, &back), CB_EINVAL);
+}
+
+/* ---- conflict rules ---- */
+
+T_TEST(conflict_rules_by_type)
+{
+	T_EQ_INT(conflict_rule_for("user"), CONFLICT_CLOUD_WINS);
+	T_EQ_INT(conflict_rule_for("class"), CONFLICT_CLOUD_WINS);
+	T_EQ_INT(conflict_rule_for("attendance"), CONFLICT_LAST_WRITER);
+	T_EQ_INT(conflict_rule_for("submission"), CONFLICT_APPEND_ONLY);
+	T_EQ_INT(conflict_rule_for("guidance_note"), CONFLICT_MANUAL);
+	T_EQ_INT(conflict_rule_for("note"), CONFLICT_COUCH_WINNER);
+	T_EQ_INT(conflict_rule_for(NULL), CONFLICT_COUCH_WINNER);
+}
+
+T_TEST(conflict_cloud_wins)
+{
+	struct conflict_leaf l[3] = {
+		{ "3-b", 0, -1 },	/* CouchDB's winner, box only */
+		{ "3-a", 1, -1 },	/* the cloud's */
+		{ "2-z", 0, -1 },
+	};
+	struct conflict_decision d;
+
+	T_EQ_INT(conflict_decide(CONFLICT_CLOUD_WINS, l, 3, &d), 0);
+	T_EQ_INT(d.cd_keep, 1);
+	T_EQ_INT(d.cd_nclose, 2);
+	T_EQ_INT(d.cd_close[0], 0);
+	T_EQ_INT(d.cd_close[1], 2);
+	T_EQ_INT(d.cd_record, 1);
+	/* The cloud has none of them: nothing to decide here. */
+	l[1].cl_from_cloud = 0;
+	T_EQ_INT(conflict_decide(CONFLICT_CLOUD_WINS, l, 3, &d), 0);
+	T_EQ_INT(d.cd_nclose, 0);
+	T_EQ_INT(d.cd_record, 0);
+}
+
+T_TEST(conflict_last_writer_is_deterministic)
+{
+	struct conflict_leaf l[3] = {
+		{ "4-c", 1, 1000 }, { "3-b", 0, 5000 }, { "3-a", 0, 5000 },
+	};
+	struct conflict_decision d;
+
+	T_EQ_INT(conflict_decide(CONFLICT_LAST_WRITER, l, 3, &d), 0);
+	T_EQ_INT(d.cd_keep, 1);		/* latest edit; tie: CouchDB order */
+	T_EQ_INT(d.cd_nclose, 2);
+	T_EQ_INT(d.cd_record, 1);
+	/* Which side is the cloud does not matter: same answer. */
+	l[0].cl_from_cloud = 0;
+	l[2].cl_from_cloud = 1;
+	T_EQ_INT(conflict_decide(CONFLICT_LAST_WRITER, l, 3, &d), 0);
+	T_EQ_INT(d.cd_keep, 1);
+}
+
+T_TEST(conflict_append_only_and_manual_close_nothing)
+{
+	struct conflict_leaf l[2] = { { "2-b", 1, 1 }, { "2-a", 0, 2 } };
+	struct conflict_decision d;
+
+	T_EQ_INT(conflict_decide(CONFLICT_APPEND_ONLY, l, 2, &d), 0);
+	T_EQ_INT(d.cd_nclose, 0);
+	T_EQ_INT(d.cd_record, 1);
+	T_EQ_INT(conflict_decide(CONFLICT_MANUAL, l, 2, &d), 0);
+	T_EQ_INT(d.cd_nclose, 0);
+	T_EQ_INT(d.cd_record, 1);
+	T_EQ_INT(conflict_decide(CONFLICT_COUCH_WINNER, l, 2, &d), 0);
+	T_EQ_INT(d.cd_record, 0);
+	T_EQ_INT(conflict_decide(CONFLICT_MANUAL, l, 1, &d), CB_EINVAL);
+}
+
+/* ---- the store calls sync adds ---- */
+
+T_TEST(store_revs_missing_and_replicated_batch)
+{
+	char dir[] = "/tmp/cb-sync-store.XXXXXX";
+	static const char d1[] = "{\"_id\":\"n:1\",\"_rev\":\"2-b\","
+	    "\"type\":\"note\",\"_revisions\":{\"start\":2,\"ids\":[\"b\","
+	    "\"a\"]}}";
+	static const char d2[] = "{\"_id\":\"n:2\",\"_rev\":\"1-c\","
+	    "\"type\":\"note\"}";
+	static const char bad[] = "{\"_id\":\"n:3\",\"_rev\":\"1-d\"}";
+	struct store_batch_doc docs[3] = { { d1, sizeof(d1) - 1 },
+	    { bad, sizeof(bad) - 1 }, { d2, sizeof(d2) - 1 } };
+	struct store_put_result res[3];
+	const char *revs[] = { "1-a", "2-b", "3-c" };
+	int miss[3];
+	struct store *s;
+	uint64_t seq;
+	size_t failed;
+
+	T_ASSERT(mkdtemp(dir) != NULL);
+	T_EQ_INT(store_open(&s, dir, NULL), 0);
+	T_EQ_INT(store_revs_missing(s, "n:1", revs, 3, miss), 0);
+	T_ASSERT(miss[0] && miss[1] && miss[2]);
+	/* All or nothing: the document without a type fails the batch. */
+	T_ASSERT(store_put_batch_edits(s, docs, 3, 0, res, &failed) != 0);
+	T_EQ_INT(failed, 1);
+	T_EQ_INT(store_last_seq(s, &seq), 0);
+	T_EQ_INT(seq, 0);
+	docs[1] = docs[2];
+	T_EQ_INT(store_put_batch_edits(s, docs, 2, 0, res, &failed), 0);
+	T_EQ_STR(res[0].pr_rev, "2-b");
+	/* The ancestor counts as known: revs_diff must not ask for it. */
+	T_EQ_INT(store_revs_missing(s, "n:1", revs, 3, miss), 0);
+	T_EQ_INT(miss[0], 0);
+	T_EQ_INT(miss[1], 0);
+	T_EQ_INT(miss[2], 1);
+	/* Idempotent: the same revisions again change nothing. */
+	T_EQ_INT(store_last_seq(s, &seq), 0);
+	T_EQ_INT(seq, 2);
+	T_EQ_INT(store_put_batch_edits(s, docs, 2, 0, res, &failed), 0);
+	uint64_t seq2;
+	T_EQ_INT(store_last_seq(s, &seq2), 0);
+	T_EQ_INT(seq2, seq);
+	store_close(s);
+	char p[128];
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	T_EQ_INT(system(p), 0);
+}
+
+T_MAIN()
