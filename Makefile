@@ -115,6 +115,7 @@ fuzz:
 bench: $(CLASSBOX)
 	CLASSBOX=$(CLASSBOX) tests/bench/run
 	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
+	CLASSBOX=$(CURDIR)/$(CLASSBOX) sh tests/bench/sync.sh
 
 # Issue 3: a write acknowledged to a client survives a crash. make test runs
 # the same loop with 20 cycles.

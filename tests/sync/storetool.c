@@ -11,6 +11,10 @@
  *       written as people's edits (new_edits=1) in batches of
  *       STORE_BATCH_MAX, one durable commit each: a day of local changes
  *       made fast.
+ *   storetool load DATA_DIR FILE
+ *       the documents of FILE (one JSON object a line, without _rev) as
+ *       people's edits, in batches of STORE_BATCH_MAX as seed does
+ *       (tests/bench/sync.sh: a day's changes).
  *   storetool edit DATA_DIR ID TEXT
  *       one edit of document ID on top of its winning revision (a new
  *       document if there is none), setting field "text"; prints the rev.
@@ -137,6 +141,53 @@ seed(struct store *s, long count, const char *prefix)
 	return CB_OK;
 }
 
+#define ST_LINE_MAX	8192	/* bytes of one loaded document */
+
+static int
+load_batch(struct store *s, char lines[][ST_LINE_MAX], size_t n)
+{
+	static struct store_batch_doc docs[STORE_BATCH_MAX];
+	static struct store_put_result res[STORE_BATCH_MAX];
+	size_t failed;
+
+	for (size_t i = 0; i < n; i++) {
+		docs[i].bd_json = lines[i];
+		docs[i].bd_len = strlen(lines[i]);
+	}
+	if (n > 0 && store_put_batch(s, docs, n, res, &failed) != CB_OK) {
+		fprintf(stderr, "load: %s\n", store_errmsg(s));
+		return CB_EIO;
+	}
+	return CB_OK;
+}
+
+static int
+load(struct store *s, const char *path)
+{
+	static char lines[STORE_BATCH_MAX][ST_LINE_MAX];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int rc = CB_OK;
+
+	if (f == NULL) {
+		perror(path);
+		return CB_EIO;
+	}
+	while (rc == CB_OK && fgets(lines[n], ST_LINE_MAX, f) != NULL) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		if (lines[n][0] == '\0')
+			continue;
+		if (++n == STORE_BATCH_MAX) {
+			rc = load_batch(s, lines, n);
+			n = 0;
+		}
+	}
+	if (rc == CB_OK)
+		rc = load_batch(s, lines, n);
+	fclose(f);
+	return rc;
+}
+
 static int
 edit(struct store *s, const char *id, const char *text)
 {
@@ -175,7 +226,7 @@ main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: storetool dump DATA | seed DATA N PREFIX"
-		    " | edit DATA ID TEXT\n");
+		    " | load DATA FILE | edit DATA ID TEXT\n");
 		return 2;
 	}
 	if (open_store(&s, argv[2]) != CB_OK)
@@ -184,6 +235,8 @@ main(int argc, char **argv)
 		rc = dump(s);
 	else if (strcmp(argv[1], "seed") == 0 && argc == 5)
 		rc = seed(s, atol(argv[3]), argv[4]);
+	else if (strcmp(argv[1], "load") == 0 && argc == 4)
+		rc = load(s, argv[3]);
 	else if (strcmp(argv[1], "edit") == 0 && argc == 5)
 		rc = edit(s, argv[3], argv[4]);
 	else {
