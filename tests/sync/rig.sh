@@ -160,7 +160,10 @@ rig_pouchdb() {
 	    --in-memory -o 127.0.0.1 -p "$PDB_PORT" -n \
 	    -c "$RIG/pouchdb/config.json") >"$RIG/pouchdb.out" 2>&1 &
 	RIG_PIDS="$RIG_PIDS $!"
-	for _ in $(seq 1 200); do
+}
+
+rig_pouchdb_ready() {	# node takes seconds to start: the PKI is made meanwhile
+	for _ in $(seq 1 300); do
 		curl -sf "$CLOUD/" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
@@ -264,8 +267,9 @@ rig_start() {
 	done
 	rig_npm
 	rig_build
-	rig_pki
 	rig_pouchdb
+	rig_pki
+	rig_pouchdb_ready
 	rig_nginx
 	rig_proxy
 	ENROLL=$RIG/enroll.json
