@@ -5,7 +5,7 @@
 # fault proxy in pass mode, which counts the bytes on the wire:
 #  1. initial pull of a school shaped like the demo school with attendance
 #     for every period (tests/bench/sync_school.js; BENCH_SYNC_DAYS=40
-#     school days: 203,160 documents), seeded into PouchDB Server with
+#     school days: 204,184 documents), seeded into PouchDB Server with
 #     _bulk_docs; the box's first cycle (pull, then its push finding
 #     nothing new) against PouchDB's pull;
 #  2. push of a day's changes (840 students x 6 periods = 5,040 attendance
