@@ -137,6 +137,28 @@ int audit_verify(struct audit_log *log, struct audit_verify_result *out);
 int audit_purge(struct audit_log *log, int64_t before_ms,
     uint64_t uploaded_through, uint64_t *purged_out);
 
+/*
+ * The "uploaded up to" marker (docs/audit.md, Retention). The sync process
+ * sets it once the cloud has confirmed it stored (and verified) entries
+ * 1..seq; it never goes down (a lower seq is CB_ESTATE) and never past the
+ * head (CB_EINVAL). Kept sealed in the log's meta table ("uploaded"),
+ * written in one durable commit. 0 until the first upload.
+ */
+int audit_set_uploaded(struct audit_log *log, uint64_t seq);
+int audit_uploaded(struct audit_log *log, uint64_t *seq);
+
+/* audit_purge with uploaded_through = the stored marker: the retention job
+ * (`classbox audit purge`) calls this, so nothing the cloud lacks goes. */
+int audit_purge_uploaded(struct audit_log *log, int64_t before_ms,
+    uint64_t *purged_out);
+
+/* Termination (docs/operations.md): destroy the log's data key for good.
+ * The wrapped key in meta is overwritten and synced, then the keystore's
+ * KEK is erased. Afterwards every call but audit_close fails (CB_ESTATE)
+ * and a reopen fails with CB_ECRYPTO. head (may be NULL) receives the
+ * chain head as it was, for the termination record. */
+int audit_crypto_erase(struct audit_log *log, struct audit_link *head);
+
 /* Filters for the admin views. Zero/NULL fields match anything. */
 struct audit_query {
 	const char *aq_actor;	/* exact user id */

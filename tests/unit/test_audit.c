@@ -349,6 +349,80 @@ T_TEST(purge_keeps_what_is_young_or_not_uploaded)
 	fx_done(&x);
 }
 
+/* The retention job purges through the stored "uploaded up to" marker
+ * only: nothing the cloud lacks, nothing younger than 5 years. */
+T_TEST(purge_honours_the_uploaded_marker)
+{
+	struct fixture x;
+	struct audit_verify_result r;
+	uint64_t purged, up;
+
+	fx_init(&x, "uploaded");
+	fake_at(&x.f, T_2019, 1);
+	append_n(&x, 10, "t.sato");		/* 2019: old enough */
+	fake_at(&x.f, T_2025 + 5 * T_YEAR, 1);
+	append_n(&x, 10, "t.sato");		/* 2030: young */
+	fake_at(&x.f, T_2025 + 6 * T_YEAR, 1);	/* now: 2031 */
+	T_EQ_INT(audit_uploaded(x.log, &up), 0);
+	T_EQ_INT(up, 0);
+	/* Never uploaded: old entries stay. */
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 0);
+	/* The cloud has 1..3: only those go. */
+	T_EQ_INT(audit_set_uploaded(x.log, 3), 0);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 3);
+	/* The marker never moves back, never past the head; it survives a
+	 * reopen. */
+	T_EQ_INT(audit_set_uploaded(x.log, 2), CB_ESTATE);
+	T_EQ_INT(audit_set_uploaded(x.log, 21), CB_EINVAL);
+	T_EQ_INT(audit_set_uploaded(x.log, 3), 0);
+	fx_close(&x);
+	fx_open(&x);
+	T_EQ_INT(audit_uploaded(x.log, &up), 0);
+	T_EQ_INT(up, 3);
+	/* Everything uploaded: the young (2030) stay. */
+	T_EQ_INT(audit_set_uploaded(x.log, 20), 0);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 7);
+	r = verify(&x);
+	T_EQ_INT(r.av_problem, AUDIT_INTACT);
+	T_EQ_INT(r.av_entries, 10);
+	/* Ten years on, all of them may go. */
+	fake_at(&x.f, T_2025 + 11 * T_YEAR, 1);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 10);
+	fx_done(&x);
+}
+
+/* Termination: the key is gone; nothing opens, now or after a reopen. */
+T_TEST(crypto_erase_makes_the_log_unreadable)
+{
+	struct fixture x;
+	struct audit_verify_result r;
+	struct audit_link head;
+	char kek[200];
+
+	fx_init(&x, "erase");
+	append_n(&x, 5, "t.sato");
+	T_EQ_INT(audit_crypto_erase(x.log, &head), 0);
+	T_EQ_INT(head.al_seq, 5);
+	snprintf(kek, sizeof(kek), "%s/kek", x.dir);
+	T_ASSERT(access(kek, F_OK) != 0);
+	T_ASSERT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_OPERATION, "a", "b", "", "ok", "", "" }, NULL) != 0);
+	T_ASSERT(audit_verify(x.log, &r) != 0 ||
+	    r.av_problem != AUDIT_INTACT);
+	T_EQ_INT(audit_crypto_erase(x.log, NULL), CB_ESTATE);
+	audit_close(x.log);
+	x.log = NULL;
+	/* A reopen would make a new KEK for a log that already has a data
+	 * key: it must refuse instead. */
+	T_ASSERT(audit_open(&x.log, x.dir, AUDIT_LOG_OPS, x.clk, NULL) != 0);
+	T_ASSERT(x.log == NULL);
+	fx_done(&x);
+}
+
 T_TEST(a_removed_entry_after_the_anchor_is_named)
 {
 	struct fixture x;
