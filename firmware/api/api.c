@@ -80,6 +80,7 @@ static const struct api_route api_routes[] = {
 	CR(GET, "school", 0, api_school_get),
 	CR(PUT, "school", R_BODY, api_school_put),
 	CR(POST, "school/rollover", R_BODY, api_school_rollover),
+	CR(POST, "school/terminate", R_ADMIN | R_BODY, api_school_terminate),
 	CR(GET, "classes", 0, api_classes_list),
 	CR(POST, "classes", R_BODY, api_classes_create),
 	CR(GET, "classes/*", 0, api_class_get),
@@ -520,7 +521,8 @@ api_school_gate(struct api_req *r, const struct http_req *q)
 	if (st == PS_TERMINATED)
 		return API_E_TERMINATED;
 	if (st == PS_TERMINATING && api_is_write(q->method) &&
-	    fn != api_password && fn != api_school_put)
+	    fn != api_password && fn != api_school_put &&
+	    fn != api_school_terminate)
 		return API_E_TERMINATING;
 	return API_E_NONE;
 }
@@ -724,6 +726,10 @@ api_logout(struct api_req *r)
 
 	if (api_parse_empty(q->body, q->body_len, &err) != CB_OK)
 		return api_req_error_full(r, &err);
+	if (r->r_api->a_terminated) {	/* auth holds no sessions any more */
+		static const struct auth_status_r gone = { CB_OK, 0 };
+		return api_logout_done(r, &gone);
+	}
 	memcpy(t.at_token, r->r_token, sizeof(t.at_token));
 	rc = api_req_call(r, AUTH_LOGOUT, &t, sizeof(t), AUTH_STATUS_R,
 	    api_logout_done);

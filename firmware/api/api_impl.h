@@ -44,6 +44,10 @@ struct api {
 	int64_t a_start_ms;		/* process start, for /metrics */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
+	int a_terminated;		/* terminate.c: the school has ended */
+	char a_keys_dir[256];		/* DATA/keys: the marker, the KEK */
+	char a_ops_dir[256];		/* DATA/audit/ops */
+	char a_data_dir[256];		/* DATA: its disk (status.c) */
 };
 
 struct api_route;
@@ -72,6 +76,9 @@ struct api_req {
 	char *r_held_ctype;
 	void *r_held_body;
 	size_t r_held_len;
+	/* terminate.c: what was erased, for the answer. */
+	int r_term_store, r_term_ops;
+	uint64_t r_term_head;
 };
 
 typedef int api_step_fn(struct api_req *r);
@@ -139,6 +146,10 @@ int api_audit_hold(struct api_req *r, int status, const char *ctype,
 void api_audit_free(struct api_req *r);
 int api_audit_start(struct api *a, struct audit_log *ops, struct loop *l);
 void api_audit_stop(struct api *a);
+/* Log and answer every held answer now (before the log's key goes). */
+void api_audit_drain(struct api *a);
+/* terminate.c: POST /api/v1/school/terminate. */
+int api_school_terminate(struct api_req *r);
 int api_audit_login_view(struct api_req *r);
 int api_audit_ops_view(struct api_req *r);
 
