@@ -81,6 +81,9 @@ static const struct api_route api_routes[] = {
 	CR(PUT, "school", R_BODY, api_school_put),
 	CR(POST, "school/rollover", R_BODY, api_school_rollover),
 	CR(POST, "school/terminate", R_ADMIN | R_BODY, api_school_terminate),
+	/* The admins' download of everything (export.c). */
+	CR(GET, "export", R_ADMIN, api_export),
+	CR(GET, "export/progress", R_ADMIN, api_export_progress),
 	CR(GET, "classes", 0, api_classes_list),
 	CR(POST, "classes", R_BODY, api_classes_create),
 	CR(GET, "classes/*", 0, api_class_get),

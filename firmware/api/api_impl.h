@@ -45,12 +45,16 @@ struct api {
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 	int a_terminated;		/* terminate.c: the school has ended */
+	struct api_export *a_exports;	/* export.c: running downloads */
+	int a_nexports;
+	uint64_t a_export_seq;
 	char a_keys_dir[256];		/* DATA/keys: the marker, the KEK */
 	char a_ops_dir[256];		/* DATA/audit/ops */
 	char a_data_dir[256];		/* DATA: its disk (status.c) */
 };
 
 struct api_route;
+struct api_export;
 
 struct api_req {
 	struct api *r_api;
@@ -148,6 +152,9 @@ int api_audit_start(struct api *a, struct audit_log *ops, struct loop *l);
 void api_audit_stop(struct api *a);
 /* Log and answer every held answer now (before the log's key goes). */
 void api_audit_drain(struct api *a);
+/* export.c: GET /api/v1/export (a streamed ZIP), /export/progress. */
+int api_export(struct api_req *r);
+int api_export_progress(struct api_req *r);
 /* terminate.c: POST /api/v1/school/terminate. */
 int api_school_terminate(struct api_req *r);
 int api_audit_login_view(struct api_req *r);
