@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "api/disk.h"
 #include "api/json.h"
 #include "api/session.h"
 #include "auth/authproto.h"
@@ -50,7 +51,9 @@ struct api {
 	uint64_t a_export_seq;
 	char a_keys_dir[256];		/* DATA/keys: the marker, the KEK */
 	char a_ops_dir[256];		/* DATA/audit/ops */
-	char a_data_dir[256];		/* DATA: its disk (status.c) */
+	char a_data_dir[256];		/* DATA: its disk (disk.c) */
+	struct disk_state a_disk;	/* disk.c: the last statvfs */
+	int64_t a_disk_at;
 };
 
 struct api_route;
