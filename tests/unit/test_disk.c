@@ -19,7 +19,7 @@ T_TEST(levels_by_share_and_by_free_bytes)
 	T_EQ_INT(disk_level_of(100 * GIB, 5 * GIB, &pct), DISK_FULL);
 	T_EQ_INT(pct, 95);
 	/* Rounded up: 79.5 % used is 80 %, a warning. */
-	T_EQ_INT(disk_level_of(1000, 205, &pct), DISK_WARN);
+	T_EQ_INT(disk_level_of(1000 * GIB, 205 * GIB, &pct), DISK_WARN);
 	/* A small disk is full when less than DISK_FULL_FREE is left,
 	 * whatever the share. */
 	T_EQ_INT(disk_level_of(100ULL << 20, 30ULL << 20, &pct), DISK_FULL);
