@@ -115,6 +115,7 @@ fuzz:
 bench: $(CLASSBOX)
 	CLASSBOX=$(CLASSBOX) tests/bench/run
 	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
+	tests/bench/audit.sh
 
 # Issue 3: a write acknowledged to a client survives a crash. make test runs
 # the same loop with 20 cycles.

@@ -296,7 +296,7 @@ audit_setup(struct audit_log *log, const char *dir)
 	struct kv_txn *txn;
 	int rc;
 
-	if ((rc = kv_open(&log->al_env, dir, 0)) != 0)
+	if ((rc = kv_open(&log->al_env, dir, AUDIT_MAP_SIZE)) != 0)
 		return rc;
 	if ((rc = kv_begin(log->al_env, 1, &txn)) != 0)
 		return rc;

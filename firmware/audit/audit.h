@@ -35,6 +35,12 @@ struct keystore;
 #define AUDIT_MAX_CLIENT	63	/* a client address (AUTH_ADDR_MAX - 1) */
 #define AUDIT_MAX_AGENT		255	/* a user agent, truncated by the caller */
 #define AUDIT_BATCH_MAX		10000	/* entries per audit_append_batch */
+/* LMDB map of a log: an upper bound of address space, not a file size (the
+ * file grows as entries come). 5 years of a large school's operation log
+ * are tens of millions of entries at ~280 bytes each (docs/benchmarks.md):
+ * the store's 1 GiB default would fill in months, so a log may grow to
+ * what the disk holds (the disk levels in api/disk.h warn long before). */
+#define AUDIT_MAP_SIZE		((size_t)64 << 30)
 #define AUDIT_PURGE_BATCH	10000	/* entries deleted per commit */
 #define AUDIT_QUERY_MAX_PAGE	500	/* entries returned per audit_query */
 #define AUDIT_QUERY_MAX_SCAN	100000	/* entries examined per audit_query */
