@@ -423,6 +423,75 @@ T_TEST(crypto_erase_makes_the_log_unreadable)
 	fx_done(&x);
 }
 
+/* The newest entry, read back through a query. */
+static struct audit_entry
+newest(struct fixture *x)
+{
+	static struct audit_entry page[AUDIT_QUERY_MAX_PAGE];
+	struct audit_query q;
+	uint64_t next;
+	size_t n;
+
+	memset(&q, 0, sizeof(q));
+	q.aq_newest_first = 1;
+	q.aq_limit = 1;
+	T_EQ_INT(audit_query(x->log, &q, page, &n, &next), 0);
+	T_EQ_INT(n, 1);
+	return page[0];
+}
+
+/* issue 5, item 4: a clock stepped back an hour while the box runs; then
+ * a reboot with a dead RTC battery (the clock at 2000-01-01). No entry
+ * goes back in time, each says its time is unsynced with the gap in its
+ * error bound, and the chain verifies. */
+T_TEST(a_clock_stepped_back_or_reset_to_2000_never_moves_entries_back)
+{
+	struct fixture x;
+	struct audit_entry e0, e;
+	struct audit_verify_result r;
+
+	fx_init(&x, "stepback");
+	append_n(&x, 3, "t.sato");		/* synced, 2025 */
+	e0 = newest(&x);
+	T_EQ_INT(e0.ae_time_state, CLOCK_SYNCED);
+	/* Stepped back one hour (a bad NTP answer, a person at the BIOS). */
+	fake_at(&x.f, e0.ae_time_ms - 3600 * 1000, 0);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "t.sato", "login", "", "ok", "192.0.2.7", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	T_EQ_INT(e.ae_time_state, CLOCK_UNSYNCED);
+	T_ASSERT(e.ae_error_ms >= 3600 * 1000);
+	/* A reboot with the RTC at 2000-01-01: a fresh process, the floor
+	 * read from its file. */
+	fx_close(&x);
+	fake_at(&x.f, 946684800000LL, 0);	/* 2000-01-01T00:00:00Z */
+	fx_open(&x);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "admin", "login", "", "ok", "192.0.2.8", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	T_EQ_INT(e.ae_time_state, CLOCK_UNSYNCED);
+	T_ASSERT(e.ae_error_ms > 20LL * 365 * 24 * 3600 * 1000 / 1000);
+	/* Even without the floor file (lost), the chain head holds it. */
+	fx_close(&x);
+	T_EQ_INT(unlink(x.floor), 0);
+	fx_open(&x);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "admin", "login", "", "ok", "192.0.2.8", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	r = verify(&x);
+	T_EQ_INT(r.av_problem, AUDIT_INTACT);
+	T_EQ_INT(r.av_entries, 6);
+	/* And a clock that is not synced never purges. */
+	T_EQ_INT(audit_purge(x.log, INT64_MAX, 6, NULL), CB_ESTATE);
+	fx_done(&x);
+}
+
 T_TEST(a_removed_entry_after_the_anchor_is_named)
 {
 	struct fixture x;
