@@ -49,6 +49,7 @@
 #define HTTP_MAX_STEPS		4096	/* state changes per wake-up */
 #define HTTP_MAX_READS		1024	/* reads per wake-up: 1 MB / 1 KB */
 #define HTTP_DRAIN_BYTES	(64 * 1024) /* discarded while lingering */
+#define HTTP_STREAM_BURST	64	/* stream chunks per wake-up (1 MiB) */
 
 /* The plain-HTTP redirect port: tiny, since all it does is redirect. */
 #define HTTP_REDIR_MAX_CONNS	64
@@ -743,17 +744,25 @@ conn_refill(struct conn *c)
 static int
 conn_write(struct conn *c)
 {
-	int rc, want;
+	int rc, want, chunks = 0;
 
-	/* Each round sends at least one byte; bounded by the output size
-	 * (and a stream by HTTP_MAX_STEPS refills per wake-up). */
-	for (int refills = 0; c->c_fill != NULL && !c->c_stream_end &&
-	    c->c_out_off == c->c_out_len; refills++) {
-		if (refills >= HTTP_MAX_STEPS || conn_refill(c) != CB_OK)
-			return conn_abort(c);
-	}
-	while (c->c_out_off < c->c_out_len) {
+	/* Each round sends at least one byte; bounded by the output size.
+	 * A stream refills at most HTTP_STREAM_BURST chunks per wake-up,
+	 * then waits for the (level-triggered) writable event, so a fast
+	 * reader of a long download shares the loop with everyone else. */
+	for (;;) {
 		size_t put;
+
+		if (c->c_fill != NULL && !c->c_stream_end &&
+		    c->c_out_off == c->c_out_len) {
+			if (chunks++ == HTTP_STREAM_BURST)
+				return conn_wait(c, TLS_WANT_WRITE);
+			if (conn_refill(c) != CB_OK)
+				return conn_abort(c);
+			continue;
+		}
+		if (c->c_out_off == c->c_out_len)
+			break;
 		rc = conn_send(c, c->c_out + c->c_out_off,
 		    c->c_out_len - c->c_out_off, &put, &want);
 		if (rc == CB_EAGAIN)
@@ -762,9 +771,6 @@ conn_write(struct conn *c)
 			return conn_abort(c);
 		c->c_out_off += put;
 		c->c_deadline = http_now() + HTTP_WRITE_TIMEOUT_MS;
-		if (c->c_out_off == c->c_out_len && c->c_fill != NULL &&
-		    !c->c_stream_end)
-			return STEP_NEXT;	/* refill */
 	}
 	if (c->c_fill != NULL)
 		conn_stream_end(c, 1);
