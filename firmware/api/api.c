@@ -80,6 +80,10 @@ static const struct api_route api_routes[] = {
 	CR(GET, "school", 0, api_school_get),
 	CR(PUT, "school", R_BODY, api_school_put),
 	CR(POST, "school/rollover", R_BODY, api_school_rollover),
+	CR(POST, "school/terminate", R_ADMIN | R_BODY, api_school_terminate),
+	/* The admins' download of everything (export.c). */
+	CR(GET, "export", R_ADMIN, api_export),
+	CR(GET, "export/progress", R_ADMIN, api_export_progress),
 	CR(GET, "classes", 0, api_classes_list),
 	CR(POST, "classes", R_BODY, api_classes_create),
 	CR(GET, "classes/*", 0, api_class_get),
@@ -523,9 +527,33 @@ api_school_gate(struct api_req *r, const struct http_req *q)
 	if (st == PS_TERMINATED)
 		return API_E_TERMINATED;
 	if (st == PS_TERMINATING && api_is_write(q->method) &&
-	    fn != api_password && fn != api_school_put)
+	    fn != api_password && fn != api_school_put &&
+	    fn != api_school_terminate)
 		return API_E_TERMINATING;
 	return API_E_NONE;
+}
+
+/* Writes that go on when the disk is nearly full: sessions, passwords,
+ * the school's end, the admins' incident banners and account safety.
+ * Everything else waits for space (the logs keep what is left). */
+static int
+api_write_essential(api_step_fn *fn)
+{
+	return fn == api_logout || fn == api_password ||
+	    fn == api_school_put || fn == api_school_terminate ||
+	    fn == api_sysnotices_create || fn == api_sysnotices_delete ||
+	    fn == api_users_op || fn == api_reset_code_issue;
+}
+
+static enum api_err_code
+api_disk_gate(struct api_req *r, const struct http_req *q)
+{
+	struct disk_state d;
+
+	if (!api_is_write(q->method) || api_write_essential(r->r_route->rt_fn))
+		return API_E_NONE;
+	api_disk(r->r_api, &d);
+	return d.ds_level == DISK_FULL ? API_E_STORAGE_FULL : API_E_NONE;
 }
 
 /* The session is known: CSRF token, forced password change, admin. */
@@ -544,7 +572,8 @@ api_gate(struct api_req *r)
 		return api_req_error(r, API_E_CSRF);
 	if ((flags & USER_F_MUST_CHANGE) && !(rf & R_PWCHANGE_OK))
 		return api_req_error(r, API_E_PW_CHANGE_REQUIRED);
-	if ((code = api_school_gate(r, q)) != API_E_NONE)
+	if ((code = api_school_gate(r, q)) != API_E_NONE ||
+	    (code = api_disk_gate(r, q)) != API_E_NONE)
 		return api_req_error(r, code);
 	if ((rf & R_ADMIN) && !(flags & USER_F_ADMIN))
 		return api_req_error(r, API_E_FORBIDDEN);
@@ -640,6 +669,20 @@ api_session_body(struct api_req *r, int status, const struct auth_user *u,
 	if (ok)
 		ok = yyjson_mut_obj_add_str(doc, root, "school_state",
 		    api_school_state_name(api_school_state(r->r_api)));
+	/* Admins' banner: the data partition filling (disk.h). */
+	if (ok && (u->au_flags & USER_F_ADMIN)) {
+		struct disk_state d;
+		yyjson_mut_val *dv = yyjson_mut_obj(doc);
+
+		api_disk(r->r_api, &d);
+		ok = dv != NULL &&
+		    yyjson_mut_obj_add_str(doc, dv, "level",
+		    disk_level_name(d.ds_level)) &&
+		    yyjson_mut_obj_add_uint(doc, dv, "used_percent",
+		    d.ds_used_pct) &&
+		    yyjson_mut_obj_add_uint(doc, dv, "free_bytes", d.ds_avail) &&
+		    yyjson_mut_obj_add_val(doc, root, "disk", dv);
+	}
 	cb_wipe(tok, sizeof(tok));
 	if (!ok) {
 		yyjson_mut_doc_free(doc);
@@ -727,6 +770,10 @@ api_logout(struct api_req *r)
 
 	if (api_parse_empty(q->body, q->body_len, &err) != CB_OK)
 		return api_req_error_full(r, &err);
+	if (r->r_api->a_terminated) {	/* auth holds no sessions any more */
+		static const struct auth_status_r gone = { CB_OK, 0 };
+		return api_logout_done(r, &gone);
+	}
 	memcpy(t.at_token, r->r_token, sizeof(t.at_token));
 	rc = api_req_call(r, AUTH_LOGOUT, &t, sizeof(t), AUTH_STATUS_R,
 	    api_logout_done);

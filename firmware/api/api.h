@@ -34,6 +34,16 @@ void api_set_store(struct api *a, struct store *s);
 struct audit_log;
 struct loop;
 int api_set_audit(struct api *a, struct audit_log *ops, struct loop *l);
+/* Where termination writes its marker and destroys keys (terminate.c):
+ * DATA/keys, DATA/audit/ops; data_dir (DATA) is what the disk check
+ * measures (status.c). */
+int api_set_dirs(struct api *a, const char *keys_dir, const char *ops_dir,
+    const char *data_dir);
+/* 1 when DATA/keys/terminated exists: the school was terminated. The api
+ * then refuses everything (login included); the store and the operation
+ * log must not be opened (their keys are gone). Finishes a half-done
+ * erase. Call after api_set_dirs. */
+int api_terminated_at_start(struct api *a);
 /* The http_handler_fn for http_server_config.handler (arg = struct api *). */
 int api_handle(void *arg, struct http_exchange *ex);
 /* authc_revoke_fn: drops cached sessions (arg = struct api *). */

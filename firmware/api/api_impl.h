@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "api/disk.h"
 #include "api/json.h"
 #include "api/session.h"
 #include "auth/authproto.h"
@@ -45,9 +46,19 @@ struct api {
 	char *a_sync_status;		/* DATA/sync/status.json, or NULL */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
+	int a_terminated;		/* terminate.c: the school has ended */
+	struct api_export *a_exports;	/* export.c: running downloads */
+	int a_nexports;
+	uint64_t a_export_seq;
+	char a_keys_dir[256];		/* DATA/keys: the marker, the KEK */
+	char a_ops_dir[256];		/* DATA/audit/ops */
+	char a_data_dir[256];		/* DATA: its disk (disk.c) */
+	struct disk_state a_disk;	/* disk.c: the last statvfs */
+	int64_t a_disk_at;
 };
 
 struct api_route;
+struct api_export;
 
 struct api_req {
 	struct api *r_api;
@@ -73,6 +84,9 @@ struct api_req {
 	char *r_held_ctype;
 	void *r_held_body;
 	size_t r_held_len;
+	/* terminate.c: what was erased, for the answer. */
+	int r_term_store, r_term_ops;
+	uint64_t r_term_head;
 };
 
 typedef int api_step_fn(struct api_req *r);
@@ -140,6 +154,13 @@ int api_audit_hold(struct api_req *r, int status, const char *ctype,
 void api_audit_free(struct api_req *r);
 int api_audit_start(struct api *a, struct audit_log *ops, struct loop *l);
 void api_audit_stop(struct api *a);
+/* Log and answer every held answer now (before the log's key goes). */
+void api_audit_drain(struct api *a);
+/* export.c: GET /api/v1/export (a streamed ZIP), /export/progress. */
+int api_export(struct api_req *r);
+int api_export_progress(struct api_req *r);
+/* terminate.c: POST /api/v1/school/terminate. */
+int api_school_terminate(struct api_req *r);
 int api_audit_login_view(struct api_req *r);
 int api_audit_ops_view(struct api_req *r);
 

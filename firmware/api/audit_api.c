@@ -262,6 +262,13 @@ api_audit_io(struct loop *l, int fd, int events, void *arg)
 	api_audit_flush_all(arg, 1);
 }
 
+void
+api_audit_drain(struct api *a)
+{
+	if (a->a_held != NULL)
+		api_audit_flush_all(a, 1);
+}
+
 int
 api_audit_hold(struct api_req *r, int status, const char *ctype,
     const void *body, size_t len)

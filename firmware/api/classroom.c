@@ -44,6 +44,8 @@ api_school_state(struct api *a)
 	yyjson_doc *d;
 	int st = PS_ACTIVE;
 
+	if (a->a_terminated)		/* terminate.c: the keys are gone */
+		return PS_TERMINATED;
 	if (a->a_store == NULL ||
 	    store_get(a->a_store, "school", NULL, 0, &sd) != CB_OK)
 		return PS_ACTIVE;
@@ -68,6 +70,8 @@ cr_begin(struct api_req *r, struct cr_ctx *c)
 	c->c_role = cr_role(c->c_user->au_role);
 	c->c_admin = (c->c_user->au_flags & USER_F_ADMIN) != 0;
 	c->c_now = cb_now_ms();
+	if (r->r_api->a_terminated)
+		return cr_fail(c, API_E_TERMINATED);
 	if (c->c_s == NULL)
 		return cr_fail(c, API_E_STORE);
 	rc = cr_get(c, "school", &d);
@@ -814,6 +818,11 @@ api_school_put(struct api_req *r)
 
 	if ((rc = cr_begin(r, &c)) == CB_OK)
 		rc = cr_body(&c, fields, CB_ARRAY_LEN(fields), &body);
+	/* The end is POST /school/terminate (terminate.c): it asks for the
+	 * school's name and destroys the keys. */
+	if (rc == CB_OK && yyjson_equals_str(yyjson_obj_get(cr_root(body),
+	    "state"), "terminated"))
+		rc = cr_field(&c, API_FIELD_VALUE, "state");
 	/* Terminating: admins may still move the state on (or back);
 	 * school_change_ok keeps everything else as it is. */
 	st = c.c_school;

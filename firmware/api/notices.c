@@ -87,7 +87,7 @@ notices_collect(struct api *a, int64_t now_ms, yyjson_mut_doc *doc,
 	size_t n = 0;
 	int rc;
 
-	if (a->a_store == NULL)
+	if (a->a_store == NULL || a->a_terminated)
 		return CB_OK;		/* no store: nothing announced */
 	if ((hits = calloc(NOTICE_SCAN_MAX, sizeof(*hits))) == NULL)
 		return CB_ENOMEM;

@@ -138,6 +138,17 @@ status_doc(struct api *a)
 		ok = ok && yyjson_mut_obj_add_str(doc, t, "state", "unsynced") &&
 		    yyjson_mut_obj_add_int(doc, t, "now_ms", now);
 	}
+	struct disk_state ds;
+	yyjson_mut_val *dv = yyjson_mut_obj(doc);
+
+	api_disk(a, &ds);
+	ok = ok && dv != NULL &&
+	    yyjson_mut_obj_add_str(doc, dv, "level",
+	    disk_level_name(ds.ds_level)) &&
+	    yyjson_mut_obj_add_uint(doc, dv, "used_percent", ds.ds_used_pct) &&
+	    yyjson_mut_obj_add_uint(doc, dv, "free_bytes", ds.ds_avail) &&
+	    yyjson_mut_obj_add_uint(doc, dv, "total_bytes", ds.ds_total) &&
+	    yyjson_mut_obj_add_val(doc, root, "disk", dv);
 	ok = ok && yyjson_mut_obj_add_str(doc, root, "status", "up") &&
 	    yyjson_mut_obj_add_str(doc, root, "version", CLASSBOX_VERSION) &&
 	    yyjson_mut_obj_add_val(doc, root, "time", t) &&
@@ -393,6 +404,7 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	struct clock_status cs;
 	struct sbuf s = { NULL, 0, 8192, 0 };
 	uint64_t seq = 0;
+	struct disk_state ds;
 	int clk;
 
 	if (!api_metrics_addr_ok(q->peer)) {
@@ -450,6 +462,16 @@ status_metrics(struct api *a, struct http_exchange *ex,
 		sb_metric(&s, "classbox_sync_failures", "gauge", "Failed "
 		    "sync attempts in a row.", NULL, (double)ss.st_failures);
 	}
+	api_disk(a, &ds);
+	sb_metric(&s, "classbox_disk_used_ratio", "gauge", "Share of the "
+	    "data partition in use (root's reserve counted as used).", NULL,
+	    ds.ds_used_pct / 100.0);
+	sb_metric(&s, "classbox_disk_free_bytes", "gauge", "Bytes free on "
+	    "the data partition for the services.", NULL,
+	    (double)ds.ds_avail);
+	sb_metric(&s, "classbox_disk_level", "gauge", "Data partition: 0 ok, "
+	    "1 warn (80%), 2 critical (90%), 3 full (95%: writes refused).",
+	    NULL, (double)ds.ds_level);
 	sb_metric(&s, "process_start_time_seconds", "gauge",
 	    "Start time of the web process since the epoch.", NULL,
 	    (double)(a->a_start_ms / 1000));

@@ -171,6 +171,8 @@ audit_seal_put(struct audit_log *log, struct kv_txn *txn, kv_table t,
 
 	if (vlen > AUDIT_ENCODED_MAX)
 		return CB_ETOOBIG;
+	if (log->al_seal == NULL)
+		return CB_ESTATE;	/* crypto-erased */
 	rc = seal_value(log->al_seal, log->al_ad, ad_key, strlen(ad_key), val,
 	    vlen, buf);
 	if (rc == 0)
@@ -184,7 +186,8 @@ static int
 audit_unseal(struct audit_log *log, const struct kv_val *v,
     const char *ad_key, uint8_t *out, size_t *out_len)
 {
-	if (v->kv_len < SEAL_OVERHEAD || v->kv_len > AUDIT_SEALED_MAX)
+	if (v->kv_len < SEAL_OVERHEAD || v->kv_len > AUDIT_SEALED_MAX ||
+	    log->al_seal == NULL)
 		return CB_ECRYPTO;
 	return seal_unseal(log->al_seal, log->al_ad, ad_key, strlen(ad_key),
 	    v->kv_data, v->kv_len, out, out_len);
@@ -293,7 +296,7 @@ audit_setup(struct audit_log *log, const char *dir)
 	struct kv_txn *txn;
 	int rc;
 
-	if ((rc = kv_open(&log->al_env, dir, 0)) != 0)
+	if ((rc = kv_open(&log->al_env, dir, AUDIT_MAP_SIZE)) != 0)
 		return rc;
 	if ((rc = kv_begin(log->al_env, 1, &txn)) != 0)
 		return rc;
@@ -774,6 +777,137 @@ audit_purge(struct audit_log *log, int64_t before_ms,
 	if (purged_out != NULL)
 		*purged_out = purged;
 	return rc;
+}
+
+/* ---- the upload marker ---- */
+
+/* The marker is sealed like the head, so only the key holder can move
+ * it; 8 bytes big-endian. */
+static int
+audit_get_uploaded(struct audit_log *log, struct kv_txn *txn, uint64_t *seq)
+{
+	uint8_t buf[AUDIT_ENCODED_MAX];
+	struct kv_val v;
+	size_t n;
+	int rc;
+
+	*seq = 0;
+	rc = kv_get(txn, log->al_meta, "uploaded", 8, &v);
+	if (rc == CB_ENOTFOUND)
+		return CB_OK;
+	if (rc != 0)
+		return rc;
+	if (audit_unseal(log, &v, "uploaded", buf, &n) != 0 || n != 8)
+		return CB_ECRYPTO;
+	*seq = get_be(buf, 8);
+	return CB_OK;
+}
+
+int
+audit_uploaded(struct audit_log *log, uint64_t *seq)
+{
+	struct kv_txn *txn;
+	int rc;
+
+	if (log->al_seal == NULL)
+		return CB_ESTATE;
+	if ((rc = kv_begin(log->al_env, 0, &txn)) != 0)
+		return rc;
+	rc = audit_get_uploaded(log, txn, seq);
+	kv_abort(txn);
+	return rc;
+}
+
+int
+audit_set_uploaded(struct audit_log *log, uint64_t seq)
+{
+	struct audit_link head;
+	struct kv_txn *txn;
+	uint8_t buf[8];
+	uint64_t old;
+	int rc;
+
+	if (log->al_seal == NULL)
+		return CB_ESTATE;
+	if ((rc = kv_begin(log->al_env, 1, &txn)) != 0)
+		return rc;
+	if ((rc = audit_get_uploaded(log, txn, &old)) == 0 &&
+	    (rc = audit_get_link(log, txn, "head", &head)) == 0) {
+		if (seq > head.al_seq)
+			rc = CB_EINVAL;		/* the cloud cannot have it */
+		else if (seq < old)
+			rc = CB_ESTATE;		/* never moves back */
+	}
+	if (rc == 0 && seq == old) {
+		kv_abort(txn);
+		return CB_OK;
+	}
+	put_be(buf, seq, 8);
+	if (rc == 0)
+		rc = audit_seal_put(log, txn, log->al_meta, "uploaded", 8,
+		    "uploaded", buf, sizeof(buf));
+	if (rc != 0) {
+		kv_abort(txn);
+		return rc;
+	}
+	return kv_commit(txn);
+}
+
+int
+audit_purge_uploaded(struct audit_log *log, int64_t before_ms,
+    uint64_t *purged_out)
+{
+	uint64_t through;
+	int rc;
+
+	if (purged_out != NULL)
+		*purged_out = 0;
+	if ((rc = audit_uploaded(log, &through)) != 0)
+		return rc;
+	if (through == 0)
+		return CB_OK;		/* nothing is in the cloud yet */
+	return audit_purge(log, before_ms, through, purged_out);
+}
+
+/* ---- termination ---- */
+
+int
+audit_crypto_erase(struct audit_log *log, struct audit_link *head)
+{
+	uint8_t junk[SEAL_WRAPPED_LEN];
+	struct kv_txn *txn;
+	int rc, rc2;
+
+	if (head != NULL)
+		memset(head, 0, sizeof(*head));
+	if (log->al_seal == NULL)
+		return CB_ESTATE;
+	if (head != NULL)
+		(void)audit_head(log, head, NULL);
+	/* The wrapped key first (its old page may linger in the file until
+	 * reused, hence the KEK next), then the KEK. */
+	rc = cb_random(junk, sizeof(junk));
+	if (rc == 0)
+		rc = kv_begin(log->al_env, 1, &txn);
+	if (rc == 0) {
+		rc = kv_put(txn, log->al_meta, "dek", 3, junk, sizeof(junk));
+		if (rc == 0)
+			rc = kv_commit(txn);
+		else
+			kv_abort(txn);
+	}
+	if (rc == 0)
+		rc = kv_sync(log->al_env);
+	rc2 = log->al_ks.ks_erase(&log->al_ks);
+	seal_free(log->al_seal);
+	log->al_seal = NULL;
+	if (rc != 0 || rc2 != 0) {
+		log_err("audit: crypto-erase of the %s log incomplete: %s",
+		    log->al_name, cb_strerror(rc ? rc : rc2));
+		return rc ? rc : rc2;
+	}
+	log_info("audit: the %s log's key is destroyed", log->al_name);
+	return CB_OK;
 }
 
 /* ---- queries ---- */

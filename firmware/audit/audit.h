@@ -35,6 +35,12 @@ struct keystore;
 #define AUDIT_MAX_CLIENT	63	/* a client address (AUTH_ADDR_MAX - 1) */
 #define AUDIT_MAX_AGENT		255	/* a user agent, truncated by the caller */
 #define AUDIT_BATCH_MAX		10000	/* entries per audit_append_batch */
+/* LMDB map of a log: an upper bound of address space, not a file size (the
+ * file grows as entries come). 5 years of a large school's operation log
+ * are tens of millions of entries at ~280 bytes each (docs/benchmarks.md):
+ * the store's 1 GiB default would fill in months, so a log may grow to
+ * what the disk holds (the disk levels in api/disk.h warn long before). */
+#define AUDIT_MAP_SIZE		((size_t)64 << 30)
 #define AUDIT_PURGE_BATCH	10000	/* entries deleted per commit */
 #define AUDIT_QUERY_MAX_PAGE	500	/* entries returned per audit_query */
 #define AUDIT_QUERY_MAX_SCAN	100000	/* entries examined per audit_query */
@@ -136,6 +142,28 @@ int audit_verify(struct audit_log *log, struct audit_verify_result *out);
  * the clock is not synced: a wrong clock must never purge. */
 int audit_purge(struct audit_log *log, int64_t before_ms,
     uint64_t uploaded_through, uint64_t *purged_out);
+
+/*
+ * The "uploaded up to" marker (docs/audit.md, Retention). The sync process
+ * sets it once the cloud has confirmed it stored (and verified) entries
+ * 1..seq; it never goes down (a lower seq is CB_ESTATE) and never past the
+ * head (CB_EINVAL). Kept sealed in the log's meta table ("uploaded"),
+ * written in one durable commit. 0 until the first upload.
+ */
+int audit_set_uploaded(struct audit_log *log, uint64_t seq);
+int audit_uploaded(struct audit_log *log, uint64_t *seq);
+
+/* audit_purge with uploaded_through = the stored marker: the retention job
+ * (`classbox audit purge`) calls this, so nothing the cloud lacks goes. */
+int audit_purge_uploaded(struct audit_log *log, int64_t before_ms,
+    uint64_t *purged_out);
+
+/* Termination (docs/operations.md): destroy the log's data key for good.
+ * The wrapped key in meta is overwritten and synced, then the keystore's
+ * KEK is erased. Afterwards every call but audit_close fails (CB_ESTATE)
+ * and a reopen fails with CB_ECRYPTO. head (may be NULL) receives the
+ * chain head as it was, for the termination record. */
+int audit_crypto_erase(struct audit_log *log, struct audit_link *head);
 
 /* Filters for the admin views. Zero/NULL fields match anything. */
 struct audit_query {

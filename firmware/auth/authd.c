@@ -38,6 +38,7 @@
 #include "auth/authproto.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "store/erase.h"
 
 enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET,
     JOB_CODE };	/* JOB_CODE: a new password set with a reset code */
@@ -133,6 +134,8 @@ struct authd {
 	struct audit_log *d_audit;		/* the login log, or NULL */
 	union authd_req d_req;			/* the request being served,
 						 * aligned */
+	int d_terminated;			/* the school ended: d_store
+						 * and d_audit are gone */
 };
 
 /* Every reply payload begins with its status (authproto.h). */
@@ -253,6 +256,7 @@ msg_name(uint32_t type)
 		[AUTH_RESET_ISSUE] = "AUTH_RESET_ISSUE",
 		[AUTH_RESET_ISSUE_R] = "AUTH_RESET_ISSUE_R",
 		[AUTH_RESET_USE] = "AUTH_RESET_USE",
+		[AUTH_TERMINATE] = "AUTH_TERMINATE",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -1391,6 +1395,100 @@ reset_code_done(struct authd *d, struct authd_job *j)
 		reply_status(d, c, AUTH_RESET_USE, j->j_req_id, rc, 0);
 }
 
+/* --- termination --- */
+
+/* The request type a job answers. */
+static uint32_t
+job_request(const struct authd_job *j)
+{
+	switch (j->j_kind) {
+	case JOB_LOGIN:		return AUTH_LOGIN;
+	case JOB_PASSWD:	return AUTH_PASSWD;
+	case JOB_CREATE:	return AUTH_USER_CREATE;
+	case JOB_CODE:		return AUTH_RESET_USE;
+	default:		return AUTH_USER_SET;
+	}
+}
+
+/* The files of the account environment; the login log's key file. */
+static const char *const authd_env_files[] = { "data.mdb", "lock.mdb", NULL };
+static const char *const authd_kek_files[] = { "kek", NULL };
+
+/* Finish (or redo) the erase: idempotent, run after the marker is
+ * durable and again at every start of a terminated box. */
+static int
+authd_erase(struct authd *d)
+{
+	struct audit_link head;
+	int rc = 0, r;
+
+	if (d->d_audit != NULL) {
+		rc = audit_crypto_erase(d->d_audit, &head);
+		audit_close(d->d_audit);
+		d->d_audit = NULL;
+	}
+	if (d->d_cfg->audit_dir != NULL &&
+	    (r = erase_files(d->d_cfg->audit_dir, authd_kek_files)) != 0 &&
+	    rc == 0)
+		rc = r;
+	account_close(d->d_store);
+	d->d_store = NULL;
+	if ((r = erase_files(d->d_cfg->dir, authd_env_files)) != 0 && rc == 0)
+		rc = r;
+	d->d_terminated = 1;
+	return rc;
+}
+
+static void
+on_terminate(struct authd *d, struct authd_client *c, uint32_t id,
+    const struct auth_token *m)
+{
+	struct authd_actor a;
+	char rec[160];
+	int rc;
+
+	if ((rc = actor_admin(d, c, m->at_token, &a)) != 0) {
+		reply_status(d, c, AUTH_TERMINATE, id, rc, 0);
+		return;
+	}
+	snprintf(rec, sizeof(rec), "{\"terminated_ms\":%lld}\n",
+	    (long long)cb_now_ms());
+	if ((rc = erase_mark(d->d_cfg->dir, rec)) != 0) {
+		log_err("auth: cannot write the termination marker: %s",
+		    cb_strerror(rc));
+		reply_status(d, c, AUTH_TERMINATE, id, rc, 0);
+		return;
+	}
+	/* The last entry of the login log, then its key goes. */
+	authd_audit(d, a.a_user.au_uid, "school.terminate", "school", "ok",
+	    "", "");
+	rc = authd_erase(d);
+	log_info("auth: the school is terminated: accounts and the login log "
+	    "key %s", rc == 0 ? "erased" : "NOT fully erased (restart auth)");
+	reply_status(d, c, AUTH_TERMINATE, id, rc, 0);
+}
+
+/* Every request of a terminated box: CB_ESTATE, in the reply type the
+ * request expects. */
+static void
+reply_terminated(struct authd *d, struct authd_client *c, uint32_t type,
+    uint32_t id)
+{
+	uint32_t rt = auth_reply_type(type);
+
+	if (rt == AUTH_AUDIT_R) {
+		memset(&d->d_audit_r, 0, sizeof(d->d_audit_r));
+		d->d_audit_r.aar_status = CB_ESTATE;
+		client_send(d, c, rt, id, &d->d_audit_r, sizeof(d->d_audit_r));
+	} else if (rt == AUTH_RESET_ISSUE_R) {
+		struct auth_reset_issue_r r = { .arir_status = CB_ESTATE };
+
+		client_send(d, c, rt, id, &r, sizeof(r));
+	} else {
+		reply_status(d, c, type, id, CB_ESTATE, 0);
+	}
+}
+
 /* --- the loop side --- */
 
 static void
@@ -1398,6 +1496,11 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 {
 	union authd_req *m = &d->d_req;
 
+	if (d->d_terminated) {
+		reply_terminated(d, c, h->ah_type, h->ah_id);
+		cb_wipe(m, sizeof(*m));
+		return;
+	}
 	switch (h->ah_type) {
 	case AUTH_LOGIN: on_login(d, c, h->ah_id, &m->login); break;
 	case AUTH_SESSION: on_session(d, c, h->ah_id, &m->token); break;
@@ -1413,6 +1516,7 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		on_reset_issue(d, c, h->ah_id, &m->reset_issue);
 		break;
 	case AUTH_RESET_USE: on_reset_use(d, c, h->ah_id, &m->reset_use); break;
+	case AUTH_TERMINATE: on_terminate(d, c, h->ah_id, &m->token); break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}
 	cb_wipe(m, sizeof(*m));	/* passwords */
@@ -1537,7 +1641,13 @@ jobs_io(struct loop *l, int fd, int events, void *arg)
 		log_err("auth: reading the job eventfd: %s", strerror(errno));
 	for (size_t i = 0; i < AUTH_HASH_QUEUE_MAX &&
 	    (j = pool_done(&d->d_pool)) != NULL; i++) {
-		if (j->j_kind == JOB_LOGIN)
+		struct authd_client *c = job_client(d, j);
+
+		if (d->d_terminated) {		/* hashed before the end */
+			if (c != NULL)
+				reply_terminated(d, c, job_request(j),
+				    j->j_req_id);
+		} else if (j->j_kind == JOB_LOGIN)
 			login_done(d, j);
 		else if (j->j_kind == JOB_PASSWD)
 			passwd_done(d, j);
@@ -1570,7 +1680,7 @@ purge_tick(struct loop *l, int64_t mono_ms, void *arg)
 
 	(void)l;
 	(void)mono_ms;
-	if (account_sessions_purge(d->d_store, cb_now_ms(), AUTHD_PURGE_MAX,
+	if (d->d_store != NULL && account_sessions_purge(d->d_store, cb_now_ms(), AUTHD_PURGE_MAX,
 	    &n) == 0 && n > 0)
 		log_info("auth: purged %zu expired sessions", n);
 }
@@ -1676,10 +1786,15 @@ authd_setup(struct authd *d)
 	    (rc = password_hash(pw, d->d_dummy_phc, sizeof(d->d_dummy_phc))))
 		return rc;
 	cb_wipe(pw, sizeof(pw));
-	if ((rc = authd_audit_open(d)) != 0)
+	if (erase_marked(d->d_cfg->dir)) {
+		/* A terminated school: finish the erase, serve nobody. */
+		log_warn("auth: the school is terminated; every request is "
+		    "refused");
+		(void)authd_erase(d);
+	} else if ((rc = authd_audit_open(d)) != 0 ||
+	    (rc = account_open(&d->d_store, d->d_cfg->dir)) != 0)
 		return rc;
-	if ((rc = account_open(&d->d_store, d->d_cfg->dir)) != 0 ||
-	    (rc = throttle_new(&d->d_throttle, 0, 0)) != 0 ||
+	if ((rc = throttle_new(&d->d_throttle, 0, 0)) != 0 ||
 	    (rc = loop_new(&d->d_loop)) != 0 ||
 	    (rc = signals_open(d)) != 0 ||
 	    (rc = listen_open(d, d->d_cfg->sock_path)) != 0)

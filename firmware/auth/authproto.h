@@ -56,6 +56,7 @@ enum auth_msg_type {
 	AUTH_RESET_ISSUE,	/* struct auth_reset_issue -> AUTH_RESET_ISSUE_R */
 	AUTH_RESET_ISSUE_R,
 	AUTH_RESET_USE,		/* struct auth_reset_use -> AUTH_STATUS_R */
+	AUTH_TERMINATE,		/* struct auth_token -> AUTH_STATUS_R */
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -266,6 +267,14 @@ struct auth_reset_use {
 };
 
 /*
+ * School termination (docs/operations.md): an admin's session (or the
+ * console) asks auth to destroy what it holds: it writes DATA/auth/
+ * terminated, logs "school.terminate", destroys the login log's key and
+ * wipes the account environment (accounts, hashes, sessions). From then on
+ * (and after every restart) every request is answered CB_ESTATE.
+ */
+
+/*
  * Added by the auth engineer: the fixed payload size of each message type
  * and the reply type each request expects, so that both ends check the
  * same table. Every reply payload starts with an int32_t status.
@@ -295,6 +304,7 @@ auth_msg_len(uint32_t type)
 	case AUTH_RESET_ISSUE:	return sizeof(struct auth_reset_issue);
 	case AUTH_RESET_ISSUE_R: return sizeof(struct auth_reset_issue_r);
 	case AUTH_RESET_USE:	return sizeof(struct auth_reset_use);
+	case AUTH_TERMINATE:	return sizeof(struct auth_token);
 	default:		return 0;
 	}
 }
@@ -316,6 +326,7 @@ auth_reply_type(uint32_t type)
 	case AUTH_AUDIT_QUERY:	return AUTH_AUDIT_R;
 	case AUTH_RESET_ISSUE:	return AUTH_RESET_ISSUE_R;
 	case AUTH_RESET_USE:	return AUTH_STATUS_R;
+	case AUTH_TERMINATE:	return AUTH_STATUS_R;
 	default:		return 0;
 	}
 }

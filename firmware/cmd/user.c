@@ -46,6 +46,9 @@ user_usage(void)
 	    "  suspend|reactivate|delete|graduate|transfer UID\n"
 	    "  grant-admin|revoke-admin UID\n"
 	    "  reset-password UID\n"
+	    "  terminate --yes   the school's contract ended: log it, destroy "
+	    "the\n      login log's key and wipe every account (web's part: "
+	    "docs/operations.md)\n"
 	    "  bootstrap --dir AUTH_DIR [--uid N]   first start of a box: "
 	    "create\n"
 	    "      the first admin and print its initial password (exit 3 "
@@ -280,6 +283,30 @@ user_bootstrap(int argc, char **argv)
 	return 0;
 }
 
+/* The technician's path to auth's part of a termination (normally asked by
+ * web for the admin: POST /api/v1/school/terminate). */
+static int
+user_terminate(const char *sock)
+{
+	struct auth_token req;
+	struct auth_status_r r;
+	int rc;
+
+	memset(&req, 0, sizeof(req));		/* the console */
+	rc = authc_call_sync(sock, AUTH_TERMINATE, &req, sizeof(req),
+	    AUTH_STATUS_R, &r, sizeof(r));
+	if (rc == 0)
+		rc = r.as_status;
+	if (rc == CB_ESTATE) {
+		printf("the accounts were already erased (terminated)\n");
+		return 0;
+	}
+	if (rc != 0)
+		return user_fail("terminate", NULL, rc);
+	printf("accounts wiped, login log key destroyed\n");
+	return 0;
+}
+
 int
 cmd_user(int argc, char **argv)
 {
@@ -303,6 +330,9 @@ cmd_user(int argc, char **argv)
 		return user_show(sock, argv[i + 1]);
 	if (strcmp(argv[i], "add") == 0)
 		return user_add(sock, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "terminate") == 0 && i + 2 == argc &&
+	    strcmp(argv[i + 1], "--yes") == 0)
+		return user_terminate(sock);
 	for (size_t k = 0; k < CB_ARRAY_LEN(user_ops); k++)
 		if (strcmp(argv[i], user_ops[k].name) == 0 && i + 2 == argc)
 			return user_set(sock, argv[i], user_ops[k].op,

@@ -132,6 +132,18 @@ web_audit_open(const struct web_options *o, struct clock **clk,
 }
 
 static int
+web_dirs(const struct web_options *o, struct api *api)
+{
+	char keys[PATH_MAX], ops[PATH_MAX];
+
+	if (cb_path_join(keys, sizeof(keys), o->data, CB_KEYS_SUBDIR) !=
+	    CB_OK || cb_path_join(ops, sizeof(ops), o->data,
+	    CB_AUDIT_OPS_SUBDIR) != CB_OK)
+		return CB_ETOOBIG;
+	return api_set_dirs(api, keys, ops, o->data);
+}
+
+static int
 web_store_open(const struct web_options *o, struct store **sp)
 {
 	char dir[PATH_MAX], keys[PATH_MAX];
@@ -193,24 +205,30 @@ cmd_web(int argc, char **argv)
 	if (cb_drop_privileges(o.uid, o.gid) != CB_OK)
 		return 1;
 
-	/* The classroom store is opened as the web user: its files are the
-	 * web user's, and its data key is made by this process's RNG. */
-	if ((rc = web_store_open(&o, &store)) != CB_OK)
-		fatalx("cannot open the classroom store: %s", cb_strerror(rc));
 	if ((rc = authc_new(&ac, web_loop, sock, api_on_revoke, NULL)) != CB_OK)
 		fatalx("cannot set up the auth client: %s", cb_strerror(rc));
 	if ((rc = api_new(&api, ac, &(struct api_config){ NULL,
 	    o.https_port })) != CB_OK)
 		fatalx("cannot set up the API: %s", cb_strerror(rc));
-	api_set_store(api, store);
+	if ((rc = web_dirs(&o, api)) != CB_OK)
+		fatalx("data directory path too long: %s", o.data);
 	{
 		char sp[PATH_MAX];	/* written by sync, read here */
 		if (cb_path_join(sp, sizeof(sp), o.data, SYNC_STATUS_FILE) ==
 		    CB_OK)
 			api_set_sync_status(api, sp);
 	}
-	if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
+	/* A terminated school: its keys are gone; serve only the refusal
+	 * (and /status), never open the store or the log again. */
+	if (api_terminated_at_start(api))
+		log_warn("the school is terminated: every login is refused");
+	/* The classroom store is opened as the web user: its files are the
+	 * web user's, and its data key is made by this process's RNG. */
+	else if ((rc = web_store_open(&o, &store)) != CB_OK)
+		fatalx("cannot open the classroom store: %s", cb_strerror(rc));
+	else if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
 		fatalx("cannot open the operation log: %s", cb_strerror(rc));
+	api_set_store(api, store);
 	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
 		fatalx("cannot set up the operation log: %s", cb_strerror(rc));
 	authc_set_revoke_arg(ac, api);

@@ -209,6 +209,19 @@ rec_type_from_name(const char *name, size_t len)
 	return -1;
 }
 
+size_t
+rec_type_fields(enum rec_type t, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	if ((unsigned)t >= REC_TYPE_COUNT)
+		return 0;
+	for (size_t i = 0; i < REC_MAX_FIELDS && n < max &&
+	    rec_schemas[t].s_fields[i].f_name != NULL; i++)
+		names[n++] = rec_schemas[t].s_fields[i].f_name;
+	return n;
+}
+
 const char *
 rec_type_name(enum rec_type t)
 {

@@ -72,6 +72,9 @@ struct rec_err {
 	char re_field[REC_FIELD_MAX];
 };
 
+/* The field names of type t, in table order, into names[] (up to max);
+ * returns how many (export.c: the columns of a type's CSV). */
+size_t rec_type_fields(enum rec_type t, const char **names, size_t max);
 /* "attendance" -> REC_ATTENDANCE; -1 when unknown. */
 int rec_type_from_name(const char *name, size_t len);
 const char *rec_type_name(enum rec_type t);

@@ -49,6 +49,7 @@
 #define HTTP_MAX_STEPS		4096	/* state changes per wake-up */
 #define HTTP_MAX_READS		1024	/* reads per wake-up: 1 MB / 1 KB */
 #define HTTP_DRAIN_BYTES	(64 * 1024) /* discarded while lingering */
+#define HTTP_STREAM_BURST	64	/* stream chunks per wake-up (1 MiB) */
 
 /* The plain-HTTP redirect port: tiny, since all it does is redirect. */
 #define HTTP_REDIR_MAX_CONNS	64
@@ -108,6 +109,12 @@ struct conn {
 	char c_peer[64];		/* address and port, for logs */
 	char c_addr[64];		/* address alone: http_req.peer */
 	uint64_t c_id;
+	/* A streamed answer (http_stream): more to fill after c_out. */
+	http_fill_fn *c_fill;
+	http_done_fn *c_done;
+	void *c_stream_arg;
+	int c_stream_end;	/* the final chunk is in c_out */
+	int c_out_stream;	/* c_out is the stream's chunk buffer */
 };
 
 struct http_server {
@@ -174,9 +181,23 @@ conn_close_fd(struct conn *c)
 	s->s_stats.connections_open--;
 }
 
+/* The stream's owner learns how it ended, once. */
+static void
+conn_stream_end(struct conn *c, int completed)
+{
+	http_done_fn *done = c->c_done;
+
+	c->c_fill = NULL;
+	c->c_done = NULL;
+	c->c_stream_end = 0;
+	if (done != NULL)
+		done(c->c_stream_arg, completed);
+}
+
 static void
 conn_free(struct conn *c)
 {
+	conn_stream_end(c, 0);
 	conn_close_fd(c);
 	conn_unlink(c);
 	tls_conn_free(c->c_tls);
@@ -296,8 +317,11 @@ http_format_head(char *head, size_t size, int status, const char *ctype,
 	int n;
 
 	http_date(date, sizeof(date));
-	/* 1xx, 204 and 304 have no body, so no Content-Length either. */
-	if (status >= 200 && status != 204 && status != 304)
+	/* 1xx, 204 and 304 have no body, so no Content-Length either. A
+	 * stream (len SIZE_MAX) is chunked. */
+	if (len == SIZE_MAX)
+		snprintf(clen, sizeof(clen), "Transfer-Encoding: chunked\r\n");
+	else if (status >= 200 && status != 204 && status != 304)
 		snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", len);
 	n = snprintf(head, size, "HTTP/1.1 %d %s\r\nDate: %s\r\n%s"
 	    "Connection: %s\r\n%s%s%s%s%s%s\r\n", status, http_reason(status),
@@ -327,7 +351,7 @@ conn_set_response(struct conn *c, int status, const char *ctype,
 	if (hlen == 0)
 		return CB_ETOOBIG;
 	if (r->method == HTTP_M_HEAD || status < 200 || status == 204 ||
-	    status == 304)
+	    status == 304 || len == SIZE_MAX)
 		len = 0;
 	free(c->c_out);
 	if ((c->c_out = malloc(hlen + len + 1)) == NULL)
@@ -465,6 +489,40 @@ http_reply(struct http_exchange *ex, int status, const char *ctype,
 	 * callback, start writing now. */
 	if (!c->c_in_handler)
 		(void)conn_drive(c);
+}
+
+int
+http_stream(struct http_exchange *ex, int status, const char *ctype,
+    http_fill_fn *fill, http_done_fn *done, void *arg)
+{
+	struct conn *c = ex->ex_conn;
+	int rc;
+
+	assert(ex->ex_open);
+	if (c->c_state == CS_DEAD) {
+		ex->ex_open = 0;
+		conn_free(c);
+		done(arg, 0);
+		return CB_EIO;
+	}
+	rc = conn_set_response(c, status, ctype, NULL, SIZE_MAX, ex->ex_hdrs);
+	exchange_reset(ex);
+	if (rc != CB_OK) {
+		conn_abort(c);
+		done(arg, 0);
+		return rc;
+	}
+	if (c->c_parse.hp_req.method == HTTP_M_HEAD) {
+		done(arg, 1);		/* the headers alone */
+	} else {
+		c->c_fill = fill;
+		c->c_done = done;
+		c->c_stream_arg = arg;
+		c->c_stream_end = 0;
+	}
+	if (!c->c_in_handler)
+		(void)conn_drive(c);
+	return CB_OK;
 }
 
 /* A complete request: hand it to the handler. */
@@ -618,6 +676,7 @@ conn_written(struct conn *c)
 {
 	free(c->c_out);
 	c->c_out = NULL;
+	c->c_out_stream = 0;
 	c->c_out_len = c->c_out_off = 0;
 	if (c->c_continue) {	/* back to reading the body */
 		c->c_continue = 0;
@@ -643,14 +702,67 @@ conn_written(struct conn *c)
 	return STEP_NEXT;
 }
 
+/* The next piece of a stream into c_out, as one chunk (or the last,
+ * empty one). CB_E* ends the connection (the client sees a cut). */
+static int
+conn_refill(struct conn *c)
+{
+	size_t n = 0, hdr = 10;	/* "%08zx\r\n" */
+	char *buf;
+	int rc;
+
+	if (!c->c_out_stream) {	/* c_out held the head: swap it once */
+		free(c->c_out);
+		c->c_out = malloc(hdr + HTTP_STREAM_CHUNK + 7);
+		c->c_out_len = c->c_out_off = 0;
+		if (c->c_out == NULL)
+			return CB_ENOMEM;
+		c->c_out_stream = 1;
+	}
+	buf = c->c_out;
+	rc = c->c_fill(c->c_stream_arg, buf + hdr, HTTP_STREAM_CHUNK, &n);
+	if (rc < 0 || n > HTTP_STREAM_CHUNK)
+		return rc < 0 ? rc : CB_EINVAL;
+	c->c_out_off = 0;
+	c->c_out_len = 0;
+	if (n > 0) {
+		char h[11];
+
+		snprintf(h, sizeof(h), "%08zx\r\n", n);
+		memcpy(buf, h, hdr);
+		memcpy(buf + hdr + n, "\r\n", 2);
+		c->c_out_len = hdr + n + 2;
+	}
+	if (rc == 1) {
+		memcpy(buf + c->c_out_len, "0\r\n\r\n", 5);
+		c->c_out_len += 5;
+		c->c_stream_end = 1;
+	}
+	return CB_OK;
+}
+
 static int
 conn_write(struct conn *c)
 {
-	int rc, want;
+	int rc, want, chunks = 0;
 
-	/* Each round sends at least one byte; bounded by the output size. */
-	while (c->c_out_off < c->c_out_len) {
+	/* Each round sends at least one byte; bounded by the output size.
+	 * A stream refills at most HTTP_STREAM_BURST chunks per wake-up,
+	 * then waits for the (level-triggered) writable event, so a fast
+	 * reader of a long download shares the loop with everyone else. */
+	for (;;) {
 		size_t put;
+
+		if (c->c_fill != NULL && !c->c_stream_end &&
+		    c->c_out_off == c->c_out_len) {
+			if (chunks++ == HTTP_STREAM_BURST)
+				return conn_wait(c, TLS_WANT_WRITE);
+			if (conn_refill(c) != CB_OK)
+				return conn_abort(c);
+			continue;
+		}
+		if (c->c_out_off == c->c_out_len)
+			break;
 		rc = conn_send(c, c->c_out + c->c_out_off,
 		    c->c_out_len - c->c_out_off, &put, &want);
 		if (rc == CB_EAGAIN)
@@ -660,6 +772,8 @@ conn_write(struct conn *c)
 		c->c_out_off += put;
 		c->c_deadline = http_now() + HTTP_WRITE_TIMEOUT_MS;
 	}
+	if (c->c_fill != NULL)
+		conn_stream_end(c, 1);
 	return conn_written(c);
 }
 

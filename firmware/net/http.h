@@ -74,6 +74,26 @@ int http_add_header(struct http_exchange *ex, const char *name,
 void http_reply(struct http_exchange *ex, int status, const char *ctype,
     const void *body, size_t len);
 
+/*
+ * A streamed answer (chunked transfer coding), for downloads too large to
+ * hold in memory (the admins' export). Instead of http_reply the handler
+ * calls http_stream; the server then asks fill for the next piece each
+ * time the previous one has been written to the socket, so memory stays at
+ * one HTTP_STREAM_CHUNK per connection however long the answer is. fill
+ * writes up to size bytes into buf, sets *len, and returns 0 (more to
+ * come), 1 (that was the last piece) or a CB_E* status (stop: the
+ * connection is closed without the final chunk, so the client sees a cut
+ * download, never a complete-looking one). done is called exactly once:
+ * completed 1 after the last byte was written, 0 when the client left,
+ * timed out, or fill failed. Headers added with http_add_header go out.
+ */
+#define HTTP_STREAM_CHUNK	(16 * 1024)	/* bytes per fill */
+
+typedef int http_fill_fn(void *arg, char *buf, size_t size, size_t *len);
+typedef void http_done_fn(void *arg, int completed);
+int http_stream(struct http_exchange *ex, int status, const char *ctype,
+    http_fill_fn *fill, http_done_fn *done, void *arg);
+
 struct http_server_config {
 	const char *bind_addr;		/* e.g. "0.0.0.0" or "::" */
 	int https_port;			/* e.g. 8443 (443 in the image) */

@@ -205,6 +205,8 @@ expect_eq "but not write" "$STATUS" 403
 api admin GET /api/v1/school
 REV=$(printf '%s' "$BODY" | sed -n 's/.*"_rev":"\([^"]*\)".*/\1/p')
 api admin PUT /api/v1/school "{\"_rev\":\"$REV\",\"state\":\"terminated\"}"
+expect_match "PUT cannot end the school (it needs the confirmation)" "$STATUS $BODY" '^400 .*state'
+api admin POST /api/v1/school/terminate '{"confirm":"桜丘高等学校"}'
 expect_eq "the school is terminated" "$STATUS" 200
 api admin GET /api/v1/classes
 expect_match "then even admins are refused" "$STATUS $BODY" '^403 .*school_terminated'

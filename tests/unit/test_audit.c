@@ -349,6 +349,149 @@ T_TEST(purge_keeps_what_is_young_or_not_uploaded)
 	fx_done(&x);
 }
 
+/* The retention job purges through the stored "uploaded up to" marker
+ * only: nothing the cloud lacks, nothing younger than 5 years. */
+T_TEST(purge_honours_the_uploaded_marker)
+{
+	struct fixture x;
+	struct audit_verify_result r;
+	uint64_t purged, up;
+
+	fx_init(&x, "uploaded");
+	fake_at(&x.f, T_2019, 1);
+	append_n(&x, 10, "t.sato");		/* 2019: old enough */
+	fake_at(&x.f, T_2025 + 5 * T_YEAR, 1);
+	append_n(&x, 10, "t.sato");		/* 2030: young */
+	fake_at(&x.f, T_2025 + 6 * T_YEAR, 1);	/* now: 2031 */
+	T_EQ_INT(audit_uploaded(x.log, &up), 0);
+	T_EQ_INT(up, 0);
+	/* Never uploaded: old entries stay. */
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 0);
+	/* The cloud has 1..3: only those go. */
+	T_EQ_INT(audit_set_uploaded(x.log, 3), 0);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 3);
+	/* The marker never moves back, never past the head; it survives a
+	 * reopen. */
+	T_EQ_INT(audit_set_uploaded(x.log, 2), CB_ESTATE);
+	T_EQ_INT(audit_set_uploaded(x.log, 21), CB_EINVAL);
+	T_EQ_INT(audit_set_uploaded(x.log, 3), 0);
+	fx_close(&x);
+	fx_open(&x);
+	T_EQ_INT(audit_uploaded(x.log, &up), 0);
+	T_EQ_INT(up, 3);
+	/* Everything uploaded: the young (2030) stay. */
+	T_EQ_INT(audit_set_uploaded(x.log, 20), 0);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 7);
+	r = verify(&x);
+	T_EQ_INT(r.av_problem, AUDIT_INTACT);
+	T_EQ_INT(r.av_entries, 10);
+	/* Ten years on, all of them may go. */
+	fake_at(&x.f, T_2025 + 11 * T_YEAR, 1);
+	T_EQ_INT(audit_purge_uploaded(x.log, INT64_MAX, &purged), 0);
+	T_EQ_INT(purged, 10);
+	fx_done(&x);
+}
+
+/* Termination: the key is gone; nothing opens, now or after a reopen. */
+T_TEST(crypto_erase_makes_the_log_unreadable)
+{
+	struct fixture x;
+	struct audit_verify_result r;
+	struct audit_link head;
+	char kek[200];
+
+	fx_init(&x, "erase");
+	append_n(&x, 5, "t.sato");
+	T_EQ_INT(audit_crypto_erase(x.log, &head), 0);
+	T_EQ_INT(head.al_seq, 5);
+	snprintf(kek, sizeof(kek), "%s/kek", x.dir);
+	T_ASSERT(access(kek, F_OK) != 0);
+	T_ASSERT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_OPERATION, "a", "b", "", "ok", "", "" }, NULL) != 0);
+	T_ASSERT(audit_verify(x.log, &r) != 0 ||
+	    r.av_problem != AUDIT_INTACT);
+	T_EQ_INT(audit_crypto_erase(x.log, NULL), CB_ESTATE);
+	audit_close(x.log);
+	x.log = NULL;
+	/* A reopen would make a new KEK for a log that already has a data
+	 * key: it must refuse instead. */
+	T_ASSERT(audit_open(&x.log, x.dir, AUDIT_LOG_OPS, x.clk, NULL) != 0);
+	T_ASSERT(x.log == NULL);
+	fx_done(&x);
+}
+
+/* The newest entry, read back through a query. */
+static struct audit_entry
+newest(struct fixture *x)
+{
+	static struct audit_entry page[AUDIT_QUERY_MAX_PAGE];
+	struct audit_query q;
+	uint64_t next;
+	size_t n;
+
+	memset(&q, 0, sizeof(q));
+	q.aq_newest_first = 1;
+	q.aq_limit = 1;
+	T_EQ_INT(audit_query(x->log, &q, page, &n, &next), 0);
+	T_EQ_INT(n, 1);
+	return page[0];
+}
+
+/* issue 5, item 4: a clock stepped back an hour while the box runs; then
+ * a reboot with a dead RTC battery (the clock at 2000-01-01). No entry
+ * goes back in time, each says its time is unsynced with the gap in its
+ * error bound, and the chain verifies. */
+T_TEST(a_clock_stepped_back_or_reset_to_2000_never_moves_entries_back)
+{
+	struct fixture x;
+	struct audit_entry e0, e;
+	struct audit_verify_result r;
+
+	fx_init(&x, "stepback");
+	append_n(&x, 3, "t.sato");		/* synced, 2025 */
+	e0 = newest(&x);
+	T_EQ_INT(e0.ae_time_state, CLOCK_SYNCED);
+	/* Stepped back one hour (a bad NTP answer, a person at the BIOS). */
+	fake_at(&x.f, e0.ae_time_ms - 3600 * 1000, 0);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "t.sato", "login", "", "ok", "192.0.2.7", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	T_EQ_INT(e.ae_time_state, CLOCK_UNSYNCED);
+	T_ASSERT(e.ae_error_ms >= 3600 * 1000);
+	/* A reboot with the RTC at 2000-01-01: a fresh process, the floor
+	 * read from its file. */
+	fx_close(&x);
+	fake_at(&x.f, 946684800000LL, 0);	/* 2000-01-01T00:00:00Z */
+	fx_open(&x);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "admin", "login", "", "ok", "192.0.2.8", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	T_EQ_INT(e.ae_time_state, CLOCK_UNSYNCED);
+	T_ASSERT(e.ae_error_ms > 20LL * 365 * 24 * 3600 * 1000 / 1000);
+	/* Even without the floor file (lost), the chain head holds it. */
+	fx_close(&x);
+	T_EQ_INT(unlink(x.floor), 0);
+	fx_open(&x);
+	T_EQ_INT(audit_append(x.log, &(struct audit_record){
+	    AUDIT_KIND_LOGIN, "admin", "login", "", "ok", "192.0.2.8", "" },
+	    NULL), 0);
+	e = newest(&x);
+	T_ASSERT(e.ae_time_ms >= e0.ae_time_ms);
+	r = verify(&x);
+	T_EQ_INT(r.av_problem, AUDIT_INTACT);
+	T_EQ_INT(r.av_entries, 6);
+	/* And a clock that is not synced never purges. */
+	T_EQ_INT(audit_purge(x.log, INT64_MAX, 6, NULL), CB_ESTATE);
+	fx_done(&x);
+}
+
 T_TEST(a_removed_entry_after_the_anchor_is_named)
 {
 	struct fixture x;

@@ -1,0 +1,213 @@
+/*
+ * terminate.c: the end of the school's contract (issue 5, item 7;
+ * docs/operations.md).
+ *
+ * PUT /api/v1/school {"state":"terminating"} starts it (classroom.c):
+ * everyone sees the banner, admins may still read and export. Then
+ *
+ * POST /api/v1/school/terminate {"confirm": "<the school's name>"}
+ *
+ * by an admin, while terminating, ends it for good, in this order:
+ *   1. the answers waiting for the operation log are logged, then the
+ *      entry "school.terminate" (one durable commit);
+ *   2. DATA/keys/terminated is written (durably): from here on this web
+ *      process, and every later start of it, refuses everything;
+ *   3. the store's data key and the box KEK (DATA/keys/kek, which also
+ *      wraps every backup's key) are destroyed, then the operation log's;
+ *   4. auth is asked (AUTH_TERMINATE, with the admin's session) to log the
+ *      end, destroy the login log's key and wipe the accounts.
+ * The answer says what was erased. Nothing here can be undone.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <yyjson.h>
+
+#include "api/classroom.h"
+#include "audit/audit.h"
+#include "core/cb.h"
+#include "store/erase.h"
+#include "store/store.h"
+
+#define TERM_CONFIRM_MAX	200	/* bytes of the retyped name */
+
+static const char *const term_kek_files[] = { "kek", NULL };
+
+int
+api_set_dirs(struct api *a, const char *keys_dir, const char *ops_dir,
+    const char *data_dir)
+{
+	if (cb_strlcpy(a->a_keys_dir, keys_dir, sizeof(a->a_keys_dir)) != 0 ||
+	    cb_strlcpy(a->a_ops_dir, ops_dir, sizeof(a->a_ops_dir)) != 0 ||
+	    cb_strlcpy(a->a_data_dir, data_dir, sizeof(a->a_data_dir)) != 0)
+		return CB_ETOOBIG;
+	return CB_OK;
+}
+
+int
+api_terminated_at_start(struct api *a)
+{
+	if (a->a_keys_dir[0] == '\0' || !erase_marked(a->a_keys_dir))
+		return 0;
+	a->a_terminated = 1;
+	/* A crash between marker and erase: finish it. */
+	(void)erase_files(a->a_keys_dir, term_kek_files);
+	(void)erase_files(a->a_ops_dir, term_kek_files);
+	return 1;
+}
+
+static void
+term_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Step 1 and 2: the last entry, then the marker with the chain head (no
+ * personal data: ids, times, a hash), so the cloud's copy of the log can
+ * be checked against the box's last word. */
+static int
+term_mark(struct api_req *r, struct audit_link *head)
+{
+	struct api *a = r->r_api;
+	struct audit_record rec = { AUDIT_KIND_OPERATION,
+	    r->r_sess.as_user.au_uid, "school.terminate", "school", "ok",
+	    http_request(r->r_ex)->peer, "" };
+	char hash[2 * AUDIT_HASH_LEN + 1], text[512];
+	int rc;
+
+	memset(head, 0, sizeof(*head));
+	if (a->a_ops != NULL) {
+		api_audit_drain(a);
+		if ((rc = audit_append(a->a_ops, &rec, NULL)) != CB_OK ||
+		    (rc = audit_head(a->a_ops, head, NULL)) != CB_OK)
+			log_err("ALARM: the termination is not in the operation "
+			    "log: %s", cb_strerror(rc));
+	}
+	term_hex(head->al_hash, AUDIT_HASH_LEN, hash);
+	snprintf(text, sizeof(text), "{\"terminated_ms\":%lld,\"by\":\"%s\","
+	    "\"ops_log_head\":{\"seq\":%" PRIu64 ",\"time_ms\":%lld,"
+	    "\"hash\":\"%s\"}}\n", (long long)cb_now_ms(),
+	    r->r_sess.as_user.au_uid, head->al_seq,
+	    (long long)head->al_time_ms, hash);
+	if ((rc = erase_mark(a->a_keys_dir, text)) != CB_OK)
+		return rc;
+	a->a_terminated = 1;
+	return CB_OK;
+}
+
+/* Step 3: everything web holds. */
+static void
+term_erase(struct api *a, int *store_ok, int *ops_ok)
+{
+	*store_ok = a->a_store != NULL &&
+	    store_crypto_erase(a->a_store) == CB_OK;
+	*ops_ok = a->a_ops != NULL && audit_crypto_erase(a->a_ops, NULL) ==
+	    CB_OK;
+	a->a_ops = NULL;	/* web.c still closes it */
+	if (erase_files(a->a_keys_dir, term_kek_files) != CB_OK)
+		*store_ok = 0;
+	if (erase_files(a->a_ops_dir, term_kek_files) != CB_OK)
+		*ops_ok = 0;
+}
+
+static int
+term_reply(struct api_req *r, int auth_ok)
+{
+	yyjson_mut_doc *m = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = m ? yyjson_mut_obj(m) : NULL;
+
+	if (o == NULL ||
+	    !yyjson_mut_obj_add_str(m, o, "state", "terminated") ||
+	    !yyjson_mut_obj_add_bool(m, o, "store_erased", r->r_term_store) ||
+	    !yyjson_mut_obj_add_bool(m, o, "backups_unreadable",
+	    r->r_term_store) ||
+	    !yyjson_mut_obj_add_bool(m, o, "ops_log_erased", r->r_term_ops) ||
+	    !yyjson_mut_obj_add_bool(m, o, "auth_erased", auth_ok) ||
+	    !yyjson_mut_obj_add_uint(m, o, "ops_log_head_seq",
+	    r->r_term_head)) {
+		yyjson_mut_doc_free(m);
+		return api_req_error(r, API_E_INTERNAL);
+	}
+	yyjson_mut_doc_set_root(m, o);
+	return api_req_json(r, 200, m);
+}
+
+static int
+term_auth_done(struct api_req *r, const void *reply)
+{
+	const struct auth_status_r *st = reply;
+
+	if (st->as_status != CB_OK)
+		log_err("ALARM: auth did not erase the accounts (%s); run "
+		    "`classbox user terminate` as root",
+		    cb_strerror(st->as_status));
+	return term_reply(r, st->as_status == CB_OK);
+}
+
+/* The confirmation: the school's name, retyped exactly. */
+static int
+term_confirmed(struct cr_ctx *c)
+{
+	static const char *const fields[] = { "confirm" };
+	yyjson_doc *body = NULL, *school = NULL;
+	const char *want;
+	yyjson_val *got;
+	int rc;
+
+	if ((rc = cr_body(c, fields, 1, &body)) == CB_OK &&
+	    (rc = cr_get(c, "school", &school)) == CB_OK) {
+		got = yyjson_obj_get(cr_root(body), "confirm");
+		want = cr_str(school, "name");
+		if (got == NULL)
+			rc = cr_field(c, API_FIELD_MISSING, "confirm");
+		else if (!yyjson_is_str(got) ||
+		    yyjson_get_len(got) > TERM_CONFIRM_MAX || want == NULL ||
+		    strcmp(yyjson_get_str(got), want) != 0)
+			rc = cr_field(c, API_FIELD_VALUE, "confirm");
+	}
+	yyjson_doc_free(body);
+	yyjson_doc_free(school);
+	return rc;
+}
+
+int
+api_school_terminate(struct api_req *r)
+{
+	struct audit_link head;
+	struct auth_token t;
+	struct cr_ctx c;
+	int store_ok, ops_ok, rc;
+
+	if (cr_begin(r, &c) != CB_OK)
+		return cr_error(&c);
+	if (c.c_school != PS_TERMINATING)
+		return cr_fail(&c, API_E_INVALID_STATE), cr_error(&c);
+	if (term_confirmed(&c) != CB_OK)
+		return cr_error(&c);
+	if ((rc = term_mark(r, &head)) != CB_OK) {
+		log_err("termination: cannot write the marker: %s",
+		    cb_strerror(rc));
+		return api_req_error(r, API_E_INTERNAL);
+	}
+	term_erase(r->r_api, &store_ok, &ops_ok);
+	log_warn("the school is terminated by %s: data key %s, operation log "
+	    "key %s", r->r_sess.as_user.au_uid,
+	    store_ok ? "destroyed" : "NOT destroyed",
+	    ops_ok ? "destroyed" : "NOT destroyed");
+	r->r_term_store = store_ok;
+	r->r_term_ops = ops_ok;
+	r->r_term_head = head.al_seq;
+	memcpy(t.at_token, r->r_token, sizeof(t.at_token));
+	rc = api_req_call(r, AUTH_TERMINATE, &t, sizeof(t), AUTH_STATUS_R,
+	    term_auth_done);
+	cb_wipe(&t, sizeof(t));
+	return rc;
+}
