@@ -22,6 +22,9 @@ static const struct applet applets[] = {
 	{ "audit", cmd_audit, "verify and read the login and operation logs" },
 	{ "backup", cmd_backup, "encrypted, verified backups: create, verify, list, restore" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
+	{ "update", cmd_update, "install a signed update bundle; boot slot status" },
+	{ "updated", cmd_updated, "the update service: commit or roll back, spooled bundles" },
+	{ "bundle", cmd_bundle, "host: update keys, sign and verify bundles" },
 };
 
 static void
