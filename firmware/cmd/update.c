@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,23 @@ cmd_update(int argc, char **argv)
 
 /* ---- classbox updated --------------------------------------------- */
 
+/* What the technician at the console must see (besides syslog). */
+static void
+console_say(const char *fmt, ...)
+{
+	FILE *f = fopen("/dev/console", "w");
+	va_list ap;
+
+	if (f == NULL)
+		return;
+	fputs("updated: ", f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
 static void
 updated_health(struct upd_opts *o)
 {
@@ -493,9 +511,8 @@ updated_health(struct upd_opts *o)
 			if (upd_commit(&o->ctx) == CB_OK) {
 				log_info("slot %c is healthy: committed",
 				    o->ctx.uc_booted);
-				printf("updated: slot %c committed\n",
+				console_say("slot %c is healthy: committed",
 				    o->ctx.uc_booted);
-				fflush(stdout);
 			} else
 				log_err("cannot commit slot %c",
 				    o->ctx.uc_booted);
@@ -505,9 +522,8 @@ updated_health(struct upd_opts *o)
 	}
 	log_err("slot %c failed its health check: %s; rolling back",
 	    o->ctx.uc_booted, why);
-	printf("updated: slot %c failed its health check (%s): rolling "
-	    "back\n", o->ctx.uc_booted, why);
-	fflush(stdout);
+	console_say("slot %c failed its health check (%s): rolling back",
+	    o->ctx.uc_booted, why);
 	if (upd_reject(&o->ctx, why) == CB_OK) {
 		sync();
 		execl("/bin/reboot", "reboot", (char *)NULL);
@@ -534,9 +550,12 @@ updated_boot(struct upd_opts *o)
 		log_err("cannot read or write the boot state");
 		return;
 	}
-	if (b == UPD_BOOT_FELL_BACK)
+	if (b == UPD_BOOT_FELL_BACK) {
 		log_err("the new slot did not boot: back on slot %c",
 		    o->ctx.uc_booted);
+		console_say("the new slot did not boot: back on slot %c",
+		    o->ctx.uc_booted);
+	}
 	if (b == UPD_BOOT_TRIAL)
 		updated_health(o);
 }
@@ -555,10 +574,14 @@ updated_install(struct upd_opts *o, const char *path, int resume)
 	    path);
 	rc = upd_install(&o->ctx, path, &io, why, sizeof(why));
 	close(lock);
-	if (rc == CB_OK)
+	if (rc == CB_OK) {
 		log_info("installed %s; it starts at the next reboot", path);
-	else
+		console_say("installed %s; it starts at the next reboot",
+		    path);
+	} else {
 		log_err("install of %s refused: %s", path, why);
+		console_say("install of %s refused: %s", path, why);
+	}
 }
 
 /* A journaled install that did not reach the flip: do it again (chunks
