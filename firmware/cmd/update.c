@@ -114,7 +114,7 @@ esp_mount(const char *dir)
 	mkdir(dir, 0700);
 	for (int ms = 0; ms < UPD_MOUNT_WAIT_MS; ms += 200) {
 		if (mount(dev, dir, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		    "umask=077,flush") == 0 || errno == EBUSY)
+		    "umask=077,flush,iocharset=iso8859-1,codepage=437") == 0 || errno == EBUSY)
 			return esp_mounted(dir) ? CB_OK : CB_ENOTFOUND;
 		usleep(200 * 1000);	/* vfat still loading (rcS) */
 	}
@@ -436,6 +436,23 @@ update_rollback(struct upd_opts *o)
 	return 0;
 }
 
+/* SHA-256 of a slot device or a file (the image has no sha256sum):
+ * compare a slot before and after, or with the host's image. */
+static int
+update_hash(const char *path)
+{
+	uint8_t h[BUNDLE_HASH_LEN];
+	char hex[2 * BUNDLE_HASH_LEN + 1];
+
+	if (hash_path(path, h) != CB_OK) {
+		fprintf(stderr, "update: cannot read %s\n", path);
+		return 1;
+	}
+	bundle_hex(h, sizeof(h), hex);
+	printf("%s  %s\n", hex, path);
+	return 0;
+}
+
 static int
 update_usage(void)
 {
@@ -448,6 +465,7 @@ update_usage(void)
 	    "  verify BUNDLE          check a bundle without writing\n"
 	    "  rollback               boot the other slot from now on "
 	    "(technician)\n"
+	    "  hash FILE              SHA-256 of a slot device or file\n"
 	    "options: --allow-rollback (install a bundle below the box's "
 	    "epoch: technician\n  override), --quiet; for tests: --esp DIR "
 	    "--slot-a F --slot-b F --state DIR\n  --booted A|B --board NAME "
@@ -473,6 +491,8 @@ cmd_update(int argc, char **argv)
 		return update_verify(&o, argv[optind + 1]);
 	if (strcmp(argv[optind], "rollback") == 0)
 		return update_rollback(&o);
+	if (strcmp(argv[optind], "hash") == 0 && optind + 2 == argc)
+		return update_hash(argv[optind + 1]);
 	return update_usage();
 }
 

@@ -93,7 +93,7 @@ refused() {	# refused TAG DEV PATTERN DESCRIPTION
 	esac
 }
 slot_hash() {	# slot_hash TAG DEV: sha256 of a slot partition, in the guest
-	run "$1" 120 sha256sum "$2"
+	run "$1" 120 classbox update hash "$2"
 	echo "${OUT#* rc=0 }" | cut -d' ' -f1
 }
 
