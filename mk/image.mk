@@ -2,8 +2,11 @@
 # (`include mk/image.mk`); see docs/image.md.
 #
 #   make image         build/image/$(BOARD)/{disk.img,vmlinuz,initramfs.cpio.gz,rootfs.squashfs}
-#   make qemu          boot it (TCG, console on stdio, https://localhost:8443/);
-#                      EFI=1: through OVMF + GRUB instead of direct kernel boot
+#   make qemu          boot it through OVMF + GRUB (TCG, console on stdio,
+#                      https://localhost:8443/); DIRECT=1: direct kernel boot
+#   make keys          update signing keys for development (build/keys; docs/update.md)
+#   make bundle        a signed update bundle of the image (build/image/$(BOARD)/update.bundle)
+#   make update-powercut  the full power-cut matrix of updates under QEMU
 #   make sbom          build/image/$(BOARD)/sbom.spdx.json (SPDX 2.3; also in the
 #                      image at /usr/share/classbox/sbom.spdx.json)
 #   make system-test   tests/system/*.sh (QEMU, headless)
@@ -21,7 +24,7 @@ IMAGE_APT := squashfs-tools mtools dosfstools e2fsprogs gdisk cpio xz-utils \
 IMAGE_TOOLS := mksquashfs mcopy mkfs.vfat mkfs.ext4 sgdisk cpio xz \
 	qemu-system-x86_64 musl-gcc file curl openssl zstd jq grub-mkimage
 
-.PHONY: image qemu system-test image-tools image-clean sbom
+.PHONY: image qemu system-test image-tools image-clean sbom keys bundle update-powercut
 
 image-tools:
 	@missing=; for t in $(IMAGE_TOOLS); do command -v $$t >/dev/null 2>&1 || \
@@ -35,20 +38,37 @@ image-tools:
 	  else echo "image.mk: missing$$missing: apt-get install $(IMAGE_APT)" >&2; exit 1; fi; \
 	fi
 
-image: image-tools
+# Development update keys (the root key stays offline in real life).
+UPDATE_KEYS ?= $(BUILD)/keys
+keys: $(UPDATE_KEYS)/root.pub
+$(UPDATE_KEYS)/root.pub:
+	$(MAKE) TARGET=host $(BUILD)/host/classbox
+	CLASSBOX=$(BUILD)/host/classbox tools/update/make-keys $(UPDATE_KEYS)
+
+image: image-tools keys
 ifeq ($(CLASSBOX_BIN),)
 	$(MAKE) TARGET=musl $(IMAGE_CLASSBOX)
-	PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
+	UPDATE_KEYS=$(abspath $(UPDATE_KEYS)) PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
 	  CLASSBOX_BIN=$(IMAGE_CLASSBOX) tools/image/build-image $(BOARD) $(IMAGE_DIR)
 else
 	$(MAKE) TARGET=musl deps
-	PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
+	UPDATE_KEYS=$(abspath $(UPDATE_KEYS)) PATH="$$PATH:/usr/sbin:/sbin" KINC=$(abspath $(BUILD))/musl/kernel-include \
 	  CLASSBOX_BIN=$(CLASSBOX_BIN) tools/image/build-image $(BOARD) $(IMAGE_DIR)
 endif
 
 qemu:
 	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
-	board/$(BOARD)/qemu --dir $(IMAGE_DIR) $(if $(EFI),--efi)
+	board/$(BOARD)/qemu --dir $(IMAGE_DIR) $(if $(DIRECT),--direct,--efi)
+
+bundle: keys
+	@test -f $(IMAGE_DIR)/rootfs.squashfs || $(MAKE) image
+	$(MAKE) TARGET=host $(BUILD)/host/classbox
+	CLASSBOX=$(BUILD)/host/classbox tools/update/make-bundle --keys $(UPDATE_KEYS) \
+	  --dir $(IMAGE_DIR) --out $(IMAGE_DIR)/update.bundle
+
+update-powercut:
+	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
+	IMAGE_DIR=$(IMAGE_DIR) POWERCUT_POINTS=full sh tests/system/update_powercut.sh
 
 # The SBOM of the image as built (make image writes it too and puts it in
 # the image; this target rewrites it, e.g. after a deps.lock change).

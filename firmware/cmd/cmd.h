@@ -15,6 +15,9 @@ int cmd_backup(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_updated(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 /* demo.c: seed the demo school (`classbox run --demo`) into a fresh data
  * directory, before auth and web start. */

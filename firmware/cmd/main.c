@@ -25,6 +25,9 @@ static const struct applet applets[] = {
 	{ "enroll", cmd_enroll, "enroll this box with the cloud (FILE)" },
 	{ "status", cmd_status, "clock and cloud sync state" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
+	{ "update", cmd_update, "install a signed update bundle; boot slot status" },
+	{ "updated", cmd_updated, "the update service: commit or roll back, spooled bundles" },
+	{ "bundle", cmd_bundle, "host: update keys, sign and verify bundles" },
 };
 
 static void
