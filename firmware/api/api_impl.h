@@ -42,6 +42,7 @@ struct api {
 	struct clock *a_clock;		/* status.c: not owned; may be NULL */
 	struct clock *a_own_clock;	/* status.c: read-only, owned */
 	int64_t a_start_ms;		/* process start, for /metrics */
+	const char *a_sbom_path;	/* sbom.c; NULL: API_SBOM_PATH */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 };
@@ -147,6 +148,8 @@ int api_status_json(struct api_req *r);
 int api_sysnotices_list(struct api_req *r);
 int api_sysnotices_create(struct api_req *r);
 int api_sysnotices_delete(struct api_req *r);
+/* sbom.c: GET /api/v1/admin/sbom, the image's SPDX document. */
+int api_admin_sbom(struct api_req *r);
 /* reset.c: offline password reset codes. */
 int api_reset_code_issue(struct api_req *r);
 int api_password_reset(struct api_req *r);
