@@ -130,6 +130,9 @@ static const struct api_route api_routes[] = {
 	    api_sysnotices_create },
 	{ HTTP_M_DELETE, P_PATTERN, "/api/v1/notices/*", R_SESSION | R_ADMIN,
 	    api_sysnotices_delete },
+	/* The image's software bill of materials (sbom.c). */
+	{ HTTP_M_GET, P_EXACT, "/api/v1/admin/sbom", R_SESSION | R_ADMIN,
+	    api_admin_sbom },
 	/* Offline password reset codes (reset.c). */
 	{ HTTP_M_POST, P_PATTERN, "/api/v1/users/*/reset-code", R_SESSION,
 	    api_reset_code_issue },
@@ -150,6 +153,7 @@ api_new(struct api **out, struct authc *ac, const struct api_config *cfg)
 		return CB_ENOMEM;
 	a->a_ac = ac;
 	a->a_public_origin = cfg ? cfg->public_origin : NULL;
+	a->a_sbom_path = cfg ? cfg->sbom_path : NULL;
 	a->a_audit_fd = -1;
 	a->a_start_ms = cb_now_ms();
 	if ((rc = api_scache_new(&a->a_sessions, API_SESSION_CACHE_MAX)) !=

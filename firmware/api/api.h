@@ -16,10 +16,15 @@ struct api;
 
 struct store;
 
+/* The image's SBOM (tools/sbom; GET /api/v1/admin/sbom) and its limit. */
+#define API_SBOM_PATH		"/usr/share/classbox/sbom.spdx.json"
+#define API_SBOM_MAX_BYTES	(4 * 1024 * 1024)
+
 struct api_config {
 	const char *public_origin;	/* e.g. "https://localhost:8443": the
 					 * only Origin accepted on writes */
 	int https_port;
+	const char *sbom_path;		/* NULL: API_SBOM_PATH */
 };
 
 int api_new(struct api **out, struct authc *ac, const struct api_config *cfg);

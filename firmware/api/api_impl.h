@@ -44,6 +44,7 @@ struct api {
 	struct clock *a_own_clock;	/* status.c: read-only, owned */
 	int64_t a_start_ms;		/* process start, for /metrics */
 	char *a_sync_status;		/* DATA/sync/status.json, or NULL */
+	const char *a_sbom_path;	/* sbom.c; NULL: API_SBOM_PATH */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 	int a_terminated;		/* terminate.c: the school has ended */
@@ -169,6 +170,8 @@ int api_status_json(struct api_req *r);
 int api_sysnotices_list(struct api_req *r);
 int api_sysnotices_create(struct api_req *r);
 int api_sysnotices_delete(struct api_req *r);
+/* sbom.c: GET /api/v1/admin/sbom, the image's SPDX document. */
+int api_admin_sbom(struct api_req *r);
 /* reset.c: offline password reset codes. */
 int api_reset_code_issue(struct api_req *r);
 int api_password_reset(struct api_req *r);

@@ -134,6 +134,13 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	[API_E_ARCHIVED] = { 409, "class_archived",
 	    "This class belongs to a past school year and is kept read-only.",
 	    "このクラスは過去の年度のもので、閲覧のみできます。" },
+	[API_E_NO_SBOM] = { 404, "sbom_missing",
+	    "This box has no software bill of materials: it was not started "
+	    "from a classbox image (the image carries "
+	    "/usr/share/classbox/sbom.spdx.json; `make sbom` writes one).",
+	    "この本体にはソフトウェア部品表（SBOM）がありません。classbox "
+	    "のイメージから起動されていません（イメージには "
+	    "/usr/share/classbox/sbom.spdx.json があります。`make sbom` で作成できます）。" },
 };
 
 const struct api_err_info *

@@ -56,6 +56,7 @@ enum api_err_code {
 	API_E_STORAGE_FULL,
 	API_E_STORE,
 	API_E_ARCHIVED,
+	API_E_NO_SBOM,
 	API_E_COUNT
 };
 

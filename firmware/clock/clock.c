@@ -57,6 +57,57 @@ clock_kernel_read(void *ctx, struct clock_reading *out)
 
 const struct clock_source clock_source_kernel = { NULL, clock_kernel_read };
 
+int
+clock_kernel_mark_synced(uint32_t error_ms)
+{
+	struct timex tx;
+	long rest_us;
+
+	if (error_ms > CLOCK_KERNEL_ERROR_MAX_MS)
+		return CB_EINVAL;
+	memset(&tx, 0, sizeof(tx));
+	if (adjtimex(&tx) < 0)
+		return CB_EIO;
+	rest_us = (tx.status & STA_NANO) ? tx.offset / 1000 : tx.offset;
+	if (rest_us < 0)
+		rest_us = -rest_us;
+	if (rest_us > (long)CLOCK_KERNEL_ERROR_MAX_MS * 1000)
+		rest_us = (long)CLOCK_KERNEL_ERROR_MAX_MS * 1000;
+	/* ADJ_STATUS writes every status bit but the read-only ones: keep
+	 * what ntpd set (STA_PLL, STA_FREQHOLD, leap bits). */
+	tx.status &= ~STA_UNSYNC;
+	tx.maxerror = (long)error_ms * 1000 + rest_us;
+	tx.esterror = tx.maxerror;
+	tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
+	if (adjtimex(&tx) < 0)
+		return errno == EPERM ? CB_EPERM : CB_EIO;
+	return CB_OK;
+}
+
+int
+clock_kernel_step(int64_t offset_us)
+{
+	struct timex tx;
+	int64_t sec, usec;
+
+	if (offset_us > CLOCK_STEP_MAX_US || offset_us < -CLOCK_STEP_MAX_US)
+		return CB_EINVAL;
+	/* ADJ_SETOFFSET wants tv_usec in [0, 1e6), the sign in tv_sec. */
+	sec = offset_us / 1000000;
+	usec = offset_us % 1000000;
+	if (usec < 0) {
+		sec -= 1;
+		usec += 1000000;
+	}
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_SETOFFSET;
+	tx.time.tv_sec = (time_t)sec;
+	tx.time.tv_usec = (suseconds_t)usec;
+	if (adjtimex(&tx) < 0)
+		return errno == EPERM ? CB_EPERM : CB_EIO;
+	return CB_OK;
+}
+
 const char *
 clock_state_name(enum clock_state s)
 {

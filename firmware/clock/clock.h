@@ -106,6 +106,33 @@ int clock_state(struct clock *c, struct clock_status *out);
 /* Write the floor file now if it changed (shutdown, tests). */
 int clock_flush(struct clock *c);
 
+/*
+ * For the NTP daemon's event hook (root only; rootfs/etc/sv/ntpd/event).
+ *
+ * clock_kernel_mark_synced: tell the kernel the clock is synchronised, with
+ * an error bound of error_ms plus the offset the kernel has still to slew
+ * away (its remaining ADJ_OFFSET): sets maxerror and esterror, clears
+ * STA_UNSYNC, keeps the other status bits. BusyBox ntpd disciplines the
+ * clock but never sets maxerror, so the kernel, which grows maxerror by
+ * 500 us every second, flags the clock unsynchronised again within a
+ * second of each update; the hook calls this while ntpd has a server.
+ * CB_EINVAL when error_ms exceeds CLOCK_KERNEL_ERROR_MAX_MS, CB_EPERM
+ * without the right.
+ *
+ * clock_kernel_step: step the clock by offset_us (ADJ_SETOFFSET; the kernel
+ * drops any slew in progress, as after a step by ntpd). BusyBox ntpd steps
+ * only beyond 1 s and slews smaller offsets at 500 ppm, so a box booted
+ * 0.5 s off (the RTC has whole seconds) would take 17 minutes to come
+ * within the synced bound; the hook steps once at the first sync instead,
+ * beyond CLOCK_STEP_MIN_US like the reference ntpd. |offset_us| at most
+ * CLOCK_STEP_MAX_US (larger offsets ntpd steps itself).
+ */
+#define CLOCK_KERNEL_ERROR_MAX_MS	16000	/* the kernel's NTP_PHASE_LIMIT */
+#define CLOCK_STEP_MIN_US		50000
+#define CLOCK_STEP_MAX_US		2000000
+int clock_kernel_mark_synced(uint32_t error_ms);
+int clock_kernel_step(int64_t offset_us);
+
 /* "synced", "holdover", "unsynced". */
 const char *clock_state_name(enum clock_state s);
 

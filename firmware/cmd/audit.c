@@ -11,7 +11,12 @@
  *       "audit.append-test") so tests/integration/audit.sh can check a real
  *       log; they are chained like any entry and can never hide one.
  *   classbox time [--dir DIR]                     state, error bound, floor
+ *   classbox time --kernel-synced ERROR_MS        root: tell the kernel the
+ *       clock is synchronised (the image's ntpd hook, rootfs/etc/sv/ntpd)
+ *   classbox time --step SECONDS                  root: step the clock by
+ *       SECONDS (that hook, at the first sync)
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +275,58 @@ time_print(const char *floor_path, const struct clock_status *st)
 	printf("last synced: %s\n", st->cs_synced_at_ms > 0 ? sy : "never");
 }
 
+/* `classbox time --kernel-synced ERROR_MS`: the ntpd hook's call (see
+ * clock_kernel_mark_synced and rootfs/etc/sv/ntpd/event). */
+static int
+time_kernel_synced(const char *arg)
+{
+	char *end;
+	unsigned long ms;
+	int rc;
+
+	errno = 0;
+	ms = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    ms > CLOCK_KERNEL_ERROR_MAX_MS) {
+		fprintf(stderr, "time: ERROR_MS must be 0..%d\n",
+		    CLOCK_KERNEL_ERROR_MAX_MS);
+		return 2;
+	}
+	if ((rc = clock_kernel_mark_synced((uint32_t)ms)) != CB_OK) {
+		fprintf(stderr, "time: cannot mark the kernel clock synchronised:"
+		    " %s\n", rc == CB_EPERM ? "not allowed (run as root)" :
+		    cb_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+/* `classbox time --step SECONDS` (e.g. -0.265786): the ntpd hook's step
+ * at the first sync (see clock_kernel_step). */
+static int
+time_step(const char *arg)
+{
+	char *end;
+	double sec;
+	int rc;
+
+	errno = 0;
+	sec = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' ||
+	    !(sec >= -CLOCK_STEP_MAX_US / 1e6 && sec <= CLOCK_STEP_MAX_US / 1e6)) {
+		fprintf(stderr, "time: SECONDS must be within +-%g\n",
+		    CLOCK_STEP_MAX_US / 1e6);
+		return 2;
+	}
+	if ((rc = clock_kernel_step((int64_t)(sec * 1e6))) != CB_OK) {
+		fprintf(stderr, "time: cannot step the clock: %s\n",
+		    rc == CB_EPERM ? "not allowed (run as root)" :
+		    cb_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
 int
 cmd_time(int argc, char **argv)
 {
@@ -281,8 +338,14 @@ cmd_time(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--dir") == 0)
 		dir = argv[2];
+	else if (argc == 3 && strcmp(argv[1], "--kernel-synced") == 0)
+		return time_kernel_synced(argv[2]);
+	else if (argc == 3 && strcmp(argv[1], "--step") == 0)
+		return time_step(argv[2]);
 	else if (argc != 1) {
-		fprintf(stderr, "usage: classbox time [--dir AUDIT_DIR]\n");
+		fprintf(stderr, "usage: classbox time [--dir AUDIT_DIR]\n"
+		    "       classbox time --kernel-synced ERROR_MS\n"
+		    "       classbox time --step SECONDS\n");
 		return 2;
 	}
 	cb_log_init("time");

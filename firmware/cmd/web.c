@@ -35,6 +35,7 @@ struct web_options {
 	int http_port;
 	uid_t uid;
 	gid_t gid;
+	const char *sbom;	/* the image's SBOM (GET /api/v1/admin/sbom) */
 };
 
 static struct loop *web_loop;	/* for the signal handler only */
@@ -57,12 +58,13 @@ web_parse(int argc, char **argv, struct web_options *o)
 		{ "http-port", required_argument, NULL, 'r' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
+		{ "sbom", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct web_options){ CB_DEFAULT_DATA, "0.0.0.0", 443, 80,
-	    (uid_t)-1, (gid_t)-1 };
+	    (uid_t)-1, (gid_t)-1, getenv("CLASSBOX_SBOM") };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -72,10 +74,11 @@ web_parse(int argc, char **argv, struct web_options *o)
 		case 'r': o->http_port = atoi(optarg); break;
 		case 'u': o->uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'g': o->gid = (gid_t)strtoul(optarg, NULL, 10); break;
+		case 's': o->sbom = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox web [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--uid N --gid N]\n");
+			    "[--uid N --gid N] [--sbom FILE]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -208,7 +211,7 @@ cmd_web(int argc, char **argv)
 	if ((rc = authc_new(&ac, web_loop, sock, api_on_revoke, NULL)) != CB_OK)
 		fatalx("cannot set up the auth client: %s", cb_strerror(rc));
 	if ((rc = api_new(&api, ac, &(struct api_config){ NULL,
-	    o.https_port })) != CB_OK)
+	    o.https_port, o.sbom })) != CB_OK)
 		fatalx("cannot set up the API: %s", cb_strerror(rc));
 	if ((rc = web_dirs(&o, api)) != CB_OK)
 		fatalx("data directory path too long: %s", o.data);

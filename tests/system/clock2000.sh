@@ -29,7 +29,7 @@ t1=$(json_num time_ms)
 check "boot 1 logged the login at the host's time (got $t1)" [ "${t1:-0}" -gt 1700000000000 ]
 poweroff || not_ok "powered off cleanly"
 
-boot 2 -rtc base=2000-01-01
+boot 2 -- -rtc base=2000-01-01
 if wait_https; then ok "with the clock at 2000-01-01 the box still serves HTTPS ($(elapsed "$t0") s)"
 else not_ok "booted to HTTPS at 2000-01-01 within $timeout_s s (console: $work/console2.log)"; tail -20 "$work/console2.log"; fi
 say ""; sleep 0.3; say "date -u +%Y"; sleep 1
