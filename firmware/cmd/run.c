@@ -54,7 +54,9 @@ struct run_ctx {
 	const char *bind;
 	int https_port, http_port;
 	uid_t web_uid, auth_uid;
-	int demo;			/* --demo: seed the demo school */
+	int demo;			/* --demo: seed the demo school;
+					 * 2: --demo-small, its first grade's
+					 * two homerooms */
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -78,6 +80,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "web-uid", required_argument, NULL, 'w' },
 		{ "auth-uid", required_argument, NULL, 'a' },
 		{ "demo", no_argument, NULL, 'D' },
+		{ "demo-small", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -98,10 +101,12 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'w': r->web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'D': r->demo = 1; break;
+		case 'S': r->demo = 2; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--web-uid N] [--auth-uid N] [--demo]\n");
+			    "[--web-uid N] [--auth-uid N] [--demo | "
+			    "--demo-small]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -391,7 +396,7 @@ cmd_run(int argc, char **argv)
 		/* First start: the demo school, before auth and web open
 		 * their environments. */
 		struct demo_paths dp = { r.data, r.auth_dir, r.store_dir,
-		    r.keys_dir, r.auth_uid, r.web_uid };
+		    r.keys_dir, r.auth_uid, r.web_uid, r.demo == 2 };
 		if (demo_seed(&dp) != CB_OK) {
 			fprintf(stderr, "classbox run: the demo school could "
 			    "not be seeded\n");
