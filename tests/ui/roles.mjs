@@ -142,6 +142,15 @@ async function teacherPosts() {
     assert(/^[2-9A-HJ-NP-Z]{10}$/.test(code), `code ${code}`);
     run.code = code;
   });
+  await check('the teacher writes a guidance note for a homeroom student', async () => {
+    const row = page.locator('tr', { has: page.locator('td', { hasText: /^s10105$/ }) });
+    await row.getByRole('link', { name: '指導記録' }).click();
+    await waitH1('s10105 の指導記録');
+    await page.fill('#note-text', `面談: 体調を確認 ${stamp}`);
+    await page.click('#main form button[type="submit"]');
+    await waitMsg('指導記録を保存しました。', 'ok');
+    await page.locator('.item .body', { hasText: `面談: 体調を確認 ${stamp}` }).waitFor();
+  });
   await logout();
 }
 
@@ -367,7 +376,27 @@ async function adminPath() {
     await page.locator('#banners .banner', { hasText: `ネットワーク障害 ${stamp}` }).waitFor();
   });
   await screenshot('admin-home-banner');
+  await check('classes: the admin sees every class with its members\' names', async () => {
+    await page.click('#nav a:has-text("クラス管理")');
+    await waitH1('クラス管理');
+    const row = page.locator('tr', { has: page.locator('td', { hasText: /^1年1組$/ }) });
+    await row.getByRole('link', { name: 'メンバー' }).click();
+    await waitH1(/1年1組/);
+    await page.locator('td', { hasText: people.get(STUDENT).name }).first().waitFor();
+  });
+  await check('the school-year rollover asks in the page first, then moves to next year', async () => {
+    await page.click('#nav a:has-text("学校設定・年度更新")');
+    await waitH1('学校設定・年度更新');
+    const year = Number(await page.inputValue('#sch-year'));
+    await page.getByRole('button', { name: '年度更新を始める' }).click();
+    await page.locator('.confirm p', { hasText: `${year} 年度から ${year + 1} 年度へ更新します` }).waitFor();
+    await page.getByRole('button', { name: '年度更新を実行' }).click();
+    await waitMsg(new RegExp(`^${year + 1} 年度に更新しました（作成 \\d+ クラス、読み取り専用 \\d+ クラス）。$`), 'ok');
+    assert(Number(await page.inputValue('#sch-year')) === year + 1, 'the year moved on');
+  });
   await check('in English, the same page speaks English', async () => {
+    await goHash('#/');
+    await waitH1('ホーム');
     await page.click('[data-lang="en"]');
     await waitH1('Home');
     await page.locator('#nav a', { hasText: 'Roster import' }).waitFor();
