@@ -40,8 +40,9 @@
 
 #define DEMO_GRADES		3
 #define DEMO_CLASSES		8
-#define DEMO_SMALL_GRADES	1	/* --demo-small: 2 homerooms, 220 */
-#define DEMO_SMALL_CLASSES	2	/* accounts, seeded in seconds */
+#define DEMO_SMALL_GRADES	1	/* --demo-small: homeroom 1-1, its */
+#define DEMO_SMALL_CLASSES	1	/* subject classes and the clubs: */
+#define DEMO_SMALL_TEACHERS	16	/* 86 accounts, seeded in seconds */
 #define DEMO_STUDENTS		35
 #define DEMO_TEACHERS		40
 #define DEMO_SUBJECTS		4
@@ -74,6 +75,7 @@ struct demo {
 	int d_hash_failed;
 	int64_t d_year;
 	int64_t d_now;
+	int d_teachers;			/* DEMO_TEACHERS, or the small's */
 	int d_grades, d_classes;	/* DEMO_GRADES x DEMO_CLASSES, or the
 					 * small school's (dp_small) */
 	/* store batches */
@@ -153,7 +155,7 @@ demo_add(struct demo *d, uint32_t role)
 static size_t
 demo_student_index(const struct demo *d, int g, int c, int n)
 {
-	return DEMO_TEACHERS + (size_t)((g - 1) * d->d_classes *
+	return (size_t)d->d_teachers + (size_t)((g - 1) * d->d_classes *
 	    DEMO_STUDENTS + (c - 1) * DEMO_STUDENTS + (n - 1));
 }
 
@@ -170,7 +172,7 @@ demo_people(struct demo *d)
 {
 	int g, c, n, t;
 
-	for (t = 1; t <= DEMO_TEACHERS; t++) {
+	for (t = 1; t <= d->d_teachers; t++) {
 		struct demo_user *u = demo_add(d, ROLE_TEACHER);
 		snprintf(u->u_id, sizeof(u->u_id), "t%02d", t);
 		snprintf(u->u_name, sizeof(u->u_name), "%s %s",
@@ -784,6 +786,7 @@ demo_seed(const struct demo_paths *p)
 	d->d_year = strtol(date, NULL, 10) - (atoi(date + 5) < 4);
 	d->d_grades = p->dp_small ? DEMO_SMALL_GRADES : DEMO_GRADES;
 	d->d_classes = p->dp_small ? DEMO_SMALL_CLASSES : DEMO_CLASSES;
+	d->d_teachers = p->dp_small ? DEMO_SMALL_TEACHERS : DEMO_TEACHERS;
 	demo_people(d);
 	for (size_t i = 0; i < d->d_n; i++)
 		if (password_generate(d->d_users[i].u_pw,

@@ -55,8 +55,8 @@ struct run_ctx {
 	int https_port, http_port;
 	uid_t web_uid, auth_uid;
 	int demo;			/* --demo: seed the demo school;
-					 * 2: --demo-small, its first grade's
-					 * two homerooms */
+					 * 2: --demo-small, only its
+					 * homeroom 1-1 (the UI tests) */
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };

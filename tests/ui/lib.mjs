@@ -71,7 +71,9 @@ export async function launch({ spki, tmp, chromiumPath, boxUrl, lang = 'ja' }) {
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath,
     headless: true,
-    args: [...BASE_ARGS, `--ignore-certificate-errors-spki-list=${spki}`],
+    // --lang: the browser's own locale (date inputs, Accept-Language)
+    args: [...BASE_ARGS, `--lang=${lang === 'ja' ? 'ja-JP' : 'en-US'}`,
+      `--ignore-certificate-errors-spki-list=${spki}`],
     locale: lang === 'ja' ? 'ja-JP' : 'en-US',
     extraHTTPHeaders: { 'Accept-Language': lang },
     viewport: VIEWPORTS.desktop,
@@ -142,6 +144,19 @@ export async function msgText() { return run.page.locator('#msg').textContent();
 export async function waitH1(text) {
   await run.page.locator('#main h1', { hasText: text }).first().waitFor({ timeout: TIMEOUT });
   assert(await run.page.locator('#main h1').count() === 1, 'one h1 on the page');
+}
+
+// runs FN (a click that redraws the page) and waits until #main's content
+// has been replaced, so that what is read next is the new page
+export async function redrawn(fn) {
+  const page = run.page;
+  await page.evaluate(() => {
+    const f = document.getElementById('main').firstElementChild;
+    if (f) f.dataset.old = '1';
+  });
+  await fn();
+  await page.waitForFunction(() => !document.querySelector('#main [data-old]'), null,
+    { timeout: TIMEOUT });
 }
 
 // goes to HASH and waits for the router to have drawn a new page

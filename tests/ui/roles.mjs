@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import {
   env, run, notOk, firstLine, assert, screenshot, check, launch, finalVerdicts,
-  waitMsg, msgText, waitH1, goHash, pageApi, login, logout, Stop,
+  waitMsg, msgText, waitH1, goHash, redrawn, pageApi, login, logout, Stop,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -345,7 +345,7 @@ async function adminPath() {
     await waitH1('操作ログ');
     await page.fill('#log-user', TEACHER);
     await page.fill('#log-action', 'attendance.create');
-    await page.click('#main form button[type="submit"]');
+    await redrawn(() => page.click('#main form button[type="submit"]'));
     await page.locator('table.log tbody tr').first().waitFor();
     const rows = await page.locator('table.log tbody tr').allTextContents();
     assert(rows.length >= 1 && rows.every((r) => r.includes(TEACHER) && r.includes('attendance.create')),
@@ -355,8 +355,10 @@ async function adminPath() {
     await page.click('.tabs a:has-text("ログインログ")');
     await waitH1('ログインログ');
     await page.fill('#log-user', STUDENT);
-    await page.click('#main form button[type="submit"]');
-    await page.locator('table.log tbody tr', { hasText: 'login' }).first().waitFor();
+    await redrawn(() => page.click('#main form button[type="submit"]'));
+    const rows = await page.locator('table.log tbody tr').allTextContents();
+    assert(rows.some((r) => r.includes('login')) && rows.every((r) => r.includes(STUDENT)),
+      JSON.stringify(rows.slice(0, 3)));
   });
   await screenshot('admin-logs-tablet', 'tablet');
   await check('the status page shows the clock and the school', async () => {
@@ -406,7 +408,35 @@ async function adminPath() {
   await logout();
 }
 
+// A browser set to English gets the UI in English without touching the
+// switch (navigator.languages follows its Accept-Language).
+async function englishBrowser() {
+  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL, lang: 'en' });
+  page = b.page;
+  try {
+    await check('a browser that prefers English gets the log-in page in English', async () => {
+      const r = await page.goto(BOX_URL, { waitUntil: 'load' });
+      assert(/^en\b/.test((await r.request().headerValue('accept-language')) || ''), 'Accept-Language en');
+      await waitH1('Log in');
+      assert(await page.getAttribute('html', 'lang') === 'en', 'html lang=en');
+      await page.locator('a', { hasText: 'Forgot your password?' }).waitFor();
+    });
+    await check('a wrong password is refused in English words', async () => {
+      await page.fill('#login-user', 'no.such.user');
+      await page.fill('#login-password', 'not-the-password');
+      await page.click('#main button[type="submit"]');
+      await page.waitForFunction(() => document.getElementById('msg').classList.contains('error'));
+      const text = await msgText();
+      assert(/^[\x20-\x7e]+$/.test(text) && !/login_failed/.test(text), `message "${text}"`);
+    });
+  } finally {
+    await b.close();
+    run.page = null;
+  }
+}
+
 try {
+  await englishBrowser();
   const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
   page = b.page;
   try {
