@@ -43,7 +43,8 @@ free_port() {
 	done
 }
 
-# box_start [extra run args]: starts `classbox run` in its own data dir;
+# box_start [extra run args]: starts `classbox run` in its own data dir
+# (waiting up to BOX_START_TENTHS tenths of a second, 300 by default);
 # sets BOX_PID BOX_PORT BOX_HTTP_PORT BOX_URL BOX_CA BOX_PW BOX_DATA BOX_SOCK.
 box_start() {
 	BOX_DATA=${BOX_DATA:-$T_DIR/data}
@@ -55,7 +56,7 @@ box_start() {
 	"$CLASSBOX" run --data "$BOX_DATA" --port "$BOX_PORT" \
 	    --http-port "$BOX_HTTP_PORT" "$@" >"$T_DIR/box.out" 2>"$BOX_LOG" &
 	BOX_PID=$!
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 "${BOX_START_TENTHS:-300}"); do
 		grep -q 'Stop:' "$T_DIR/box.out" 2>/dev/null && break
 		kill -0 "$BOX_PID" 2>/dev/null || break
 		sleep 0.1

@@ -1200,8 +1200,36 @@ api_school_rollover(struct api_req *r)
 
 /* ---- memberships -------------------------------------------------------- */
 
+/* The membership d with the member's roster name added as "name", into
+ * c_swap; d as it is when there is no roster record (or no name). */
+static int
+member_named(struct cr_ctx *c, yyjson_doc *d, const char *uid)
+{
+	char id[REC_ID_MAX + 1];
+	yyjson_doc *u = NULL;
+	yyjson_mut_doc *m;
+	const char *name;
+	int ok = 1;
+
+	if (cr_idf(id, sizeof(id), "user:%s", uid) != CB_OK ||
+	    cr_get(c, id, &u) != CB_OK) {
+		memset(&c->c_err, 0, sizeof(c->c_err));
+		return 1;
+	}
+	if ((name = cr_str(u, "name")) != NULL) {
+		m = yyjson_doc_mut_copy(d, NULL);
+		ok = m != NULL && cr_add_str(m, "name", name) == CB_OK &&
+		    (c->c_swap = yyjson_mut_doc_imut_copy(m, NULL)) != NULL;
+		yyjson_mut_doc_free(m);
+	}
+	yyjson_doc_free(u);
+	return ok ? 1 : (cr_fail(c, API_E_BUSY), -1);
+}
+
 /* A member is listed when the actor may read that membership (teachers of
- * the class: all; a student: their own; a parent: their child's). */
+ * the class: all; a student: their own; a parent: their child's), with
+ * the member's name when the actor may read their roster record too (the
+ * same relationships: the UI shows names, never bare ids). */
 static int
 member_filter(struct cr_ctx *c, yyjson_doc *d, void *arg)
 {
@@ -1217,7 +1245,11 @@ member_filter(struct cr_ctx *c, yyjson_doc *d, void *arg)
 	subj = strcmp(role, "student") == 0 ? cr_subject(c, uid) : PSUB_NONE;
 	if (c->c_role == PR_TEACHER || c->c_role == PR_ADMIN)
 		subj = PSUB_NONE;	/* the roster shows who was there */
-	return cr_may(c, RS_MEMBERSHIP, PA_READ, rels, subj);
+	if (!cr_may(c, RS_MEMBERSHIP, PA_READ, rels, subj))
+		return 0;
+	if (!cr_may(c, RS_USER, PA_READ, rels, subj))
+		return 1;
+	return member_named(c, d, uid);
 }
 
 int

@@ -25,6 +25,7 @@ int cmd_bundle(int argc, char **argv);
 struct demo_paths {
 	const char *dp_data, *dp_auth_dir, *dp_store_dir, *dp_keys_dir;
 	uid_t dp_auth_uid, dp_web_uid;	/* (uid_t)-1: stay as we are */
+	int dp_small;			/* homeroom 1-1 only (UI tests) */
 };
 int demo_seed(const struct demo_paths *p);
 

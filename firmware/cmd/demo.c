@@ -40,6 +40,9 @@
 
 #define DEMO_GRADES		3
 #define DEMO_CLASSES		8
+#define DEMO_SMALL_GRADES	1	/* --demo-small: homeroom 1-1, its */
+#define DEMO_SMALL_CLASSES	1	/* subject classes and the clubs: */
+#define DEMO_SMALL_TEACHERS	16	/* 86 accounts, seeded in seconds */
 #define DEMO_STUDENTS		35
 #define DEMO_TEACHERS		40
 #define DEMO_SUBJECTS		4
@@ -72,6 +75,9 @@ struct demo {
 	int d_hash_failed;
 	int64_t d_year;
 	int64_t d_now;
+	int d_teachers;			/* DEMO_TEACHERS, or the small's */
+	int d_grades, d_classes;	/* DEMO_GRADES x DEMO_CLASSES, or the
+					 * small school's (dp_small) */
 	/* store batches */
 	struct store *d_store;
 	struct store_batch_doc d_batch[STORE_BATCH_MAX];
@@ -147,18 +153,18 @@ demo_add(struct demo *d, uint32_t role)
 }
 
 static size_t
-demo_student_index(int g, int c, int n)
+demo_student_index(const struct demo *d, int g, int c, int n)
 {
-	return DEMO_TEACHERS + (size_t)((g - 1) * DEMO_CLASSES * DEMO_STUDENTS +
-	    (c - 1) * DEMO_STUDENTS + (n - 1));
+	return (size_t)d->d_teachers + (size_t)((g - 1) * d->d_classes *
+	    DEMO_STUDENTS + (c - 1) * DEMO_STUDENTS + (n - 1));
 }
 
 /* A 3rd-grader who is the younger sibling... no: the elder sibling of the
  * 1st-grader with the same class and number, every DEMO_SIBLING_EVERY. */
 static int
-demo_is_sibling(int g, int c, int n)
+demo_is_sibling(const struct demo *d, int g, int c, int n)
 {
-	return g == 3 && ((c - 1) * DEMO_STUDENTS + n) % DEMO_SIBLING_EVERY == 0;
+	return g == 3 && d->d_grades >= 3 && ((c - 1) * DEMO_STUDENTS + n) % DEMO_SIBLING_EVERY == 0;
 }
 
 static void
@@ -166,26 +172,26 @@ demo_people(struct demo *d)
 {
 	int g, c, n, t;
 
-	for (t = 1; t <= DEMO_TEACHERS; t++) {
+	for (t = 1; t <= d->d_teachers; t++) {
 		struct demo_user *u = demo_add(d, ROLE_TEACHER);
 		snprintf(u->u_id, sizeof(u->u_id), "t%02d", t);
 		snprintf(u->u_name, sizeof(u->u_name), "%s %s",
 		    PICK(demo_surnames), PICK(demo_adults));
-		if (t <= DEMO_GRADES * DEMO_CLASSES) {
-			u->u_grade = (t - 1) / DEMO_CLASSES + 1;
-			u->u_class = (t - 1) % DEMO_CLASSES + 1;
+		if (t <= d->d_grades * d->d_classes) {
+			u->u_grade = (t - 1) / d->d_classes + 1;
+			u->u_class = (t - 1) % d->d_classes + 1;
 		}
 	}
-	for (g = 1; g <= DEMO_GRADES; g++)
-		for (c = 1; c <= DEMO_CLASSES; c++)
+	for (g = 1; g <= d->d_grades; g++)
+		for (c = 1; c <= d->d_classes; c++)
 			for (n = 1; n <= DEMO_STUDENTS; n++) {
 				struct demo_user *u = demo_add(d, ROLE_STUDENT);
 				const char *sur = PICK(demo_surnames);
 				const char *given = n % 2 ? PICK(demo_boys) :
 				    PICK(demo_girls);
-				if (demo_is_sibling(g, c, n)) {
+				if (demo_is_sibling(d, g, c, n)) {
 					const struct demo_user *y = &d->d_users[
-					    demo_student_index(1, c, n)];
+					    demo_student_index(d, 1, c, n)];
 					size_t sl = strcspn(y->u_name, " ");
 					snprintf(u->u_name, sizeof(u->u_name),
 					    "%.*s %s", (int)sl, y->u_name, given);
@@ -193,25 +199,25 @@ demo_people(struct demo *d)
 					snprintf(u->u_name, sizeof(u->u_name),
 					    "%s %s", sur, given);
 				snprintf(u->u_id, sizeof(u->u_id), "s%d%02d%02d",
-				    g, c, n);
+				    g % 10, c % 100, n % 100);
 				u->u_grade = g;
 				u->u_class = c;
 				u->u_num = n;
 				u->u_club = (int)(demo_rand() % DEMO_CLUBS);
 			}
 	/* One parent per family: a sibling's parent is the younger one's. */
-	for (g = 1; g <= DEMO_GRADES; g++)
-		for (c = 1; c <= DEMO_CLASSES; c++)
+	for (g = 1; g <= d->d_grades; g++)
+		for (c = 1; c <= d->d_classes; c++)
 			for (n = 1; n <= DEMO_STUDENTS; n++) {
 				const struct demo_user *s =
-				    &d->d_users[demo_student_index(g, c, n)];
+				    &d->d_users[demo_student_index(d, g, c, n)];
 				struct demo_user *p;
 				size_t sl;
-				if (demo_is_sibling(g, c, n))
+				if (demo_is_sibling(d, g, c, n))
 					continue;
 				p = demo_add(d, ROLE_PARENT);
 				snprintf(p->u_id, sizeof(p->u_id), "p%d%02d%02d",
-				    g, c, n);
+				    g % 10, c % 100, n % 100);
 				char sur[48];
 				sl = strcspn(s->u_name, " ");
 				snprintf(sur, sizeof(sur), "%.*s", (int)sl,
@@ -220,9 +226,9 @@ demo_people(struct demo *d)
 				    sur, PICK(demo_adults));
 				cb_strlcpy(p->u_links[p->u_nlinks++], s->u_id,
 				    sizeof(p->u_links[0]));
-				if (g == 1 && demo_is_sibling(3, c, n))
+				if (g == 1 && demo_is_sibling(d, 3, c, n))
 					cb_strlcpy(p->u_links[p->u_nlinks++],
-					    d->d_users[demo_student_index(3, c,
+					    d->d_users[demo_student_index(d, 3, c,
 					    n)].u_id, sizeof(p->u_links[0]));
 			}
 }
@@ -232,16 +238,16 @@ demo_people(struct demo *d)
 static const char *
 demo_homeroom_teacher(const struct demo *d, int g, int c)
 {
-	return d->d_users[(g - 1) * DEMO_CLASSES + (c - 1)].u_id;
+	return d->d_users[(g - 1) * d->d_classes + (c - 1)].u_id;
 }
 
 static const char *
 demo_subject_teacher(const struct demo *d, int s, int g, int c)
 {
 	/* 16 subject teachers, 4 per subject, 6 homerooms each. */
-	int k = ((g - 1) * DEMO_CLASSES + (c - 1)) / 6;
+	int k = ((g - 1) * d->d_classes + (c - 1)) / 6;
 
-	return d->d_users[DEMO_GRADES * DEMO_CLASSES + s * 4 + k].u_id;
+	return d->d_users[d->d_grades * d->d_classes + s * 4 + k].u_id;
 }
 
 static const char *
@@ -430,8 +436,8 @@ demo_classes(struct demo *d)
 	TRY(demo_doc(d, "{\"_id\":\"school\",\"type\":\"school\",\"name\":"
 	    "\"県立みらい高等学校（デモ）\",\"year\":%lld,\"state\":\"active\","
 	    "\"absence_cutoff\":\"08:30\"}", (long long)y));
-	for (g = 1; g <= DEMO_GRADES; g++)
-		for (c = 1; c <= DEMO_CLASSES; c++) {
+	for (g = 1; g <= d->d_grades; g++)
+		for (c = 1; c <= d->d_classes; c++) {
 			TRY(demo_doc(d, "{\"_id\":\"class:%lld:%d-%d\",\"type\":"
 			    "\"class\",\"year\":%lld,\"code\":\"%d-%d\",\"name\":"
 			    "\"%d年%d組\",\"kind\":\"homeroom\",\"archived\":"
@@ -589,8 +595,8 @@ demo_lessons(struct demo *d, const int64_t days[DEMO_DAYS])
 		    "\"t01\",\"posted_at\":%lld,\"date\":\"%s\"}", id, ann[k],
 		    (long long)demo_ms(day, 7, 30), date));
 	}
-	for (g = 1; g <= DEMO_GRADES; g++)
-		for (c = 1; c <= DEMO_CLASSES; c++) {
+	for (g = 1; g <= d->d_grades; g++)
+		for (c = 1; c <= d->d_classes; c++) {
 			for (k = 0; k < DEMO_ANN_PER_CLASS; k++) {
 				int64_t day = days[(k * 13 + c) % DEMO_DAYS];
 				demo_date(day, date);
@@ -778,6 +784,9 @@ demo_seed(const struct demo_paths *p)
 	d->d_now = cb_now_ms();
 	rec_local_date(d->d_now, date);
 	d->d_year = strtol(date, NULL, 10) - (atoi(date + 5) < 4);
+	d->d_grades = p->dp_small ? DEMO_SMALL_GRADES : DEMO_GRADES;
+	d->d_classes = p->dp_small ? DEMO_SMALL_CLASSES : DEMO_CLASSES;
+	d->d_teachers = p->dp_small ? DEMO_SMALL_TEACHERS : DEMO_TEACHERS;
 	demo_people(d);
 	for (size_t i = 0; i < d->d_n; i++)
 		if (password_generate(d->d_users[i].u_pw,

@@ -56,7 +56,9 @@ struct run_ctx {
 	const char *bind;
 	int https_port, http_port;
 	uid_t web_uid, auth_uid, sync_uid;
-	int demo;			/* --demo: seed the demo school */
+	int demo;			/* --demo: seed the demo school;
+					 * 2: --demo-small, only its
+					 * homeroom 1-1 (the UI tests) */
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
 	char sync_dir[PATH_MAX], enroll[PATH_MAX];
@@ -84,6 +86,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "auth-uid", required_argument, NULL, 'a' },
 		{ "demo", no_argument, NULL, 'D' },
 		{ "allow-unsynced-clock", no_argument, NULL, 'C' },
+		{ "demo-small", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -106,11 +109,12 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'D': r->demo = 1; break;
 		case 'C': r->sync_unsynced_clock = 1; break;
+		case 'S': r->demo = 2; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--web-uid N] [--auth-uid N] [--demo] "
-			    "[--allow-unsynced-clock]\n");
+			    "[--web-uid N] [--auth-uid N] [--demo | "
+			    "--demo-small] [--allow-unsynced-clock]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -459,7 +463,7 @@ cmd_run(int argc, char **argv)
 		/* First start: the demo school, before auth and web open
 		 * their environments. */
 		struct demo_paths dp = { r.data, r.auth_dir, r.store_dir,
-		    r.keys_dir, r.auth_uid, r.web_uid };
+		    r.keys_dir, r.auth_uid, r.web_uid, r.demo == 2 };
 		if (demo_seed(&dp) != CB_OK) {
 			fprintf(stderr, "classbox run: the demo school could "
 			    "not be seeded\n");

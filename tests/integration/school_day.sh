@@ -100,6 +100,14 @@ expect_match "the homeroom teacher sees the notice" "$BODY" "\"_id\":\"$NOTICE\"
 activate teacher2 t.ito
 api teacher2 GET "/api/v1/absence-notices?date=$TOMORROW"
 expect_match "so does every teacher of the school" "$BODY" "\"_id\":\"$NOTICE\""
+# The roster with names (the UI shows names): the teacher reads every
+# member's, a parent only their own child's row and name.
+api teacher GET "/api/v1/classes/$C/members?limit=100"
+expect_match "the teacher's roster carries each member's name" "$BODY" '"user_id":"s2026001","name":"山田 花子 Yamada Hanako"'
+expect_eq "and all 36 members are listed" "$(printf '%s' "$BODY" | grep -o '"name":' | wc -l | tr -d ' ')" 36
+api parent1 GET "/api/v1/classes/$C/members?limit=100"
+expect_match "a parent sees their child's row with the name" "$BODY" '"items":\[\{[^]]*"user_id":"s2026001","name":"山田 花子'
+expect_eq "and no one else's" "$(printf '%s' "$BODY" | grep -o '"user_id":' | wc -l | tr -d ' ')" 1
 api parent1 POST "/api/v1/absence-notices/$NOTICE/withdraw"
 expect_match "the parent withdraws it" "$STATUS $BODY" '^200 .*"state":"withdrawn"'
 api parent1 POST "/api/v1/absence-notices/$NOTICE/withdraw"

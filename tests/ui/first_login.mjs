@@ -315,6 +315,9 @@ async function scenario() {
     await check('the user list shows the teacher, and the initial password is not shown again', async () => {
       await page.click('#main a[href="#/users"]');
       await waitH1('ユーザー管理');
+      // the demo school has 180 accounts: find the teacher by id
+      await page.fill('#find-id', TEACHER.id);
+      await page.click('#main form[role="search"] button[type="submit"]');
       const row = page.locator('#main tr', { has: page.locator('td', { hasText: new RegExp(`^${TEACHER.id}$`) }) });
       await row.waitFor();
       const cells = (await row.locator('td').allTextContents()).map((s) => s.trim());
