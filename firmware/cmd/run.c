@@ -55,6 +55,8 @@ struct run_ctx {
 	int https_port, http_port;
 	uid_t web_uid, auth_uid;
 	int demo;			/* --demo: seed the demo school */
+	const char *mdns_state;		/* passed to web (docs/lan.md) */
+	const char *netcfg_dir;
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -78,6 +80,8 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "web-uid", required_argument, NULL, 'w' },
 		{ "auth-uid", required_argument, NULL, 'a' },
 		{ "demo", no_argument, NULL, 'D' },
+		{ "mdns-state", required_argument, NULL, 'm' },
+		{ "netcfg-dir", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -98,10 +102,13 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'w': r->web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'D': r->demo = 1; break;
+		case 'm': r->mdns_state = optarg; break;
+		case 'n': r->netcfg_dir = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--web-uid N] [--auth-uid N] [--demo]\n");
+			    "[--web-uid N] [--auth-uid N] [--demo] "
+			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -238,8 +245,19 @@ run_prepare(struct run_ctx *r)
 	snprintf(w[0], 64, "%d", r->https_port);
 	snprintf(w[1], 64, "%d", r->http_port);
 	snprintf(w[2], 64, "%d", (int)r->web_uid);
+	const char *x[5] = { NULL };
+	int k = 0;
+	if (r->mdns_state) {
+		x[k++] = "--mdns-state";
+		x[k++] = r->mdns_state;
+	}
+	if (r->netcfg_dir) {
+		x[k++] = "--netcfg-dir";
+		x[k++] = r->netcfg_dir;
+	}
 	run_argv(r, SVC_WEB, "web", "--data", r->data, "--bind", r->bind,
-	    "--port", w[0], "--http-port", w[1], "--uid", w[2], (char *)NULL);
+	    "--port", w[0], "--http-port", w[1], "--uid", w[2], x[0], x[1],
+	    x[2], x[3], (char *)NULL);
 	for (int i = 0; i < SVC_COUNT; i++)
 		r->svc[i].backoff_ms = RUN_BACKOFF_MIN_MS;
 }
@@ -351,8 +369,8 @@ run_banner(const struct run_ctx *r, int rc, const char *pw)
 {
 	printf("\nclassbox is running.\n");
 	printf("  Open:        https://localhost:%d/\n", r->https_port);
-	printf("  Certificate: %s/tls/cert.pem (self-signed: add it to your "
-	    "browser or use curl --cacert)\n", r->web_dir);
+	printf("  Certificate: %s/tls/ca/ca.pem (the box's own CA: trust it "
+	    "in your browser or use curl --cacert)\n", r->web_dir);
 	if (rc == CB_OK)
 		printf("  First login: user \"admin\", initial password \"%s\"\n"
 		    "               (shown once; it must be changed at first "

@@ -107,6 +107,7 @@ struct conn {
 	struct http_exchange c_ex;
 	char c_peer[64];		/* address and port, for logs */
 	char c_addr[64];		/* address alone: http_req.peer */
+	char c_local[64];		/* our address: http_req.local */
 	uint64_t c_id;
 };
 
@@ -477,6 +478,7 @@ conn_dispatch(struct conn *c)
 
 	s->s_stats.requests_total++;
 	memcpy(r->peer, c->c_addr, sizeof(r->peer));
+	memcpy(r->local, c->c_local, sizeof(r->local));
 	r->conn_id = c->c_id;
 	c->c_ex.ex_open = 1;
 	c->c_deadline = 0;	/* the handler owns the time now */
@@ -798,6 +800,14 @@ conn_new(struct http_server *s, int fd, int plain,
 	c->c_id = ++s->s_next_id;
 	http_peer_str(ss, c->c_peer, sizeof(c->c_peer), c->c_addr,
 	    sizeof(c->c_addr));
+	{
+		struct sockaddr_storage me;
+		socklen_t mlen = sizeof(me);
+		char unused[80];
+		if (getsockname(fd, (struct sockaddr *)&me, &mlen) == 0)
+			http_peer_str(&me, unused, sizeof(unused), c->c_local,
+			    sizeof(c->c_local));
+	}
 	if (plain) {
 		rc = http_parse_init(&c->c_parse, HTTP_REDIR_INBUF_BYTES,
 		    HTTP_REDIR_HEADER_BYTES, 1);
@@ -1037,6 +1047,13 @@ http_server_new(struct http_server **out, struct loop *l,
 
 /* Frees every connection, including deferred ones: call it only when no
  * handler will call http_reply any more. */
+int
+http_server_reload_cert(struct http_server *s, const char *cert_path,
+    const char *key_path)
+{
+	return tls_server_reload(s->s_tls, cert_path, key_path);
+}
+
 void
 http_server_free(struct http_server *s)
 {
