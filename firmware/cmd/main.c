@@ -22,6 +22,7 @@ static const struct applet applets[] = {
 	{ "audit", cmd_audit, "verify and read the login and operation logs" },
 	{ "backup", cmd_backup, "encrypted, verified backups: create, verify, list, restore" },
 	{ "mdns", cmd_mdns, "answer NAME.local on the LAN (Multicast DNS)" },
+	{ "netcfg", cmd_netcfg, "apply the admin's network settings, with confirm-or-revert (root)" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },
 };
 
