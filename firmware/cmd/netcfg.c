@@ -142,8 +142,9 @@ netcfgd_apply(struct netcfgd *d, const struct netcfg_req *r)
 	    NULL };
 	int rc;
 
-	log_info("netcfg: applying %s%s%s on %s", r->nr_static ? "static " :
-	    "DHCP", r->nr_address, r->nr_gateway[0] ? " via " : "", d->iface);
+	log_info("netcfg: applying %s%s%s%s on %s", r->nr_static ? "static " :
+	    "DHCP", r->nr_address, r->nr_gateway[0] ? " via " : "",
+	    r->nr_gateway, d->iface);
 	if (!r->nr_static) {
 		char host[80] = "hostname:";
 		const char *dhcp[] = { "udhcpc", "-b", "-S", "-R", "-i",

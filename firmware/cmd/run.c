@@ -38,7 +38,7 @@ enum { SVC_AUTH, SVC_WEB, SVC_COUNT };
 
 struct service {
 	const char *name;
-	char *argv[16];
+	char *argv[24];
 	pid_t pid;
 	int64_t started_ms;
 	int64_t backoff_ms;
@@ -226,7 +226,7 @@ run_argv(struct run_ctx *r, int id, const char *applet, ...)
 	s->argv[i++] = r->exe;
 	s->argv[i++] = (char *)applet;
 	va_start(ap, applet);
-	while ((a = va_arg(ap, const char *)) != NULL && i < 15)
+	while ((a = va_arg(ap, const char *)) != NULL && i < 23)
 		s->argv[i++] = (char *)a;
 	va_end(ap);
 	s->argv[i] = NULL;
