@@ -40,7 +40,8 @@
 struct api_lan {
 	struct lan_config al_cfg;
 	char al_tlsdir[PATH_MAX], al_mdns[PATH_MAX], al_netcfg[PATH_MAX];
-	struct http_server *al_srv;
+	lan_reload_fn *al_reload;
+	void *al_reload_arg;
 	struct loop *al_loop;
 	int al_uploaded;		/* serving an upload now */
 };
@@ -82,8 +83,8 @@ lan_refresh(struct api_lan *l)
 			log_warn("lan: could not renew the server certificate; "
 			    "serving the one in use");
 	}
-	if ((issued || uploaded != l->al_uploaded) && l->al_srv != NULL &&
-	    http_server_reload_cert(l->al_srv, cert, key) == CB_OK)
+	if ((issued || uploaded != l->al_uploaded) && l->al_reload != NULL &&
+	    l->al_reload(l->al_reload_arg, cert, key) == CB_OK)
 		l->al_uploaded = uploaded;
 }
 
@@ -113,7 +114,7 @@ lan_check_ms(void)
 
 int
 api_set_lan(struct api *a, const struct lan_config *cfg,
-    struct http_server *srv, struct loop *lp)
+    lan_reload_fn *reload, void *reload_arg, struct loop *lp)
 {
 	struct api_lan *l;
 	char cert[PATH_MAX], key[PATH_MAX];
@@ -126,7 +127,8 @@ api_set_lan(struct api *a, const struct lan_config *cfg,
 	l->al_cfg.lc_tlsdir = l->al_tlsdir;
 	l->al_cfg.lc_mdns_state = l->al_mdns[0] ? l->al_mdns : NULL;
 	l->al_cfg.lc_netcfg_dir = l->al_netcfg[0] ? l->al_netcfg : NULL;
-	l->al_srv = srv;
+	l->al_reload = reload;
+	l->al_reload_arg = reload_arg;
 	l->al_loop = lp;
 	(void)cert_paths(l->al_tlsdir, cert, sizeof(cert), key, sizeof(key),
 	    &l->al_uploaded);

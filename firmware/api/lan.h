@@ -14,7 +14,6 @@
 
 struct api;
 struct loop;
-struct http_server;
 
 struct lan_config {
 	const char *lc_tlsdir;		/* DATA/web/tls */
@@ -29,9 +28,11 @@ int lan_prepare(const struct lan_config *cfg, int64_t now_s, char *cert,
     size_t csize, char *key, size_t ksize);
 
 /* Keep the certificate current while serving: every LAN_CHECK_MS, and
- * right after an upload. cfg is copied. */
+ * right after an upload; reload(arg, cert, key) puts a new one in service
+ * (http_server_reload_cert). cfg is copied. */
+typedef int lan_reload_fn(void *arg, const char *cert, const char *key);
 int api_set_lan(struct api *a, const struct lan_config *cfg,
-    struct http_server *srv, struct loop *l);
+    lan_reload_fn *reload, void *reload_arg, struct loop *l);
 void api_lan_stop(struct api *a);
 
 #endif

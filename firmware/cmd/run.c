@@ -425,9 +425,14 @@ cmd_run(int argc, char **argv)
 	if (run_spawn(&r, SVC_AUTH) != CB_OK ||
 	    run_wait_file(r.sock, cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
 		log_err("auth did not start; see the messages above");
+	/* Ready: listening, and the certificate made (its CA is what the
+	 * banner points at). */
+	char cert[PATH_MAX + 16];
+	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", r.web_dir);
 	if (run_spawn(&r, SVC_WEB) != CB_OK ||
 	    run_wait_tcp(r.bind, r.https_port,
-	    cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
+	    cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK ||
+	    run_wait_file(cert, cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
 		log_err("web did not start; see the messages above");
 	else
 		run_banner(&r, rc, pw);

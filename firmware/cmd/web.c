@@ -50,6 +50,12 @@ web_on_signal(int sig)
 }
 
 static int
+web_reload_cert(void *arg, const char *cert, const char *key)
+{
+	return http_server_reload_cert(arg, cert, key);
+}
+
+static int
 web_parse(int argc, char **argv, struct web_options *o)
 {
 	static const struct option longopts[] = {
@@ -240,7 +246,8 @@ cmd_web(int argc, char **argv)
 		fatalx("cannot start the HTTPS server on %s:%d: %s", o.bind,
 		    o.https_port, cb_strerror(rc));
 	api_set_http_server(api, srv);	/* /metrics (api/status.c) */
-	if ((rc = api_set_lan(api, &lc, srv, web_loop)) != CB_OK)
+	if ((rc = api_set_lan(api, &lc, web_reload_cert, srv, web_loop)) !=
+	    CB_OK)
 		fatalx("cannot set up the LAN endpoints: %s", cb_strerror(rc));
 	signal(SIGTERM, web_on_signal);
 	signal(SIGINT, web_on_signal);
