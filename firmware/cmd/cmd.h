@@ -13,6 +13,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_time(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_mdns(int argc, char **argv);
+int cmd_lan(int argc, char **argv);
 int cmd_netcfg(int argc, char **argv);
 
 /* demo.c: seed the demo school (`classbox run --demo`) into a fresh data

@@ -21,6 +21,7 @@ static const struct applet applets[] = {
 	{ "version", cmd_version, "print the version and its components" },
 	{ "audit", cmd_audit, "verify and read the login and operation logs" },
 	{ "backup", cmd_backup, "encrypted, verified backups: create, verify, list, restore" },
+	{ "lan", cmd_lan, "the box's name, addresses and certificate fingerprints" },
 	{ "mdns", cmd_mdns, "answer NAME.local on the LAN (Multicast DNS)" },
 	{ "netcfg", cmd_netcfg, "apply the admin's network settings, with confirm-or-revert (root)" },
 	{ "time", cmd_time, "clock state (synced/holdover/unsynced), error, floor" },

@@ -239,4 +239,34 @@ expect_eq "re-issued certificate: the CA validates https://$NEW_IP" "$ST" 200
 A=$(ip netns exec $TAB $Q $NAME.local 2>&1)
 expect_match "mDNS answers with the new address" "$A" "A 10 $NEW_IP "
 
+# ---- an admin's own certificate takes precedence; 30-day warning ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T_DIR/up-key.pem" -out "$T_DIR/up-cert.pem" -days 10 \
+    -subj /CN=school-ca-test -addext "subjectAltName=IP:$NEW_IP" 2>/dev/null
+UP=$(python3 -c 'import json,sys; print(json.dumps({"certificate":
+    open(sys.argv[1]).read(), "key": open(sys.argv[2]).read()}))' \
+    "$T_DIR/up-cert.pem" "$T_DIR/up-key.pem")
+api admin PUT /api/v1/lan/certificate '{"certificate":"junk","key":"junk"}'
+expect_eq "a broken upload is refused" "$STATUS" 400
+expect_match "and says why" "$BODY" '"error":"certificate_refused"'
+api admin PUT /api/v1/lan/certificate "$UP"
+expect_eq "admin uploads a certificate" "$STATUS" 200
+expect_match "it is served (source uploaded)" "$BODY" '"source":"uploaded"'
+expect_match "warned: it expires within 30 days" "$BODY" \
+    '"warnings":\[\{"code":"certificate_expiring","which":"server","days_left":(9|10)\}'
+ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/up-cert.pem" \
+    "https://$NEW_IP/status" 2>>"$T_DIR/curl.log")
+expect_eq "new connections get the uploaded certificate" "$ST" 200
+ST=$(curl -sS --cacert "$T_DIR/up-cert.pem" "https://$NEW_IP/metrics")
+expect_match "/metrics: the server certificate is expiring" "$ST" \
+    'classbox_certificate_expiring\{which="server"\} 1'
+LOCAL_CA=$BOX_CA
+BOX_CA=$T_DIR/up-cert.pem
+api admin DELETE /api/v1/lan/certificate
+BOX_CA=$LOCAL_CA
+expect_match "removed: back to the local CA" "$BODY" '"source":"local_ca"'
+ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/dl-ca.pem" \
+    "https://$NEW_IP/status" 2>>"$T_DIR/curl.log")
+expect_eq "and the local CA's certificate is served again" "$ST" 200
+
 t_done
