@@ -28,6 +28,7 @@
 #include "core/cb.h"
 #include "core/proc.h"
 #include "net/cert.h"
+#include "net/mdns.h"
 
 #define CERT_DRBG_PERS		"classbox local ca"
 #define CERT_SERIAL_BYTES	16
@@ -162,8 +163,16 @@ cert_add_mdns(struct cert_names *n, const char *state)
 	if (state == NULL || cert_read(state, buf, sizeof(buf), &len) != CB_OK)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
-	if (buf[0] != '\0')
-		(void)cert_names_add(n, buf);
+	/* Only "<label>.local": the file is another process's, and what
+	 * goes into a certificate that every tablet trusts is checked. */
+	len = strlen(buf);
+	if (len > 6 && strcmp(buf + len - 6, ".local") == 0) {
+		buf[len - 6] = '\0';
+		if (mdns_label_ok(buf)) {
+			buf[len - 6] = '.';
+			(void)cert_names_add(n, buf);
+		}
+	}
 }
 
 static void
