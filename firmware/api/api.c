@@ -18,6 +18,7 @@
 #include "api/api_impl.h"
 #include "api/assets.h"
 #include "api/classroom.h"
+#include "api/lan.h"
 #include "api/status.h"
 #include "auth/authclient.h"
 #include "clock/clock.h"
@@ -138,6 +139,18 @@ static const struct api_route api_routes[] = {
 	    api_reset_code_issue },
 	{ HTTP_M_POST, P_EXACT, "/api/v1/password/reset", R_BODY,
 	    api_password_reset },
+	/* The LAN: certificates, the CA for MDMs, network settings (lan.c). */
+#define LAN(m, path, flags, fn) { HTTP_M_##m, P_EXACT, "/api/v1/lan" path, \
+	    R_SESSION | R_ADMIN | (flags), fn }
+	LAN(GET, "", 0, api_lan_view),
+	LAN(GET, "/ca.pem", 0, api_lan_ca_pem_get),
+	LAN(GET, "/ca.der", 0, api_lan_ca_der_get),
+	LAN(GET, "/ca.mobileconfig", 0, api_lan_mobileconfig),
+	LAN(PUT, "/certificate", R_BODY, api_lan_cert_upload),
+	LAN(DELETE, "/certificate", 0, api_lan_cert_remove),
+	LAN(PUT, "/network", R_BODY, api_lan_network_set),
+	LAN(POST, "/network/confirm", R_BODY, api_lan_network_ok),
+#undef LAN
 };
 
 /* ---- life cycle --------------------------------------------------- */
@@ -182,6 +195,7 @@ api_destroy(struct api *a)
 {
 	api_scache_free(a->a_sessions);
 	api_imports_free(a->a_imports);
+	api_lan_stop(a);
 	clock_close(a->a_own_clock);
 	free(a->a_sync_status);
 	free(a);

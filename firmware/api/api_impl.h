@@ -45,6 +45,7 @@ struct api {
 	int64_t a_start_ms;		/* process start, for /metrics */
 	char *a_sync_status;		/* DATA/sync/status.json, or NULL */
 	const char *a_sbom_path;	/* sbom.c; NULL: API_SBOM_PATH */
+	struct api_lan *a_lan;		/* lan.c: certificates, network */
 	uint64_t a_pending;		/* api_reqs alive */
 	int a_closing;			/* api_free called; last req frees */
 	int a_terminated;		/* terminate.c: the school has ended */
@@ -175,6 +176,19 @@ int api_admin_sbom(struct api_req *r);
 /* reset.c: offline password reset codes. */
 int api_reset_code_issue(struct api_req *r);
 int api_password_reset(struct api_req *r);
+
+/* lan.c: the LAN endpoints (admins). */
+int api_lan_view(struct api_req *r);
+int api_lan_ca_pem_get(struct api_req *r);
+int api_lan_ca_der_get(struct api_req *r);
+int api_lan_mobileconfig(struct api_req *r);
+int api_lan_cert_upload(struct api_req *r);
+int api_lan_cert_remove(struct api_req *r);
+int api_lan_network_set(struct api_req *r);
+int api_lan_network_ok(struct api_req *r);
+/* The expiry of the served certificate (ca = 0) or the CA's (ca = 1),
+ * for /api/v1/status and /metrics; CB_ENOTFOUND when there is none. */
+int lan_cert_expiry(struct api *a, int ca, int64_t *not_after_s);
 
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);

@@ -66,6 +66,10 @@ static const struct {
 	{ api_sysnotices_create, "notice.create" },
 	{ api_sysnotices_delete, "notice.delete" },
 	{ api_reset_code_issue, "user.reset_code" },
+	{ api_lan_cert_upload, "lan.certificate_upload" },
+	{ api_lan_cert_remove, "lan.certificate_remove" },
+	{ api_lan_network_set, "lan.network_change" },
+	{ api_lan_network_ok, "lan.network_confirm" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },

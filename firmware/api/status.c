@@ -25,6 +25,7 @@
 #include "core/cb.h"
 #include "core/policy.h"
 #include "core/records.h"
+#include "net/cert.h"
 #include "store/store.h"
 #include "sync/status.h"
 
@@ -104,6 +105,35 @@ status_clock(struct api *a, struct clock_status *cs)
 	return clock_state(a->a_clock ? a->a_clock : a->a_own_clock, cs);
 }
 
+/* Certificates (docs/lan.md): expiry of the served one and of the CA,
+ * with expires_soon CERT_WARN_DAYS ahead. Not secret: every TLS client
+ * sees both. */
+static int
+status_certs(struct api *a, yyjson_mut_doc *doc, yyjson_mut_val *root,
+    int64_t now_s)
+{
+	static const char *const which[2] = { "server", "ca" };
+	yyjson_mut_val *c = yyjson_mut_obj(doc);
+	int64_t na;
+
+	if (c == NULL)
+		return 0;
+	for (int ca = 0; ca <= 1; ca++) {
+		yyjson_mut_val *o;
+		if (lan_cert_expiry(a, ca, &na) != CB_OK)
+			continue;
+		if ((o = yyjson_mut_obj(doc)) == NULL ||
+		    !yyjson_mut_obj_add_int(doc, o, "not_after_ms", na * 1000) ||
+		    !yyjson_mut_obj_add_int(doc, o, "days_left",
+		    (na - now_s) / 86400) ||
+		    !yyjson_mut_obj_add_bool(doc, o, "expires_soon",
+		    na - now_s < (int64_t)CERT_WARN_DAYS * 86400) ||
+		    !yyjson_mut_obj_add_val(doc, c, which[ca], o))
+			return 0;
+	}
+	return yyjson_mut_obj_add_val(doc, root, "certificates", c);
+}
+
 /* The status document, shared by the JSON and the HTML forms. */
 static yyjson_mut_doc *
 status_doc(struct api *a)
@@ -159,6 +189,8 @@ status_doc(struct api *a)
 	    yyjson_mut_obj_add_val(doc, n, "current", cur) &&
 	    yyjson_mut_obj_add_val(doc, n, "upcoming", ahead) &&
 	    yyjson_mut_obj_add_val(doc, root, "notices", n);
+	if (ok)
+		ok = status_certs(a, doc, root, now / 1000);
 	if (!ok) {
 		yyjson_mut_doc_free(doc);
 		return NULL;
@@ -394,6 +426,41 @@ sb_metric(struct sbuf *s, const char *name, const char *type,
 	sb_str(s, buf);
 }
 
+/* One HELP and TYPE per metric, then a sample per certificate. */
+static void
+status_cert_metrics(struct api *a, struct sbuf *s)
+{
+	static const char *const which[2] = { "server", "ca" };
+	int64_t na[2], now_s = cb_now_ms() / 1000;
+	int have[2];
+	char buf[160];
+
+	for (int ca = 0; ca <= 1; ca++)
+		have[ca] = lan_cert_expiry(a, ca, &na[ca]) == CB_OK;
+	if (!have[0] && !have[1])
+		return;
+	sb_str(s, "# HELP classbox_certificate_not_after_seconds Expiry of "
+	    "the served certificate and of the box's CA.\n# TYPE "
+	    "classbox_certificate_not_after_seconds gauge\n");
+	for (int ca = 0; ca <= 1; ca++)
+		if (have[ca]) {
+			snprintf(buf, sizeof(buf), "classbox_certificate_not_"
+			    "after_seconds{which=\"%s\"} %lld\n", which[ca],
+			    (long long)na[ca]);
+			sb_str(s, buf);
+		}
+	sb_str(s, "# HELP classbox_certificate_expiring 1 when the "
+	    "certificate expires within 30 days.\n# TYPE "
+	    "classbox_certificate_expiring gauge\n");
+	for (int ca = 0; ca <= 1; ca++)
+		if (have[ca]) {
+			snprintf(buf, sizeof(buf), "classbox_certificate_"
+			    "expiring{which=\"%s\"} %d\n", which[ca],
+			    na[ca] - now_s < (int64_t)CERT_WARN_DAYS * 86400);
+			sb_str(s, buf);
+		}
+}
+
 static int
 status_metrics(struct api *a, struct http_exchange *ex,
     const struct http_req *q)
@@ -472,6 +539,7 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	sb_metric(&s, "classbox_disk_level", "gauge", "Data partition: 0 ok, "
 	    "1 warn (80%), 2 critical (90%), 3 full (95%: writes refused).",
 	    NULL, (double)ds.ds_level);
+	status_cert_metrics(a, &s);
 	sb_metric(&s, "process_start_time_seconds", "gauge",
 	    "Start time of the web process since the epoch.", NULL,
 	    (double)(a->a_start_ms / 1000));

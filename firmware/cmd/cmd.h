@@ -18,6 +18,9 @@ int cmd_status(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_updated(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_mdns(int argc, char **argv);
+int cmd_lan(int argc, char **argv);
+int cmd_netcfg(int argc, char **argv);
 
 /* demo.c: seed the demo school (`classbox run --demo`) into a fresh data
  * directory, before auth and web start. */

@@ -40,7 +40,7 @@ enum { SVC_AUTH, SVC_WEB, SVC_SYNC, SVC_COUNT };
 
 struct service {
 	const char *name;
-	char *argv[16];
+	char *argv[24];
 	pid_t pid;
 	int64_t started_ms;
 	int64_t backoff_ms;
@@ -62,6 +62,8 @@ struct run_ctx {
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
 	char sync_dir[PATH_MAX], enroll[PATH_MAX];
+	const char *mdns_state;		/* passed to web (docs/lan.md) */
+	const char *netcfg_dir;
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -87,6 +89,8 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "demo", no_argument, NULL, 'D' },
 		{ "allow-unsynced-clock", no_argument, NULL, 'C' },
 		{ "demo-small", no_argument, NULL, 'S' },
+		{ "mdns-state", required_argument, NULL, 'm' },
+		{ "netcfg-dir", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -110,11 +114,14 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'D': r->demo = 1; break;
 		case 'C': r->sync_unsynced_clock = 1; break;
 		case 'S': r->demo = 2; break;
+		case 'm': r->mdns_state = optarg; break;
+		case 'n': r->netcfg_dir = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
 			    "[--web-uid N] [--auth-uid N] [--demo | "
-			    "--demo-small] [--allow-unsynced-clock]\n");
+			    "--demo-small] [--allow-unsynced-clock] "
+			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -239,7 +246,7 @@ run_argv(struct run_ctx *r, int id, const char *applet, ...)
 	s->argv[i++] = r->exe;
 	s->argv[i++] = (char *)applet;
 	va_start(ap, applet);
-	while ((a = va_arg(ap, const char *)) != NULL && i < 15)
+	while ((a = va_arg(ap, const char *)) != NULL && i < 23)
 		s->argv[i++] = (char *)a;
 	va_end(ap);
 	s->argv[i] = NULL;
@@ -258,8 +265,19 @@ run_prepare(struct run_ctx *r)
 	snprintf(w[0], 64, "%d", r->https_port);
 	snprintf(w[1], 64, "%d", r->http_port);
 	snprintf(w[2], 64, "%d", (int)r->web_uid);
+	const char *x[5] = { NULL };
+	int k = 0;
+	if (r->mdns_state) {
+		x[k++] = "--mdns-state";
+		x[k++] = r->mdns_state;
+	}
+	if (r->netcfg_dir) {
+		x[k++] = "--netcfg-dir";
+		x[k++] = r->netcfg_dir;
+	}
 	run_argv(r, SVC_WEB, "web", "--data", r->data, "--bind", r->bind,
-	    "--port", w[0], "--http-port", w[1], "--uid", w[2], (char *)NULL);
+	    "--port", w[0], "--http-port", w[1], "--uid", w[2], x[0], x[1],
+	    x[2], x[3], (char *)NULL);
 	char (*y)[64] = r->args[SVC_SYNC];
 	snprintf(y[0], 64, "%d", (int)r->sync_uid);
 	snprintf(y[1], 64, "%d", (int)r->web_uid);
@@ -423,8 +441,8 @@ run_banner(const struct run_ctx *r, int rc, const char *pw)
 {
 	printf("\nclassbox is running.\n");
 	printf("  Open:        https://localhost:%d/\n", r->https_port);
-	printf("  Certificate: %s/tls/cert.pem (self-signed: add it to your "
-	    "browser or use curl --cacert)\n", r->web_dir);
+	printf("  Certificate: %s/tls/ca/ca.pem (the box's own CA: trust it "
+	    "in your browser or use curl --cacert)\n", r->web_dir);
 	if (rc == CB_OK)
 		printf("  First login: user \"admin\", initial password \"%s\"\n"
 		    "               (shown once; it must be changed at first "
@@ -479,9 +497,14 @@ cmd_run(int argc, char **argv)
 	if (run_spawn(&r, SVC_AUTH) != CB_OK ||
 	    run_wait_file(r.sock, cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
 		log_err("auth did not start; see the messages above");
+	/* Ready: listening, and the certificate made (its CA is what the
+	 * banner points at). */
+	char cert[PATH_MAX + 16];
+	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", r.web_dir);
 	if (run_spawn(&r, SVC_WEB) != CB_OK ||
 	    run_wait_tcp(r.bind, r.https_port,
-	    cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
+	    cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK ||
+	    run_wait_file(cert, cb_mono_ms() + RUN_READY_TIMEOUT_MS) != CB_OK)
 		log_err("web did not start; see the messages above");
 	else
 		run_banner(&r, rc, pw);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/lan.h"
 #include "audit/audit.h"
 #include "clock/clock.h"
 #include "sync/status.h"
@@ -36,6 +37,8 @@ struct web_options {
 	uid_t uid;
 	gid_t gid;
 	const char *sbom;	/* the image's SBOM (GET /api/v1/admin/sbom) */
+	const char *mdns_state;		/* the name mdns holds (docs/lan.md) */
+	const char *netcfg_dir;		/* requests to `classbox netcfg` */
 };
 
 static struct loop *web_loop;	/* for the signal handler only */
@@ -49,6 +52,12 @@ web_on_signal(int sig)
 }
 
 static int
+web_reload_cert(void *arg, const char *cert, const char *key)
+{
+	return http_server_reload_cert(arg, cert, key);
+}
+
+static int
 web_parse(int argc, char **argv, struct web_options *o)
 {
 	static const struct option longopts[] = {
@@ -59,12 +68,14 @@ web_parse(int argc, char **argv, struct web_options *o)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
 		{ "sbom", required_argument, NULL, 's' },
+		{ "mdns-state", required_argument, NULL, 'm' },
+		{ "netcfg-dir", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct web_options){ CB_DEFAULT_DATA, "0.0.0.0", 443, 80,
-	    (uid_t)-1, (gid_t)-1, getenv("CLASSBOX_SBOM") };
+	    (uid_t)-1, (gid_t)-1, getenv("CLASSBOX_SBOM"), NULL, NULL };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -75,10 +86,13 @@ web_parse(int argc, char **argv, struct web_options *o)
 		case 'u': o->uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'g': o->gid = (gid_t)strtoul(optarg, NULL, 10); break;
 		case 's': o->sbom = optarg; break;
+		case 'm': o->mdns_state = optarg; break;
+		case 'n': o->netcfg_dir = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox web [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--uid N --gid N] [--sbom FILE]\n");
+			    "[--uid N --gid N] [--sbom FILE] "
+			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -188,7 +202,8 @@ cmd_web(int argc, char **argv)
 	    cb_path_join(key, sizeof(key), tlsdir, "key.pem") != CB_OK)
 		return 1;
 	if (cb_make_dir(tlsdir, 0700, o.uid, o.gid) != CB_OK ||
-	    web_store_dirs(&o) != CB_OK)
+	    web_store_dirs(&o) != CB_OK || (o.netcfg_dir != NULL &&
+	    cb_make_dir(o.netcfg_dir, 0700, o.uid, o.gid) != CB_OK))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = loop_new(&web_loop)) != CB_OK)
@@ -235,6 +250,13 @@ cmd_web(int argc, char **argv)
 	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
 		fatalx("cannot set up the operation log: %s", cb_strerror(rc));
 	authc_set_revoke_arg(ac, api);
+	/* The certificate for today's names and addresses, from the box's
+	 * own CA (or an admin's upload); kept current while serving. */
+	struct lan_config lc = { tlsdir, o.mdns_state, o.netcfg_dir };
+	if ((rc = lan_prepare(&lc, cb_now_ms() / 1000, cert, sizeof(cert),
+	    key, sizeof(key))) != CB_OK)
+		log_err("cannot make the server certificate (%s); serving the "
+		    "one in %s", cb_strerror(rc), cert);
 
 	struct http_server_config hc = {
 		.bind_addr = o.bind,
@@ -252,6 +274,9 @@ cmd_web(int argc, char **argv)
 		fatalx("cannot start the HTTPS server on %s:%d: %s", o.bind,
 		    o.https_port, cb_strerror(rc));
 	api_set_http_server(api, srv);	/* /metrics (api/status.c) */
+	if ((rc = api_set_lan(api, &lc, web_reload_cert, srv, web_loop)) !=
+	    CB_OK)
+		fatalx("cannot set up the LAN endpoints: %s", cb_strerror(rc));
 	signal(SIGTERM, web_on_signal);
 	signal(SIGINT, web_on_signal);
 	log_info("serving https on %s:%d", o.bind, o.https_port);

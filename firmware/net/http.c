@@ -108,6 +108,7 @@ struct conn {
 	struct http_exchange c_ex;
 	char c_peer[64];		/* address and port, for logs */
 	char c_addr[64];		/* address alone: http_req.peer */
+	char c_local[64];		/* our address: http_req.local */
 	uint64_t c_id;
 	/* A streamed answer (http_stream): more to fill after c_out. */
 	http_fill_fn *c_fill;
@@ -535,6 +536,7 @@ conn_dispatch(struct conn *c)
 
 	s->s_stats.requests_total++;
 	memcpy(r->peer, c->c_addr, sizeof(r->peer));
+	memcpy(r->local, c->c_local, sizeof(r->local));
 	r->conn_id = c->c_id;
 	c->c_ex.ex_open = 1;
 	c->c_deadline = 0;	/* the handler owns the time now */
@@ -912,6 +914,14 @@ conn_new(struct http_server *s, int fd, int plain,
 	c->c_id = ++s->s_next_id;
 	http_peer_str(ss, c->c_peer, sizeof(c->c_peer), c->c_addr,
 	    sizeof(c->c_addr));
+	{
+		struct sockaddr_storage me;
+		socklen_t mlen = sizeof(me);
+		char unused[80];
+		if (getsockname(fd, (struct sockaddr *)&me, &mlen) == 0)
+			http_peer_str(&me, unused, sizeof(unused), c->c_local,
+			    sizeof(c->c_local));
+	}
 	if (plain) {
 		rc = http_parse_init(&c->c_parse, HTTP_REDIR_INBUF_BYTES,
 		    HTTP_REDIR_HEADER_BYTES, 1);
@@ -1151,6 +1161,13 @@ http_server_new(struct http_server **out, struct loop *l,
 
 /* Frees every connection, including deferred ones: call it only when no
  * handler will call http_reply any more. */
+int
+http_server_reload_cert(struct http_server *s, const char *cert_path,
+    const char *key_path)
+{
+	return tls_server_reload(s->s_tls, cert_path, key_path);
+}
+
 void
 http_server_free(struct http_server *s)
 {

@@ -50,6 +50,8 @@ struct http_req {
 	const char *body;		/* NUL-terminated copy of the body */
 	size_t body_len;
 	char peer[64];			/* client address, text form, no port */
+	char local[64];			/* the box's address it connected to
+					 * (v4-mapped IPv6 as such) */
 	uint64_t conn_id;		/* unique per connection */
 };
 
@@ -118,6 +120,9 @@ struct http_server;
 int http_server_new(struct http_server **out, struct loop *l,
     const struct http_server_config *cfg);
 void http_server_free(struct http_server *s);
+/* New certificate and key for the next handshakes (tls_server_reload). */
+int http_server_reload_cert(struct http_server *s, const char *cert_path,
+    const char *key_path);
 
 /* Numbers for /metrics and tests. */
 struct http_stats {

@@ -34,6 +34,15 @@
 #define TLS_HOSTNAME_MAX	64
 #define TLS_CLOCK_SKEW_S	86400	/* notBefore this far in the past */
 
+/* A certificate chain and key loaded by tls_server_reload. Handshakes in
+ * progress keep the one they started with: each connection holds a
+ * reference, and the last one out frees it. */
+struct tls_ident {
+	mbedtls_x509_crt ti_cert;
+	mbedtls_pk_context ti_key;
+	unsigned ti_refs;
+};
+
 struct tls_server {
 	mbedtls_entropy_context ts_entropy;
 	mbedtls_ctr_drbg_context ts_drbg;
@@ -41,11 +50,14 @@ struct tls_server {
 	mbedtls_ssl_ticket_context ts_ticket;
 	mbedtls_x509_crt ts_cert;
 	mbedtls_pk_context ts_key;
+	struct tls_ident *ts_id;	/* NULL: ts_cert and ts_key */
 };
 
 struct tls_conn {
 	mbedtls_ssl_context tc_ssl;
 	int tc_fd;
+	struct tls_server *tc_ts;
+	struct tls_ident *tc_id;	/* the identity it was given */
 };
 
 /* AEAD only: no CBC (Lucky13 and friends), no RSA key exchange. */
@@ -391,6 +403,74 @@ tls_seed(struct tls_server *ts)
 	return CB_OK;
 }
 
+static void
+tls_ident_unref(struct tls_ident *id)
+{
+	if (id == NULL || --id->ti_refs > 0)
+		return;
+	mbedtls_x509_crt_free(&id->ti_cert);
+	mbedtls_pk_free(&id->ti_key);
+	free(id);
+}
+
+/* Certificate selection (every handshake, TLS 1.2 and 1.3): the identity
+ * loaded last, when one was. */
+static int
+tls_cert_cb(mbedtls_ssl_context *ssl)
+{
+	struct tls_conn *tc = mbedtls_ssl_get_user_data_p(ssl);
+	struct tls_ident *id;
+
+	if (tc == NULL || (id = tc->tc_ts->ts_id) == NULL)
+		return 0;
+	if (tc->tc_id != id) {
+		tls_ident_unref(tc->tc_id);
+		tc->tc_id = id;
+		id->ti_refs++;
+	}
+	return mbedtls_ssl_set_hs_own_cert(ssl, &id->ti_cert, &id->ti_key);
+}
+
+int
+tls_server_reload(struct tls_server *ts, const char *cert_path,
+    const char *key_path)
+{
+	unsigned char pem[2 * TLS_PEM_MAX];
+	struct tls_ident *id;
+	size_t len;
+	int rc, ret;
+
+	if ((id = calloc(1, sizeof(*id))) == NULL)
+		return CB_ENOMEM;
+	id->ti_refs = 1;
+	mbedtls_x509_crt_init(&id->ti_cert);
+	mbedtls_pk_init(&id->ti_key);
+	rc = tls_read_file(key_path, pem, sizeof(pem), &len);
+	if (rc == CB_OK) {
+		ret = mbedtls_pk_parse_key(&id->ti_key, pem, len, NULL, 0,
+		    mbedtls_ctr_drbg_random, &ts->ts_drbg);
+		cb_wipe(pem, sizeof(pem));
+		rc = ret == 0 && mbedtls_pk_can_do(&id->ti_key,
+		    MBEDTLS_PK_ECDSA) ? CB_OK : CB_EINVAL;
+	}
+	if (rc == CB_OK &&
+	    (rc = tls_read_file(cert_path, pem, sizeof(pem), &len)) == CB_OK &&
+	    (mbedtls_x509_crt_parse(&id->ti_cert, pem, len) != 0 ||
+	    mbedtls_pk_check_pair(&id->ti_cert.pk, &id->ti_key,
+	    mbedtls_ctr_drbg_random, &ts->ts_drbg) != 0))
+		rc = CB_EINVAL;
+	if (rc != CB_OK) {
+		log_err("tls: cannot load %s and %s; keeping the certificate "
+		    "in use", cert_path, key_path);
+		tls_ident_unref(id);
+		return rc;
+	}
+	tls_ident_unref(ts->ts_id);
+	ts->ts_id = id;
+	log_info("tls: now serving the certificate in %s", cert_path);
+	return CB_OK;
+}
+
 static int
 tls_configure(struct tls_server *ts)
 {
@@ -424,6 +504,7 @@ tls_configure(struct tls_server *ts)
 		goto fail;
 	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
 	    mbedtls_ssl_ticket_parse, &ts->ts_ticket);
+	mbedtls_ssl_conf_cert_cb(c, tls_cert_cb);
 	return CB_OK;
 fail:
 	tls_log_err("configuring TLS", ret);
@@ -464,6 +545,7 @@ tls_server_free(struct tls_server *ts)
 		return;
 	mbedtls_ssl_ticket_free(&ts->ts_ticket);
 	mbedtls_ssl_config_free(&ts->ts_conf);
+	tls_ident_unref(ts->ts_id);
 	mbedtls_x509_crt_free(&ts->ts_cert);
 	mbedtls_pk_free(&ts->ts_key);
 	mbedtls_ctr_drbg_free(&ts->ts_drbg);
@@ -517,6 +599,7 @@ tls_conn_new(struct tls_server *ts, int fd, struct tls_conn **out)
 	if ((tc = calloc(1, sizeof(*tc))) == NULL)
 		return CB_ENOMEM;
 	tc->tc_fd = fd;
+	tc->tc_ts = ts;
 	mbedtls_ssl_init(&tc->tc_ssl);
 	if ((ret = mbedtls_ssl_setup(&tc->tc_ssl, &ts->ts_conf)) != 0) {
 		mbedtls_ssl_free(&tc->tc_ssl);
@@ -525,6 +608,7 @@ tls_conn_new(struct tls_server *ts, int fd, struct tls_conn **out)
 		    CB_ECRYPTO;
 	}
 	mbedtls_ssl_set_bio(&tc->tc_ssl, tc, tls_bio_send, tls_bio_recv, NULL);
+	mbedtls_ssl_set_user_data_p(&tc->tc_ssl, tc);
 	*out = tc;
 	return CB_OK;
 }
@@ -535,6 +619,7 @@ tls_conn_free(struct tls_conn *tc)
 	if (tc == NULL)
 		return;
 	mbedtls_ssl_free(&tc->tc_ssl);
+	tls_ident_unref(tc->tc_id);
 	free(tc);
 }
 

@@ -36,6 +36,12 @@ int tls_server_new(struct tls_server **out, const char *cert_path,
     const char *key_path);
 void tls_server_free(struct tls_server *ts);
 
+/* Serve cert_path and key_path (PEM; ECDSA key) from the next handshake
+ * on; connections already set up keep theirs. Nothing is generated. On
+ * failure the certificate in use stays. */
+int tls_server_reload(struct tls_server *ts, const char *cert_path,
+    const char *key_path);
+
 /* A server-side connection on a connected non-blocking socket. */
 int tls_conn_new(struct tls_server *ts, int fd, struct tls_conn **out);
 void tls_conn_free(struct tls_conn *tc);
