@@ -201,7 +201,7 @@ login(uint32_t flags)
 
 T_TEST(health_and_assets)
 {
-	api_new(&api, NULL, &(struct api_config){ NULL, 8443 });
+	api_new(&api, NULL, &(struct api_config){ NULL, 8443, NULL });
 	T_EQ_INT(req(HTTP_M_GET, "/healthz", NULL), 0);
 	T_EQ_INT(ex.status, 200);
 	T_EQ_STR(ex.body, "{\"status\":\"ok\"}");
@@ -231,7 +231,7 @@ T_TEST(login_checks)
 {
 	struct auth_login_r lr;
 
-	api_new(&api, NULL, &(struct api_config){ NULL, 8443 });
+	api_new(&api, NULL, &(struct api_config){ NULL, 8443, NULL });
 	cookie[0] = '\0';
 	T_EQ_INT(req(HTTP_M_GET, "/api/v1/me", NULL), 0);
 	T_EQ_INT(ex.status, 401);
@@ -285,7 +285,7 @@ T_TEST(forced_password_change)
 	struct auth_session_r sr;
 	int calls;
 
-	api_new(&api, NULL, &(struct api_config){ NULL, 8443 });
+	api_new(&api, NULL, &(struct api_config){ NULL, 8443, NULL });
 	login(USER_F_ADMIN | USER_F_MUST_CHANGE);
 	calls = auth.calls;
 	T_EQ_INT(req(HTTP_M_GET, "/api/v1/me", NULL), 0);	/* cached */
@@ -335,7 +335,7 @@ T_TEST(user_admin)
 	struct auth_session_r sr;
 	struct auth_revoke rv;
 
-	api_new(&api, NULL, &(struct api_config){ NULL, 8443 });
+	api_new(&api, NULL, &(struct api_config){ NULL, 8443, NULL });
 	login(USER_F_ADMIN);
 	T_EQ_INT(req(HTTP_M_GET, "/api/v1/users", NULL), HTTP_DEFER);
 	T_EQ_INT(auth.type, AUTH_USER_LIST);
@@ -400,7 +400,7 @@ T_TEST(non_admin_and_logout)
 {
 	struct auth_status_r st = { 0, 0 };
 
-	api_new(&api, NULL, &(struct api_config){ NULL, 8443 });
+	api_new(&api, NULL, &(struct api_config){ NULL, 8443, NULL });
 	login(0);
 	T_EQ_INT(req(HTTP_M_GET, "/api/v1/users", NULL), 0);
 	T_EQ_INT(ex.status, 403);
