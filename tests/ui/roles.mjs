@@ -85,6 +85,17 @@ async function teacherAttendance() {
     await page.locator('.roll-row[data-student="s10107"] .seg-early_leave').click();
     await page.locator('.roll-counts', { hasText: '出席 32 / 欠席 1 / 遅刻 1 / 早退 1' }).waitFor();
   });
+  await check('keyboard: arrow keys move a student\'s status, Tab moves to the next student', async () => {
+    await page.focus('.roll-row[data-student="s10110"] input[value="present"]');
+    await page.keyboard.press('ArrowRight');
+    assert(await page.locator('.roll-row[data-student="s10110"] input[value="absent"]').isChecked(), 'ArrowRight: absent');
+    await page.keyboard.press('ArrowLeft');
+    assert(await page.locator('.roll-row[data-student="s10110"] input[value="present"]').isChecked(), 'ArrowLeft: present');
+    await page.keyboard.press('Tab');
+    const next = await page.evaluate(() => document.activeElement.closest('.roll-row').dataset.student);
+    assert(next === 's10111', `Tab went to ${next}`);
+    await page.locator('.roll-counts', { hasText: '出席 32 / 欠席 1 / 遅刻 1 / 早退 1' }).waitFor();
+  });
   await screenshot('teacher-attendance-tablet', 'tablet');
   await screenshot('teacher-attendance-phone', 'phone');
   await check('unsaved taps survive a reload of the page (kept in the browser until saved)', async () => {
