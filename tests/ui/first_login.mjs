@@ -9,93 +9,28 @@
 // Prints "ok - WHAT" / "not ok - WHAT" per check; exits 1 on any failure.
 // A failed step stops the scenario (later steps depend on it), but the
 // console/CSP checks still run. Waits are for elements, never sleeps.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  env, TIMEOUT, run, ok, notOk, note, firstLine, assert, screenshot, check, launch,
+  finalVerdicts, waitMsg, waitH1, goHash, Stop,
+} from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) { console.log(`not ok - environment variable ${k} is set`); process.exit(1); }
-  return v;
-};
 const BOX_URL = env('BOX_URL');
 const BOX_PW = env('BOX_PW');
 const SPKI = env('BOX_SPKI');
-const ART = env('UI_ARTIFACTS');
+run.art = env('UI_ARTIFACTS');
 const TMP = env('UI_TMP');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = 30_000;   // per wait: Argon2id logins on a slow CI box
 
 const ADMIN_PW = 'Sakura-2026-spring';
 const TEACHER = { id: 'tanaka.h', name: '田中 花子', role: 'teacher' };
 const TEACHER_PW = 'Hanako-kyoushitsu-3';
 
-const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-// ---- verdicts -------------------------------------------------------------
-
-let failed = 0;
-let shot = 0;
-class Stop extends Error {}
-const ok = (what) => console.log(`ok - ${what}`);
-const notOk = (what) => { failed++; console.log(`not ok - ${what}`); };
-const note = (text) => console.log(`# ${text}`);
-const firstLine = (e) => String(e && e.message || e).split('\n')[0];
-function assert(cond, why) { if (!cond) throw new Error(why); }
-
-let page;          // the page under test, for failure screenshots
-
-async function screenshot(name) {
-  shot++;
-  const file = join(ART, `${String(shot).padStart(2, '0')}-${name}.png`);
-  try { await page.screenshot({ path: file, fullPage: true }); } catch (e) {
-    note(`screenshot ${file} failed: ${firstLine(e)}`);
-  }
-}
-
-// check WHAT FN: ok if FN resolves; otherwise not ok, a screenshot, and the
-// scenario stops.
-async function check(what, fn) {
-  try {
-    await fn();
-    ok(what);
-  } catch (e) {
-    notOk(`${what}: ${firstLine(e)}`);
-    if (page) await screenshot('FAILED');
-    throw new Stop();
-  }
-}
-
-// ---- page helpers ------------------------------------------------------------
-
+let page;          // the page under test
 const msg = () => page.locator('#msg');
 const h1 = () => page.locator('#main h1');
 
-// waits until #msg shows exactly TEXT, with the given kind (ok/error/info)
-async function waitMsg(text, kind) {
-  await page.waitForFunction(([t, k]) => {
-    const m = document.getElementById('msg');
-    return m.textContent === t && m.classList.contains(k);
-  }, [text, kind], { timeout: TIMEOUT });
-}
-
-async function waitH1(text) {
-  await page.locator('#main h1', { hasText: text }).first().waitFor({ timeout: TIMEOUT });
-  assert(await h1().count() === 1, 'one h1 on the page');
-}
-
 async function label(forId) {
   return (await page.locator(`label[for="${forId}"]`).textContent({ timeout: TIMEOUT })).trim();
-}
-
-// goes to HASH and waits for the router to have run (a marker on #main
-// disappears once it is replaced)
-async function goHash(hash) {
-  await page.evaluate(() => { document.getElementById('main').firstElementChild.dataset.old = '1'; });
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await page.waitForFunction(() => !document.querySelector('#main [data-old]'), null,
-    { timeout: TIMEOUT });
 }
 
 // an API call from inside the page, as the UI would make it (cookie, token)
@@ -111,74 +46,26 @@ async function pageApi(method, path) {
 
 const JA = /[\u3040-\u30ff\u4e00-\u9fff]/;   // kana or kanji
 
-// ---- the browser -------------------------------------------------------------
-
-async function launch(extraArgs) {
-  const dir = mkdtempSync(join(TMP, 'chromium-profile-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...BASE_ARGS, ...extraArgs],
-    ignoreHTTPSErrors: false,
-    locale: 'ja-JP',                          // Accept-Language: ja, navigator.language
-    extraHTTPHeaders: { 'Accept-Language': 'ja' },
-    viewport: { width: 1024, height: 768 },
-    timeout: 60_000,
-  });
-  context.setDefaultTimeout(TIMEOUT);
-  return { context, close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); } };
-}
-
 // Without the pinned key the box's self-signed certificate must be refused:
 // the trust below is that one key, not "ignore errors".
 async function certIsRefusedWithoutPin() {
-  const b = await launch([]);
+  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL, pin: false });
   try {
-    const p = b.context.pages()[0] || await b.context.newPage();
     let err = null;
-    try { await p.goto(BOX_URL, { timeout: TIMEOUT }); } catch (e) { err = e; }
+    try { await b.page.goto(BOX_URL, { timeout: TIMEOUT }); } catch (e) { err = e; }
     assert(err && /ERR_CERT/.test(err.message),
       `navigation should fail with a certificate error, got ${err ? firstLine(err) : 'a page'}`);
-  } finally { await b.close(); }
+  } finally { await b.close(); run.page = null; }
 }
 
 // ---- the scenario ----------------------------------------------------------
 
-const consoleErrors = [];
-const apiErrors = [];
-const cspViolations = [];
-const serverErrors = [];
-const dialogs = [];
-
 async function scenario() {
   await check('without the pinned key, Chromium refuses the box certificate', certIsRefusedWithoutPin);
 
-  const b = await launch([`--ignore-certificate-errors-spki-list=${SPKI}`]);
+  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
   try {
-    page = b.context.pages()[0] || await b.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const url = m.location() && m.location().url || '';
-      // Chromium logs every 4xx fetch as "Failed to load resource". The
-      // API answers 401 to /me before login and 400/403 to the refusals this
-      // test provokes on purpose: those are the API's contract, not UI errors.
-      if (/^Failed to load resource: the server responded with a status of 40[013]\b/.test(m.text()) &&
-          new URL(url, BOX_URL).pathname.startsWith('/api/v1/')) {
-        apiErrors.push(`${m.text()} ${url}`);
-        return;
-      }
-      consoleErrors.push(`${m.text()} ${url}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${firstLine(e)}`));
-    page.on('response', (r) => { if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.url()}`); });
-    page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); d.accept(); });
-    await page.exposeBinding('__cbCspViolation', (_, v) => cspViolations.push(v));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        window.__cbCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}` +
-          ` at ${e.sourceFile}:${e.lineNumber}`);
-      });
-    });
+    page = b.page;
 
     // 1. the login page, in Japanese for a Japanese browser
     let docResponse;
@@ -408,7 +295,7 @@ async function scenario() {
     await screenshot('teacher-logged-out');
   } finally {
     await b.close();
-    page = null;
+    run.page = null;
   }
 }
 
@@ -420,13 +307,5 @@ try {
   if (!(e instanceof Stop)) notOk(`the scenario ran to its end: ${firstLine(e)}`);
   else notOk('the scenario ran to its end (stopped at the first failure above)');
 }
-for (const e of apiErrors) note(`expected API refusal: ${e}`);
-if (consoleErrors.length) notOk(`no console errors or page errors: ${consoleErrors.join(' | ')}`);
-else ok('no console errors or page errors');
-if (cspViolations.length) notOk(`no CSP violations: ${cspViolations.join(' | ')}`);
-else ok('no CSP violations');
-if (serverErrors.length) notOk(`no 5xx answers: ${serverErrors.join(' | ')}`);
-else ok('no 5xx answers');
-if (dialogs.length) notOk(`no unexpected dialogs: ${dialogs.join(' | ')}`);
-else ok('no unexpected dialogs');
-process.exit(failed ? 1 : 0);
+finalVerdicts();
+process.exit(run.failed ? 1 : 0);

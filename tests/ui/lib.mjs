@@ -66,14 +66,16 @@ export async function check(what, fn) {
 
 export const seen = { console: [], api4xx: [], csp: [], server: [], dialogs: [] };
 
-export async function launch({ spki, tmp, chromiumPath, boxUrl, lang = 'ja' }) {
+// A fresh profile; pin: trust the box's key (false: trust nothing, to
+// show that the pin is what makes the box's certificate acceptable).
+export async function launch({ spki, tmp, chromiumPath, boxUrl, lang = 'ja', pin = true }) {
   const dir = mkdtempSync(join(tmp, 'chromium-profile-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath,
     headless: true,
     // --lang: the browser's own locale (date inputs, Accept-Language)
     args: [...BASE_ARGS, `--lang=${lang === 'ja' ? 'ja-JP' : 'en-US'}`,
-      `--ignore-certificate-errors-spki-list=${spki}`],
+      ...(pin ? [`--ignore-certificate-errors-spki-list=${spki}`] : [])],
     locale: lang === 'ja' ? 'ja-JP' : 'en-US',
     extraHTTPHeaders: { 'Accept-Language': lang },
     viewport: VIEWPORTS.desktop,

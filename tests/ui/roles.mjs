@@ -85,8 +85,26 @@ async function teacherAttendance() {
     await page.locator('.roll-row[data-student="s10107"] .seg-early_leave').click();
     await page.locator('.roll-counts', { hasText: '出席 32 / 欠席 1 / 遅刻 1 / 早退 1' }).waitFor();
   });
+  await check('keyboard: arrow keys move a student\'s status, Tab moves to the next student', async () => {
+    await page.focus('.roll-row[data-student="s10110"] input[value="present"]');
+    await page.keyboard.press('ArrowRight');
+    assert(await page.locator('.roll-row[data-student="s10110"] input[value="absent"]').isChecked(), 'ArrowRight: absent');
+    await page.keyboard.press('ArrowLeft');
+    assert(await page.locator('.roll-row[data-student="s10110"] input[value="present"]').isChecked(), 'ArrowLeft: present');
+    await page.keyboard.press('Tab');
+    const next = await page.evaluate(() => document.activeElement.closest('.roll-row').dataset.student);
+    assert(next === 's10111', `Tab went to ${next}`);
+    await page.locator('.roll-counts', { hasText: '出席 32 / 欠席 1 / 遅刻 1 / 早退 1' }).waitFor();
+  });
   await screenshot('teacher-attendance-tablet', 'tablet');
   await screenshot('teacher-attendance-phone', 'phone');
+  await check('unsaved taps survive a reload of the page (kept in the browser until saved)', async () => {
+    await page.reload({ waitUntil: 'load' });
+    await waitH1('1年1組 — 出欠');
+    await page.locator('.note.warn', { hasText: '保存していない入力を復元しました' }).waitFor();
+    assert(await page.locator('.roll-row[data-student="s10105"] input[value="absent"]').isChecked(), 'absent kept');
+    await page.locator('.roll-counts', { hasText: '出席 32 / 欠席 1 / 遅刻 1 / 早退 1' }).waitFor();
+  });
   await check('saving the roll says so in words, and the box has 35 records', async () => {
     await page.click('#roll-save');
     await waitMsg(/の出欠を保存しました（35 人）。$/, 'ok');
@@ -101,6 +119,7 @@ async function teacherAttendance() {
     await goHash(`#/class/${encodeURIComponent(classId)}/announcements`);
     await goHash(`#/class/${encodeURIComponent(classId)}/attendance`);
     await page.locator('.note', { hasText: '35 人分が記録済みです' }).waitFor();
+    assert(await page.locator('.note.warn').count() === 0, 'no draft left after saving');
     assert(await page.locator('.roll-row[data-student="s10105"] input[value="absent"]').isChecked(), 'absent kept');
   });
 }
@@ -367,7 +386,7 @@ async function adminPath() {
     await page.locator('table.kv td', { hasText: '稼働中' }).waitFor();
     await page.locator('table.kv td', { hasText: '利用中' }).waitFor();
   });
-  await check('a maintenance notice posted by the admin shows as a banner', async () => {
+  await check('an incident notice posted by the admin shows as a banner above the pages', async () => {
     await page.click('#nav a:has-text("お知らせ・メンテナンス")');
     await waitH1('お知らせ・メンテナンス・障害');
     await page.selectOption('#nt-kind', 'incident');
