@@ -14,6 +14,7 @@
 TARGET ?= host
 BUILD ?= build
 SAN ?=
+.DEFAULT_GOAL := all
 include mk/deps.mk
 CC := $(DEPS_CC)
 
