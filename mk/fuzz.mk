@@ -50,6 +50,7 @@ $(FO)/libfw.a: $(FW_OBJS)
 	ar rcs $@ $^
 
 $(FO)/fuzz_%: tests/fuzz/fuzz_%.c $(FO)/libfw.a
-	$(FCC) $(FFLAGS) -fsanitize=fuzzer -o $@ $< $(FO)/libfw.a $(DEPS_LIBS)
+	$(FCC) $(FFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    -Wl,--start-group $(FO)/libfw.a $(DEPS_LIBS) -Wl,--end-group
 
 -include $(shell find $(FO)/obj -name '*.d' 2>/dev/null)
