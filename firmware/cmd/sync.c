@@ -272,6 +272,7 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 static void
 sync_teardown(struct sync_run *r)
 {
+	free(r->r_ctx.sc_skip);
 	httpcli_free(r->r_http);
 	tlscli_free(r->r_tls);
 	store_close(r->r_store);
@@ -374,10 +375,18 @@ sync_wait(struct sync_run *r, int64_t until, int probing, uint64_t *seen_seq)
 			httpcli_disconnect(r->r_http);
 			next_probe = cb_mono_ms() + SYNC_PROBE_MIN_S * 1000;
 		}
-		if (!probing && store_last_seq(r->r_store, &seq) == CB_OK &&
+		if (store_last_seq(r->r_store, &seq) == CB_OK &&
 		    seq != *seen_seq) {
+			uint64_t pending;
 			*seen_seq = seq;
-			changed_at = cb_mono_ms();
+			/* The status counts what waits, link or not. */
+			if (sync_pending(&r->r_ctx, &pending) == CB_OK &&
+			    pending != r->r_st.st_pending) {
+				r->r_st.st_pending = pending;
+				sync_status_save(r);
+			}
+			if (!probing)
+				changed_at = cb_mono_ms();
 		}
 		if (changed_at && cb_mono_ms() - changed_at >= SYNC_DEBOUNCE_MS)
 			return 1;
