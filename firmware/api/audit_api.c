@@ -66,6 +66,10 @@ static const struct {
 	{ api_sysnotices_create, "notice.create" },
 	{ api_sysnotices_delete, "notice.delete" },
 	{ api_reset_code_issue, "user.reset_code" },
+	/* Their successes log themselves before the keys go or the stream
+	 * starts (terminate.c, export.c); refusals are logged here. */
+	{ api_school_terminate, "school.terminate" },
+	{ api_export, "export.read" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },
