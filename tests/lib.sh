@@ -69,6 +69,9 @@ box_start() {
 	BOX_PW=$(sed -n 's/.*initial password "\([^"]*\)".*/\1/p' "$T_DIR/box.out")
 	BOX_CA=$BOX_DATA/web/tls/cert.pem
 	BOX_SOCK=$BOX_DATA/run/auth.sock
+	# web writes its certificate a moment after `run` says it started
+	# (seconds on a loaded machine): curl fails (77) without it.
+	for _ in $(seq 1 200); do [ -s "$BOX_CA" ] && break; sleep 0.1; done
 	trap box_stop EXIT
 }
 

@@ -70,6 +70,10 @@ static const struct {
 	{ api_lan_cert_remove, "lan.certificate_remove" },
 	{ api_lan_network_set, "lan.network_change" },
 	{ api_lan_network_ok, "lan.network_confirm" },
+	/* Their successes log themselves before the keys go or the stream
+	 * starts (terminate.c, export.c); refusals are logged here. */
+	{ api_school_terminate, "school.terminate" },
+	{ api_export, "export.read" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },

@@ -43,6 +43,9 @@ audit_usage(void)
 	fprintf(stderr,
 	    "usage: classbox audit verify [--dir DIR]\n"
 	    "       classbox audit tail [--dir DIR] [--log login|ops] [-n N]\n"
+	    "       classbox audit purge [--dir DIR] [--log login|ops]   entries "
+	    "older\n         than 5 years that the cloud has (the sync's upload "
+	    "marker)\n"
 	    "       classbox audit append-test --dir DIR --log login|ops N"
 	    "   (tests only)\n"
 	    "DIR defaults to " AUDIT_DEFAULT_DIR "; it holds login/ and ops/\n");
@@ -199,6 +202,39 @@ audit_append_test(const char *dir, const char *name, long n)
 	return rc != 0;
 }
 
+/* The retention job: purge through the upload marker (docs/operations.md).
+ * The clock is read-only here: root must not take over the floor file of
+ * the log's owner; the purge itself refuses an unsynced clock. */
+static int
+audit_purge_one(const char *dir, const char *name)
+{
+	char path[AUDIT_PATH_MAX], floor[AUDIT_PATH_MAX];
+	struct audit_log *log;
+	struct clock *clk;
+	uint64_t up = 0, n = 0;
+	int rc;
+
+	if (cb_path_join(path, sizeof(path), dir, name) != 0 ||
+	    cb_path_join(floor, sizeof(floor), path, CLOCK_FLOOR_FILE) != 0 ||
+	    clock_open(&clk, floor, NULL, CLOCK_READONLY) != 0)
+		return 1;
+	if ((rc = audit_open(&log, path, name, clk, NULL)) == 0) {
+		if ((rc = audit_uploaded(log, &up)) == 0)
+			rc = audit_purge_uploaded(log, INT64_MAX, &n);
+		audit_close(log);
+	}
+	clock_close(clk);
+	if (rc != 0) {
+		printf("%s log: not purged: %s%s\n", name, cb_strerror(rc),
+		    rc == CB_ESTATE ? " (the clock is not synced, or the "
+		    "chain is broken: run `classbox audit verify`)" : "");
+		return 1;
+	}
+	printf("%s log: %" PRIu64 " entries purged (the cloud has entries "
+	    "through %" PRIu64 ")\n", name, n, up);
+	return 0;
+}
+
 static int
 audit_is_log(const char *name)
 {
@@ -234,6 +270,12 @@ cmd_audit(int argc, char **argv)
 		if (only == NULL || count <= 0 || count > AUDIT_TEST_MAX)
 			return audit_usage();
 		return audit_append_test(dir, only, count);
+	}
+	if (strcmp(sub, "purge") == 0) {
+		for (size_t l = 0; l < CB_ARRAY_LEN(audit_logs); l++)
+			if (only == NULL || strcmp(only, audit_logs[l]) == 0)
+				bad |= audit_purge_one(dir, audit_logs[l]);
+		return bad;
 	}
 	if (strcmp(sub, "verify") != 0 && strcmp(sub, "tail") != 0)
 		return audit_usage();

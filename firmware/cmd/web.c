@@ -247,6 +247,9 @@ cmd_web(int argc, char **argv)
 	else if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
 		fatalx("cannot open the operation log: %s", cb_strerror(rc));
 	api_set_store(api, store);
+	/* The status page tells the time the logs are stamped with: the
+	 * kernel's, but never below this process's persisted floor. */
+	api_set_clock(api, clk);
 	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
 		fatalx("cannot set up the operation log: %s", cb_strerror(rc));
 	authc_set_revoke_arg(ac, api);

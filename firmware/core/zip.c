@@ -96,10 +96,11 @@ zip_begin(struct zip_writer *z, const char *name, uint8_t *out, size_t *len)
 int
 zip_data(struct zip_writer *z, const void *data, size_t len)
 {
-	struct zip_entry *e = &z->zw_e[z->zw_n - 1];
+	struct zip_entry *e;
 
 	if (!z->zw_open)
 		return CB_ESTATE;
+	e = &z->zw_e[z->zw_n - 1];	/* open: zw_n >= 1 */
 	if ((uint64_t)e->ze_size + len > ZIP_LIMIT ||
 	    z->zw_off + len + ZIP_DESC_LEN > ZIP_LIMIT)
 		return CB_ETOOBIG;
@@ -112,11 +113,12 @@ zip_data(struct zip_writer *z, const void *data, size_t len)
 int
 zip_end(struct zip_writer *z, uint8_t *out, size_t *len)
 {
-	struct zip_entry *e = &z->zw_e[z->zw_n - 1];
+	struct zip_entry *e;
 	uint8_t *p = out;
 
 	if (!z->zw_open)
 		return CB_ESTATE;
+	e = &z->zw_e[z->zw_n - 1];	/* open: zw_n >= 1 */
 	p = put32(p, ZIP_SIG_DESC);
 	p = put32(p, e->ze_crc);
 	p = put32(p, e->ze_size);		/* compressed = stored */
