@@ -228,6 +228,12 @@ push_log(struct sync_ctx *c, const char *dir, const char *name)
 		    (unsigned long long)done, gen, hh);
 		if ((rc = sync_ckpt_set(c, c->sc_en->en_audit_db, k, seqs)))
 			break;
+		/* The cloud holds everything through done: the retention
+		 * purge may now drop those entries once they are 5 years
+		 * old (audit_purge_uploaded), never before. */
+		if (done > 0 && audit_set_uploaded(log, done) != CB_OK)
+			log_warn("sync: cannot record the %s log's upload "
+			    "marker; its old entries stay", name);
 		if (last)
 			break;
 		next = done + 1;
