@@ -24,7 +24,9 @@ fi
 # shellcheck source=tests/system/qemu-lib
 . "$top/tests/system/qemu-lib"
 
-boot 1 --nic "$nic" --disk-bus "$bus"
+# /dev/console on the serial port (the board's command line puts it on the
+# screen): the last console= wins.
+boot 1 --nic "$nic" --disk-bus "$bus" --append console=ttyS0,115200
 if wait_https; then ok "pc-x86_64 with $nic and $bus booted to HTTPS in $(elapsed "$t0") s"
 else
 	not_ok "pc-x86_64 with $nic and $bus booted to HTTPS within $timeout_s s (console: $work/console1.log)"
