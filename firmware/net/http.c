@@ -766,7 +766,17 @@ http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size,
 	char ip[INET6_ADDRSTRLEN] = "?";
 	int port;
 
-	if (ss->ss_family == AF_INET6) {
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(
+	    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr)) {
+		/* An IPv4 client of a dual-stack socket ("::"): shown and
+		 * throttled as the IPv4 address it is. */
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		(void)inet_ntop(AF_INET, s6->sin6_addr.s6_addr + 12, ip,
+		    sizeof(ip));
+		snprintf(out, size, "%s:%d", ip, ntohs(s6->sin6_port));
+		(void)cb_strlcpy(addr_out, ip, addr_size);
+		return;
+	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 		addr = &s6->sin6_addr;
 		port = ntohs(s6->sin6_port);
