@@ -960,6 +960,11 @@ http_listen(const char *addr, int port, int *out)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
+	if (fd == -1 && errno == EAFNOSUPPORT && strcmp(addr, "::") == 0) {
+		/* A kernel without IPv6: the wildcard still means "all". */
+		log_warn("http: no IPv6 in this kernel; serving IPv4 only");
+		return http_listen("0.0.0.0", port, out);
+	}
 	if (fd == -1)
 		goto fail;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
