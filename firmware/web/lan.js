@@ -160,11 +160,30 @@ function networkForm(n) {
   return form;
 }
 
+// A request netcfg has not taken up yet (its state is of an older id):
+// it applies it within a second or two; the page waits for its word.
+function applyingPanel(n) {
+  const panel = h('p', { class: 'note warn', id: 'net-applying', role: 'status' }, t('lan_net_applying'));
+  every(panel, LAN_POLL_MS, async () => {
+    const r = await api('GET', '/lan');
+    const m = r.ok && r.data.network;
+    if (!m || (m.request && m.request.id !== m.id)) return true;
+    await viewLan();
+    if (m.phase !== 'waiting')
+      say(t(`lan_net_phase_${PHASES.includes(m.phase) ? m.phase : 'idle'}`), m.phase === 'confirmed' ? 'ok' : 'error');
+    return false;
+  });
+  return panel;
+}
+
 function networkSection(n, skew) {
   if (!n || !n.configurable)
     return h('section', { class: 'subcard' }, h('h2', {}, t('lan_network')),
       h('p', { class: 'note', id: 'net-not-configurable' }, t('lan_net_not_configurable')));
-  return h('section', {}, n.phase === 'waiting' && n.confirm_by_ms ? pendingPanel(n, skew) : null,
+  const applying = n.request && n.request.id !== n.id;
+  return h('section', {},
+    applying ? applyingPanel(n)
+      : n.phase === 'waiting' && n.confirm_by_ms ? pendingPanel(n, skew) : null,
     networkForm(n));
 }
 

@@ -84,7 +84,7 @@ async function downloadExport(root) {
   bar.value = 0;
   const draw = () => {
     bar.value = done ? 100 : box.percent;
-    text.textContent = t('export_progress', { pct: done ? 100 : box.percent, phase: box.phase || '…',
+    text.textContent = t('export_progress', { pct: done ? 100 : box.percent, phase: done ? t('export_phase_done') : box.phase || '…',
       size: fmtSize(received), n: records });
   };
   every(root, EXPORT_POLL_MS, async () => {

@@ -2,13 +2,15 @@
 // Chromium, after roles.mjs (same box, same admin password): cloud sync,
 // box status with the disk, the SBOM ("absent" on a host box), the export
 // (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
-// page (the CA downloads; network settings not configurable on a host box),
+// page (the CA downloads; a network change's confirm-or-revert step, with
+// the walk writing netcfg's state file in its place),
 // and the end of service: the school is set to terminating, every user
 // (a teacher too) sees the banner, a wrong school name is refused in the
 // page and by the box, and the school is set back to active. The shared
 // box is never terminated. Run by tests/ui/run, which passes:
 //   BOX_URL BOX_SPKI UI_ARTIFACTS UI_TMP CHROMIUM ADMIN_PW DEMO_PASSWORDS
-import { readFileSync } from 'node:fs';
+//   NETCFG_DIR (the box's --netcfg-dir)
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   env, run, notOk, firstLine, assert, screenshot, check, launch, finalVerdicts,
@@ -25,6 +27,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const people = new Map(readFileSync(env('DEMO_PASSWORDS'), 'utf8').trim().split('\n').slice(1)
   .map((l) => l.split(',')).map(([id, , , , , pw]) => [id, pw]));
 const TEACHER = 't01';
+const NETCFG_DIR = env('NETCFG_DIR');      // the box's --netcfg-dir
 
 let page;
 
@@ -45,6 +48,53 @@ async function terminateApi(confirm) {
       body: JSON.stringify({ confirm: c }) });
     return { status: r.status, body: await r.json().catch(() => null) };
   }, confirm);
+}
+
+// netcfg's part (classbox netcfg applies requests as root; here the walk
+// answers in its place): DIR/state as netcfg_state_format writes it
+function netcfgSays(id, phase, deadlineMs = 0) {
+  writeFileSync(join(NETCFG_DIR, 'state.tmp'), `id=${id}\nphase=${phase}\ndeadline_ms=${deadlineMs}\nmessage=\n`);
+  renameSync(join(NETCFG_DIR, 'state.tmp'), join(NETCFG_DIR, 'state'));
+}
+const netcfgRequestId = () => Number(/^id=(\d+)$/m.exec(readFileSync(join(NETCFG_DIR, 'request'), 'utf8'))[1]);
+
+// The confirm-or-revert step of a network change, netcfg played by the walk.
+async function networkChange() {
+  await check('a static address: the box applies it, the countdown runs, confirming here is refused with the new address', async () => {
+    // on the LAN page since the check above
+    await page.selectOption('#net-mode', 'static');
+    await page.fill('#net-address', '10.99.0.5/24');
+    await page.fill('#net-gateway', '10.99.0.1');
+    await page.fill('#net-confirm-s', '60');
+    await page.getByRole('button', { name: '変更する' }).click();
+    await page.locator('#net-applying').waitFor();
+    const id = netcfgRequestId();
+    netcfgSays(id, 'waiting', Date.now() + 60_000);
+    await page.locator('#net-countdown').waitFor();
+    const first = Number(await page.textContent('#net-countdown'));
+    assert(first > 40 && first <= 60, `countdown ${first}`);
+    await page.waitForFunction((f) => Number(document.getElementById('net-countdown').textContent) < f, first);
+    await page.locator('a[href="https://10.99.0.5/#/lan"]').waitFor();
+    await page.click('#net-confirm');
+    await waitMsg('ここからは確定できません。新しいアドレス https://10.99.0.5/#/lan で開いて確定してください。', 'error');
+    await screenshot('network-countdown');
+    netcfgSays(id, 'reverted');
+    await waitMsg('時間内に確認されなかったため、元の設定に戻しました。', 'error');
+    assert(await page.locator('#net-countdown').count() === 0, 'no countdown after the revert');
+  });
+  await check('DHCP: confirmed from here, the box keeps it', async () => {
+    await page.selectOption('#net-mode', 'dhcp');
+    await page.getByRole('button', { name: '変更する' }).click();
+    await page.locator('#net-applying').waitFor();
+    const id = netcfgRequestId();
+    netcfgSays(id, 'waiting', Date.now() + 60_000);
+    await page.click('#net-confirm');
+    await waitMsg('ネットワーク設定を確定しました。', 'ok');
+    assert(readFileSync(join(NETCFG_DIR, 'confirm'), 'utf8').trim() === `id=${id}`, 'the box wrote the confirmation');
+    netcfgSays(id, 'confirmed');
+    await waitMsg('設定は確定され、保存されました。', 'ok');
+    await page.locator('#net-phase', { hasText: '設定は確定され、保存されました。' }).waitFor();
+  });
 }
 
 async function adminOps() {
@@ -89,7 +139,7 @@ async function adminOps() {
       await page.evaluate(() => document.getElementById('export-progress').value) === 100, 'progress 100');
     await screenshot('export');
   });
-  await check('the LAN page offers the CA (PEM, DER, profile) and says the network is fixed here', async () => {
+  await check('the LAN page offers the CA (PEM, DER, profile)', async () => {
     await page.click('#nav a:has-text("校内ネットワーク")');
     await waitH1('校内ネットワーク');
     for (const f of ['ca.pem', 'ca.der', 'ca.mobileconfig'])
@@ -97,10 +147,10 @@ async function adminOps() {
     const { bytes } = await download(() => page.click('a[data-ca="ca.pem"]'));
     assert(bytes.toString().startsWith('-----BEGIN CERTIFICATE-----'), 'a PEM certificate');
     await page.locator('th', { hasText: 'SHA-256 指紋' }).first().waitFor();
-    await page.locator('#net-not-configurable').waitFor();
     await screenshot('lan');
     await screenshot('lan', 'phone');
   });
+  await networkChange();
   await check('end of service: started after a question in the page; the banner shows', async () => {
     await goHash('#/termination');
     await waitH1('利用終了の手続き');
