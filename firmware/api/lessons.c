@@ -50,6 +50,33 @@ all_in(struct cr_ctx *c, yyjson_doc *d, void *arg)
 
 /* ---- announcements ------------------------------------------------------ */
 
+/* Each announcement of the list with "seen": whether this reader has said
+ * 見ました (their receipt exists), so the UI needs no memory of its own. */
+static int
+seen_filter(struct cr_ctx *c, yyjson_doc *d, void *arg)
+{
+	char id[REC_ID_MAX + 1];
+	const char *aid = cr_str(d, "_id");
+	yyjson_doc *rc = NULL;
+	yyjson_mut_doc *m;
+	yyjson_mut_val *root;
+	int seen, ok;
+
+	(void)arg;
+	if (aid == NULL || cr_idf(id, sizeof(id), "receipt:%s:%s", aid,
+	    c->c_user->au_uid) != CB_OK)
+		return 1;
+	seen = cr_get(c, id, &rc) == CB_OK;
+	memset(&c->c_err, 0, sizeof(c->c_err));
+	yyjson_doc_free(rc);
+	m = yyjson_doc_mut_copy(d, NULL);
+	root = m ? yyjson_mut_doc_get_root(m) : NULL;
+	ok = root != NULL && yyjson_mut_obj_add_bool(m, root, "seen", seen) &&
+	    (c->c_swap = yyjson_mut_doc_imut_copy(m, NULL)) != NULL;
+	yyjson_mut_doc_free(m);
+	return ok ? 1 : (cr_fail(c, API_E_BUSY), -1);
+}
+
 int
 api_announcements_list(struct api_req *r)
 {
@@ -64,7 +91,7 @@ api_announcements_list(struct api_req *r)
 	    cr_allow(&c, RS_ANNOUNCEMENT, PA_READ, cr_rels_class(&c, v[0]),
 	    PSUB_NONE) != CB_OK ||
 	    cr_scan(&c, INDEX_BY_CLASS, v[0], "announcement:", v[1], limit,
-	    all_in, NULL) != CB_OK)
+	    seen_filter, NULL) != CB_OK)
 		return cr_error(&c);
 	return 0;
 }

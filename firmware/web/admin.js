@@ -2,11 +2,11 @@
 // reset, delete), the roster import (CSV, errors per line, password slips),
 // classes and their members, the school year and its rollover (年度更新),
 // maintenance and incident notices, the login and operation logs, and the
-// box's status. Only pages whose API exists are here; new ones (sync,
-// export, updates, SBOM, termination) are one addPages() entry each.
+// box's status. Sync, export, termination and the SBOM are in ops.js, the
+// LAN in lan.js.
 import {
   state, t, h, field, select, show, say, fail, api, upload, listAll, enc,
-  fmtTime, addPages, is, card, backLink, empty, busy,
+  fmtTime, fmtSize, addPages, is, card, backLink, empty, busy,
 } from './core.js';
 
 const USERS_PAGE = 20;
@@ -28,7 +28,7 @@ function initialPasswordPanel(id, pw) {
 
 // A second, explicit step instead of window.confirm: the question and the
 // buttons appear in the page, where a keyboard and a screen reader find them.
-function confirmInline(slot, question, yesLabel, onYes) {
+export function confirmInline(slot, question, yesLabel, onYes) {
   const yes = h('button', { type: 'button', class: 'danger' }, yesLabel);
   const box = h('div', { class: 'confirm', role: 'group', 'aria-label': question },
     h('p', {}, question),
@@ -347,7 +347,10 @@ async function viewSchool() {
         await viewSchool();
         say(t('rollover_done', { to: p.data.to_year, created: p.data.created, archived: p.data.archived }));
       }) }, t('rollover_start'))), slot) : null;
-  show(card(t('school_title'), form, roll, h('div', { class: 'row' }, backLink())));
+  const end = s ? h('section', { class: 'subcard' }, h('h2', {}, t('term_title')),
+    h('p', {}, t('term_state', { state: t(`school_state_${s.state}`) })),
+    h('div', { class: 'row' }, h('a', { href: '#/termination', class: 'button secondary' }, t('nav_termination')))) : null;
+  show(card(t('school_title'), form, roll, end, h('div', { class: 'row' }, backLink())));
 }
 
 // ---- notices -----------------------------------------------------------------
@@ -480,9 +483,13 @@ async function viewStatus() {
       row('status_now', fmtTime(s.time.now_ms)),
       row('status_synced', s.time.synced_at_ms ? fmtTime(s.time.synced_at_ms) : t('never')),
       row('status_school', t(`school_state_${s.school.state}`)),
+      s.disk ? row('status_disk', t('status_disk_value', { pct: s.disk.used_percent,
+        free: fmtSize(s.disk.free_bytes), level: t(`disk_level_${s.disk.level}`) })) : null,
       row('status_notices', t('status_notice_counts', { now: (s.notices.current || []).length,
         ahead: (s.notices.upcoming || []).length })))),
     h('p', { class: 'note' }, t('status_public_note')),
+    h('div', { class: 'row' }, h('a', { href: '#/sync', class: 'button secondary' }, t('nav_sync')),
+      h('a', { href: '#/sbom', class: 'button secondary' }, t('sbom_title'))),
     h('div', { class: 'row' }, h('a', { href: '/status', class: 'button secondary' }, t('status_public')), backLink())));
 }
 

@@ -5,12 +5,14 @@
 // core.js's page table. Every action ends in a message in words.
 import {
   state, hooks, t, h, field, show, say, clearMsg, fail, api, pages, setLang, pickLang,
-  fmtTime,
+  fmtTime, fmtSize,
 } from './core.js';
 import './admin.js';
 import './teacher.js';
 import './student.js';
 import './parent.js';
+import './ops.js';
+import './lan.js';
 
 // ---- session --------------------------------------------------------
 
@@ -24,6 +26,7 @@ function sessionLost() {
 
 hooks.sessionLost = sessionLost;
 hooks.mustChange = () => viewPassword(true);
+hooks.refresh = () => { drawChrome(); drawBanners(); };
 
 async function loadMe() {
   const r = await api('GET', '/me');
@@ -31,6 +34,7 @@ async function loadMe() {
   state.me = r.data.user;
   state.csrf = r.data.csrf_token;
   state.school_state = r.data.school_state || 'active';
+  state.disk = r.data.disk || null;
   return state.me;
 }
 
@@ -72,15 +76,28 @@ function markNav() {
   }
 }
 
+// The data partition filling (GET /status, disk): admins only.
+function diskBanner(d) {
+  if (!state.me.admin || !d || !d.level || d.level === 'ok') return null;
+  return h('p', { class: `banner ${d.level === 'warn' ? 'warning' : 'critical'}`, 'data-banner': 'disk' },
+    h('strong', {}, t('disk_banner_title')), ' ',
+    t(`disk_${d.level}`, { pct: d.used_percent, free: fmtSize(d.free_bytes || 0) }));
+}
+
 // Notices in force (maintenance, incidents) and the school's state, on every
-// page after login; maintenance windows ahead are shown too.
+// page after login; maintenance windows ahead are shown too. The school's
+// state and the disk come from the public GET /status, read at each page.
 async function drawBanners() {
   const box = document.getElementById('banners');
   if (!state.me || state.me.must_change_password) { box.replaceChildren(); return; }
-  const r = await api('GET', '/notices');
+  const [r, st] = await Promise.all([api('GET', '/notices'), api('GET', '/status')]);
+  if (!state.me) return;
+  if (st.ok && st.data.school) state.school_state = st.data.school.state;
   const items = [];
   if (state.school_state === 'terminating')
-    items.push(h('p', { class: 'banner critical' }, t('school_terminating')));
+    items.push(h('p', { class: 'banner critical', 'data-banner': 'terminating' }, t('school_terminating')));
+  const disk = diskBanner(st.ok ? st.data.disk : state.disk);
+  if (disk) items.push(disk);
   if (r.ok) {
     const text = (n) => (state.lang === 'ja' ? n.message_ja || n.message_en
       : n.message_en || n.message_ja) || '';

@@ -15,7 +15,8 @@ export const state = { lang: 'ja', me: null, csrf: '', school_state: 'active' };
 
 // Set by app.js: what to do when the session is gone or a password change
 // is required, without core.js importing the views.
-export const hooks = { sessionLost: () => {}, mustChange: () => {} };
+// refresh: redraw the menu and the banners (after the school's state changed).
+export const hooks = { sessionLost: () => {}, mustChange: () => {}, refresh: () => {} };
 
 // ---- language -------------------------------------------------------
 
@@ -108,6 +109,9 @@ export function empty(key) { return h('p', { class: 'note' }, t(key)); }
 // ---- the API --------------------------------------------------------
 
 function errorOf(status, data) {
+  // The LAN endpoints answer {"error":"code","message":"why"} (English only).
+  if (data && typeof data.error === 'string')
+    return { ok: false, status, code: data.error, message: data.message || data.error };
   const err = data && data.error;
   if (err && err.code === 'not_logged_in') {
     hooks.sessionLost();
@@ -248,6 +252,20 @@ export function progressBar(id, labelKey) {
   const bar = h('progress', { id, max: '100', value: '0', 'aria-label': t(labelKey) });
   bar.hidden = true;
   return bar;
+}
+
+// Calls FN every MS while EL is on the page; stops when the page changed
+// (EL gone) or FN returns false. For countdowns and progress polls.
+// The next call waits for the previous one to end.
+export function every(el, ms, fn) {
+  let stopped = false;
+  const tick = async () => {
+    if (stopped || !document.body.contains(el)) return;
+    if ((await fn()) === false) return;
+    setTimeout(tick, ms);
+  };
+  setTimeout(tick, ms);
+  return () => { stopped = true; };
 }
 
 // Disables the form's buttons while FN runs: no double posts on a slow link.

@@ -7,18 +7,6 @@ import {
 } from './core.js';
 import { announcementItem, attendanceTable, fileProblem, sendFile } from './teacher.js';
 
-const SEEN_KEY = 'cb_seen';        // announcements this browser marked 見ました
-const SEEN_MAX = 500;
-
-function seenSet() {
-  try { return new Set(JSON.parse(localStorage.getItem(SEEN_KEY) || '[]')); } catch { return new Set(); }
-}
-
-function remember(id) {
-  const s = [...seenSet(), id].slice(-SEEN_MAX);
-  localStorage.setItem(SEEN_KEY, JSON.stringify(s));
-}
-
 // The classes whose announcements this person reads: a student's own; a
 // parent's children's (GET /classes?student=).
 export async function readerClasses() {
@@ -40,7 +28,6 @@ async function markSeen(a, btn) {
   btn.disabled = true;
   const r = await api('POST', `/announcements/${enc(a._id)}/seen`);
   if (!r.ok) { btn.disabled = false; fail(r); return; }
-  remember(a._id);
   btn.textContent = t('seen_done');
   say(t('seen_sent', { title: a.title }));
 }
@@ -57,11 +44,10 @@ async function viewFeed() {
     for (const a of r.data) all.push({ ...a, class_name: c.name });
   }
   all.sort((a, b) => b.posted_at - a.posted_at);
-  const seen = seenSet();
   show(card(t('announcements_title'),
     all.length === 0 ? empty('no_announcements') : all.map((a) => {
       const btn = h('button', { type: 'button', class: 'small',
-        onclick: (e) => markSeen(a, e.currentTarget) }, seen.has(a._id) ? t('seen_done') : t('seen_button'));
+        onclick: (e) => markSeen(a, e.currentTarget) }, a.seen ? t('seen_done') : t('seen_button'));
       return announcementItem(a, h('div', { class: 'row' }, btn));
     }),
     h('div', { class: 'row' }, backLink())));

@@ -141,8 +141,14 @@ expect_eq "(one record)" "$(count_items)" 1
 api teacher POST /api/v1/announcements "{\"class_id\":\"$C\",\"title\":\"明日の持ち物\",\"body\":\"体操服を持ってきてください。\"}"
 expect_eq "the teacher posts an announcement" "$STATUS" 201
 ANN=$(json_id)
+api student2 GET "/api/v1/announcements?class=$C"
+expect_match "the list says the student has not seen it yet" "$BODY" '"seen":false'
 api student2 POST "/api/v1/announcements/$ANN/seen"
 expect_eq "the student marks it 見ました" "$STATUS" 201
+api student2 GET "/api/v1/announcements?class=$C"
+expect_match "the list says this student has seen it" "$BODY" '"seen":true'
+api teacher GET "/api/v1/announcements?class=$C"
+expect_match "(seen is per reader: not the teacher's)" "$BODY" '"seen":false'
 api teacher GET "/api/v1/announcements/$ANN/receipts?limit=100"
 expect_match "the teacher sees who has seen it" "$BODY" '"user_id":"s2026002","seen":true'
 expect_eq "(one row per student)" "$(count_items)" 35

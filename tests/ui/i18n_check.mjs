@@ -42,6 +42,11 @@ const dyn = {
   clock_: ['synced', 'holdover', 'unsynced'],
   school_state_: ['active', 'terminating', 'terminated'],
   done_: ['suspend', 'reactivate', 'grant_admin', 'revoke_admin', 'delete'],
+  sync_state_: ['ok', 'offline', 'error', 'waiting_clock', 'not_enrolled', 'not_running', 'unknown'],
+  disk_: ['warn', 'critical', 'full'],
+  disk_level_: ['ok', 'warn', 'critical', 'full'],
+  lan_net_phase_: ['idle', 'waiting', 'confirmed', 'reverted', 'refused', 'failed'],
+  lan_mode_: ['dhcp', 'static'],
 };
 for (const [p, list] of Object.entries(dyn)) for (const s of list) used.add(p + s);
 for (const op of ['suspend', 'reactivate', 'grant_admin', 'revoke_admin', 'delete']) used.add(op);

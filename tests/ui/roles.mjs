@@ -202,6 +202,13 @@ async function studentPath() {
     await waitMsg(`「${ANN_TITLE}」を見ましたと伝えました。`, 'ok');
     await item.getByRole('button', { name: '見ました ✓' }).waitFor();
   });
+  await check('見ました is the box\'s word (the list\'s seen), not the browser\'s: still there after a reload', async () => {
+    await page.evaluate(() => localStorage.removeItem('cb_seen'));
+    await page.reload({ waitUntil: 'load' });
+    await waitH1('お知らせ');
+    const item = page.locator('.item', { has: page.locator('h2', { hasText: ANN_TITLE }) });
+    await item.getByRole('button', { name: '見ました ✓' }).waitFor();
+  });
   await check('the student opens the assignment, with the teacher\'s worksheet', async () => {
     await page.click('#nav a:has-text("課題")');
     await waitH1('課題');

@@ -1,0 +1,265 @@
+// ops.js: the administrator's operations pages: the cloud sync's state,
+// the export of everything (a download with its progress), the end of the
+// school's contract (利用終了: terminating, then terminated after the
+// school's name is retyped) and the image's software bill of materials.
+// Each page reads only the API documented in docs/api.md.
+import {
+  state, hooks, t, h, field, show, say, fail, api, API, fmtTime, fmtSize,
+  addPages, is, card, backLink, busy, every,
+} from './core.js';
+import { confirmInline } from './admin.js';
+
+const SYNC_STATES = ['ok', 'offline', 'error', 'waiting_clock', 'not_enrolled', 'not_running', 'unknown'];
+const EXPORT_POLL_MS = 1000;         // docs/api.md: poll every second or two
+const EXPORT_FLUSH = 8 << 20;        // bytes gathered before they join the Blob
+
+let lastExportUrl = null;          // the last export's Blob, until the next one
+
+const kvRow = (k, v) => h('tr', {}, h('th', { scope: 'row' }, t(k)), h('td', {}, v));
+
+// ---- sync -------------------------------------------------------------------
+
+async function viewSync() {
+  const r = await api('GET', '/status/sync');
+  if (!r.ok) { fail(r); return; }
+  const s = r.data;
+  const st = SYNC_STATES.includes(s.state) ? s.state : 'unknown';
+  const when = (ms) => (ms ? fmtTime(ms) : t('never'));
+  show(card(t('sync_title'),
+    h('p', { class: `note ${st === 'ok' ? '' : 'warn'}`, id: 'sync-state' }, t(`sync_state_${st}`)),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'kv' }, h('tbody', {},
+      kvRow('sync_last_ok', when(s.last_ok_ms)),
+      kvRow('sync_pending', t('sync_pending_n', { n: s.pending })),
+      kvRow('sync_last_error', s.last_error ? h('span', { lang: 'en' }, s.last_error) : t('sync_no_error')),
+      kvRow('sync_failures', String(s.failures)),
+      kvRow('sync_last_attempt', when(s.last_attempt_ms)),
+      kvRow('sync_next_attempt', s.next_attempt_ms ? fmtTime(s.next_attempt_ms) : '—')))),
+    h('p', { class: 'note' }, t('sync_note')),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', onclick: async () => { await viewSync(); say(t('sync_refreshed')); } },
+        t('refresh')),
+      backLink())));
+}
+
+// ---- export -----------------------------------------------------------------
+
+async function runningExports() {
+  const r = await api('GET', '/export/progress');
+  return r.ok ? r.data.exports || [] : null;
+}
+
+// The file's name from Content-Disposition (the box's classbox-export-DATE.zip).
+function fileNameOf(res) {
+  const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  return m ? m[1] : 'classbox-export.zip';
+}
+
+// Reads the stream into a Blob (flushed every EXPORT_FLUSH bytes, so the
+// browser may keep it on disk rather than in the page's memory), counting
+// the bytes received; the box's side (records written, ZIP entry) comes
+// from GET /export/progress with the export's id. A stream cut short is an
+// error, never a file: the partial ZIP would lack its central directory.
+async function downloadExport(root) {
+  const bar = root.querySelector('#export-progress');
+  const text = root.querySelector('#export-status');
+  let res;
+  try {
+    res = await fetch(`${API}/export`, { credentials: 'same-origin' });
+  } catch { say(t('network_error'), 'error'); return; }
+  if (!res.ok) {
+    const data = await res.json().catch(() => null);
+    const err = data && data.error;
+    say(res.status === 503 ? t('export_busy')
+      : err ? (state.lang === 'ja' ? err.message_ja : err.message) : t('unexpected', { status: res.status }),
+    'error');
+    return;
+  }
+  const id = Number(res.headers.get('X-Export-Id'));
+  const records = Number(res.headers.get('X-Export-Records')) || 0;
+  const name = fileNameOf(res);
+  const box = { percent: 0, phase: '' };
+  let received = 0;
+  let done = false;
+  bar.hidden = false;
+  bar.value = 0;
+  const draw = () => {
+    bar.value = done ? 100 : box.percent;
+    text.textContent = t('export_progress', { pct: done ? 100 : box.percent, phase: done ? t('export_phase_done') : box.phase || '…',
+      size: fmtSize(received), n: records });
+  };
+  every(root, EXPORT_POLL_MS, async () => {
+    if (done) return false;
+    const list = await runningExports();
+    const e = list && list.find((x) => x.id === id);
+    if (e) { box.percent = e.percent; box.phase = e.phase; draw(); }
+    return !done;
+  });
+  let blob = new Blob([]);
+  let parts = [];
+  let pending = 0;
+  try {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done: end, value } = await reader.read();
+      if (end) break;
+      parts.push(value);
+      received += value.length;
+      pending += value.length;
+      if (pending >= EXPORT_FLUSH) { blob = new Blob([blob, ...parts]); parts = []; pending = 0; }
+      draw();
+    }
+  } catch {
+    done = true;
+    bar.hidden = true;
+    text.textContent = '';
+    say(t('export_cut'), 'error');
+    return;
+  }
+  blob = new Blob([blob, ...parts], { type: 'application/zip' });
+  done = true;
+  draw();
+  if (lastExportUrl) URL.revokeObjectURL(lastExportUrl);
+  const url = URL.createObjectURL(blob);
+  lastExportUrl = url;
+  const a = h('a', { href: url, download: name, id: 'export-file' }, t('export_save_again', { name }));
+  root.querySelector('#export-saved').replaceChildren(a);
+  a.click();
+  say(t('export_done', { name, size: fmtSize(received) }));
+}
+
+async function startExport(root, button) {
+  button.disabled = true;
+  root.querySelector('#export-saved').replaceChildren();
+  say(t('export_started'), 'info');
+  try { await downloadExport(root); } finally { button.disabled = false; }
+}
+
+async function viewExport() {
+  const button = h('button', { type: 'button', id: 'export-start' }, t('export_download'));
+  const root = card(t('export_title'),
+    h('p', {}, t('export_intro')),
+    h('ul', {}, h('li', {}, t('export_json')), h('li', {}, t('export_csv')), h('li', {}, t('export_files'))),
+    h('p', { class: 'note' }, t('export_note')),
+    h('div', { class: 'row' }, button),
+    h('progress', { id: 'export-progress', max: '100', value: '0', 'aria-label': t('export_progress_label'),
+      hidden: true }),
+    h('p', { id: 'export-status' }),
+    h('p', { id: 'export-saved' }),
+    h('div', { class: 'row' }, h('a', { href: '#/termination', class: 'button secondary' }, t('nav_termination')),
+      backLink()));
+  button.addEventListener('click', () => startExport(root, button));
+  show(root);
+}
+
+// ---- termination (利用終了) -----------------------------------------------------
+
+function terminationResult(d) {
+  const yes = (v) => (v ? t('yes') : t('term_not_done'));
+  const all = d.store_erased && d.backups_unreadable && d.ops_log_erased && d.auth_erased;
+  return card(t('term_done_title'),
+    h('p', { class: all ? '' : 'note warn' }, all ? t('term_done_all') : t('term_done_partial')),
+    h('table', { class: 'kv' }, h('tbody', {},
+      kvRow('term_store_erased', yes(d.store_erased)),
+      kvRow('term_backups_unreadable', yes(d.backups_unreadable)),
+      kvRow('term_ops_log_erased', yes(d.ops_log_erased)),
+      kvRow('term_auth_erased', yes(d.auth_erased)))));
+}
+
+async function setSchoolState(s, to) {
+  const p = await api('PUT', '/school', { _rev: s._rev, state: to });
+  if (!p.ok) { fail(p); return; }
+  state.school_state = to;
+  hooks.refresh();
+  await viewTermination();
+  say(t(to === 'terminating' ? 'term_started' : 'term_cancelled'));
+}
+
+function terminateForm(s, slot) {
+  const form = h('form', { class: 'subcard', novalidate: true },
+    h('h2', {}, t('term_final_title')),
+    h('p', {}, t('term_final_note')),
+    field('term-name', t('term_retype', { name: s.name }), { required: true, autocomplete: 'off',
+      spellcheck: 'false' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, t('term_do'))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const input = form.querySelector('#term-name');
+    // byte for byte, like the box: no trimming
+    if (input.value !== s.name) { say(t('term_name_wrong'), 'error'); input.focus(); return; }
+    confirmInline(slot, t('term_confirm', { name: s.name }), t('term_do'), () => busy(form, async () => {
+      const r = await api('POST', '/school/terminate', { confirm: input.value });
+      input.value = '';
+      if (!r.ok) { fail(r); return; }
+      state.school_state = 'terminated';
+      document.getElementById('nav').replaceChildren();
+      document.getElementById('banners').replaceChildren();
+      show(terminationResult(r.data));
+      say(t('term_done'));
+    }));
+  });
+  return form;
+}
+
+async function viewTermination() {
+  const r = await api('GET', '/school');
+  if (!r.ok) { fail(r); return; }
+  const s = r.data;
+  const slot = h('div', {});
+  const exportLink = h('a', { href: '#/export', class: 'button secondary' }, t('term_export_first'));
+  if (s.state !== 'terminating') {
+    show(card(t('term_title'),
+      h('p', {}, t('term_intro')),
+      h('p', { class: 'note' }, t('term_state', { state: t(`school_state_${s.state}`) })),
+      h('div', { class: 'row' }, exportLink,
+        h('button', { type: 'button', class: 'danger', onclick: () =>
+          confirmInline(slot, t('term_start_confirm', { name: s.name }), t('term_start'),
+            () => setSchoolState(s, 'terminating')) }, t('term_start'))),
+      slot, h('div', { class: 'row' }, backLink())));
+    return;
+  }
+  show(card(t('term_title'),
+    h('p', { class: 'note warn' }, t('term_state', { state: t('school_state_terminating') })),
+    h('p', {}, t('term_terminating_note')),
+    h('div', { class: 'row' }, exportLink,
+      h('button', { type: 'button', class: 'secondary', onclick: () => setSchoolState(s, 'active') },
+        t('term_cancel'))),
+    terminateForm(s, slot), slot, h('div', { class: 'row' }, backLink())));
+}
+
+// ---- SBOM -------------------------------------------------------------------
+
+function sha256Of(p) {
+  const c = (p.checksums || []).find((x) => x.algorithm === 'SHA256');
+  return c ? c.checksumValue : '';
+}
+
+async function viewSbom() {
+  const r = await api('GET', '/admin/sbom');
+  if (!r.ok && r.code === 'sbom_missing') {
+    show(card(t('sbom_title'), h('p', { class: 'note warn', id: 'sbom-missing' }, t('sbom_missing')),
+      h('div', { class: 'row' }, backLink('#/status', 'back_status'))));
+    return;
+  }
+  if (!r.ok) { fail(r); return; }
+  const doc = r.data;
+  const pkgs = (doc.packages || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  const created = doc.creationInfo && doc.creationInfo.created;
+  show(card(t('sbom_title'),
+    h('p', {}, t('sbom_intro', { n: pkgs.length, name: doc.name || '' }),
+      created ? ` ${t('sbom_created', { when: created })}` : ''),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'sbom-table' },
+      h('thead', {}, h('tr', {}, ['sbom_name', 'sbom_version', 'sbom_licence', 'sbom_sha256']
+        .map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', {}, pkgs.map((p) => h('tr', {},
+        h('td', {}, p.name || ''), h('td', {}, p.versionInfo || ''),
+        h('td', {}, p.licenseDeclared || ''),
+        h('td', { class: 'hash' }, h('code', {}, sha256Of(p)))))))),
+    h('div', { class: 'row' }, backLink('#/status', 'back_status'))));
+}
+
+addPages([
+  { path: '/sync', nav: 'nav_sync', when: is.admin, view: viewSync },
+  { path: '/export', nav: 'nav_export', when: is.admin, view: viewExport },
+  { path: '/termination', when: is.admin, view: viewTermination },
+  { path: '/sbom', when: is.admin, view: viewSbom },
+]);

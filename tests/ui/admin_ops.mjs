@@ -1,0 +1,216 @@
+// tests/ui/admin_ops.mjs: the administrator's operations pages in Debian's
+// Chromium, after roles.mjs (same box, same admin password): cloud sync,
+// box status with the disk, the SBOM ("absent" on a host box), the export
+// (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
+// page (the CA downloads; a network change's confirm-or-revert step, with
+// the walk writing netcfg's state file in its place),
+// and the end of service: the school is set to terminating, every user
+// (a teacher too) sees the banner, a wrong school name is refused in the
+// page and by the box, and the school is set back to active. The shared
+// box is never terminated. Run by tests/ui/run, which passes:
+//   BOX_URL BOX_SPKI UI_ARTIFACTS UI_TMP CHROMIUM ADMIN_PW DEMO_PASSWORDS
+//   NETCFG_DIR (the box's --netcfg-dir)
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  env, run, notOk, firstLine, assert, screenshot, check, launch, finalVerdicts,
+  waitMsg, waitH1, goHash, login, logout, Stop,
+} from './lib.mjs';
+
+const BOX_URL = env('BOX_URL');
+const SPKI = env('BOX_SPKI');
+run.art = env('UI_ARTIFACTS');
+run.prefix = 'admin-';
+const TMP = env('UI_TMP');
+const ADMIN_PW = env('ADMIN_PW');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const people = new Map(readFileSync(env('DEMO_PASSWORDS'), 'utf8').trim().split('\n').slice(1)
+  .map((l) => l.split(',')).map(([id, , , , , pw]) => [id, pw]));
+const TEACHER = 't01';
+const NETCFG_DIR = env('NETCFG_DIR');      // the box's --netcfg-dir
+
+let page;
+
+// a download started by FN, saved under UI_TMP; its name and bytes
+async function download(fn) {
+  const [d] = await Promise.all([page.waitForEvent('download'), fn()]);
+  const file = join(TMP, `dl-${d.suggestedFilename()}`);
+  await d.saveAs(file);
+  return { name: d.suggestedFilename(), bytes: readFileSync(file) };
+}
+
+// POST /school/terminate with CONFIRM from inside the page (cookie, token)
+async function terminateApi(confirm) {
+  return page.evaluate(async (c) => {
+    const me = await fetch('/api/v1/me').then((r) => r.json());
+    const r = await fetch('/api/v1/school/terminate', { method: 'POST',
+      headers: { 'X-CSRF-Token': me.csrf_token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ confirm: c }) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, confirm);
+}
+
+// netcfg's part (classbox netcfg applies requests as root; here the walk
+// answers in its place): DIR/state as netcfg_state_format writes it
+function netcfgSays(id, phase, deadlineMs = 0) {
+  writeFileSync(join(NETCFG_DIR, 'state.tmp'), `id=${id}\nphase=${phase}\ndeadline_ms=${deadlineMs}\nmessage=\n`);
+  renameSync(join(NETCFG_DIR, 'state.tmp'), join(NETCFG_DIR, 'state'));
+}
+const netcfgRequestId = () => Number(/^id=(\d+)$/m.exec(readFileSync(join(NETCFG_DIR, 'request'), 'utf8'))[1]);
+
+// The confirm-or-revert step of a network change, netcfg played by the walk.
+async function networkChange() {
+  await check('a static address: the box applies it, the countdown runs, confirming here is refused with the new address', async () => {
+    // on the LAN page since the check above
+    await page.selectOption('#net-mode', 'static');
+    await page.fill('#net-address', '10.99.0.5/24');
+    await page.fill('#net-gateway', '10.99.0.1');
+    await page.fill('#net-confirm-s', '60');
+    await page.getByRole('button', { name: '変更する' }).click();
+    await page.locator('#net-applying').waitFor();
+    const id = netcfgRequestId();
+    netcfgSays(id, 'waiting', Date.now() + 60_000);
+    await page.locator('#net-countdown').waitFor();
+    const first = Number(await page.textContent('#net-countdown'));
+    assert(first > 40 && first <= 60, `countdown ${first}`);
+    await page.waitForFunction((f) => Number(document.getElementById('net-countdown').textContent) < f, first);
+    await page.locator('a[href="https://10.99.0.5/#/lan"]').waitFor();
+    await page.click('#net-confirm');
+    await waitMsg('ここからは確定できません。新しいアドレス https://10.99.0.5/#/lan で開いて確定してください。', 'error');
+    await screenshot('network-countdown');
+    netcfgSays(id, 'reverted');
+    await waitMsg('時間内に確認されなかったため、元の設定に戻しました。', 'error');
+    assert(await page.locator('#net-countdown').count() === 0, 'no countdown after the revert');
+  });
+  await check('DHCP: confirmed from here, the box keeps it', async () => {
+    await page.selectOption('#net-mode', 'dhcp');
+    await page.getByRole('button', { name: '変更する' }).click();
+    await page.locator('#net-applying').waitFor();
+    const id = netcfgRequestId();
+    netcfgSays(id, 'waiting', Date.now() + 60_000);
+    await page.click('#net-confirm');
+    await waitMsg('ネットワーク設定を確定しました。', 'ok');
+    assert(readFileSync(join(NETCFG_DIR, 'confirm'), 'utf8').trim() === `id=${id}`, 'the box wrote the confirmation');
+    netcfgSays(id, 'confirmed');
+    await waitMsg('設定は確定され、保存されました。', 'ok');
+    await page.locator('#net-phase', { hasText: '設定は確定され、保存されました。' }).waitFor();
+  });
+}
+
+async function adminOps() {
+  await check('the admin sees sync, export and the campus network in the menu', async () => {
+    await login('admin', ADMIN_PW);
+    for (const text of ['クラウド同期', 'データの書き出し', '校内ネットワーク'])
+      await page.locator('#nav a', { hasText: text }).first().waitFor();
+  });
+  await check('sync status: the state in words, last good sync, changes waiting, last error', async () => {
+    await goHash('#/sync');
+    await waitH1('クラウド同期');
+    const state = await page.textContent('#sync-state');
+    // the test box is not enrolled with a cloud
+    assert(/登録されてい(ない|ません)/.test(state), `state "${state}"`);
+    for (const th of ['最後に同期できた時刻', '送信待ちの変更', '最後のエラー'])
+      await page.locator('th', { hasText: th }).waitFor();
+    await screenshot('sync');
+  });
+  await check('box status shows the data partition and links the SBOM', async () => {
+    await goHash('#/status');
+    await waitH1('本体の状態');
+    const disk = await page.locator('tr', { has: page.locator('th', { hasText: '保存領域' }) }).textContent();
+    assert(/\d+% 使用、空き/.test(disk), `disk row "${disk}"`);
+  });
+  await check('the SBOM page says clearly that a host box has none', async () => {
+    await page.click('a:has-text("ソフトウェア部品表")');
+    await waitH1('ソフトウェア部品表（SBOM）');
+    await page.locator('#sbom-missing', { hasText: 'ソフトウェア部品表がありません' }).waitFor();
+    await screenshot('sbom-absent');
+  });
+  await check('the export downloads a whole ZIP, the progress bar reaches 100 %', async () => {
+    await page.click('#nav a:has-text("データの書き出し")');
+    await waitH1('データの書き出し');
+    const { name, bytes } = await download(() => page.click('#export-start'));
+    assert(/^classbox-export-\d{8}\.zip$/.test(name), `file name ${name}`);
+    assert(bytes.length > 1000 && bytes.readUInt32LE(0) === 0x04034b50, `a ZIP (${bytes.length} bytes)`);
+    // the central directory's end record: the stream was not cut short
+    assert(bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) > bytes.length - 100, 'ZIP end record');
+    assert(bytes.includes(Buffer.from('export.json')), 'export.json inside');
+    await waitMsg(new RegExp(`^${name.replace('.', '\\.')}（[\\d.]+ [KM]?B）をダウンロードしました。$`), 'ok');
+    assert(await page.getAttribute('#export-progress', 'value') === '100' ||
+      await page.evaluate(() => document.getElementById('export-progress').value) === 100, 'progress 100');
+    await screenshot('export');
+  });
+  await check('the LAN page offers the CA (PEM, DER, profile)', async () => {
+    await page.click('#nav a:has-text("校内ネットワーク")');
+    await waitH1('校内ネットワーク');
+    for (const f of ['ca.pem', 'ca.der', 'ca.mobileconfig'])
+      await page.locator(`a[data-ca="${f}"]`).waitFor();
+    const { bytes } = await download(() => page.click('a[data-ca="ca.pem"]'));
+    assert(bytes.toString().startsWith('-----BEGIN CERTIFICATE-----'), 'a PEM certificate');
+    await page.locator('th', { hasText: 'SHA-256 指紋' }).first().waitFor();
+    await screenshot('lan');
+    await screenshot('lan', 'phone');
+  });
+  await networkChange();
+  await check('end of service: started after a question in the page; the banner shows', async () => {
+    await goHash('#/termination');
+    await waitH1('利用終了の手続き');
+    await page.getByRole('button', { name: '利用終了手続きを始める' }).click();
+    await page.locator('.confirm p', { hasText: '利用終了手続き中」にします' }).waitFor();
+    await page.locator('.confirm').getByRole('button', { name: '利用終了手続きを始める' }).click();
+    await waitMsg('利用終了手続き中にしました。データを書き出してください。', 'ok');
+    await page.locator('#banners [data-banner="terminating"]').waitFor();
+  });
+  await check('end of service: the school name is asked for, a wrong one is refused (page and box)', async () => {
+    await page.locator('label', { hasText: '学校名を入力してください' }).waitFor();
+    await page.fill('#term-name', '違う学校');
+    await page.getByRole('button', { name: '利用を終了する（元に戻せません）' }).click();
+    await waitMsg('学校名が違います。登録されている学校名を正確に入力してください。', 'error');
+    assert(await page.locator('.confirm').count() === 0, 'no final question after a wrong name');
+    const r = await terminateApi('違う学校');
+    assert(r.status === 400 && r.body && r.body.error.field === 'confirm', `box: ${r.status}`);
+    await screenshot('termination');
+  });
+  await check('a teacher sees the terminating banner too', async () => {
+    await logout();
+    await login(TEACHER, people.get(TEACHER));
+    await page.locator('#banners [data-banner="terminating"]', { hasText: '利用終了手続き中' }).waitFor();
+    await screenshot('teacher-terminating-banner', 'tablet');
+    await logout();
+  });
+  await check('the admin stops the termination: the school is active again, no banner', async () => {
+    await login('admin', ADMIN_PW);
+    await goHash('#/termination');
+    await waitH1('利用終了の手続き');
+    await page.getByRole('button', { name: '手続きをやめて利用を続ける' }).click();
+    await waitMsg('手続きをやめました。これまでどおり利用できます。', 'ok');
+    await page.locator('#banners [data-banner="terminating"]').waitFor({ state: 'detached' });
+  });
+  await check('in English, the operations pages speak English', async () => {
+    await page.click('[data-lang="en"]');
+    await goHash('#/sync');
+    await waitH1('Cloud sync');
+    await goHash('#/lan');
+    await waitH1('Campus network');
+    await page.locator('a[data-ca="ca.mobileconfig"]', { hasText: 'Configuration profile' }).waitFor();
+    await page.click('[data-lang="ja"]');
+    await waitH1('校内ネットワーク');
+  });
+  await logout();
+}
+
+try {
+  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
+  page = b.page;
+  try {
+    await page.goto(BOX_URL, { waitUntil: 'load' });
+    await adminOps();
+  } finally {
+    await b.close();
+    run.page = null;
+  }
+} catch (e) {
+  if (!(e instanceof Stop)) notOk(`the walk ran to its end: ${firstLine(e)}`);
+  else notOk('the walk ran to its end (stopped at the first failure above)');
+}
+finalVerdicts();
+process.exit(run.failed ? 1 : 0);
