@@ -9,7 +9,8 @@
 #   make update-powercut  the full power-cut matrix of updates under QEMU
 #   make sbom          build/image/$(BOARD)/sbom.spdx.json (SPDX 2.3; also in the
 #                      image at /usr/share/classbox/sbom.spdx.json)
-#   make system-test   tests/system/*.sh (QEMU, headless)
+#   make system-test   tests/system/*.sh and tests/system/slow/*.sh (QEMU,
+#                      headless; slow/: the pc-x86_64 board, not in make test)
 #   make image-tools   install the host tools with apt-get (as root)
 #
 # BOARD=qemu-x86_64 (default). CLASSBOX_BIN=FILE installs FILE as
@@ -78,7 +79,7 @@ sbom: image-tools
 
 system-test:
 	@test -f $(IMAGE_DIR)/disk.img || $(MAKE) image
-	@for t in tests/system/*.sh; do echo "== $$t"; IMAGE_DIR=$(IMAGE_DIR) sh $$t || exit 1; done
+	@for t in tests/system/*.sh tests/system/slow/*.sh; do echo "== $$t"; IMAGE_DIR=$(IMAGE_DIR) sh $$t || exit 1; done
 
 image-clean:
 	rm -rf $(BUILD)/image

@@ -124,11 +124,11 @@ int clock_flush(struct clock *c);
  * only beyond 1 s and slews smaller offsets at 500 ppm, so a box booted
  * 0.5 s off (the RTC has whole seconds) would take 17 minutes to come
  * within the synced bound; the hook steps once at the first sync instead,
- * beyond CLOCK_STEP_MIN_US like the reference ntpd. |offset_us| at most
- * CLOCK_STEP_MAX_US (larger offsets ntpd steps itself).
+ * when the offset is beyond 50 ms (its NTPD_STEP_MIN_S), as the reference
+ * ntpd steps beyond 128 ms. |offset_us| at most CLOCK_STEP_MAX_US (larger
+ * offsets BusyBox ntpd steps itself).
  */
 #define CLOCK_KERNEL_ERROR_MAX_MS	16000	/* the kernel's NTP_PHASE_LIMIT */
-#define CLOCK_STEP_MIN_US		50000
 #define CLOCK_STEP_MAX_US		2000000
 int clock_kernel_mark_synced(uint32_t error_ms);
 int clock_kernel_step(int64_t offset_us);

@@ -5,7 +5,8 @@
 #   the SHA-256 fingerprint of the certificate curl sees); / is the
 #   read-only squashfs and cannot be written; /etc is an overlay on the
 #   data partition; web, auth run as their own users; sync, not enrolled,
-#   waits without being restarted; then a static address and a new name
+#   waits without being restarted; with no NTP server reachable, no NTP
+#   answer to the LAN; then a static address and a new name
 #   go into /etc/classbox.conf and /etc/hostname on the console.
 #   boot 2: the box serves HTTPS on the static address only (the forwarded
 #   ports lead to it), and the banner shows it and the new name: the /etc
@@ -74,6 +75,10 @@ p8=$(console_out R8 | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
 [ -n "$p7" ] && [ "$p7" = "$p8" ]
 check "sync, not enrolled, runs and waits without being restarted (pid $p7, then $p8)" [ $? = 0 ]
 check "and said so once ($(console_out R8 | tail -1) log lines)" [ "$(console_out R8 | tail -1)" = 1 ]
+
+# no NTP server reachable (restricted network): the box serves no time
+a=$(ntp_query "$ntp")
+check "with no NTP server reachable, the box answers no NTP query (got '${a:-nothing}')" [ -z "$a" ]
 
 # a static address and a new name, in /etc
 console_run W1 "printf 'CLASSBOX_ADDRESS=$STATIC/24\nCLASSBOX_GATEWAY=10.0.2.2\nCLASSBOX_DNS=10.0.2.3\n' >>/etc/classbox.conf && echo classbox-kyoshitsu >/etc/hostname && sync && echo written"
