@@ -13,6 +13,8 @@
 #   $ENROLL            the good one (cloud https://localhost:FP_PORT)
 #   $ENROLL_WRONG_CA   ca_pem is another CA (the server's chain fails)
 #   $ENROLL_ROGUE      client certificate signed by another CA
+# (RIG_CLOUD_HOST: another host name for the cloud URL, e.g. 10.0.2.2 for a
+# box under QEMU, with RIG_SERVER_SAN the server certificate's SAN to match)
 # and, switched with rig_server good|expired|wrongname (the proxy's target):
 #   expired            the server certificate expired (test CA, right name)
 #   wrongname          valid, test CA, but for DNS:wrong.example only
@@ -132,7 +134,7 @@ rig_pki() {
 	mkdir -p "$RIG/pki"
 	rig_ca ca "classbox sync test CA" &&
 	rig_ca other "some other CA" &&
-	rig_cert server ca localhost "DNS:localhost,IP:127.0.0.1" &&
+	rig_cert server ca localhost "${RIG_SERVER_SAN:-DNS:localhost,IP:127.0.0.1}" &&
 	rig_cert wrongname ca wrong.example "DNS:wrong.example" &&
 	rig_cert client ca "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
 	rig_cert rogue other "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
@@ -247,7 +249,7 @@ rig_proxy() {
 
 # rig_enroll FILE CA_FILE CLIENT_NAME: an enrollment file (contract v1)
 rig_enroll() {
-	jq -n --arg cloud "https://localhost:$FP_PORT" \
+	jq -n --arg cloud "https://${RIG_CLOUD_HOST:-localhost}:$FP_PORT" \
 	    --arg school "$SCHOOL_DB" --arg audit "$AUDIT_DB" \
 	    --rawfile ca "$2" --rawfile cert "$RIG/pki/$3.crt" \
 	    --rawfile key "$RIG/pki/$3.key" --arg user "$RIG_USER" \
