@@ -13,6 +13,8 @@
 #   $ENROLL            the good one (cloud https://localhost:FP_PORT)
 #   $ENROLL_WRONG_CA   ca_pem is another CA (the server's chain fails)
 #   $ENROLL_ROGUE      client certificate signed by another CA
+# (RIG_CLOUD_HOST: another host name for the cloud URL, e.g. 10.0.2.2 for a
+# box under QEMU, with RIG_SERVER_SAN the server certificate's SAN to match)
 # and, switched with rig_server good|expired|wrongname (the proxy's target):
 #   expired            the server certificate expired (test CA, right name)
 #   wrongname          valid, test CA, but for DNS:wrong.example only
@@ -78,11 +80,13 @@ rig_build() {
 		    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
 	fi
 	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
-	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/cb.[ch]; then
+	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/cb.[ch] \
+	    "$TOP"/firmware/core/proc.[ch]; then
 		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 		    -I"$TOP/firmware" -I"$deps/include" \
 		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
 		    "$TOP"/firmware/store/*.c "$TOP/firmware/core/cb.c" \
+	    "$TOP/firmware/core/proc.c" \
 		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
 		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&
 		mv "$RIG_BIN/storetool.$$" "$RIG_BIN/storetool" ||
@@ -145,7 +149,7 @@ rig_pki() {
 	mkdir -p "$RIG/pki"
 	rig_ca ca "classbox sync test CA" &&
 	rig_ca other "some other CA" &&
-	rig_cert server ca localhost "DNS:localhost,IP:127.0.0.1" &&
+	rig_cert server ca localhost "${RIG_SERVER_SAN:-DNS:localhost,IP:127.0.0.1}" &&
 	rig_cert wrongname ca wrong.example "DNS:wrong.example" &&
 	rig_cert client ca "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
 	rig_cert rogue other "$RIG_USER" "DNS:$RIG_USER" clientAuth &&
@@ -260,7 +264,7 @@ rig_proxy() {
 
 # rig_enroll FILE CA_FILE CLIENT_NAME: an enrollment file (contract v1)
 rig_enroll() {
-	jq -n --arg cloud "https://localhost:$FP_PORT" \
+	jq -n --arg cloud "https://${RIG_CLOUD_HOST:-localhost}:$FP_PORT" \
 	    --arg school "$SCHOOL_DB" --arg audit "$AUDIT_DB" \
 	    --rawfile ca "$2" --rawfile cert "$RIG/pki/$3.crt" \
 	    --rawfile key "$RIG/pki/$3.key" --arg user "$RIG_USER" \

@@ -63,7 +63,7 @@ check "users web, auth, sync are 60001, 60002, 60003 ($(console_out R5 | tr '\n'
 	[ "$(console_out R5 | tr '\n' ' ')" = "60001 60002 60003 " ]
 console_run R6 "stat -c '%U %a' /data/classbox/sync"
 console_wait R6
-check "/data/classbox/sync is the sync user's, 0700 ($(console_out R6))" [ "$(console_out R6 | tail -1)" = "sync 700" ]
+check "/data/classbox/sync is the sync user's, 0711: status.json readable by name ($(console_out R6))" [ "$(console_out R6 | tail -1)" = "sync 711" ]
 # sync is not enrolled: it waits, the same process all along
 console_run R7 "sv status sync"
 console_wait R7
