@@ -272,6 +272,7 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 static void
 sync_teardown(struct sync_run *r)
 {
+	free(r->r_ctx.sc_skip);
 	httpcli_free(r->r_http);
 	tlscli_free(r->r_tls);
 	store_close(r->r_store);

@@ -519,6 +519,68 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
 	return rc;
 }
 
+static int
+skip_add(struct sync_ctx *c, uint64_t seq)
+{
+	if (c->sc_nskip == c->sc_capskip) {
+		size_t cap = c->sc_capskip ? c->sc_capskip * 2 : 1024;
+		uint64_t *n = realloc(c->sc_skip, cap * sizeof(*n));
+		if (n == NULL)
+			return CB_ENOMEM;
+		c->sc_skip = n;
+		c->sc_capskip = cap;
+	}
+	c->sc_skip[c->sc_nskip++] = seq;
+	return CB_OK;
+}
+
+static int
+skip_has(const struct sync_ctx *c, uint64_t seq)
+{
+	size_t lo = 0, hi = c->sc_nskip;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->sc_skip[mid] == seq)
+			return 1;
+		if (c->sc_skip[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* After a pulled batch: a document whose every leaf is one the cloud
+ * listed has nothing to push. Its current seq is remembered; any later
+ * change gives it a new seq, which push will not skip. An optimisation
+ * only: when in doubt, nothing is remembered. */
+static void
+pull_note_settled(struct sync_ctx *c, const struct proto_changes *ch)
+{
+	struct store_doc_info info;
+
+	for (size_t i = 0; i < ch->pcs_n; i++) {
+		const struct proto_change *pc = &ch->pcs_rows[i];
+		if (store_doc_info(c->sc_store, pc->pc_id, &info) != CB_OK)
+			continue;
+		size_t k, j;
+		for (k = 0; k < info.si_nleaves; k++) {
+			for (j = 0; j < pc->pc_nrevs; j++)
+				if (strcmp(info.si_leaves[k].sl_rev,
+				    pc->pc_revs[j]) == 0)
+					break;
+			if (j == pc->pc_nrevs)
+				break;
+		}
+		if (k == info.si_nleaves && info.si_nleaves > 0 &&
+		    (c->sc_nskip == 0 ||
+		    info.si_seq > c->sc_skip[c->sc_nskip - 1]))
+			(void)skip_add(c, info.si_seq);
+		store_doc_info_free(&info);
+	}
+}
+
 /* Ask the store which revisions of the rows it lacks; fetch and store
  * them. */
 static int
@@ -578,6 +640,8 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 		rc = pulled_store(c, &p);
 	if (rc == CB_OK)
 		rc = conflict_apply(c, ch);
+	if (rc == CB_OK)
+		pull_note_settled(c, ch);
 out:
 	pulled_clear(&p);
 	free(p.p_docs);
@@ -855,9 +919,14 @@ sync_push(struct sync_ctx *c)
 		}
 		if (n == 0)
 			break;
-		if ((rc = push_batch(c, db, chg, n)) != CB_OK)
-			break;
+		size_t got = n, keep = 0;
 		since = chg[n - 1].sc_seq;
+		for (size_t i = 0; i < n; i++)
+			if (!skip_has(c, chg[i].sc_seq))
+				chg[keep++] = chg[i];
+		if (keep > 0 && (rc = push_batch(c, db, chg, keep)) != CB_OK)
+			break;
+		n = got;
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)since);
 		if ((rc = ckpt_save(c, db, &k, seq)) != CB_OK)
 			break;
@@ -910,6 +979,7 @@ sync_cycle(struct sync_ctx *c)
 	c->sc_fail = SYNC_FAIL_NONE;
 	c->sc_err[0] = 0;
 	c->sc_refused[0] = 0;
+	c->sc_nskip = 0;
 	if ((rc = sync_probe(c)) != CB_OK || (rc = sync_pull(c)) != CB_OK ||
 	    (rc = sync_push(c)) != CB_OK)
 		return rc;

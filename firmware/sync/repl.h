@@ -56,6 +56,11 @@ struct sync_ctx {
 	size_t sc_batch_bytes;		/* 0: SYNC_BATCH_BYTES */
 	int sc_no_bulk_get;		/* the peer lacks _bulk_get */
 	struct sync_stats sc_stats;
+	/* Local seqs of documents whose every leaf the cloud listed in this
+	 * cycle's pull: push skips them (no _revs_diff round for what just
+	 * came down). Ascending; reset each cycle. */
+	uint64_t *sc_skip;
+	size_t sc_nskip, sc_capskip;
 	enum sync_fail sc_fail;
 	char sc_err[SYNC_ERR_MAX];	/* one line, never a secret */
 	char sc_refused[SYNC_ERR_MAX];	/* the first revision refused */

@@ -4,6 +4,7 @@
 # box's appear in PouchDB; then the same documents edited on both sides
 # while the link is cut converge, once it is back, to the same winning
 # revision and the same conflicts on both sides: the ones PouchDB picks.
+# The audit log goes up to its own database, and nothing comes back down.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
@@ -74,12 +75,21 @@ expect_eq "status: sync.state" "$(box_status_get sync.state)" ok
 expect_eq "status: sync.pending" "$(box_status_get sync.pending)" 0
 expect_eq "status: no sync.last_error" "$(box_status_get sync.last_error)" ""
 
+# The audit log database is push-only: the login log went up, and what
+# the cloud writes there never comes down.
+n=$(curl -sS "$CLOUD/$AUDIT_DB/_all_docs" | jq '[.rows[].id | select(startswith("audit:login:"))] | length')
+if [ "${n:-0}" -ge 2 ]; then ok "the login log reached the audit database ($n documents)"
+else not_ok "the login log reached the audit database (got '$n' audit:login: documents)"; fi
+cloud PUT "/$AUDIT_DB/cloudonly" '{"type":"sync_test","text":"never on the box"}'
+
 # Nothing new: a second cycle sends and fetches no document.
 lines=$(wc -l <"$CLOUD_LOG")
 check "a second cycle succeeds" sync_once
 resent=$(tail -n +"$((lines + 1))" "$CLOUD_LOG" |
     jq -r "select(.db == \"$SCHOOL_DB\" and (.op == \"bulk_docs\" or .op == \"bulk_get\" or .op == \"get\")) | .op" | wc -l)
 expect_eq "... and moves no school document again" "$resent" 0
+expect_eq "nothing comes down from the audit database" \
+    "$(box_dump "$BOX_DATA" | grep -c '^cloudonly ')" 0
 
 # ---- (b) edits on both sides while cut off -------------------------------
 # school: one edit each side (same depth: the greater revision id wins);

@@ -31,6 +31,19 @@ RIG_PIDS=
 
 rig_fail() { not_ok "sync rig: $*"; t_done; }
 
+# rig_port VAR: sets VAR to a free_port that the rig has not taken yet
+# (they are listened on only later, so free_port could hand one out twice)
+RIG_PORTS=
+rig_port() {
+	while :; do
+		p=$(free_port)
+		case " $RIG_PORTS " in *" $p "*) continue ;; esac
+		RIG_PORTS="$RIG_PORTS $p"
+		eval "$1=\$p"
+		return
+	done
+}
+
 # node_modules from the committed lock; no install scripts (leveldown's
 # and sqlite3's would fetch binaries; the server runs in memory).
 rig_npm() {
@@ -148,7 +161,7 @@ rig_wait_port() {	# PORT: until something listens there (10 s)
 }
 
 rig_pouchdb() {
-	PDB_PORT=$(free_port)
+	rig_port PDB_PORT
 	CLOUD=http://127.0.0.1:$PDB_PORT
 	CLOUD_LOG=$RIG/cloud.log
 	mkdir -p "$RIG/pouchdb"
@@ -181,9 +194,9 @@ rig_pouchdb_ready() {	# node takes seconds to start: the PKI is made meanwhile
 }
 
 rig_nginx() {
-	NGX_PORT=$(free_port)
-	NGX_EXPIRED_PORT=$(free_port)
-	NGX_WRONGNAME_PORT=$(free_port)
+	rig_port NGX_PORT
+	rig_port NGX_EXPIRED_PORT
+	rig_port NGX_WRONGNAME_PORT
 	n=$RIG/nginx
 	mkdir -p "$n/logs" "$n/tmp"
 	chmod 0777 "$n/tmp"	# the worker may run as nobody
@@ -237,7 +250,7 @@ EOF
 }
 
 rig_proxy() {
-	FP_PORT=$(free_port)
+	rig_port FP_PORT
 	FP_SOCK=$RIG/fp.sock
 	"$RIG_BIN/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
 	    >"$RIG/faultproxy.out" 2>&1 &
