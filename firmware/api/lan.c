@@ -719,9 +719,7 @@ api_lan_network_ok(struct api_req *r)
 	/* The point of the timer: only an admin who reached the box at its
 	 * new address can keep it. */
 	netcfg_addr_only(rq.nr_address, want, sizeof(want));
-	if (rq.nr_static && strcmp(q->local, want) != 0 &&
-	    !(strncmp(q->local, "::ffff:", 7) == 0 &&
-	    strcmp(q->local + 7, want) == 0)) {
+	if (rq.nr_static && strcmp(q->local, want) != 0) {
 		snprintf(msg, sizeof(msg), "confirm from the new address: "
 		    "open https://%s/ (this request came to %s)", want,
 		    q->local);

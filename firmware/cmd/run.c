@@ -356,8 +356,10 @@ run_wait_tcp(const char *addr, int port, int64_t deadline)
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 	    .sin_port = htons((uint16_t)port) };
 
-	if (inet_pton(AF_INET, strcmp(addr, "0.0.0.0") ? addr : "127.0.0.1",
-	    &sin.sin_addr) != 1)
+	/* A wildcard ("0.0.0.0", or "::" which serves IPv4 too): loopback. */
+	if (strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0)
+		addr = "127.0.0.1";
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
 		return CB_EINVAL;
 	while (cb_mono_ms() < deadline && !run_stop_signal) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

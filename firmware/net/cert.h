@@ -73,8 +73,8 @@ int cert_der_file(const char *path, uint8_t *out, size_t size,
 
 /*
  * Check an uploaded certificate chain and key (PEM, NUL-terminated): the
- * key is ECDSA P-256 or RSA (2048+), matches the first certificate, which
- * is valid at now_s. On CB_OK writes them to TLSDIR/uploaded/. why gets a
+ * key is an unencrypted ECDSA key (the server offers ECDSA suites only),
+ * matches the first certificate, which is valid at now_s. On CB_OK writes them to TLSDIR/uploaded/. why gets a
  * short English reason on failure.
  */
 int cert_upload(const char *tlsdir, const char *cert_pem,

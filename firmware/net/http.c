@@ -880,7 +880,17 @@ http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size,
 	char ip[INET6_ADDRSTRLEN] = "?";
 	int port;
 
-	if (ss->ss_family == AF_INET6) {
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(
+	    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr)) {
+		/* An IPv4 client of a dual-stack socket ("::"): shown and
+		 * throttled as the IPv4 address it is. */
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		(void)inet_ntop(AF_INET, s6->sin6_addr.s6_addr + 12, ip,
+		    sizeof(ip));
+		snprintf(out, size, "%s:%d", ip, ntohs(s6->sin6_port));
+		(void)cb_strlcpy(addr_out, ip, addr_size);
+		return;
+	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 		addr = &s6->sin6_addr;
 		port = ntohs(s6->sin6_port);
@@ -1064,6 +1074,11 @@ http_listen(const char *addr, int port, int *out)
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
+	if (fd == -1 && errno == EAFNOSUPPORT && strcmp(addr, "::") == 0) {
+		/* A kernel without IPv6: the wildcard still means "all". */
+		log_warn("http: no IPv6 in this kernel; serving IPv4 only");
+		return http_listen("0.0.0.0", port, out);
+	}
 	if (fd == -1)
 		goto fail;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

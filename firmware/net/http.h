@@ -49,9 +49,9 @@ struct http_req {
 	const char *if_none_match;
 	const char *body;		/* NUL-terminated copy of the body */
 	size_t body_len;
-	char peer[64];			/* client address, text form, no port */
-	char local[64];			/* the box's address it connected to
-					 * (v4-mapped IPv6 as such) */
+	char peer[64];			/* client address, text form, no port
+					 * (IPv4 clients of "::" as IPv4) */
+	char local[64];			/* the box's address it connected to */
 	uint64_t conn_id;		/* unique per connection */
 };
 

@@ -95,12 +95,26 @@ mdns_init(struct mdns *m, const char *name, const struct mdns_addrs *a,
 	return CB_OK;
 }
 
+static int
+mdns_has_addrs(const struct mdns_addrs *a)
+{
+	return a->ma_n4 + a->ma_n6 > 0;
+}
+
 void
 mdns_set_addrs(struct mdns *m, const struct mdns_addrs *a, int64_t now_ms)
 {
+	int had = mdns_has_addrs(&m->m_addrs);
+
 	if (memcmp(&m->m_addrs, a, sizeof(*a)) == 0)
 		return;
 	m->m_addrs = *a;
+	/* The first address (DHCP came late): probe with it, so that a host
+	 * already holding the name is found before we claim it. */
+	if (!had && m->m_state != MDNS_PAUSED) {
+		mdns_probe_from(m, now_ms + mdns_rand(m) % MDNS_PROBE_WAIT_MS);
+		return;
+	}
 	if (m->m_state == MDNS_CLAIMED || m->m_state == MDNS_ANNOUNCING) {
 		m->m_state = MDNS_ANNOUNCING;
 		m->m_step = 0;
@@ -177,6 +191,11 @@ mdns_tick(struct mdns *m, int64_t now_ms, struct mdns_out *out)
 		mdns_probe_from(m, now_ms);
 		/* FALLTHROUGH */
 	case MDNS_PROBING:
+		if (!mdns_has_addrs(&m->m_addrs)) {
+			/* Nothing to claim yet: wait for an address. */
+			m->m_next_ms = MDNS_NEVER;
+			return;
+		}
 		if (m->m_step < MDNS_PROBES) {
 			mdns_probe(m, out);
 			m->m_step++;

@@ -49,6 +49,9 @@ for spec in "$BOX 02:00:00:00:1a:2b $BOX_IP" "$TAB 02:00:00:00:00:02 $TAB_IP" \
 	ip -n "$1" link set eth0 address "$2" up
 	ip -n "$1" addr add "$3/24" dev eth0
 done
+# IPv6 unique-local addresses too (no DAD: the test does not wait for it).
+ip -n $BOX addr add fd77::1/64 dev eth0 nodad
+ip -n $TAB addr add fd77::2/64 dev eth0 nodad
 # The tablet's curl and the API helpers run inside the tablet's namespace.
 curl() { ip netns exec $TAB curl "$@"; }
 
@@ -67,7 +70,7 @@ ip netns exec $BOX $CLASSBOX mdns --iface eth0 --state "$T_DIR/mdns/name" \
     --uid 60003 >"$T_DIR/mdns.log" 2>&1 &
 PIDS="$PIDS $!"
 ip netns exec $BOX unshare --uts sh -c "hostname $NAME; exec $CLASSBOX run \
-    --data $DATA --bind 0.0.0.0 --port 443 --http-port 80 \
+    --data $DATA --bind :: --port 443 --http-port 80 \
     --mdns-state $T_DIR/mdns/name --netcfg-dir $DATA/netcfg" \
     >"$T_DIR/box.out" 2>"$T_DIR/box.log" &
 BOX_PID=$!
@@ -97,6 +100,8 @@ expect_match "tablet resolves $NAME.local (legacy unicast)" "$A" \
 A=$(ip netns exec $TAB $Q $NAME.local --mode qm --timeout 4 2>&1)
 expect_match "tablet resolves $NAME.local (multicast answer, flush)" "$A" \
     "A 120 $BOX_IP .*flush"
+A=$(ip netns exec $TAB $Q $NAME.local --type AAAA 2>&1)
+expect_match "tablet resolves $NAME.local AAAA" "$A" "AAAA 10 fd77::1 "
 A=$(ip netns exec $TAB $Q 1.0.77.10.in-addr.arpa --type PTR 2>&1)
 expect_match "reverse name of the box's address" "$A" "PTR 10 $NAME.local"
 A=$(ip netns exec $TAB $Q nobody-here.local --timeout 1 2>&1)
@@ -140,6 +145,9 @@ expect_eq "curl validates https://$NAME.local with the CA alone" "$ST" 200
 ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/dl-ca.pem" \
     "https://$BOX_IP/status" 2>>"$T_DIR/curl.log")
 expect_eq "curl validates https://$BOX_IP with the CA alone" "$ST" 200
+ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/dl-ca.pem" \
+    "https://[fd77::1]/status" 2>>"$T_DIR/curl.log")
+expect_eq "curl validates https://[fd77::1] with the CA alone" "$ST" 200
 curl -s -o /dev/null "https://$BOX_IP/status"
 expect_eq "without the CA, curl refuses (exit 60)" "$?" 60
 curl -s -o /dev/null --cacert "$T_DIR/dl-ca.pem" --resolve \

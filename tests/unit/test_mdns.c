@@ -334,6 +334,25 @@ T_TEST(address_change_reannounces_and_goodbye)
 	T_EQ_INT(dm.dm_rr[0].rr_ttl, 0);
 }
 
+T_TEST(no_address_yet_then_dhcp)
+{
+	static struct mdns m;
+	struct mdns_addrs none, a = addrs1(5);
+	struct mdns_out out;
+	int64_t now = 0;
+
+	memset(&none, 0, sizeof(none));
+	mdns_init(&m, "box", &none, now, 1);
+	mdns_tick(&m, mdns_next(&m), &out);
+	T_EQ_INT(out.mo_len, 0);
+	T_EQ_INT(m.m_state, MDNS_PROBING);
+	T_EQ_INT(mdns_next(&m), INT64_MAX);
+	mdns_set_addrs(&m, &a, 5000);
+	T_ASSERT(mdns_next(&m) >= 5000 && mdns_next(&m) < 5250);
+	T_EQ_INT(claim(&m, &now), MDNS_PROBES + MDNS_ANNOUNCES);
+	T_EQ_INT(m.m_state, MDNS_CLAIMED);
+}
+
 T_TEST(reverse_names)
 {
 	uint8_t v4[4] = { 192, 168, 1, 20 }, v6[16] = { 0xfd, 0x12 };
