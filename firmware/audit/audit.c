@@ -130,7 +130,7 @@ audit_entry_decode(const uint8_t *in, size_t len, struct audit_entry *e)
 	e->ae_error_ms = (uint32_t)get_be(in + 18, 4);
 	e->ae_kind = in[22];
 	if (e->ae_seq == 0 || e->ae_time_ms < 0 ||
-	    e->ae_time_state > CLOCK_SYNCED ||
+	    e->ae_time_state > CLOCK_HTTPS_DATE ||
 	    (e->ae_kind != AUDIT_KIND_LOGIN &&
 	    e->ae_kind != AUDIT_KIND_OPERATION))
 		return CB_EINVAL;

@@ -29,6 +29,11 @@ struct clock {
 	int64_t c_synced_mono_ms;	/* boot time of that stamp; -1 unknown */
 	int64_t c_written_mono_ms;	/* last floor write; -1 never */
 	int64_t c_written_floor_ms;	/* the floor that write carried */
+	char c_hint_path[CLOCK_PATH_MAX];	/* "" : no HTTPS Date hint */
+	char c_boot_id[CLOCK_BOOT_ID_LEN + 1];
+	struct clock_hint c_hint;
+	int c_hint_ok;			/* c_hint holds this boot's hint */
+	int64_t c_hint_read_mono_ms;	/* last look at the file; -1 never */
 };
 
 static int
@@ -114,6 +119,7 @@ clock_state_name(enum clock_state s)
 	switch (s) {
 	case CLOCK_SYNCED: return "synced";
 	case CLOCK_HOLDOVER: return "holdover";
+	case CLOCK_HTTPS_DATE: return "https-date";
 	default: return "unsynced";
 	}
 }
@@ -246,6 +252,134 @@ clock_holdover_error(const struct clock *c, const struct clock_reading *r,
 	    (elapsed / 1000 * CLOCK_DRIFT_PPM + 999) / 1000;
 }
 
+/* ---- the HTTPS Date hint ---- */
+
+int
+clock_hint_make(int64_t date_ms, int64_t rtt_ms, int64_t boot_ms,
+    struct clock_hint *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (date_ms <= 0 || rtt_ms < 0 || rtt_ms > CLOCK_HTTPS_DATE_MAX_RTT_MS)
+		return CB_EINVAL;
+	/* Real time at the answer: in [date, date + 1 s + rtt]. */
+	out->ch_est_ms = date_ms + (1000 + rtt_ms) / 2;
+	out->ch_boot_ms = boot_ms;
+	out->ch_error_ms = (uint32_t)(CLOCK_HTTPS_DATE_BASE_ERROR_MS + rtt_ms);
+	return CB_OK;
+}
+
+enum clock_state
+clock_hint_judge(const struct clock_hint *h, int64_t wall_ms,
+    int64_t boot_ms, uint32_t *error_out)
+{
+	int64_t age = boot_ms - h->ch_boot_ms, est, err, off;
+
+	if (age < 0 || age > CLOCK_HOLDOVER_MAX_MS)
+		return CLOCK_UNSYNCED;
+	est = h->ch_est_ms + age;
+	err = (int64_t)h->ch_error_ms +
+	    (age * CLOCK_UNDISCIPLINED_PPM + 999999) / 1000000;
+	off = wall_ms > est ? wall_ms - est : est - wall_ms;
+	/* The stamp is within err of the estimate, which is within err of
+	 * real time: the stamp's bound is their sum. */
+	if (off > err || err + off > CLOCK_HTTPS_DATE_MAX_ERROR_MS)
+		return CLOCK_UNSYNCED;
+	*error_out = (uint32_t)(err + off);
+	return CLOCK_HTTPS_DATE;
+}
+
+int64_t
+clock_boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+clock_read_boot_id(char out[CLOCK_BOOT_ID_LEN + 1])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = 0;
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%36[0-9a-f-]", out) != 1 ||
+	    strlen(out) != CLOCK_BOOT_ID_LEN)
+		out[0] = 0;
+	fclose(f);
+}
+
+int
+clock_hint_write(const char *path, struct clock_hint *h)
+{
+	char buf[CLOCK_FILE_MAX];
+	int n;
+
+	clock_read_boot_id(h->ch_boot_id);
+	if (h->ch_boot_id[0] == 0)
+		return CB_EIO;	/* without it a hint could outlive a reboot */
+	n = snprintf(buf, sizeof(buf), "classbox-https-date 1\nboot %s\n"
+	    "at %" PRId64 "\nestimate %" PRId64 "\nerror %" PRIu32 "\n",
+	    h->ch_boot_id, h->ch_boot_ms, h->ch_est_ms, h->ch_error_ms);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return CB_ETOOBIG;
+	return cb_write_file_atomic(path, buf, (size_t)n, 0644);
+}
+
+int
+clock_hint_read(const char *path, struct clock_hint *h)
+{
+	char buf[CLOCK_FILE_MAX];
+	long long at, est, e;
+	ssize_t n;
+	int fd;
+
+	memset(h, 0, sizeof(*h));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? CB_ENOTFOUND : CB_EIO;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return CB_EIO;
+	buf[n] = 0;
+	if (sscanf(buf, "classbox-https-date 1\nboot %36[0-9a-f-]\nat %lld\n"
+	    "estimate %lld\nerror %lld\n", h->ch_boot_id, &at, &est, &e) != 4 ||
+	    strlen(h->ch_boot_id) != CLOCK_BOOT_ID_LEN || at < 0 || est <= 0 ||
+	    e < 0 || e > CLOCK_HTTPS_DATE_MAX_ERROR_MS)
+		return CB_EINVAL;
+	h->ch_boot_ms = at;
+	h->ch_est_ms = est;
+	h->ch_error_ms = (uint32_t)e;
+	return CB_OK;
+}
+
+int
+clock_set_hint(struct clock *c, const char *path)
+{
+	if (cb_strlcpy(c->c_hint_path, path, sizeof(c->c_hint_path)) != 0)
+		return CB_ETOOBIG;
+	clock_read_boot_id(c->c_boot_id);
+	c->c_hint_read_mono_ms = -1;
+	c->c_hint_ok = 0;
+	return CB_OK;
+}
+
+/* A missing or malformed file, or one from another boot: no hint. */
+static void
+clock_hint_reload(struct clock *c, int64_t mono_ms)
+{
+	if (c->c_hint_path[0] == 0 || (c->c_hint_read_mono_ms >= 0 &&
+	    mono_ms >= c->c_hint_read_mono_ms &&
+	    mono_ms - c->c_hint_read_mono_ms < CLOCK_HINT_RELOAD_MS))
+		return;
+	c->c_hint_read_mono_ms = mono_ms;
+	c->c_hint_ok = clock_hint_read(c->c_hint_path, &c->c_hint) == CB_OK &&
+	    c->c_boot_id[0] != 0 &&
+	    strcmp(c->c_hint.ch_boot_id, c->c_boot_id) == 0;
+}
+
 static void
 clock_eval(struct clock *c, const struct clock_reading *r,
     struct clock_status *st)
@@ -280,6 +414,15 @@ clock_eval(struct clock *c, const struct clock_reading *r,
 		    err < CLOCK_HOLDOVER_MAX_ERROR_MS)
 			s = CLOCK_HOLDOVER;
 	}
+	if (s == CLOCK_UNSYNCED && c->c_hint_ok) {
+		uint32_t he;
+
+		if (clock_hint_judge(&c->c_hint, stamp, r->cr_mono_ms, &he) ==
+		    CLOCK_HTTPS_DATE) {
+			s = CLOCK_HTTPS_DATE;
+			err = he;
+		}
+	}
 	st->cs_now.st_ms = stamp;
 	st->cs_now.st_state = s;
 	st->cs_now.st_error_ms = clock_sat32(err);
@@ -296,6 +439,7 @@ clock_state(struct clock *c, struct clock_status *out)
 
 	if ((rc = c->c_src.cs_read(c->c_src.cs_ctx, &r)) != 0)
 		return rc;
+	clock_hint_reload(c, r.cr_mono_ms);
 	clock_eval(c, &r, out);
 	if (c->c_written_mono_ms < 0 ||
 	    r.cr_mono_ms - c->c_written_mono_ms >= CLOCK_FLOOR_WRITE_MS ||

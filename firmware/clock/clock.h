@@ -41,10 +41,14 @@
 #define CLOCK_FLOOR_WRITE_MS		60000	/* at most one floor write a minute */
 #define CLOCK_FLOOR_FILE		"clock.floor"	/* default name in a data dir */
 
+/* The numbers are kept in audit entries: never renumber. By trust:
+ * synced > holdover > https-date > unsynced. */
 enum clock_state {
 	CLOCK_UNSYNCED = 0,
 	CLOCK_HOLDOVER = 1,
 	CLOCK_SYNCED = 2,
+	CLOCK_HTTPS_DATE = 3,	/* unsynced, but the kernel clock agrees with
+				 * the cloud's authenticated Date header */
 };
 
 /* What the kernel said, raw; a clock_source fills it. */
@@ -133,7 +137,61 @@ int clock_flush(struct clock *c);
 int clock_kernel_mark_synced(uint32_t error_ms);
 int clock_kernel_step(int64_t offset_us);
 
-/* "synced", "holdover", "unsynced". */
+/*
+ * The HTTPS Date fallback (docs/sync.md "Time from the cloud"). When NTP
+ * is blocked, sync (unprivileged) takes the Date header of an answer that
+ * came over a TLS connection whose certificate verified against the
+ * enrolled CA, and writes an estimate of real time to a hint file
+ * (DATA/sync/https-date, 0644). Nobody steps the kernel clock from it:
+ * a process whose clock has a hint (clock_set_hint) names a stamp
+ * "https-date" instead of "unsynced" when the kernel's wall clock lies
+ * within the estimate's error bound, the bound grown by
+ * CLOCK_UNDISCIPLINED_PPM since. The stamp is still max(real time,
+ * floor): the hint never moves a stamp backwards, and a floor ahead of
+ * the estimate simply leaves the state unsynced.
+ *
+ * Error bound of an estimate: the Date header has whole seconds and was
+ * made somewhere within the round trip, so real time at the answer lies
+ * in [date, date + 1 s + rtt]; the estimate is the middle and the bound
+ * CLOCK_HTTPS_DATE_BASE_ERROR_MS (that second plus a second for the
+ * cloud's own clock) plus the whole round trip.
+ */
+#define CLOCK_HINT_FILE			"https-date"	/* in DATA/sync */
+#define CLOCK_HTTPS_DATE_BASE_ERROR_MS	2000
+#define CLOCK_HTTPS_DATE_MAX_RTT_MS	5000	/* slower: not a time source */
+#define CLOCK_HTTPS_DATE_MAX_ERROR_MS	10000	/* past it: unsynced again */
+#define CLOCK_UNDISCIPLINED_PPM		100	/* a free-running RTC/TSC */
+#define CLOCK_HINT_RELOAD_MS		10000	/* re-read the hint file */
+#define CLOCK_BOOT_ID_LEN		36
+
+struct clock_hint {
+	int64_t ch_est_ms;	/* estimated real time at ch_boot_ms */
+	int64_t ch_boot_ms;	/* CLOCK_BOOTTIME of the estimate */
+	uint32_t ch_error_ms;	/* error bound at ch_boot_ms */
+	char ch_boot_id[CLOCK_BOOT_ID_LEN + 1];	/* this boot's only */
+};
+
+/* Pure: the estimate from a Date header (ms, whole seconds), the round
+ * trip of its request and CLOCK_BOOTTIME when the answer arrived.
+ * CB_EINVAL when the round trip is too slow to tell the time. */
+int clock_hint_make(int64_t date_ms, int64_t rtt_ms, int64_t boot_ms,
+    struct clock_hint *out);
+/* Pure: the state and error bound a hint gives a stamp taken at boot_ms
+ * with the kernel at wall_ms. CLOCK_HTTPS_DATE or CLOCK_UNSYNCED (the
+ * hint too old or from before boot_ms, or the wall clock outside its
+ * bound). */
+enum clock_state clock_hint_judge(const struct clock_hint *h,
+    int64_t wall_ms, int64_t boot_ms, uint32_t *error_out);
+/* This boot's id (/proc/sys/kernel/random/boot_id) into the hint, then
+ * the file written atomically, 0644 (no secret in it). */
+int clock_hint_write(const char *path, struct clock_hint *h);
+int clock_hint_read(const char *path, struct clock_hint *h);
+/* CLOCK_BOOTTIME in ms, the clock hints are measured by. */
+int64_t clock_boot_ms(void);
+/* Let this clock name stamps "https-date" from the hint file at path. */
+int clock_set_hint(struct clock *c, const char *path);
+
+/* "synced", "holdover", "https-date", "unsynced". */
 const char *clock_state_name(enum clock_state s);
 
 #endif

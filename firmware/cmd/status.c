@@ -52,10 +52,15 @@ cmd_status(int argc, char **argv)
 	if (cb_path_join(path, sizeof(path), data, CB_AUDIT_OPS_SUBDIR "/"
 	    CLOCK_FLOOR_FILE) == CB_OK &&
 	    clock_open(&clk, path, NULL, CLOCK_READONLY) == CB_OK) {
+		if (cb_path_join(path, sizeof(path), data, "sync/"
+		    CLOCK_HINT_FILE) == CB_OK)
+			(void)clock_set_hint(clk, path);
 		if (clock_state(clk, &cs) == CB_OK) {
 			printf("time.state=%s\n",
 			    clock_state_name(cs.cs_now.st_state));
 			status_time("time.now", cs.cs_now.st_ms);
+			printf("time.error_ms=%u\n",
+			    (unsigned)cs.cs_now.st_error_ms);
 		}
 		clock_close(clk);
 	}

@@ -191,6 +191,7 @@ struct sync_run {
 	struct sync_ctx r_ctx;
 	struct sync_status r_st;
 	char r_status_path[PATH_MAX];
+	char r_hint_path[PATH_MAX];	/* DATA/sync/https-date */
 	char r_audit_ops[PATH_MAX], r_audit_login[PATH_MAX];
 };
 
@@ -266,6 +267,9 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 	    CB_AUDIT_OPS_SUBDIR "/" CLOCK_FLOOR_FILE) != CB_OK ||
 	    clock_open(&r->r_clock, path, NULL, CLOCK_READONLY) != CB_OK)
 		r->r_clock = NULL;
+	if (r->r_clock != NULL && cb_path_join(r->r_hint_path, PATH_MAX,
+	    r->r_o->data, "sync/" CLOCK_HINT_FILE) == CB_OK)
+		(void)clock_set_hint(r->r_clock, r->r_hint_path);
 	return CB_OK;
 }
 
@@ -280,17 +284,78 @@ sync_teardown(struct sync_run *r)
 	enroll_free(&r->r_en);
 }
 
-/* 1 when the clock can be trusted to check certificates. */
+/*
+ * The HTTPS Date fallback (clock.h): while the clock is neither synced nor
+ * in holdover, the Date header of the cloud's last answer (over TLS
+ * verified against the enrolled CA) becomes the hint file that names
+ * stamps "https-date". sync never sets the clock: it has no right to, and
+ * needs none.
+ */
+static void
+sync_take_date(struct sync_run *r)
+{
+	struct clock_status cs;
+	struct clock_hint h;
+	int64_t date, rtt, mono, off;
+
+	if (r->r_clock == NULL || r->r_hint_path[0] == 0 ||
+	    clock_state(r->r_clock, &cs) != CB_OK ||
+	    cs.cs_now.st_state == CLOCK_SYNCED ||
+	    cs.cs_now.st_state == CLOCK_HOLDOVER ||
+	    httpcli_last_date(r->r_http, &date, &rtt, &mono) != CB_OK)
+		return;
+	if (clock_hint_make(date, rtt, clock_boot_ms() - (cb_mono_ms() - mono),
+	    &h) != CB_OK) {
+		log_warn("sync: the cloud's Date header took %lld ms to come: "
+		    "too slow to tell the time", (long long)rtt);
+		return;
+	}
+	if (clock_hint_write(r->r_hint_path, &h) != CB_OK) {
+		log_warn("sync: cannot write %s", r->r_hint_path);
+		return;
+	}
+	(void)clock_set_hint(r->r_clock, r->r_hint_path);	/* read it now */
+	off = cb_now_ms() - (h.ch_est_ms + clock_boot_ms() - h.ch_boot_ms);
+	log_info("sync: time from the cloud's Date header (https-date): the "
+	    "kernel clock is %+lld ms from it, error bound %u ms",
+	    (long long)off, (unsigned)h.ch_error_ms);
+}
+
+/*
+ * 1 when the clock can be trusted to check certificates; else 0 and why.
+ * Unsynced (NTP blocked?): one GET / with certificate validity judged at
+ * max(clock, floor), whose Date header may then vouch for the clock.
+ */
 static int
-sync_clock_ok(struct sync_run *r)
+sync_clock_ok(struct sync_run *r, char *why, size_t whysize)
 {
 	struct clock_status cs;
 
-	if (r->r_o->allow_unsynced_clock)
+	if (r->r_clock == NULL || clock_state(r->r_clock, &cs) != CB_OK) {
+		snprintf(why, whysize, "cannot read the clock");
+		return r->r_o->allow_unsynced_clock;
+	}
+	tlscli_set_time_floor(r->r_tls, cs.cs_now.st_ms);
+	if (r->r_o->allow_unsynced_clock || cs.cs_now.st_state !=
+	    CLOCK_UNSYNCED)
 		return 1;
-	if (r->r_clock == NULL || clock_state(r->r_clock, &cs) != CB_OK)
+	r->r_ctx.sc_fail = SYNC_FAIL_NONE;
+	r->r_ctx.sc_err[0] = 0;
+	if (sync_probe(&r->r_ctx) != CB_OK) {
+		httpcli_disconnect(r->r_http);
+		snprintf(why, whysize, "the clock is not synchronised (NTP) "
+		    "and the cloud's time could not be read: %.170s",
+		    r->r_ctx.sc_err);
 		return 0;
-	return cs.cs_now.st_state != CLOCK_UNSYNCED;
+	}
+	sync_take_date(r);
+	if (clock_state(r->r_clock, &cs) == CB_OK &&
+	    cs.cs_now.st_state != CLOCK_UNSYNCED)
+		return 1;
+	snprintf(why, whysize, "the clock is not synchronised (NTP) and is "
+	    "further from the cloud's authenticated time (HTTPS Date) than "
+	    "its error bound; waiting for NTP");
+	return 0;
 }
 
 static void
@@ -343,6 +408,7 @@ sync_attempt(struct sync_run *r)
 		r->r_st.st_failures++;
 		httpcli_disconnect(r->r_http);
 	}
+	sync_take_date(r);
 	sync_status_save(r);
 	return rc;
 }
@@ -403,11 +469,9 @@ sync_daemon(struct sync_run *r)
 	signal(SIGTERM, sync_on_signal);
 	signal(SIGINT, sync_on_signal);
 	while (!sync_stop) {
-		if (!sync_clock_ok(r)) {
+		if (!sync_clock_ok(r, r->r_st.st_last_error,
+		    sizeof(r->r_st.st_last_error))) {
 			strcpy(r->r_st.st_state, "waiting_clock");
-			snprintf(r->r_st.st_last_error,
-			    sizeof(r->r_st.st_last_error), "waiting for a "
-			    "synchronised clock (NTP) to check certificates");
 			sync_status_save(r);
 			sleep(SYNC_CLOCK_WAIT_S);
 			continue;
@@ -469,10 +533,14 @@ cmd_sync(int argc, char **argv)
 		return 1;
 	}
 	if (o.once) {
-		if (!sync_clock_ok(&r)) {
-			fprintf(stderr, "sync: the clock is not synchronised "
-			    "(NTP), so certificates cannot be checked; "
-			    "--allow-unsynced-clock overrides (tests)\n");
+		if (!sync_clock_ok(&r, err, sizeof(err))) {
+			fprintf(stderr, "sync: %s; certificates cannot be "
+			    "checked (--allow-unsynced-clock overrides, for "
+			    "tests)\n", err);
+			strcpy(r.r_st.st_state, "waiting_clock");
+			snprintf(r.r_st.st_last_error,
+			    sizeof(r.r_st.st_last_error), "%s", err);
+			sync_status_save(&r);
 			sync_teardown(&r);
 			return 1;
 		}

@@ -145,6 +145,10 @@ web_audit_open(const struct web_options *o, struct clock **clk,
 		return CB_ETOOBIG;
 	if ((rc = clock_open(clk, floor, NULL, 0)) != CB_OK)
 		return rc;
+	/* Stamps say "https-date" when sync's hint vouches for the clock. */
+	if (cb_path_join(floor, sizeof(floor), o->data, "sync/"
+	    CLOCK_HINT_FILE) == CB_OK)
+		(void)clock_set_hint(*clk, floor);
 	return audit_open(log, dir, AUDIT_LOG_OPS, *clk, NULL);
 }
 
@@ -247,9 +251,9 @@ cmd_web(int argc, char **argv)
 	else if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
 		fatalx("cannot open the operation log: %s", cb_strerror(rc));
 	api_set_store(api, store);
-	/* The status page tells the time the logs are stamped with: the
-	 * kernel's, but never below this process's persisted floor. */
-	api_set_clock(api, clk);
+	/* /status shows the log's own clock: its floor and its hint. */
+	if (clk != NULL)
+		api_set_clock(api, clk);
 	if ((rc = api_set_audit(api, ops, web_loop)) != CB_OK)
 		fatalx("cannot set up the operation log: %s", cb_strerror(rc));
 	authc_set_revoke_arg(ac, api);

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/base64.h>
 
 #include "core/cb.h"
 #include "net/httpcli.h"
+#include "net/httpdate.h"
 
 #define HTTPCLI_BODY_MIN_ALLOC	8192
 #define HTTPCLI_REQ_HEAD_MAX	(TLSCLI_HOST_MAX + HTTPCLI_PATH_MAX + \
@@ -22,6 +24,7 @@ struct httpcli {
 	char *h_auth;			/* base64(user:password) or NULL */
 	struct tlscli_err h_err;
 	unsigned long long h_sent, h_received;
+	int64_t h_date_ms, h_date_rtt_ms, h_date_mono_ms;	/* last Date */
 };
 
 /* ---- URL ---- */
@@ -164,6 +167,62 @@ hp_on_body(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
+/* Header names and values may come in pieces: keep what Date needs. */
+static int
+hp_on_header_field(llhttp_t *ll, const char *at, size_t len)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	for (size_t i = 0; i < len; i++, p->hp_field_len++)
+		if (p->hp_field_len < sizeof(p->hp_field) - 1)
+			p->hp_field[p->hp_field_len] = at[i];
+	return 0;
+}
+
+static int
+hp_on_header_field_complete(llhttp_t *ll)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	p->hp_in_date = p->hp_field_len == 4 &&
+	    strncasecmp(p->hp_field, "date", 4) == 0;
+	p->hp_field_len = 0;
+	p->hp_date_len = 0;
+	if (p->hp_in_date)
+		p->hp_dates++;
+	return 0;
+}
+
+static int
+hp_on_header_value(llhttp_t *ll, const char *at, size_t len)
+{
+	struct httpcli_parser *p = hp_of(ll);
+
+	if (!p->hp_in_date)
+		return 0;
+	for (size_t i = 0; i < len; i++, p->hp_date_len++)
+		if (p->hp_date_len < sizeof(p->hp_date))
+			p->hp_date[p->hp_date_len] = at[i];
+	return 0;
+}
+
+static int
+hp_on_header_value_complete(llhttp_t *ll)
+{
+	struct httpcli_parser *p = hp_of(ll);
+	int64_t ms;
+
+	if (!p->hp_in_date)
+		return 0;
+	p->hp_in_date = 0;
+	/* Two Date headers, or one that does not parse: no time at all. */
+	p->hp_date_ms = 0;
+	if (p->hp_dates == 1 && p->hp_date_len <= sizeof(p->hp_date) &&
+	    httpdate_parse(p->hp_date, p->hp_date_len, &ms) == CB_OK)
+		p->hp_date_ms = ms;
+	return 0;
+}
+
 static int
 hp_on_message_complete(llhttp_t *ll)
 {
@@ -176,6 +235,10 @@ hp_on_message_complete(llhttp_t *ll)
 
 static const llhttp_settings_t hp_settings = {
 	.on_status_complete = hp_on_status_complete,
+	.on_header_field = hp_on_header_field,
+	.on_header_field_complete = hp_on_header_field_complete,
+	.on_header_value = hp_on_header_value,
+	.on_header_value_complete = hp_on_header_value_complete,
 	.on_headers_complete = hp_on_headers_complete,
 	.on_body = hp_on_body,
 	.on_message_complete = hp_on_message_complete,
@@ -379,6 +442,8 @@ hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
 	r->hr_status = p.hp_status;
 	r->hr_body = p.hp_body;
 	r->hr_len = p.hp_len;
+	r->hr_date_ms = p.hp_date_ms;
+	r->hr_done_mono_ms = cb_mono_ms();
 	if (!p.hp_keep_alive)
 		httpcli_disconnect(h);
 	return CB_OK;
@@ -398,16 +463,36 @@ httpcli_request(struct httpcli *h, const char *method, const char *path,
 		    h->h_url.hu_host, h->h_url.hu_port, &h->h_conn,
 		    &h->h_err)) != CB_OK)
 			return rc;
+		r->hr_sent_mono_ms = cb_mono_ms();
 		rc = hc_send(h, method, path, body, bodylen);
 		if (rc == CB_OK)
 			rc = hc_receive(h, strcmp(method, "HEAD") == 0, r,
 			    &got_any);
-		if (rc == CB_OK)
+		if (rc == CB_OK) {
+			if (r->hr_date_ms > 0) {
+				h->h_date_ms = r->hr_date_ms;
+				h->h_date_rtt_ms = r->hr_done_mono_ms -
+				    r->hr_sent_mono_ms;
+				h->h_date_mono_ms = r->hr_done_mono_ms;
+			}
 			return CB_OK;
+		}
 		httpcli_disconnect(h);
 		/* A kept-alive connection the server had closed: once more. */
 		if (!reused || got_any || rc == CB_ENOMEM)
 			return rc;
 	}
 	return rc;
+}
+
+int
+httpcli_last_date(const struct httpcli *h, int64_t *date_ms,
+    int64_t *rtt_ms, int64_t *mono_ms)
+{
+	if (h->h_date_ms <= 0)
+		return CB_ENOTFOUND;
+	*date_ms = h->h_date_ms;
+	*rtt_ms = h->h_date_rtt_ms;
+	*mono_ms = h->h_date_mono_ms;
+	return CB_OK;
 }

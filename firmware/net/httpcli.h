@@ -11,6 +11,7 @@
 #define HTTPCLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <llhttp.h>
 
@@ -21,6 +22,7 @@
 #define HTTPCLI_PATH_MAX	256		/* URL path prefix */
 #define HTTPCLI_USERPASS_MAX	512		/* user:password for Basic */
 #define HTTPCLI_READ_CHUNK	(16u * 1024)
+#define HTTPCLI_DATE_MAX	40		/* bytes of a Date value kept */
 
 /* An https URL: host, port (443 by default), path prefix without the
  * trailing slash ("" or "/couch"). No user info, query or fragment. */
@@ -43,6 +45,14 @@ struct httpcli_parser {
 	size_t hp_max_body;
 	char *hp_body;			/* malloc'd, NUL-terminated */
 	size_t hp_len, hp_cap;
+	/* The Date header (net/httpdate.h), a time source of last resort. */
+	char hp_field[8];		/* the header name, up to 7 bytes */
+	size_t hp_field_len;		/* may exceed the buffer: not Date */
+	int hp_in_date;
+	char hp_date[HTTPCLI_DATE_MAX];
+	size_t hp_date_len;
+	int hp_dates;			/* Date headers seen */
+	int64_t hp_date_ms;		/* 0: none, or not exactly one valid */
 };
 /* head_only: the answer to a HEAD request (no body follows). */
 void httpcli_parse_init(struct httpcli_parser *p, size_t max_body,
@@ -61,6 +71,9 @@ struct httpcli_resp {
 	int hr_status;
 	char *hr_body;			/* malloc'd, NUL-terminated, or NULL */
 	size_t hr_len;
+	int64_t hr_date_ms;		/* the Date header; 0 none or invalid */
+	int64_t hr_sent_mono_ms;	/* cb_mono_ms() before the request */
+	int64_t hr_done_mono_ms;	/* ... and when the answer was in */
 };
 void httpcli_resp_free(struct httpcli_resp *r);
 
@@ -88,5 +101,12 @@ void httpcli_bytes(const struct httpcli *h, unsigned long long *sent,
 /* Percent-encode s for a URL path segment or query value (everything
  * but unreserved characters). CB_ETOOBIG when out is too small. */
 int httpcli_escape(const char *s, char *out, size_t outsize);
+
+/* The Date header of the last answer that had a valid one (every answer
+ * comes over a connection whose certificate verified against the
+ * enrolled CA), the round trip of its request and cb_mono_ms() when it
+ * arrived. CB_ENOTFOUND when no answer had one. */
+int httpcli_last_date(const struct httpcli *h, int64_t *date_ms,
+    int64_t *rtt_ms, int64_t *mono_ms);
 
 #endif

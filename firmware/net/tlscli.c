@@ -28,6 +28,7 @@
 #include <psa/crypto.h>
 
 #include "core/cb.h"
+#include "net/httpdate.h"
 #include "net/tlscli.h"
 
 #define TLSCLI_DRBG_PERS	"classbox sync tls"
@@ -43,6 +44,7 @@ struct tlscli {
 	char *c_proxy_host;
 	int c_proxy_port;
 	char *c_proxy_auth;		/* base64 of user:password, or NULL */
+	int64_t c_floor_ms;		/* validity judged at max(now, this) */
 	int c_connect_ms, c_io_ms;
 };
 
@@ -143,6 +145,39 @@ tc_proxy_setup(struct tlscli *c, const struct tlscli_config *cfg)
 	return CB_OK;
 }
 
+/* An X.509 time (UTC) in ms since the epoch. */
+static int64_t
+tc_x509_ms(const mbedtls_x509_time *t)
+{
+	return ((httpdate_days(t->year, t->mon, t->day) * 24 + t->hour) * 60 +
+	    t->min) * 60000LL + t->sec * 1000LL;
+}
+
+/* Per certificate of the chain: when the kernel's clock is behind the
+ * floor, judge the validity period at the floor instead. */
+static int
+tc_verify_time(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	const struct tlscli *c = ctx;
+
+	(void)depth;
+	if (c->c_floor_ms <= cb_now_ms())
+		return 0;
+	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+	    MBEDTLS_X509_BADCERT_FUTURE);
+	if (tc_x509_ms(&crt->valid_to) < c->c_floor_ms)
+		*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	if (tc_x509_ms(&crt->valid_from) > c->c_floor_ms)
+		*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+	return 0;
+}
+
+void
+tlscli_set_time_floor(struct tlscli *c, int64_t floor_ms)
+{
+	c->c_floor_ms = floor_ms;
+}
+
 static int
 tc_configure(struct tlscli *c)
 {
@@ -157,6 +192,7 @@ tc_configure(struct tlscli *c)
 	mbedtls_ssl_conf_groups(conf, tlscli_groups);
 	mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(conf, &c->c_ca, NULL);
+	mbedtls_ssl_conf_verify(conf, tc_verify_time, c);
 	mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &c->c_drbg);
 	if (mbedtls_ssl_conf_own_cert(conf, &c->c_cert, &c->c_key) != 0 ||
 	    mbedtls_ssl_conf_alpn_protocols(conf, tlscli_alpn) != 0)
@@ -386,9 +422,14 @@ tc_proxy(struct tlscli *c, int fd, const char *host, int port,
 	if (sscanf(reply, "HTTP/1.%*d %d", &code) != 1)
 		return tc_fail(err, TLSCLI_PROXY, "the proxy answered "
 		    "something other than HTTP");
-	if (code == 407)
-		return tc_fail(err, TLSCLI_PROXY, "the proxy refused our "
-		    "credentials (407)");
+	/* 407 is the standard answer; tinyproxy 1.11 answers wrong
+	 * credentials with 401. Before the tunnel stands, either is the
+	 * proxy's: the cloud has not been reached. */
+	if (code == 407 || code == 401)
+		return tc_fail(err, TLSCLI_PROXY_AUTH, "proxy authentication "
+		    "failed: the proxy refused %s (HTTP %d)", c->c_proxy_auth ?
+		    "the enrolled proxy_user/proxy_password" :
+		    "to work without proxy_user/proxy_password", code);
 	if (code != 200)
 		return tc_fail(err, TLSCLI_PROXY, "the proxy refused the "
 		    "tunnel (HTTP %d)", code);
@@ -519,6 +560,14 @@ tlscli_connect(struct tlscli *c, const char *host, int port,
 		return tc_fail(err, TLSCLI_CONFIG, "host name too long");
 	rc = c->c_proxy_host ? tc_tcp(c->c_proxy_host, c->c_proxy_port,
 	    deadline, &fd, err) : tc_tcp(host, port, deadline, &fd, err);
+	if (rc != CB_OK && c->c_proxy_host) {
+		/* Say it was the proxy, not the cloud, that is not there. */
+		char m[TLSCLI_ERR_MAX];
+
+		snprintf(m, sizeof(m), "%s", err->te_msg);
+		snprintf(err->te_msg, sizeof(err->te_msg), "cannot reach the "
+		    "proxy: %.170s", m);
+	}
 	if (rc != CB_OK)
 		return rc;
 	if (c->c_proxy_host &&

@@ -17,6 +17,7 @@
 #define TLSCLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define TLSCLI_CONNECT_TIMEOUT_MS	10000	/* TCP connect + proxy + handshake */
 #define TLSCLI_IO_TIMEOUT_MS		30000	/* one read or write */
@@ -32,6 +33,7 @@ enum tlscli_why {
 	TLSCLI_TIMEOUT,		/* no answer in time */
 	TLSCLI_CUT,		/* closed or reset by the peer or the link */
 	TLSCLI_PROXY,		/* the proxy refused the tunnel */
+	TLSCLI_PROXY_AUTH,	/* the proxy refused our credentials (407) */
 	TLSCLI_UNTRUSTED,	/* server certificate not signed by the CA */
 	TLSCLI_NAME,		/* server certificate is for another host */
 	TLSCLI_EXPIRED,		/* server certificate expired */
@@ -81,6 +83,13 @@ int tlscli_write(struct tlscli_conn *tc, const void *buf, size_t len,
     struct tlscli_err *err);
 /* Send close_notify (best effort) and free. */
 void tlscli_close(struct tlscli_conn *tc);
+
+/* Judge certificate validity periods at max(the kernel's clock,
+ * floor_ms): a kernel clock behind the persisted time floor is known to
+ * be wrong (a dead RTC battery), and checking a certificate against it
+ * would refuse a good one or pass an expired one. 0: the kernel's clock
+ * only (the default). */
+void tlscli_set_time_floor(struct tlscli *c, int64_t floor_ms);
 
 /* "TLSv1.3" and the ciphersuite name, for logs. */
 const char *tlscli_version(const struct tlscli_conn *tc);

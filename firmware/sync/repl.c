@@ -114,6 +114,8 @@ rq(struct sync_ctx *c, const char *method, const char *path,
 	case TLSCLI_NOTYET: case TLSCLI_CLIENT_CERT: case TLSCLI_CONFIG:
 	case TLSCLI_HANDSHAKE:
 		return sync_fail(c, rc, SYNC_FAIL_TLS, "%s", e->te_msg);
+	case TLSCLI_PROXY_AUTH:	/* a person must fix the credentials */
+		return sync_fail(c, rc, SYNC_FAIL_HTTP, "%s", e->te_msg);
 	default:
 		return sync_fail(c, rc, SYNC_FAIL_LINK, "%s", e->te_msg[0] ?
 		    e->te_msg : "the link to the cloud failed");

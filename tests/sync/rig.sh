@@ -86,7 +86,7 @@ rig_build() {
 		    -I"$TOP/firmware" -I"$deps/include" \
 		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
 		    "$TOP"/firmware/store/*.c "$TOP/firmware/core/cb.c" \
-	    "$TOP/firmware/core/proc.c" \
+		    "$TOP/firmware/core/proc.c" \
 		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
 		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&
 		mv "$RIG_BIN/storetool.$$" "$RIG_BIN/storetool" ||
