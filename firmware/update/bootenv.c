@@ -81,11 +81,14 @@ bootenv_parse(const char *buf, size_t len, struct bootenv *e)
 	e->be_tries = BOOTENV_NO_TRIES;
 	if (len != BOOTENV_SIZE || memcmp(buf, BOOTENV_HEADER, h) != 0)
 		return;
-	for (i = h; i < len && buf[i] != '#';) {
+	for (i = h; i < len;) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 
-		if (nl == NULL || be_line(e, buf + i, (size_t)(nl - buf) - i,
-		    &end, &seen) != 0)
+		if (nl == NULL)
+			break;		/* the padding, checked below */
+		/* '#' lines are comments (grub-editenv writes a warning) */
+		if (buf[i] != '#' && be_line(e, buf + i,
+		    (size_t)(nl - buf) - i, &end, &seen) != 0)
 			return;
 		i = (size_t)(nl - buf) + 1;
 	}
