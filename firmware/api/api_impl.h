@@ -151,6 +151,12 @@ int api_sysnotices_delete(struct api_req *r);
 int api_reset_code_issue(struct api_req *r);
 int api_password_reset(struct api_req *r);
 
+/* update_api.c: update bundles uploaded into updated's spool. */
+int api_update_upload(struct api_req *r);
+int api_update_upload_done(struct api_req *r);
+int api_update_upload_drop(struct api_req *r);
+int api_update_status(struct api_req *r);
+
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);
 

@@ -66,6 +66,9 @@ static const struct {
 	{ api_sysnotices_create, "notice.create" },
 	{ api_sysnotices_delete, "notice.delete" },
 	{ api_reset_code_issue, "user.reset_code" },
+	{ api_update_upload, "update.upload" },
+	{ api_update_upload_done, "update.submit" },
+	{ api_update_upload_drop, "update.drop" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },
