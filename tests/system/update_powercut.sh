@@ -53,7 +53,11 @@ newpw="Teiden-$$-x"
 serves() {
 	if wait_https; then ok "$1: a good slot serves HTTPS ($(elapsed "$t0") s)"
 	else not_ok "$1: HTTPS within $timeout_s s (console: $work/console$n.log)"; con | tail -5; return; fi
-	login adm admin "$newpw"
+	# web may serve a moment before auth answers (503): retry for 30 s
+	i=0
+	while login adm admin "$newpw"; [ "$STATUS" = 503 ] && [ $i -lt 30 ]; do
+		sleep 1; i=$((i + 1))
+	done
 	s1=$STATUS
 	api adm GET /api/v1/users/marker.cut
 	check "$1: no data lost (admin login $s1, marker user $STATUS)" [ "$s1" = 200 ] && [ "$STATUS" = 200 ]
