@@ -121,6 +121,11 @@ static const struct api_route api_routes[] = {
 	/* The audit logs (audit_api.c): admins; newest first. */
 	CR(GET, "audit/login", R_ADMIN, api_audit_login_view),
 	CR(GET, "audit/ops", R_ADMIN, api_audit_ops_view),
+	/* Update bundles for updated (update_api.c): admins; raw pieces. */
+	CR(PUT, "update/upload/*", R_ADMIN | R_FILE, api_update_upload),
+	CR(POST, "update/upload/done", R_ADMIN, api_update_upload_done),
+	CR(DELETE, "update/upload", R_ADMIN, api_update_upload_drop),
+	CR(GET, "update", R_ADMIN, api_update_status),
 #undef CR
 	/* Status and notices (status.c, notices.c). */
 	{ HTTP_M_GET, P_EXACT, "/api/v1/status", 0, api_status_json },

@@ -189,6 +189,11 @@ int api_lan_network_ok(struct api_req *r);
 /* The expiry of the served certificate (ca = 0) or the CA's (ca = 1),
  * for /api/v1/status and /metrics; CB_ENOTFOUND when there is none. */
 int lan_cert_expiry(struct api *a, int ca, int64_t *not_after_s);
+/* update_api.c: update bundles uploaded into updated's spool. */
+int api_update_upload(struct api_req *r);
+int api_update_upload_done(struct api_req *r);
+int api_update_upload_drop(struct api_req *r);
+int api_update_status(struct api_req *r);
 
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);

@@ -74,6 +74,9 @@ static const struct {
 	 * starts (terminate.c, export.c); refusals are logged here. */
 	{ api_school_terminate, "school.terminate" },
 	{ api_export, "export.read" },
+	{ api_update_upload, "update.upload" },
+	{ api_update_upload_done, "update.submit" },
+	{ api_update_upload_drop, "update.drop" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },

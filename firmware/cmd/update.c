@@ -331,6 +331,21 @@ upd_lock(const struct upd_ctx *c)
 	return fd;
 }
 
+/* The boot's check is done (or moot: an install ran in this boot). A
+ * restarted updated must not take an install waiting for its reboot for a
+ * fallback; one that died during the health check does it again. */
+static void
+boot_checked(void)
+{
+	int fd;
+
+	mkdir(UPD_RUN_DIR, 0755);
+	fd = open(UPD_RUN_DIR "/boot-checked", O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (fd != -1)
+		close(fd);
+}
+
 /* ---- classbox update ---------------------------------------------- */
 
 static int
@@ -388,6 +403,8 @@ update_install(struct upd_opts *o, const char *path)
 		    "overridden (technician)\n");
 	rc = upd_install(&o->ctx, path, &io, why, sizeof(why));
 	close(lock);
+	if (rc == CB_OK)
+		boot_checked();	/* the flip is ours, not a fallback */
 	if (rc != CB_OK) {
 		fprintf(stderr, "\nupdate: %s\n", why[0] ? why :
 		    cb_strerror(rc));
@@ -556,16 +573,9 @@ static void
 updated_boot(struct upd_opts *o)
 {
 	enum upd_boot b;
-	int fd;
 
-	/* Once per boot: a restarted updated must not take an install
-	 * waiting for its reboot for a fallback. */
-	mkdir(UPD_RUN_DIR, 0755);
-	fd = open(UPD_RUN_DIR "/boot-checked", O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600);
-	if (fd == -1)
+	if (access(UPD_RUN_DIR "/boot-checked", F_OK) == 0)
 		return;
-	close(fd);
 	if (upd_boot_check(&o->ctx, &b) != CB_OK) {
 		log_err("cannot read or write the boot state");
 		return;
@@ -578,6 +588,7 @@ updated_boot(struct upd_opts *o)
 	}
 	if (b == UPD_BOOT_TRIAL)
 		updated_health(o);
+	boot_checked();
 }
 
 static void
@@ -595,6 +606,7 @@ updated_install(struct upd_opts *o, const char *path, int resume)
 	rc = upd_install(&o->ctx, path, &io, why, sizeof(why));
 	close(lock);
 	if (rc == CB_OK) {
+		boot_checked();	/* the flip is ours, not a fallback */
 		log_info("installed %s; it starts at the next reboot", path);
 		console_say("installed %s; it starts at the next reboot",
 		    path);

@@ -81,11 +81,14 @@ bootenv_parse(const char *buf, size_t len, struct bootenv *e)
 	e->be_tries = BOOTENV_NO_TRIES;
 	if (len != BOOTENV_SIZE || memcmp(buf, BOOTENV_HEADER, h) != 0)
 		return;
-	for (i = h; i < len && buf[i] != '#';) {
+	for (i = h; i < len;) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 
-		if (nl == NULL || be_line(e, buf + i, (size_t)(nl - buf) - i,
-		    &end, &seen) != 0)
+		if (nl == NULL)
+			break;		/* the padding, checked below */
+		/* '#' lines are comments (grub-editenv writes a warning) */
+		if (buf[i] != '#' && be_line(e, buf + i,
+		    (size_t)(nl - buf) - i, &end, &seen) != 0)
 			return;
 		i = (size_t)(nl - buf) + 1;
 	}
@@ -158,13 +161,31 @@ bootstate_next(const struct bootstate *s, int *trial)
 	return e->be_slot == 'A' ? 'B' : 'A';
 }
 
+static int
+be_fsync_dir(const char *file)
+{
+	char d[BOOTENV_PATH_MAX];
+	char *slash;
+	int fd, rc;
+
+	snprintf(d, sizeof(d), "%s", file);
+	if ((slash = strrchr(d, '/')) == NULL)
+		return CB_EINVAL;
+	*slash = '\0';
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return CB_EIO;
+	rc = fsync(fd);
+	close(fd);
+	return rc == 0 ? CB_OK : CB_EIO;
+}
+
 int
 bootstate_write(const char *esp_dir, struct bootstate *s, char slot,
     int tries)
 {
 	char path[BOOTENV_PATH_MAX], buf[BOOTENV_SIZE];
 	struct bootenv e = { 1, 1, slot, tries };
-	int i, fd;
+	int i, fd, created;
 
 	if ((slot != 'A' && slot != 'B') || tries < BOOTENV_NO_TRIES ||
 	    tries > BOOTENV_TRIES)
@@ -177,7 +198,12 @@ bootstate_write(const char *esp_dir, struct bootstate *s, char slot,
 	be_path(path, sizeof(path), esp_dir, i);
 	/* In place (no O_TRUNC, no rename): the file keeps its clusters, so
 	 * GRUB, which writes by block list, can still find it. */
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+	created = 0;
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		created = 1;
+	}
+	if (fd == -1)
 		return CB_EIO;
 	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
 	    fsync(fd) != 0) {
@@ -185,6 +211,9 @@ bootstate_write(const char *esp_dir, struct bootstate *s, char slot,
 		return CB_EIO;
 	}
 	if (close(fd) != 0)
+		return CB_EIO;
+	/* A block that was missing: its directory entry must be durable too. */
+	if (created && be_fsync_dir(path) != CB_OK)
 		return CB_EIO;
 	s->bs_env[i] = e;
 	s->bs_cur = i;

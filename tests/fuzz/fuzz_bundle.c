@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cb.h"
 #include "update/bootenv.h"
 #include "update/bundle.h"
 
@@ -71,6 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    BUNDLE_CHUNK_SIZE);
 	assert(m.bm_image_size <= (uint64_t)m.bm_nchunks * BUNDLE_CHUNK_SIZE);
 	assert(memchr(m.bm_board, '\0', sizeof(m.bm_board)) != NULL);
+	/* board and version are printable ASCII: what logs and the UI show */
+	assert(cb_utf8_valid(m.bm_board, strlen(m.bm_board)));
+	assert(cb_utf8_valid(m.bm_version, strlen(m.bm_version)));
 	assert(m.bm_signer == BUNDLE_SIGNER_ROOT ||
 	    m.bm_signer == BUNDLE_SIGNER_RELEASE);
 	if (bundle_unhex(root_hex, strlen(root_hex), root, sizeof(root)) != 0)

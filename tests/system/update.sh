@@ -57,7 +57,7 @@ con() { tr -d '\r' <"$work/console$n.log"; }
 # it prints (its exit status and last line of output).
 run() {
 	_t=$1 _s=$2; shift 2
-	say "$* >/tmp/out.$_t 2>&1; echo \"$_t rc=\$? \$(tail -n 1 /tmp/out.$_t)\""
+	say "$* >/tmp/out.$_t 2>&1; r=\$?; cat /tmp/out.$_t; echo \"$_t rc=\$r \$(tail -n 1 /tmp/out.$_t)\""
 	i=0
 	while [ $i -lt $((_s * 5)) ]; do
 		OUT=$(con | grep -a "^$_t rc=[0-9]" | tail -n 1)
