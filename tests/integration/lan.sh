@@ -58,7 +58,7 @@ curl() { ip netns exec $TAB curl "$@"; }
 # ---- the box: web + auth (classbox run), mdns, netcfg ----
 DATA=$T_DIR/data
 mkdir -p "$DATA" "$T_DIR/mdns"
-chown 60003 "$T_DIR/mdns"
+chown 60005 "$T_DIR/mdns"
 cat >"$T_DIR/classbox.conf" <<EOF
 # test config
 CLASSBOX_IFACE=eth0
@@ -67,7 +67,7 @@ CLASSBOX_ADDRESS=$BOX_IP/24
 EOF
 export CLASSBOX_LAN_CHECK_S=1
 ip netns exec $BOX $CLASSBOX mdns --iface eth0 --state "$T_DIR/mdns/name" \
-    --uid 60003 >"$T_DIR/mdns.log" 2>&1 &
+    --uid 60005 >"$T_DIR/mdns.log" 2>&1 &
 PIDS="$PIDS $!"
 ip netns exec $BOX unshare --uts sh -c "hostname $NAME; exec $CLASSBOX run \
     --data $DATA --bind :: --port 443 --http-port 80 \
@@ -92,8 +92,8 @@ for _ in $(seq 1 50); do
 done
 expect_eq "mdns claims the name from the MAC (as its own user)" \
     "$(cat "$T_DIR/mdns/name" 2>/dev/null)" "$NAME.local"
-expect_eq "mdns runs as uid 60003" \
-    "$(ps -o uid= -p "$(echo $PIDS | cut -d' ' -f1)" | tr -d ' ')" 60003
+expect_eq "mdns runs as uid 60005" \
+    "$(ps -o uid= -p "$(echo $PIDS | cut -d' ' -f1)" | tr -d ' ')" 60005
 A=$(ip netns exec $TAB $Q $NAME.local 2>&1)
 expect_match "tablet resolves $NAME.local (legacy unicast)" "$A" \
     "^$NAME.local A 10 $BOX_IP "

@@ -32,7 +32,8 @@ banner_has() {	# banner_has TEXT [SECONDS]: the console shows TEXT
 }
 check "the console banner shows the address (10.0.2.15/24 on eth0)" banner_has "address 10.0.2.15/24 on eth0: https://10.0.2.15/"
 check "and the SHA-256 fingerprint of the certificate the box presents ($fp)" banner_has "   $fp"
-check "and the box's name" banner_has " classbox classbox ("
+name1=$(tr -d '\r' <"$work/console$n.log" | sed -n 's/^ classbox \(classbox-[0-9a-f]\{4\}\) (.*/\1/p' | head -n 1)
+check "and the box's name, classbox- and four hex digits of the MAC (${name1:-none})" [ -n "$name1" ]
 
 console_shell
 console_run R1 "awk '\$2 == \"/\" { print \$3, \$4 }' /proc/mounts"
