@@ -102,12 +102,15 @@ DEMO_DATA ?= $(BUILD)/demo
 demo: $(CLASSBOX)
 	$(CLASSBOX) run --demo --data $(DEMO_DATA)
 
+# The builds use every core (JOBS); the tests themselves run one at a time,
+# except the fuzz targets (tests/fuzz/run runs JOBS at once).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test:
-	$(MAKE) $(CLASSBOX) unit-tests
-	$(MAKE) SAN=1 $(BUILD)/host-san/classbox unit-tests
-	$(MAKE) -f mk/fuzz.mk fuzz-build
-	$(MAKE) image
-	tests/run-all
+	$(MAKE) -j$(JOBS) $(CLASSBOX) unit-tests
+	$(MAKE) -j$(JOBS) SAN=1 $(BUILD)/host-san/classbox unit-tests
+	$(MAKE) -j$(JOBS) -f mk/fuzz.mk fuzz-build
+	$(MAKE) -j$(JOBS) image
+	FUZZ_JOBS=$(JOBS) tests/run-all
 
 fuzz:
 	$(MAKE) -f mk/fuzz.mk fuzz-build
