@@ -29,7 +29,7 @@ code=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https/healthz
 check "GET /healthz is 200" [ "$code" = 200 ]
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http/")
 case $code in 30[1278]) ok "HTTP on port 80 redirects ($code)" ;; *) not_ok "HTTP on port 80 redirects (got $code)" ;; esac
-fp1=$(fingerprint)
+fp1=$(key_fingerprint)
 check "the box presents a TLS certificate" [ -n "$fp1" ]
 grep -q 'first boot: data partition initialised' "$work/console1.log"
 check "first boot initialised the data partition" [ $? = 0 ]
@@ -74,9 +74,9 @@ else
 	not_ok "booted to HTTPS again within $timeout_s s (console: $work/console2.log)"
 	tail -20 "$work/console2.log"
 fi
-fp2=$(fingerprint)
+fp2=$(key_fingerprint)
 [ -n "$fp1" ] && [ "$fp1" = "$fp2" ]
-check "TLS key kept across the reboot (same certificate)" [ $? = 0 ]
+check "TLS key kept across the reboot (same public key)" [ $? = 0 ]
 say ""; sleep 0.3
 say "cat /data/marker"
 sleep 1
