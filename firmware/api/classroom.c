@@ -510,18 +510,6 @@ cr_body(struct cr_ctx *c, const char *const *allowed, size_t n,
 	return CB_OK;
 }
 
-static int
-cr_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..len) into out; only printable ASCII results. */
 static int
 cr_qdecode(const char *s, size_t len, char *out, size_t size)
@@ -533,7 +521,7 @@ cr_qdecode(const char *s, size_t len, char *out, size_t size)
 		if (ch == '%') {
 			if (i + 2 >= len)
 				return 0;
-			int hi = cr_hex(s[i + 1]), lo = cr_hex(s[i + 2]);
+			int hi = cb_hexval(s[i + 1]), lo = cb_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 0;
 			ch = hi * 16 + lo;

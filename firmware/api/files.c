@@ -89,18 +89,6 @@ file_sniff(const struct file_type *ft, const unsigned char *b, size_t n)
 	return n > 0 && cb_utf8_valid((const char *)b, n);
 }
 
-static int
-file_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode (and '+' as space) s[0..len) into out; 0 on a bad
  * escape or overflow. */
 static int
@@ -114,8 +102,8 @@ file_pdecode(const char *s, size_t len, char *out, size_t size)
 			int hi, lo;
 			if (i + 2 >= len)
 				return 0;
-			hi = file_hex(s[i + 1]);
-			lo = file_hex(s[i + 2]);
+			hi = cb_hexval(s[i + 1]);
+			lo = cb_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 0;
 			ch = hi * 16 + lo;

@@ -79,6 +79,9 @@ int cb_strlcpy(char *dst, const char *src, size_t dst_size);
  * than tab, newline and carriage return. */
 int cb_utf8_valid(const char *s, size_t len);
 
+/* The value of the hex digit c (either case), or -1. */
+int cb_hexval(int c);
+
 #define CB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -271,18 +271,6 @@ http_parse_pending(const struct http_parse *ps)
 	return ps->hp_fed < ps->hp_len;
 }
 
-static int
-hp_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "." and ".." segments: browsers remove them before sending, so one that
  * arrives (perhaps as %2e%2e) is an attempt to climb out of a directory. */
 static int
@@ -312,8 +300,8 @@ http_path_decode(char *s, size_t len, size_t *out_len)
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
 			int hi, lo;
-			if (len - i < 3 || (hi = hp_hex(s[i + 1])) < 0 ||
-			    (lo = hp_hex(s[i + 2])) < 0)
+			if (len - i < 3 || (hi = cb_hexval(s[i + 1])) < 0 ||
+			    (lo = cb_hexval(s[i + 2])) < 0)
 				return "bad percent-escape in the path";
 			c = (unsigned char)(hi * 16 + lo);
 			i += 3;
@@ -584,7 +572,7 @@ http_host_sanitise(const char *host, char *out, size_t out_size)
 		return CB_EINVAL;
 	if (host[0] == '[') {
 		while (host[++n] != ']')
-			if (!(hp_hex(host[n]) >= 0 || host[n] == ':' ||
+			if (!(cb_hexval(host[n]) >= 0 || host[n] == ':' ||
 			    host[n] == '.'))
 				return CB_EINVAL;
 		n++;
