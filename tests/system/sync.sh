@@ -148,7 +148,7 @@ while [ "$(elapsed "$t1" | cut -d. -f1)" -lt "$SYNC_WAIT" ]; do
 	[ "$s1" = 200 ] && [ "$STATUS" = 200 ] && break
 	sleep 1
 done
-ok "waited $(elapsed "$t1") s for the daemon to carry both announcements"
+echo "# waited $(elapsed "$t1") s for the daemon to carry both announcements"
 api adm GET "/api/v1/announcements/$CLOUD_ANN"
 check "the cloud's announcement is served by the box's API (got $STATUS)" [ "$STATUS" = 200 ]
 check "... with the cloud's revision" [ "$(printf '%s' "$BODY" | jq -r ._rev)" = "$CLOUD_ANN_REV" ]
