@@ -5,7 +5,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CLASSBOX=${CLASSBOX:-$TOP/build/host/classbox}
-T_NAME=$(basename "$0" .sh)
+T_NAME=${T_NAME:-$(basename "$0" .sh)}
 T_FAILED=0
 T_DIR=$TOP/build/test/$T_NAME
 rm -rf "$T_DIR"
@@ -80,6 +80,13 @@ box_stop() {
 	kill "$BOX_PID" 2>/dev/null
 	wait "$BOX_PID" 2>/dev/null
 	BOX_PID=
+	# A box built with SAN=1 reports memory and undefined-behaviour
+	# errors on its stderr: any report fails the test that caused it.
+	if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+	    "$BOX_LOG" 2>/dev/null; then
+		not_ok "no sanitizer report in $BOX_LOG"
+		grep -m 5 -A 12 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$BOX_LOG" >&2
+	fi
 }
 
 # pid of a service started by the box (auth or web)
