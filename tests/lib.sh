@@ -83,9 +83,9 @@ box_stop() {
 	# A box built with SAN=1 reports memory and undefined-behaviour
 	# errors on its stderr: any report fails the test that caused it.
 	if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
-	    "$BOX_LOG" 2>/dev/null; then
+	    "${BOX_LOG:-/dev/null}" 2>/dev/null; then
 		not_ok "no sanitizer report in $BOX_LOG"
-		grep -m 5 -A 12 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$BOX_LOG" >&2
+		grep -m 5 -A 12 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "${BOX_LOG:-/dev/null}" >&2
 	fi
 }
 

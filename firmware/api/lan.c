@@ -506,20 +506,34 @@ lan_field_err(struct api_req *r, enum api_field_why why, const char *field)
 	return api_req_error_full(r, &err);
 }
 
-/* A refusal that says why, in the error's message. */
+/*
+ * A refusal in the API's error shape (api_err_body): the code, the English
+ * message with the validator's reason, and a Japanese sentence that says
+ * what was refused, followed by the same reason (the validators of
+ * certificates and network settings speak English).
+ */
 static int
-lan_refuse(struct api_req *r, int status, const char *code, const char *why)
+lan_refuse(struct api_req *r, int status, const char *code, const char *ja,
+    const char *why)
 {
 	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *root = d ? yyjson_mut_obj(d) : NULL;
+	yyjson_mut_val *e = d ? yyjson_mut_obj(d) : NULL;
+	char ja_why[384];
 
-	if (root == NULL) {
+	if (root == NULL || e == NULL) {
 		yyjson_mut_doc_free(d);
 		return api_req_error(r, API_E_BUSY);
 	}
+	snprintf(ja_why, sizeof(ja_why), "%s（%s）", ja, why);
 	yyjson_mut_doc_set_root(d, root);
-	yyjson_mut_obj_add_str(d, root, "error", code);
-	yyjson_mut_obj_add_str(d, root, "message", why);
+	if (!yyjson_mut_obj_add_val(d, root, "error", e) ||
+	    !yyjson_mut_obj_add_str(d, e, "code", code) ||
+	    !yyjson_mut_obj_add_strcpy(d, e, "message", why) ||
+	    !yyjson_mut_obj_add_strcpy(d, e, "message_ja", ja_why)) {
+		yyjson_mut_doc_free(d);
+		return api_req_error(r, API_E_BUSY);
+	}
 	return api_req_json(r, status, d);
 }
 
@@ -576,7 +590,8 @@ api_lan_cert_upload(struct api_req *r)
 	rc = cert_upload(l->al_tlsdir, cert, key, cb_now_ms() / 1000, &why);
 	yyjson_doc_free(d);
 	if (rc != CB_OK)
-		return why ? lan_refuse(r, 400, "certificate_refused", why) :
+		return why ? lan_refuse(r, 400, "certificate_refused",
+		    "証明書と鍵を受け付けられませんでした", why) :
 		    api_req_error(r, API_E_INTERNAL);
 	api_audit_note(r, "lan:certificate");
 	lan_refresh(l);
@@ -665,8 +680,9 @@ api_lan_network_set(struct api_req *r)
 	int rc;
 
 	if (l == NULL || l->al_cfg.lc_netcfg_dir == NULL)
-		return lan_refuse(r, 503, "unavailable", "network settings "
-		    "are not managed on this box (no netcfg)");
+		return lan_refuse(r, 503, "unavailable",
+		    "この本体ではネットワーク設定を管理していません",
+		    "network settings are not managed on this box (no netcfg)");
 	if ((d = lan_body(r, allowed, CB_ARRAY_LEN(allowed))) == NULL)
 		return 0;
 	memset(&rq, 0, sizeof(rq));
@@ -675,7 +691,8 @@ api_lan_network_set(struct api_req *r)
 	if (rc != CB_OK)
 		return lan_field_err(r, API_FIELD_VALUE, bad);
 	if (netcfg_validate(&rq, &why) != CB_OK)
-		return lan_refuse(r, 400, "invalid_network", why);
+		return lan_refuse(r, 400, "invalid_network",
+		    "このネットワーク設定は使えません", why);
 	rq.nr_id = 1;
 	if (lan_read_small(l->al_netcfg, "request", buf, sizeof(buf), &len) ==
 	    CB_OK && netcfg_req_parse(buf, len, &old) == CB_OK)
@@ -712,8 +729,9 @@ api_lan_network_ok(struct api_req *r)
 	    CB_OK || netcfg_req_parse(buf, len, &rq) != CB_OK ||
 	    rq.nr_id != yyjson_get_uint(id)) {
 		yyjson_doc_free(d);
-		return lan_refuse(r, 409, "conflict", "no pending change with "
-		    "this id");
+		return lan_refuse(r, 409, "conflict",
+		    "この番号の保留中の変更はありません",
+		    "no pending change with this id");
 	}
 	yyjson_doc_free(d);
 	/* The point of the timer: only an admin who reached the box at its
@@ -723,7 +741,8 @@ api_lan_network_ok(struct api_req *r)
 		snprintf(msg, sizeof(msg), "confirm from the new address: "
 		    "open https://%s/ (this request came to %s)", want,
 		    q->local);
-		return lan_refuse(r, 409, "confirm_from_new_address", msg);
+		return lan_refuse(r, 409, "confirm_from_new_address",
+		    "新しいアドレスから確定してください", msg);
 	}
 	snprintf(buf, sizeof(buf), "id=%u\n", (unsigned)rq.nr_id);
 	if (lan_write(l, "confirm", buf) != CB_OK)

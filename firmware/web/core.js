@@ -109,9 +109,6 @@ export function empty(key) { return h('p', { class: 'note' }, t(key)); }
 // ---- the API --------------------------------------------------------
 
 function errorOf(status, data) {
-  // The LAN endpoints answer {"error":"code","message":"why"} (English only).
-  if (data && typeof data.error === 'string')
-    return { ok: false, status, code: data.error, message: data.message || data.error };
   const err = data && data.error;
   if (err && err.code === 'not_logged_in') {
     hooks.sessionLost();

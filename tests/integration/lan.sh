@@ -263,7 +263,8 @@ UP=$(python3 -c 'import json,sys; print(json.dumps({"certificate":
     "$T_DIR/up-cert.pem" "$T_DIR/up-key.pem")
 api admin PUT /api/v1/lan/certificate '{"certificate":"junk","key":"junk"}'
 expect_eq "a broken upload is refused" "$STATUS" 400
-expect_match "and says why" "$BODY" '"error":"certificate_refused"'
+expect_match "and says why" "$BODY" '"error":{"code":"certificate_refused"'
+expect_match "in Japanese too" "$BODY" '"message_ja":"証明書と鍵を受け付けられませんでした（'
 api admin PUT /api/v1/lan/certificate "$UP"
 expect_eq "admin uploads a certificate" "$STATUS" 200
 expect_match "it is served (source uploaded)" "$BODY" '"source":"uploaded"'
