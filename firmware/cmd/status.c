@@ -87,5 +87,6 @@ cmd_status(int argc, char **argv)
 	printf("sync.pending=%llu\n", (unsigned long long)st.st_pending);
 	printf("sync.failures=%llu\n", (unsigned long long)st.st_failures);
 	printf("sync.last_error=%s\n", st.st_last_error);
+	printf("sync.error_kind=%s\n", st.st_error_kind);
 	return 0;
 }

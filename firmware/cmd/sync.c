@@ -372,6 +372,21 @@ sync_session(struct sync_ctx *c)
 	c->sc_session[SYNC_BOX_ID_LEN] = 0;
 }
 
+/* The status file's name for a kind of failure (status.h). */
+static const char *
+sync_fail_kind(enum sync_fail f)
+{
+	switch (f) {
+	case SYNC_FAIL_LINK:	return "link";
+	case SYNC_FAIL_TLS:	return "tls";
+	case SYNC_FAIL_HTTP:	return "http";
+	case SYNC_FAIL_LOCAL:	return "local";
+	case SYNC_FAIL_PROTO:	return "proto";
+	case SYNC_FAIL_NONE:	break;
+	}
+	return "local";
+}
+
 /* One cycle, with the status file before and after. */
 static int
 sync_attempt(struct sync_run *r)
@@ -392,6 +407,7 @@ sync_attempt(struct sync_run *r)
 		strcpy(r->r_st.st_state, "ok");
 		r->r_st.st_last_ok_ms = cb_now_ms();
 		r->r_st.st_last_error[0] = 0;
+		r->r_st.st_error_kind[0] = 0;
 		r->r_st.st_failures = 0;
 		log_info("sync: ok (pulled %llu, pushed %llu, audit %llu, "
 		    "resolved %llu, refused %llu)",
@@ -405,6 +421,7 @@ sync_attempt(struct sync_run *r)
 		    "offline" : "error");
 		snprintf(r->r_st.st_last_error, sizeof(r->r_st.st_last_error),
 		    "%s", c->sc_err[0] ? c->sc_err : cb_strerror(rc));
+		strcpy(r->r_st.st_error_kind, sync_fail_kind(c->sc_fail));
 		r->r_st.st_failures++;
 		httpcli_disconnect(r->r_http);
 	}
@@ -472,6 +489,7 @@ sync_daemon(struct sync_run *r)
 		if (!sync_clock_ok(r, r->r_st.st_last_error,
 		    sizeof(r->r_st.st_last_error))) {
 			strcpy(r->r_st.st_state, "waiting_clock");
+			strcpy(r->r_st.st_error_kind, "clock");
 			sync_status_save(r);
 			sleep(SYNC_CLOCK_WAIT_S);
 			continue;
@@ -527,6 +545,7 @@ cmd_sync(int argc, char **argv)
 		    "error");
 		snprintf(r.r_st.st_last_error, sizeof(r.r_st.st_last_error),
 		    "%s", err);
+		strcpy(r.r_st.st_error_kind, "enroll");
 		if (rc != CB_ENOTFOUND || access(r.r_status_path, F_OK) == 0)
 			sync_status_save(&r);
 		sync_teardown(&r);
@@ -538,6 +557,7 @@ cmd_sync(int argc, char **argv)
 			    "checked (--allow-unsynced-clock overrides, for "
 			    "tests)\n", err);
 			strcpy(r.r_st.st_state, "waiting_clock");
+			strcpy(r.r_st.st_error_kind, "clock");
 			snprintf(r.r_st.st_last_error,
 			    sizeof(r.r_st.st_last_error), "%s", err);
 			sync_status_save(&r);

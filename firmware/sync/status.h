@@ -16,6 +16,7 @@
 #define SYNC_STATUS_MAX		4096		/* bytes of the file */
 #define SYNC_STATE_MAX		24
 #define SYNC_STATUS_ERR_MAX	256
+#define SYNC_ERR_KIND_MAX	8
 
 /* States: "not_enrolled", "waiting_clock", "syncing", "ok", "offline"
  * (the link or the cloud is down: retrying), "error" (a refusal a person
@@ -29,6 +30,10 @@ struct sync_status {
 	uint64_t st_pulled, st_pushed;	/* since the process started */
 	uint64_t st_failures;		/* consecutive */
 	char st_last_error[SYNC_STATUS_ERR_MAX];	/* "" when none */
+	/* What kind of failure st_last_error is, for a reader who does not
+	 * read English (the UI says it in words): "link", "tls", "http",
+	 * "local", "proto", "clock"; "" when none. */
+	char st_error_kind[SYNC_ERR_KIND_MAX];
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);

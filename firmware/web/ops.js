@@ -10,6 +10,7 @@ import {
 import { confirmInline } from './admin.js';
 
 const SYNC_STATES = ['ok', 'offline', 'error', 'waiting_clock', 'not_enrolled', 'not_running', 'unknown'];
+const SYNC_ERR_KINDS = ['link', 'tls', 'http', 'local', 'proto', 'clock', 'enroll'];
 const EXPORT_POLL_MS = 1000;         // docs/api.md: poll every second or two
 const EXPORT_FLUSH = 8 << 20;        // bytes gathered before they join the Blob
 
@@ -30,7 +31,11 @@ async function viewSync() {
     h('div', { class: 'table-wrap' }, h('table', { class: 'kv' }, h('tbody', {},
       kvRow('sync_last_ok', when(s.last_ok_ms)),
       kvRow('sync_pending', t('sync_pending_n', { n: s.pending })),
-      kvRow('sync_last_error', s.last_error ? h('span', { lang: 'en' }, s.last_error) : t('sync_no_error')),
+      kvRow('sync_last_error', s.last_error
+        ? h('span', {},
+          SYNC_ERR_KINDS.includes(s.error_kind) ? h('span', { id: 'sync-error-kind' }, t(`sync_err_${s.error_kind}`), ' ') : '',
+          h('span', { lang: 'en', class: 'detail' }, s.last_error))
+        : t('sync_no_error')),
       kvRow('sync_failures', String(s.failures)),
       kvRow('sync_last_attempt', when(s.last_attempt_ms)),
       kvRow('sync_next_attempt', s.next_attempt_ms ? fmtTime(s.next_attempt_ms) : '—')))),

@@ -51,6 +51,10 @@ refused() {
 	expect_match "$1: it says why" "$(cat "$RIG/sync.err")" "$4"
 	expect_eq "$1: status: error" "$(box_status_get sync.state)" error
 	expect_match "$1: status: the reason" "$(box_status_get sync.last_error)" "$4"
+	# nginx's 400 for a client certificate it does not trust is a
+	# certificate problem too, not a refused request
+	expect_eq "$1: status: the kind of failure" \
+	    "$(box_status_get sync.error_kind)" tls
 	expect_eq "$1: PouchDB received nothing" "$(($(wc -l <"$CLOUD_LOG") - c))" 0
 	expect_eq "$1: no document reached the cloud" \
 	    "$(cloud_count "$SCHOOL_DB") $(cloud_count "$AUDIT_DB")" \
@@ -86,4 +90,5 @@ else not_ok "the right enrollment syncs afterwards: $(cat "$RIG/sync.err")"; fi
 expect_eq "... and the box's documents arrive" "$(cloud_count "$SCHOOL_DB")" \
     $((docs_before + 5))
 expect_eq "status: ok" "$(box_status_get sync.state)" ok
+expect_eq "status: no kind of failure once it works" "$(box_status_get sync.error_kind)" ""
 t_done

@@ -359,12 +359,14 @@ T_TEST(status_file_round_trip)
 	st.st_last_ok_ms = 1795689216000;
 	st.st_pending = 20000;
 	strcpy(st.st_last_error, "connection to the cloud cut during a read");
+	strcpy(st.st_error_kind, "link");
 	T_EQ_INT(sync_status_write(path, &st), 0);
 	T_EQ_INT(sync_status_read(path, &back), 0);
 	T_EQ_STR(back.st_state, "offline");
 	T_EQ_INT(back.st_pending, 20000);
 	T_EQ_INT(back.st_last_ok_ms, 1795689216000);
 	T_EQ_STR(back.st_last_error, st.st_last_error);
+	T_EQ_STR(back.st_error_kind, "link");
 	unlink(path);
 	T_EQ_INT(sync_status_read(path, &back), CB_ENOTFOUND);
 	T_EQ_INT(sync_status_parse("{}", 2, &back), CB_EINVAL);
