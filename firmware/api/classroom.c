@@ -652,6 +652,20 @@ cr_reply_put(struct cr_ctx *c, int status, yyjson_mut_doc *m,
 }
 
 int
+cr_put_reply(struct cr_ctx *c, int rc, yyjson_mut_doc *m, int status)
+{
+	struct store_put_result res;
+
+	if (rc == CB_OK)
+		rc = cr_put(c, m, &res);
+	if (rc != CB_OK) {
+		yyjson_mut_doc_free(m);
+		return cr_error(c);
+	}
+	return cr_reply_put(c, status, m, &res);
+}
+
+int
 cr_list_begin(struct cr_ctx *c, struct cr_list *l, size_t limit)
 {
 	yyjson_mut_val *root;
@@ -797,7 +811,6 @@ api_school_put(struct api_req *r)
 {
 	static const char *const fields[] =
 	    { "_rev", "name", "year", "state", "absence_cutoff" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *body = NULL, *old = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -835,15 +848,10 @@ api_school_put(struct api_req *r)
 	if (rc == CB_OK && (m == NULL || cr_copy(m, cr_root(body), fields,
 	    CB_ARRAY_LEN(fields)) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 200);
 	yyjson_doc_free(body);
 	yyjson_doc_free(old);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 200, m, &res);
+	return rc;
 }
 
 /* ---- classes ----------------------------------------------------------- */
@@ -1011,7 +1019,6 @@ api_class_put(struct api_req *r)
 {
 	static const char *const fields[] =
 	    { "_rev", "name", "kind", "archived" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL, *old = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -1028,15 +1035,10 @@ api_class_put(struct api_req *r)
 	if (rc == CB_OK && ((m = yyjson_doc_mut_copy(old, NULL)) == NULL ||
 	    cr_copy(m, cr_root(b), fields, CB_ARRAY_LEN(fields)) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 200);
 	yyjson_doc_free(b);
 	yyjson_doc_free(old);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 200, m, &res);
+	return rc;
 }
 
 /* ---- school-year rollover (年度更新) ------------------------------------ */

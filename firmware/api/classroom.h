@@ -102,6 +102,10 @@ int cr_copy(yyjson_mut_doc *m, yyjson_val *from, const char *const *fields,
 int cr_reply_doc(struct cr_ctx *c, int status, yyjson_doc *d);
 int cr_reply_put(struct cr_ctx *c, int status, yyjson_mut_doc *m,
     const struct store_put_result *res);
+/* The tail of a create or update: when rc is CB_OK, writes m and answers
+ * status with it (and its new _rev); otherwise, or when the write fails,
+ * answers the error. m is freed either way; returns the handler's value. */
+int cr_put_reply(struct cr_ctx *c, int rc, yyjson_mut_doc *m, int status);
 
 struct cr_list {
 	yyjson_mut_doc *l_doc;

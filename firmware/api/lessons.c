@@ -100,7 +100,6 @@ int
 api_announcements_create(struct api_req *r)
 {
 	static const char *const fields[] = { "class_id", "title", "body" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -125,14 +124,9 @@ api_announcements_create(struct api_req *r)
 	    cr_add_int(m, "posted_at", c.c_now) != CB_OK ||
 	    cr_add_str(m, "date", today) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
 	yyjson_doc_free(b);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	return rc;
 }
 
 int
@@ -156,7 +150,6 @@ api_announcement_get(struct api_req *r)
 int
 api_announcement_seen(struct api_req *r)
 {
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *d = NULL, *old = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -181,13 +174,8 @@ api_announcement_seen(struct api_req *r)
 	    cr_add_str(m, "user_id", c.c_user->au_uid) != CB_OK ||
 	    cr_add_int(m, "seen_at", c.c_now) != CB_OK)
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
+	return rc;
 }
 
 /* Receipts of a class announcement: one item per student of the class,
@@ -281,7 +269,6 @@ api_assignments_create(struct api_req *r)
 {
 	static const char *const fields[] = { "class_id", "title",
 	    "instructions", "due_date", "questions", "attachments" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -304,14 +291,9 @@ api_assignments_create(struct api_req *r)
 	    cr_add_str(m, "author_id", c.c_user->au_uid) != CB_OK ||
 	    cr_add_int(m, "posted_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
 	yyjson_doc_free(b);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	return rc;
 }
 
 int

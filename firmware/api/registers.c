@@ -270,7 +270,6 @@ api_notices_create(struct api_req *r)
 {
 	static const char *const fields[] =
 	    { "student_id", "date", "kind", "reason" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -305,14 +304,9 @@ api_notices_create(struct api_req *r)
 	    cr_add_str(m, "state", "submitted") != CB_OK ||
 	    cr_add_int(m, "submitted_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
 	yyjson_doc_free(b);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	return rc;
 }
 
 static int
@@ -349,7 +343,6 @@ api_notice_get(struct api_req *r)
 int
 api_notice_withdraw(struct api_req *r)
 {
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *d = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -383,14 +376,9 @@ api_notice_withdraw(struct api_req *r)
 				rc = cr_fail(&c, API_E_BUSY);
 		}
 	}
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 200);
 	yyjson_doc_free(d);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 200, m, &res);
+	return rc;
 }
 
 /* ---- guidance notes ------------------------------------------------------ */
@@ -425,7 +413,6 @@ int
 api_guidance_create(struct api_req *r)
 {
 	static const char *const fields[] = { "student_id", "text" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -451,14 +438,9 @@ api_guidance_create(struct api_req *r)
 	    cr_add_str(m, "date", today) != CB_OK ||
 	    cr_add_int(m, "written_at", c.c_now) != CB_OK))
 		rc = cr_fail(&c, API_E_BUSY);
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
 	yyjson_doc_free(b);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	return rc;
 }
 
 /* ---- grants -------------------------------------------------------------- */
@@ -490,7 +472,6 @@ int
 api_grants_create(struct api_req *r)
 {
 	static const char *const fields[] = { "grantee_id", "student_id" };
-	struct store_put_result res;
 	struct cr_ctx c;
 	yyjson_doc *b = NULL, *old = NULL;
 	yyjson_mut_doc *m = NULL;
@@ -522,14 +503,9 @@ api_grants_create(struct api_req *r)
 		    cr_add_int(m, "granted_at", c.c_now) != CB_OK)
 			rc = cr_fail(&c, API_E_BUSY);
 	}
-	if (rc == CB_OK)
-		rc = cr_put(&c, m, &res);
+	rc = cr_put_reply(&c, rc, m, 201);
 	yyjson_doc_free(b);
-	if (rc != CB_OK) {
-		yyjson_mut_doc_free(m);
-		return cr_error(&c);
-	}
-	return cr_reply_put(&c, 201, m, &res);
+	return rc;
 }
 
 int
