@@ -510,29 +510,18 @@ cr_body(struct cr_ctx *c, const char *const *allowed, size_t n,
 	return CB_OK;
 }
 
-/* Percent-decode s[0..len) into out; only printable ASCII results. */
+/* Percent-decode s[0..len) into out; only non-empty printable ASCII. */
 static int
 cr_qdecode(const char *s, size_t len, char *out, size_t size)
 {
-	size_t o = 0;
+	int n = cb_pct_decode(s, len, out, size, 0);
 
-	for (size_t i = 0; i < len; i++) {
-		int ch = (unsigned char)s[i];
-		if (ch == '%') {
-			if (i + 2 >= len)
-				return 0;
-			int hi = cb_hexval(s[i + 1]), lo = cb_hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return 0;
-			ch = hi * 16 + lo;
-			i += 2;
-		}
-		if (ch <= 0x20 || ch >= 0x7f || o + 1 >= size)
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)out[i] <= 0x20 || (unsigned char)out[i] >= 0x7f)
 			return 0;
-		out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return o > 0;
+	return 1;
 }
 
 int

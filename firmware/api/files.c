@@ -89,35 +89,6 @@ file_sniff(const struct file_type *ft, const unsigned char *b, size_t n)
 	return n > 0 && cb_utf8_valid((const char *)b, n);
 }
 
-/* Percent-decode (and '+' as space) s[0..len) into out; 0 on a bad
- * escape or overflow. */
-static int
-file_pdecode(const char *s, size_t len, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int ch = (unsigned char)s[i];
-		if (ch == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return 0;
-			hi = cb_hexval(s[i + 1]);
-			lo = cb_hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return 0;
-			ch = hi * 16 + lo;
-			i += 2;
-		} else if (ch == '+')
-			ch = ' ';
-		if (o + 1 >= size)
-			return 0;
-		out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return 1;
-}
-
 /* for= and name= of the query; anything else is refused. */
 static int
 file_query(struct cr_ctx *c, char *forv, size_t fsize, char *name,
@@ -146,8 +117,8 @@ file_query(struct cr_ctx *c, char *forv, size_t fsize, char *name,
 			    API_FIELD_UNKNOWN, p, klen);
 			return CB_EINVAL;
 		}
-		if (eq == NULL || dst[0] != '\0' || !file_pdecode(eq + 1,
-		    (size_t)(amp - eq - 1), dst, dsize))
+		if (eq == NULL || dst[0] != '\0' || cb_pct_decode(eq + 1,
+		    (size_t)(amp - eq - 1), dst, dsize, 1) < 0)
 			return cr_field(c, API_FIELD_VALUE, dst == forv ?
 			    "for" : "name");
 		p = *amp ? amp + 1 : amp;

@@ -277,6 +277,33 @@ cb_hexval(int c)
 }
 
 int
+cb_pct_decode(const char *s, size_t len, char *out, size_t size,
+    int plus_space)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int ch = (unsigned char)s[i], hi, lo;
+
+		if (ch == '%') {
+			if (len - i < 3 || (hi = cb_hexval(s[i + 1])) < 0 ||
+			    (lo = cb_hexval(s[i + 2])) < 0)
+				return -1;
+			ch = hi * 16 + lo;
+			i += 2;
+		} else if (ch == '+' && plus_space)
+			ch = ' ';
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = (char)ch;
+	}
+	if (size == 0)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+int
 cb_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;

@@ -82,6 +82,12 @@ int cb_utf8_valid(const char *s, size_t len);
 /* The value of the hex digit c (either case), or -1. */
 int cb_hexval(int c);
 
+/* Percent-decode s[0..len) into out (NUL-terminated), '+' as a space when
+ * plus_space; the decoded length, or -1 on a bad escape or when it does
+ * not fit in size. */
+int cb_pct_decode(const char *s, size_t len, char *out, size_t size,
+    int plus_space);
+
 #define CB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -252,4 +252,27 @@ T_TEST(reason)
 	T_EQ_STR(http_reason(999), "Unknown");
 }
 
+/* Query values: cb_pct_decode, shared by the class queries and file names. */
+T_TEST(pct_decode)
+{
+	char out[8];
+
+	T_EQ_INT(cb_pct_decode("a%2Fb", 5, out, sizeof(out), 0), 3);
+	T_EQ_STR(out, "a/b");
+	T_EQ_INT(cb_pct_decode("a+b", 3, out, sizeof(out), 0), 3);
+	T_EQ_STR(out, "a+b");
+	T_EQ_INT(cb_pct_decode("a+b", 3, out, sizeof(out), 1), 3);
+	T_EQ_STR(out, "a b");
+	T_EQ_INT(cb_pct_decode("%e6%95%b0", 9, out, sizeof(out), 1), 3);
+	T_EQ_STR(out, "\xe6\x95\xb0");
+	T_EQ_INT(cb_pct_decode("", 0, out, sizeof(out), 0), 0);
+	T_EQ_STR(out, "");
+	T_EQ_INT(cb_pct_decode("%4", 2, out, sizeof(out), 0), -1);
+	T_EQ_INT(cb_pct_decode("%zz", 3, out, sizeof(out), 0), -1);
+	T_EQ_INT(cb_pct_decode("ab%", 3, out, sizeof(out), 0), -1);
+	T_EQ_INT(cb_pct_decode("1234567", 7, out, sizeof(out), 0), 7);
+	T_EQ_INT(cb_pct_decode("12345678", 8, out, sizeof(out), 0), -1);
+	T_EQ_INT(cb_pct_decode("a", 1, out, 0, 0), -1);
+}
+
 T_MAIN()
