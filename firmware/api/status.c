@@ -80,7 +80,10 @@ api_status_sync(struct api_req *r)
 	    !yyjson_mut_obj_add_uint(doc, o, "pending", st.st_pending) ||
 	    !yyjson_mut_obj_add_uint(doc, o, "failures", st.st_failures) ||
 	    !yyjson_mut_obj_add_strcpy(doc, o, "last_error",
-	    st.st_last_error)) {
+	    st.st_last_error) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "refused", st.st_refused) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "last_refused",
+	    st.st_last_refused)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}

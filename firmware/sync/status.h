@@ -29,6 +29,11 @@ struct sync_status {
 	uint64_t st_pulled, st_pushed;	/* since the process started */
 	uint64_t st_failures;		/* consecutive */
 	char st_last_error[SYNC_STATUS_ERR_MAX];	/* "" when none */
+	/* Revisions a side refused in the last cycle (a document the store
+	 * or the attachment rules refuse, or the cloud's per-document
+	 * errors), and the first one's reason: "" when none. */
+	uint64_t st_refused;
+	char st_last_refused[SYNC_STATUS_ERR_MAX];
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);
