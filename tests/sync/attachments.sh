@@ -7,7 +7,8 @@
 # the standalone attachment PUT) reach the box's API; a corrupted, an
 # oversized, a wrong-type attachment, attachments on another type and two
 # attachments are refused and counted while the rest of the batch lands;
-# batches of 750 KiB files stay within SYNC_BATCH_BYTES and ATTS_GET_BYTES.
+# batches of 750 KiB files stay within SYNC_BATCH_BYTES and ATTS_GET_BYTES;
+# a peer without _bulk_get gets the same through GET ?open_revs.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
@@ -210,9 +211,28 @@ if [ "$n" -ge 2 ] && [ "$max" -le $((8 * 1048576 + 65536)) ]; then
 else not_ok "the 10 files came down in bounded rounds (n=$n, max=$max)"; fi
 download s1 file:big10 "$RIG/got.big"
 check "the last big file is served byte-identical" cmp "$RIG/big10.png" "$RIG/got.big"
-box_dump "$BOX_DATA" | grep -v -e corrupt1 -e oversized -e 'file:exe' -e 'file:two' \
+# ---- a peer without _bulk_get: the open_revs fallback -----------------
+rig_server nobulkget
+TXT=$RIG/note.txt
+printf '宿題: p.12 の問1から問5\n' >"$TXT"
+cloud_put_inline file:viaopenrevs text/plain "$TXT"
+cloud_put_inline file:corrupt2 text/plain "$TXT"
+mark=$(nginx_requests | wc -l)
+if sync_once; then not_ok "through open_revs: sync --once exits 1 (one refused)"
+else ok "through open_revs: sync --once exits 1 (one refused)"; fi
+nginx_requests | tail -n +"$((mark + 1))" >"$RIG/access.or"
+expect_match "... it asked GET ?open_revs with attachments=true" \
+    "$(cat "$RIG/access.or")" '"GET /[^ ]*/file:viaopenrevs\?revs=true&attachments=true&open_revs='
+download s1 file:viaopenrevs "$RIG/got.txt"
+check "... and the box serves the file byte-identical" cmp "$TXT" "$RIG/got.txt"
+expect_eq "... the corrupted one is refused and counted" "$(box_status_get sync.refused)" 1
+expect_match "... for its digest" "$(box_status_get sync.last_refused)" \
+    "file:corrupt2 .*do not match its digest"
+rig_server good
+
+box_dump "$BOX_DATA" | grep -v -e file:corrupt -e oversized -e 'file:exe' -e 'file:two' \
     -e 'announcement:attached' >"$RIG/box.3"
-cloud_dump "$SCHOOL_DB" | grep -v -e corrupt1 -e oversized -e 'file:exe' -e 'file:two' \
+cloud_dump "$SCHOOL_DB" | grep -v -e file:corrupt -e oversized -e 'file:exe' -e 'file:two' \
     -e 'announcement:attached' >"$RIG/cloud.3"
 if diff "$RIG/cloud.3" "$RIG/box.3" >"$RIG/diff.3"; then
 	ok "both sides hold the same documents and revisions but the refused ones ($(wc -l <"$RIG/box.3"))"
