@@ -120,7 +120,7 @@ atts_to_wire(const char *json, size_t len, char **out, size_t *outlen)
 	struct wire_att w;
 	unsigned char *bytes = NULL;
 	char *b64 = NULL;
-	size_t n, blen;
+	size_t n, blen, olen;
 	int rc = CB_OK;
 
 	*out = NULL;
@@ -138,9 +138,11 @@ atts_to_wire(const char *json, size_t len, char **out, size_t *outlen)
 		rc = CB_ENOMEM;
 		goto out;
 	}
-	if (mbedtls_base64_encode((unsigned char *)b64, blen, &blen, bytes,
-	    n) != 0)
+	/* mbedTLS writes no NUL for zero bytes: terminate it ourselves. */
+	if (mbedtls_base64_encode((unsigned char *)b64, blen, &olen, bytes,
+	    n) != 0 || olen >= blen)
 		goto out;
+	b64[olen] = '\0';
 	w.wa_b64 = b64;
 	rc = rewrite(root, "data", "_attachments", make_attachments, &w, out,
 	    outlen);
