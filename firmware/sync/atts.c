@@ -34,6 +34,11 @@ refuse(struct atts_in *a, int rc, const char *fmt, ...)
 	va_end(ap);
 	snprintf(a->ai_why, sizeof(a->ai_why), "%.80s %.40s: %.120s", a->ai_id,
 	    a->ai_rev, why);
+	/* The cloud's strings go to logs and the status file: one line of
+	 * ASCII (a cut could split a UTF-8 character). */
+	for (char *p = a->ai_why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return rc;
 }
 

@@ -656,6 +656,10 @@ T_TEST(attachment_refusals_say_why)
 	    "\"type\":\"note\",\"_attachments\":{\"data\":{}}}";
 	T_ASSERT(att_refused(note, 0, CB_EINVAL, "file records only (type "
 	    "note)"));
+	/* The cloud's strings reach logs as one line of ASCII. */
+	static const char nl[] = "{\"_id\":\"n:1\",\"_rev\":\"1-a\","
+	    "\"type\":\"x\\ny 漢\",\"_attachments\":{}}";
+	T_ASSERT(att_refused(nl, 0, CB_EINVAL, "(type x?y \?\?\?)"));
 	static const char two[] = "{\"_id\":\"file:2\",\"_rev\":\"1-a\","
 	    "\"type\":\"file\",\"content_type\":\"text/plain\","
 	    "\"_attachments\":{\"data\":{},\"b\":{}}}";
