@@ -82,7 +82,10 @@ api_status_sync(struct api_req *r)
 	    !yyjson_mut_obj_add_strcpy(doc, o, "last_error",
 	    st.st_last_error) ||
 	    !yyjson_mut_obj_add_strcpy(doc, o, "error_kind",
-	    st.st_error_kind)) {
+	    st.st_error_kind) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "refused", st.st_refused) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "last_refused",
+	    st.st_last_refused)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}

@@ -88,5 +88,7 @@ cmd_status(int argc, char **argv)
 	printf("sync.failures=%llu\n", (unsigned long long)st.st_failures);
 	printf("sync.last_error=%s\n", st.st_last_error);
 	printf("sync.error_kind=%s\n", st.st_error_kind);
+	printf("sync.refused=%llu\n", (unsigned long long)st.st_refused);
+	printf("sync.last_refused=%s\n", st.st_last_refused);
 	return 0;
 }

@@ -409,6 +409,9 @@ sync_attempt(struct sync_run *r)
 		r->r_st.st_last_error[0] = 0;
 		r->r_st.st_error_kind[0] = 0;
 		r->r_st.st_failures = 0;
+		r->r_st.st_refused = c->sc_stats.ss_rejected;
+		snprintf(r->r_st.st_last_refused,
+		    sizeof(r->r_st.st_last_refused), "%s", c->sc_refused);
 		log_info("sync: ok (pulled %llu, pushed %llu, audit %llu, "
 		    "resolved %llu, refused %llu)",
 		    (unsigned long long)c->sc_stats.ss_pulled,

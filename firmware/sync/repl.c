@@ -13,6 +13,7 @@
 #include <yyjson.h>
 
 #include "core/cb.h"
+#include "sync/atts.h"
 #include "sync/conflict.h"
 #include "sync/repl.h"
 
@@ -343,34 +344,120 @@ sync_ckpt_free(void *k)
 
 /* ---- pull ---- */
 
+/* A file record whose attachment came as a stub: its data is asked for
+ * in a second round, bounded by ATTS_GET_BYTES (docs/sync.md). */
+struct att_stub {
+	char *as_id;
+	char *as_rev;
+	size_t as_length;
+};
+
 struct pulled {
+	struct sync_ctx *p_c;
 	struct store_batch_doc *p_docs;
 	size_t p_n, p_cap;
 	size_t p_bytes;
+	int p_want_data;		/* attachments=true was asked */
+	struct att_stub *p_stubs;
+	size_t p_nstubs, p_capstubs;
 };
 
+/* A revision the box will not store: counted, logged, reported. */
+static void
+pull_refused(struct sync_ctx *c, const char *why)
+{
+	log_warn("sync: a document from the cloud was refused: %s", why);
+	if (c->sc_refused[0] == 0)
+		snprintf(c->sc_refused, sizeof(c->sc_refused), "this box "
+		    "refused a document from the cloud: %.200s", why);
+	c->sc_stats.ss_rejected++;
+}
+
+static int
+pulled_keep(struct pulled *p, char *json, size_t len)
+{
+	if (p->p_n == p->p_cap) {
+		size_t cap = p->p_cap ? p->p_cap * 2 : 64;
+		void *n = realloc(p->p_docs, cap * sizeof(*p->p_docs));
+		if (n == NULL) {
+			free(json);
+			return CB_ENOMEM;
+		}
+		p->p_docs = n;
+		p->p_cap = cap;
+	}
+	p->p_docs[p->p_n].bd_json = json;
+	p->p_docs[p->p_n++].bd_len = len;
+	p->p_bytes += len;
+	return CB_OK;
+}
+
+static int
+stub_add(struct pulled *p, const struct atts_in *a)
+{
+	struct att_stub *s;
+
+	if (p->p_nstubs == p->p_capstubs) {
+		size_t cap = p->p_capstubs ? p->p_capstubs * 2 : 16;
+		void *n = realloc(p->p_stubs, cap * sizeof(*p->p_stubs));
+		if (n == NULL)
+			return CB_ENOMEM;
+		p->p_stubs = n;
+		p->p_capstubs = cap;
+	}
+	s = &p->p_stubs[p->p_nstubs];
+	s->as_id = strdup(a->ai_id);
+	s->as_rev = strdup(a->ai_rev);
+	s->as_length = a->ai_length;
+	if (s->as_id == NULL || s->as_rev == NULL) {
+		free(s->as_id);
+		free(s->as_rev);
+		return CB_ENOMEM;
+	}
+	p->p_nstubs++;
+	return CB_OK;
+}
+
+static void
+stubs_clear(struct pulled *p)
+{
+	for (size_t i = 0; i < p->p_nstubs; i++) {
+		free(p->p_stubs[i].as_id);
+		free(p->p_stubs[i].as_rev);
+	}
+	p->p_nstubs = 0;
+}
+
+/* Each document the cloud sent: attachments mapped back into a file
+ * record (sync/atts.c) or refused; a stub queued for its data. */
 static int
 pulled_add(void *arg, const char *json, size_t len)
 {
 	struct pulled *p = arg;
+	struct atts_in a;
 	char *copy;
+	int rc;
 
-	if (p->p_n == p->p_cap) {
-		size_t cap = p->p_cap ? p->p_cap * 2 : 64;
-		void *n = realloc(p->p_docs, cap * sizeof(*p->p_docs));
-		if (n == NULL)
-			return CB_ENOMEM;
-		p->p_docs = n;
-		p->p_cap = cap;
+	rc = atts_from_wire(json, len, p->p_want_data, &a);
+	if (rc == CB_ENOMEM)
+		return rc;
+	if (rc != CB_OK) {
+		pull_refused(p->p_c, a.ai_why);
+		return CB_OK;
+	}
+	switch (a.ai_kind) {
+	case ATTS_STUB:
+		return stub_add(p, &a);
+	case ATTS_INLINE:
+		return pulled_keep(p, a.ai_json, a.ai_len);
+	case ATTS_PLAIN:
+		break;
 	}
 	if ((copy = malloc(len + 1)) == NULL)
 		return CB_ENOMEM;
 	memcpy(copy, json, len);
 	copy[len] = 0;
-	p->p_docs[p->p_n].bd_json = copy;
-	p->p_docs[p->p_n++].bd_len = len;
-	p->p_bytes += len;
-	return CB_OK;
+	return pulled_keep(p, copy, len);
 }
 
 static void
@@ -406,13 +493,7 @@ pulled_store(struct sync_ctx *c, struct pulled *p)
 		    rc == CB_EIO || rc == CB_ENOMEM || rc == CB_ESTATE)
 			return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
 			    store_errmsg(c->sc_store));
-		log_warn("sync: a document from the cloud was refused: %s",
-		    store_errmsg(c->sc_store));
-		if (c->sc_refused[0] == 0)
-			snprintf(c->sc_refused, sizeof(c->sc_refused), "this "
-			    "box refused a document from the cloud: %s",
-			    store_errmsg(c->sc_store));
-		c->sc_stats.ss_rejected++;
+		pull_refused(c, store_errmsg(c->sc_store));
 		/* Keep the good ones before it, skip it, go on. */
 		if (failed > 0 && (rc = store_put_batch_edits(c->sc_store,
 		    p->p_docs + at, failed, 0, res, NULL)) != CB_OK)
@@ -426,7 +507,7 @@ pulled_store(struct sync_ctx *c, struct pulled *p)
 
 static int
 fetch_bulk_get(struct sync_ctx *c, const char *db, const char *const *ids,
-    const char *const *revs, size_t n, struct pulled *p)
+    const char *const *revs, size_t n, struct pulled *p, const char *query)
 {
 	char path[SYNC_PATH_MAX];
 	struct httpcli_resp r;
@@ -448,7 +529,7 @@ fetch_bulk_get(struct sync_ctx *c, const char *db, const char *const *ids,
 	char *body = yyjson_mut_write(d, 0, &len);
 	if (body == NULL)
 		goto out;
-	db_path(path, db, "/_bulk_get?revs=true&latest=true");
+	db_path(path, db, query);
 	rc = rq(c, "POST", path, body, len, &r);
 	free(body);
 	if (rc != CB_OK)
@@ -476,7 +557,7 @@ out:
  * _bulk_get (CouchDB 1.x, old PouchDB Server). */
 static int
 fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
-    const char *const *revs, size_t n, struct pulled *p)
+    const char *const *revs, size_t n, struct pulled *p, const char *query)
 {
 	char path[SYNC_PATH_MAX], eid[DOC_ID_MAX * 3 + 1];
 	struct sbuf q = { 0 }, e = { 0 };
@@ -498,8 +579,8 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
 		else
 			rc = httpcli_escape(q.b_p, e.b_p, e.b_cap);
 	}
-	if (rc == CB_OK && (snprintf(path, sizeof(path), "/%s/%s?revs=true"
-	    "&latest=true&open_revs=", db, eid) >= (int)sizeof(path) - 1 ||
+	if (rc == CB_OK && (snprintf(path, sizeof(path), "/%s/%s?%s"
+	    "&open_revs=", db, eid, query) >= (int)sizeof(path) - 1 ||
 	    strlen(path) + strlen(e.b_p) >= sizeof(path)))
 		rc = CB_ETOOBIG;
 	if (rc == CB_OK) {
@@ -518,6 +599,62 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
 		sync_fail(c, rc, SYNC_FAIL_LOCAL, "open_revs request too long");
 	sb_free(&q);
 	sb_free(&e);
+	return rc;
+}
+
+/* The data of the queued stubs: _bulk_get?attachments=true for exactly
+ * those revisions (no latest: a revision's attachment never changes), in
+ * rounds of at most ATTS_GET_BYTES of base64, so that an answer is
+ * bounded by what the stubs declared (each at most REC_FILE_MAX). */
+static int
+fetch_stubs(struct sync_ctx *c, const char *db, struct pulled *p)
+{
+	struct att_stub *st = p->p_stubs;
+	size_t n = p->p_nstubs, i = 0, m, bytes;
+	const char **ids = calloc(n, sizeof(*ids));
+	const char **revs = calloc(n, sizeof(*revs));
+	int rc = CB_OK;
+
+	p->p_stubs = NULL;
+	p->p_nstubs = p->p_capstubs = 0;
+	if (ids == NULL || revs == NULL)
+		rc = sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+	for (i = 0; rc == CB_OK && i < n; i++) {
+		ids[i] = st[i].as_id;
+		revs[i] = st[i].as_rev;
+	}
+	p->p_want_data = 1;
+	for (i = 0; rc == CB_OK && i < n; i += m) {
+		for (m = 0, bytes = 0; i + m < n && m < SYNC_BULK_GET_REVS &&
+		    (m == 0 || bytes + (st[i + m].as_length + 2) / 3 * 4 <=
+		    ATTS_GET_BYTES); m++)
+			bytes += (st[i + m].as_length + 2) / 3 * 4;
+		if (!c->sc_no_bulk_get) {
+			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, p,
+			    "/_bulk_get?revs=true&attachments=true");
+			if (rc == SYNC_NO_BULK_GET) {
+				rc = CB_OK;
+				m = 0;	/* again, by open_revs */
+				continue;
+			}
+		} else {
+			m = 1;
+			rc = fetch_open_revs(c, db, ids[i], revs + i, 1, p,
+			    "revs=true&attachments=true");
+		}
+		if (rc == CB_OK && p->p_bytes >= SYNC_BATCH_BYTES) {
+			rc = pulled_store(c, p);
+			pulled_clear(p);
+		}
+	}
+	p->p_want_data = 0;
+	for (i = 0; i < n; i++) {
+		free(st[i].as_id);
+		free(st[i].as_rev);
+	}
+	free(st);
+	free(ids);
+	free(revs);
 	return rc;
 }
 
@@ -589,7 +726,7 @@ static int
 pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 {
 	const char **ids = NULL, **revs = NULL;
-	struct pulled p = { 0 };
+	struct pulled p = { .p_c = c };
 	size_t n = 0, total = 0, i, k;
 	int rc = CB_OK, *miss;
 
@@ -620,7 +757,8 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 		size_t m = n - i < SYNC_BULK_GET_REVS ? n - i :
 		    SYNC_BULK_GET_REVS;
 		if (!c->sc_no_bulk_get) {
-			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, &p);
+			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, &p,
+			    "/_bulk_get?revs=true&latest=true");
 			if (rc == SYNC_NO_BULK_GET) {
 				rc = CB_OK;
 				continue;	/* now without _bulk_get */
@@ -629,8 +767,11 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 			/* One request per document with all its revisions. */
 			for (m = 1; i + m < n && ids[i + m] == ids[i]; m++)
 				;
-			rc = fetch_open_revs(c, db, ids[i], revs + i, m, &p);
+			rc = fetch_open_revs(c, db, ids[i], revs + i, m, &p,
+			    "revs=true&latest=true");
 		}
+		if (rc == CB_OK && p.p_nstubs > 0)
+			rc = fetch_stubs(c, db, &p);
 		if (rc == CB_OK && (p.p_bytes >= SYNC_BATCH_BYTES ||
 		    i + m >= n)) {
 			rc = pulled_store(c, &p);
@@ -646,6 +787,8 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 		pull_note_settled(c, ch);
 out:
 	pulled_clear(&p);
+	stubs_clear(&p);
+	free(p.p_stubs);
 	free(p.p_docs);
 	free(ids);
 	free(revs);
@@ -778,6 +921,41 @@ push_open(struct sbuf *b)
 	return sb_str(b, "{\"new_edits\":false,\"docs\":[");
 }
 
+/* One revision into the _bulk_docs body (a file record in its wire form,
+ * its bytes as an attachment: sync/atts.c); the body goes first when the
+ * revision would take it past max. */
+static int
+push_one(struct sync_ctx *c, const char *db, struct sbuf *b, size_t *ndocs,
+    size_t max, const struct store_doc *d)
+{
+	const char *json = d->sd_json;
+	size_t len = d->sd_len;
+	char *wire = NULL;
+	int rc;
+
+	if ((rc = atts_to_wire(d->sd_json, d->sd_len, &wire, &len)) != CB_OK)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	if (wire != NULL)
+		json = wire;
+	else
+		len = d->sd_len;
+	if (*ndocs > 0 && b->b_len + len + 2 > max) {
+		if ((rc = push_bulk_docs(c, db, b, *ndocs)) != CB_OK ||
+		    (rc = push_open(b)) != CB_OK) {
+			free(wire);
+			return rc;
+		}
+		*ndocs = 0;
+	}
+	if ((*ndocs > 0 && (rc = sb_str(b, ",")) != CB_OK) ||
+	    (rc = sb_add(b, json, len)) != CB_OK)
+		rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	else
+		(*ndocs)++;
+	free(wire);
+	return rc;
+}
+
 /* The missing revisions, read from the store with their _revisions, sent
  * in _bulk_docs requests of at most sc_batch_bytes. */
 static int
@@ -806,19 +984,7 @@ push_missing(struct sync_ctx *c, const char *db,
 				    "%s", store_errmsg(c->sc_store));
 				break;
 			}
-			if (ndocs > 0 && b.b_len + d.sd_len + 2 > max) {
-				if ((rc = push_bulk_docs(c, db, &b, ndocs)) ||
-				    (rc = push_open(&b))) {
-					store_doc_free(&d);
-					break;
-				}
-				ndocs = 0;
-			}
-			if ((ndocs > 0 && (rc = sb_str(&b, ","))) ||
-			    (rc = sb_add(&b, d.sd_json, d.sd_len)))
-				rc = sync_fail(c, rc, SYNC_FAIL_LOCAL,
-				    "out of memory");
-			ndocs++;
+			rc = push_one(c, db, &b, &ndocs, max, &d);
 			store_doc_free(&d);
 		}
 	}

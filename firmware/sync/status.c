@@ -36,6 +36,9 @@ sync_status_write(const char *path, const struct sync_status *st)
 	    yyjson_mut_obj_add_uint(d, o, "failures", st->st_failures) &&
 	    yyjson_mut_obj_add_str(d, o, "last_error", st->st_last_error) &&
 	    yyjson_mut_obj_add_str(d, o, "error_kind", st->st_error_kind) &&
+	    yyjson_mut_obj_add_uint(d, o, "refused", st->st_refused) &&
+	    yyjson_mut_obj_add_str(d, o, "last_refused",
+	    st->st_last_refused) &&
 	    (json = yyjson_mut_write(d, 0, &len)) != NULL) {
 		rc = cb_write_file_atomic(path, json, len, 0644);
 		free(json);
@@ -74,6 +77,9 @@ sync_status_parse(const char *json, size_t len, struct sync_status *st)
 	    sizeof(st->st_last_error));
 	copy_str(yyjson_obj_get(o, "error_kind"), st->st_error_kind,
 	    sizeof(st->st_error_kind));
+	copy_str(yyjson_obj_get(o, "last_refused"), st->st_last_refused,
+	    sizeof(st->st_last_refused));
+	st->st_refused = yyjson_get_uint(yyjson_obj_get(o, "refused"));
 	st->st_last_ok_ms = yyjson_get_sint(yyjson_obj_get(o, "last_ok_ms"));
 	st->st_last_attempt_ms = yyjson_get_sint(yyjson_obj_get(o,
 	    "last_attempt_ms"));

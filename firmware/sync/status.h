@@ -34,6 +34,11 @@ struct sync_status {
 	 * read English (the UI says it in words): "link", "tls", "http",
 	 * "local", "proto", "clock"; "" when none. */
 	char st_error_kind[SYNC_ERR_KIND_MAX];
+	/* Revisions a side refused in the last cycle (a document the store
+	 * or the attachment rules refuse, or the cloud's per-document
+	 * errors), and the first one's reason: "" when none. */
+	uint64_t st_refused;
+	char st_last_refused[SYNC_STATUS_ERR_MAX];
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);

@@ -52,12 +52,44 @@ proto.bulkGet = function (opts, cb) {
   return inBulkGet.run(true, () => bulkGet.apply(this, arguments));
 };
 
+// Refusal tests: a document whose id starts with CLOUD_CORRUPT_PREFIX is
+// served with the last byte of each inline attachment changed and its
+// digest kept, as a broken disk or proxy on the cloud's side would.
+const corruptPrefix = process.env.CLOUD_CORRUPT_PREFIX || '';
+
+function corrupt(d) {
+  if (!d || typeof d._id !== 'string' || !d._id.startsWith(corruptPrefix) ||
+      !d._attachments)
+    return d;
+  for (const a of Object.values(d._attachments)) {
+    if (Buffer.isBuffer(a.data) && a.data.length > 0) {
+      a.data = Buffer.from(a.data);
+      a.data[a.data.length - 1] ^= 1;
+    } else if (typeof a.data === 'string' && a.data.length > 0) {
+      const b = Buffer.from(a.data, 'base64');
+      b[b.length - 1] ^= 1;
+      a.data = b.toString('base64');
+    }
+  }
+  return d;
+}
+
 const get = proto.get;
 proto.get = function (id, opts, cb) {
   if (opts && typeof opts === 'object' && opts.open_revs && !isLocal(id) &&
       !inBulkGet.getStore())
     record({ op: 'get', db: this.name, id, open_revs: opts.open_revs });
-  return get.apply(this, arguments);
+  if (typeof opts === 'function') {
+    cb = opts;
+    opts = {};
+  }
+  // open_revs calls get once per revision: corrupt only there (once).
+  if (!corruptPrefix || typeof id !== 'string' ||
+      !id.startsWith(corruptPrefix) || (opts && opts.open_revs))
+    return get.apply(this, arguments);
+  if (typeof cb === 'function')
+    return get.call(this, id, opts, (err, res) => cb(err, err ? res : corrupt(res)));
+  return get.call(this, id, opts).then(corrupt);
 };
 
 const revsDiff = proto.revsDiff;

@@ -201,6 +201,7 @@ rig_nginx() {
 	rig_port NGX_PORT
 	rig_port NGX_EXPIRED_PORT
 	rig_port NGX_WRONGNAME_PORT
+	rig_port NGX_NOBULKGET_PORT
 	n=$RIG/nginx
 	mkdir -p "$n/logs" "$n/tmp"
 	chmod 0777 "$n/tmp"	# the worker may run as nobody
@@ -225,15 +226,21 @@ http {
   ssl_verify_client on;
   ssl_verify_depth 2;
 EOF
+	# nobulkget: a peer without _bulk_get (404), as CouchDB 1.x: the
+	# box falls back to GET ?open_revs
 	for v in "$NGX_PORT server" "$NGX_EXPIRED_PORT expired" \
-	    "$NGX_WRONGNAME_PORT wrongname"; do
+	    "$NGX_WRONGNAME_PORT wrongname" "$NGX_NOBULKGET_PORT server"; do
 		set -- $v
+		nobulk=
+		[ "$1" = "$NGX_NOBULKGET_PORT" ] &&
+		    nobulk='location ~ /_bulk_get$ { return 404; }'
 		cat <<EOF
   server {
     listen 127.0.0.1:$1 ssl;
     server_name localhost;
     ssl_certificate $RIG/pki/$2.crt;
     ssl_certificate_key $RIG/pki/$2.key;
+    $nobulk
     location / {
       proxy_pass http://127.0.0.1:$PDB_PORT;
       proxy_http_version 1.1;
@@ -336,13 +343,14 @@ box_status_get() {
 	"$CLASSBOX" status --data "$BOX_DATA" 2>/dev/null | sed -n "s/^$1=//p"
 }
 
-# rig_server good|expired|wrongname: which nginx server new connections
+# rig_server good|expired|wrongname|nobulkget: which nginx server new connections
 # through the proxy reach
 rig_server() {
 	case $1 in
 	good) p=$NGX_PORT ;;
 	expired) p=$NGX_EXPIRED_PORT ;;
 	wrongname) p=$NGX_WRONGNAME_PORT ;;
+	nobulkget) p=$NGX_NOBULKGET_PORT ;;
 	esac
 	fp target "$p" >/dev/null
 }

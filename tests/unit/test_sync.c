@@ -10,10 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mbedtls/base64.h>
+#include <mbedtls/md5.h>
+#include <mbedtls/sha256.h>
+#include <yyjson.h>
+
 #include "core/cb.h"
 #include "core/conflict.h"
+#include "core/records.h"
 #include "net/httpcli.h"
 #include "store/store.h"
+#include "sync/atts.h"
 #include "sync/enroll.h"
 #include "sync/proto.h"
 #include "sync/repl.h"
@@ -439,6 +446,291 @@ T_TEST(conflict_append_only_and_manual_close_nothing)
 	T_EQ_INT(conflict_decide(CONFLICT_COUCH_WINNER, l, 2, &d), 0);
 	T_EQ_INT(d.cd_record, 0);
 	T_EQ_INT(conflict_decide(CONFLICT_MANUAL, l, 1, &d), CB_EINVAL);
+}
+
+/* ---- file records as CouchDB attachments (sync/atts.c) ---- */
+
+static const char att_pdf[] = "%PDF-1.4\n% worksheet\n1 0 obj\n<<>>\n"
+    "endobj\ntrailer\n<<>>\n%%EOF\n";
+
+/* A file record as files.c writes it, for bytes b[0..n). */
+static char *
+att_record(const char *rev, const unsigned char *b, size_t n, const char *ct)
+{
+	unsigned char sum[32];
+	char hex[65], *url = malloc(n * 2 + 4), *out = malloc(n * 2 + 1024);
+
+	mbedtls_sha256(b, n, sum, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	cb_b64url_encode(b, n, url, n * 2 + 4);
+	snprintf(out, n * 2 + 1024, "{\"_id\":\"file:Q2xhc3Nib3gx\","
+	    "\"_rev\":\"%s\",\"type\":\"file\",\"owner_id\":\"t001\","
+	    "\"purpose\":\"assignment\",\"assignment_id\":\"assignment:a1\","
+	    "\"class_id\":\"class:2026:2-3\",\"content_type\":\"%s\","
+	    "\"name\":\"数学.pdf\",\"size\":%zu,\"sha256\":\"%s\","
+	    "\"data\":\"%s\",\"uploaded_at\":1795682909643,"
+	    "\"attached_to\":\"assignment:a1\"}", rev, ct, n, hex, url);
+	free(url);
+	return out;
+}
+
+/* The wire form as PouchDB serves it with attachments=true: the same
+ * attachment plus its digest, revpos and length, as a server adds. */
+static char *
+att_served(const char *wire, const char *digest, long long length)
+{
+	yyjson_doc *d = yyjson_read(wire, strlen(wire), 0);
+	yyjson_mut_doc *m = yyjson_doc_mut_copy(d, NULL);
+	yyjson_mut_val *a = yyjson_mut_obj_get(yyjson_mut_obj_get(
+	    yyjson_mut_doc_get_root(m), "_attachments"), ATTS_NAME);
+	char *out;
+
+	yyjson_mut_obj_add_strcpy(m, a, "digest", digest);
+	yyjson_mut_obj_remove_key(a, "revpos");
+	yyjson_mut_obj_add_int(m, a, "revpos", 1);
+	if (length >= 0)
+		yyjson_mut_obj_add_int(m, a, "length", length);
+	out = yyjson_mut_write(m, 0, NULL);
+	yyjson_mut_doc_free(m);
+	yyjson_doc_free(d);
+	return out;
+}
+
+static void
+att_digest(const unsigned char *b, size_t n, char out[32])
+{
+	unsigned char md5[16];
+	size_t dl;
+
+	mbedtls_md5(b, n, md5);
+	memcpy(out, "md5-", 4);
+	mbedtls_base64_encode((unsigned char *)out + 4, 28, &dl, md5, 16);
+}
+
+T_TEST(attachment_mapping_round_trip_keeps_the_revision)
+{
+	const unsigned char *b = (const unsigned char *)att_pdf;
+	size_t n = sizeof(att_pdf) - 1, wlen, dl;
+	char hash[DOC_HASH_LEN + 1], rev[64], digest[32], err[128];
+	char b64[256], *rec, *wire, *served;
+	struct doc_input in, back;
+	struct atts_in a;
+
+	/* The box's revision of the record: MD5 of its canonical body. */
+	rec = att_record("1-x", b, n, "application/pdf");
+	T_EQ_INT(doc_parse(rec, strlen(rec), 1, &in, err, sizeof(err)), 0);
+	T_EQ_INT(doc_new_hash(0, "", in.di_body, in.di_bodylen, hash), 0);
+	snprintf(rev, sizeof(rev), "1-%s", hash);
+	free(rec);
+	rec = att_record(rev, b, n, "application/pdf");
+
+	/* Box to cloud: no "data" field, one attachment in standard base64. */
+	T_EQ_INT(atts_to_wire(rec, strlen(rec), &wire, &wlen), 0);
+	T_ASSERT(wire != NULL && wlen == strlen(wire));
+	T_ASSERT(strstr(wire, "\"data\":\"JVBER") != NULL);
+	yyjson_doc *w = yyjson_read(wire, wlen, 0);
+	yyjson_val *wr = yyjson_doc_get_root(w);
+	T_ASSERT(yyjson_obj_get(wr, "data") == NULL);
+	T_EQ_STR(yyjson_get_str(yyjson_obj_get(wr, "_rev")), rev);
+	yyjson_val *att = yyjson_obj_get(yyjson_obj_get(wr, "_attachments"),
+	    ATTS_NAME);
+	T_EQ_STR(yyjson_get_str(yyjson_obj_get(att, "content_type")),
+	    "application/pdf");
+	mbedtls_base64_encode((unsigned char *)b64, sizeof(b64), &dl, b, n);
+	T_EQ_STR(yyjson_get_str(yyjson_obj_get(att, "data")), b64);
+	T_EQ_INT(yyjson_get_uint(yyjson_obj_get(att, "revpos")), 1);
+	T_ASSERT(yyjson_get_len(yyjson_obj_get(wr, "sha256")) == 64);
+	yyjson_doc_free(w);
+
+	/* Cloud to box: the same body, so the same revision hash. */
+	att_digest(b, n, digest);
+	served = att_served(wire, digest, (long long)n);
+	T_EQ_INT(atts_from_wire(served, strlen(served), 1, &a), 0);
+	T_EQ_INT(a.ai_kind, ATTS_INLINE);
+	T_EQ_INT(a.ai_length, n);
+	T_EQ_STR(a.ai_id, "file:Q2xhc3Nib3gx");
+	T_EQ_STR(a.ai_rev, rev);
+	T_EQ_INT(doc_parse(a.ai_json, a.ai_len, 0, &back, err, sizeof(err)),
+	    0);
+	T_EQ_INT(back.di_bodylen, in.di_bodylen);
+	T_ASSERT(memcmp(back.di_body, in.di_body, in.di_bodylen) == 0);
+	T_EQ_INT(doc_new_hash(0, "", back.di_body, back.di_bodylen, hash), 0);
+	T_EQ_STR(rev + 2, hash);
+	doc_input_free(&back);
+	atts_in_free(&a);
+	free(served);
+	/* Without a length (allowed), the same. */
+	served = att_served(wire, digest, -1);
+	T_EQ_INT(atts_from_wire(served, strlen(served), 1, &a), 0);
+	T_EQ_INT(a.ai_kind, ATTS_INLINE);
+	atts_in_free(&a);
+	free(served);
+	doc_input_free(&in);
+	free(wire);
+	free(rec);
+}
+
+T_TEST(attachment_mapping_leaves_other_documents)
+{
+	static const char note[] = "{\"_id\":\"n:1\",\"_rev\":\"1-a\","
+	    "\"type\":\"note\",\"data\":\"JVBERi0\"}";
+	static const char gone[] = "{\"_id\":\"file:x\",\"_rev\":\"2-a\","
+	    "\"_deleted\":true}";
+	static const char odd[] = "{\"_id\":\"file:x\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"text/plain\","
+	    "\"data\":\"QQ=\"}";	/* not the box's encoding: as stored */
+	char *wire;
+	size_t wlen;
+	struct atts_in a;
+
+	T_EQ_INT(atts_to_wire(note, strlen(note), &wire, &wlen), 0);
+	T_ASSERT(wire == NULL);
+	T_EQ_INT(atts_to_wire(gone, strlen(gone), &wire, &wlen), 0);
+	T_ASSERT(wire == NULL);
+	T_EQ_INT(atts_to_wire(odd, strlen(odd), &wire, &wlen), 0);
+	T_ASSERT(wire == NULL);
+	/* Zero bytes (found by fuzz_sync_atts: mbedTLS writes no NUL then). */
+	static const char empty[] = "{\"_id\":\"file:e\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"text/plain\",\"data\":\"\"}";
+	T_EQ_INT(atts_to_wire(empty, strlen(empty), &wire, &wlen), 0);
+	T_ASSERT(wire != NULL && strstr(wire, "\"_attachments\":{\"data\":{"
+	    "\"content_type\":\"text/plain\",\"data\":\"\",\"revpos\":1}}") !=
+	    NULL);
+	free(wire);
+	/* No _attachments: the store judges it as before. */
+	T_EQ_INT(atts_from_wire(note, strlen(note), 0, &a), 0);
+	T_EQ_INT(a.ai_kind, ATTS_PLAIN);
+	T_ASSERT(a.ai_json == NULL);
+}
+
+/* JSON of the served file with one change made by edit(). */
+static int
+att_refused(const char *json, int want_data, int rc, const char *why)
+{
+	struct atts_in a;
+	int got = atts_from_wire(json, strlen(json), want_data, &a);
+
+	atts_in_free(&a);
+	if (got != rc || strstr(a.ai_why, why) == NULL) {
+		fprintf(stderr, "  refusal: got %d \"%s\", want %d \"%s\"\n",
+		    got, a.ai_why, rc, why);
+		return 0;
+	}
+	return 1;
+}
+
+T_TEST(attachment_refusals_say_why)
+{
+	const unsigned char *b = (const unsigned char *)att_pdf;
+	size_t n = sizeof(att_pdf) - 1, wlen;
+	char digest[32], *rec = att_record("1-a", b, n, "application/pdf");
+	char *wire, *j;
+	struct atts_in a;
+
+	T_EQ_INT(atts_to_wire(rec, strlen(rec), &wire, &wlen), 0);
+	att_digest(b, n, digest);
+	/* Bytes that do not match the digest (one flipped). */
+	j = att_served(wire, "md5-AAAAAAAAAAAAAAAAAAAAAA==", (long long)n);
+	T_ASSERT(att_refused(j, 1, CB_EINVAL, "do not match its digest"));
+	free(j);
+	j = att_served(wire, digest, (long long)n + 1);
+	T_ASSERT(att_refused(j, 1, CB_EINVAL, "its length says"));
+	free(j);
+	/* No digest at all. */
+	T_ASSERT(att_refused(wire, 1, CB_EINVAL, "no digest"));
+	/* A stub when the data was asked for; a stub of a file too big. */
+	static const char stub[] = "{\"_id\":\"file:s\",\"_rev\":\"2-b\","
+	    "\"type\":\"file\",\"content_type\":\"image/png\","
+	    "\"_attachments\":{\"data\":{\"content_type\":\"image/png\","
+	    "\"digest\":\"md5-x\",\"length\":%s,\"stub\":true}}}";
+	char buf[512];
+	snprintf(buf, sizeof(buf), stub, "1000");
+	T_ASSERT(att_refused(buf, 1, CB_EINVAL, "does not hold"));
+	T_EQ_INT(atts_from_wire(buf, strlen(buf), 0, &a), 0);
+	T_EQ_INT(a.ai_kind, ATTS_STUB);
+	T_EQ_INT(a.ai_length, 1000);
+	T_EQ_STR(a.ai_rev, "2-b");
+	snprintf(buf, sizeof(buf), stub, "768001");
+	T_ASSERT(att_refused(buf, 0, CB_ETOOBIG, "over the limit of 768000"));
+	snprintf(buf, sizeof(buf), stub, "\"12\"");
+	T_ASSERT(att_refused(buf, 0, CB_EINVAL, "no length"));
+	/* Attachments on another type; two; another name; a type not on
+	 * the allow-list; a record whose content_type differs. */
+	static const char note[] = "{\"_id\":\"n:1\",\"_rev\":\"1-a\","
+	    "\"type\":\"note\",\"_attachments\":{\"data\":{}}}";
+	T_ASSERT(att_refused(note, 0, CB_EINVAL, "file records only (type "
+	    "note)"));
+	/* The cloud's strings reach logs as one line of ASCII. */
+	static const char nl[] = "{\"_id\":\"n:1\",\"_rev\":\"1-a\","
+	    "\"type\":\"x\\ny 漢\",\"_attachments\":{}}";
+	T_ASSERT(att_refused(nl, 0, CB_EINVAL, "(type x?y \?\?\?)"));
+	static const char two[] = "{\"_id\":\"file:2\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"text/plain\","
+	    "\"_attachments\":{\"data\":{},\"b\":{}}}";
+	T_ASSERT(att_refused(two, 0, CB_EINVAL, "2 attachments"));
+	static const char named[] = "{\"_id\":\"file:2\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"text/plain\","
+	    "\"_attachments\":{\"a.txt\":{}}}";
+	T_ASSERT(att_refused(named, 0, CB_EINVAL, "not named \"data\""));
+	static const char exe[] = "{\"_id\":\"file:2\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"application/x-msdownload\","
+	    "\"_attachments\":{\"data\":{\"content_type\":"
+	    "\"application/x-msdownload\",\"data\":\"TVo=\"}}}";
+	T_ASSERT(att_refused(exe, 1, CB_EINVAL, "is not allowed"));
+	static const char differ[] = "{\"_id\":\"file:2\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"image/png\","
+	    "\"_attachments\":{\"data\":{\"content_type\":\"text/plain\","
+	    "\"data\":\"QQ==\",\"digest\":\"md5-f6ZRk2S6fJR1b8TPWwb/dg==\"}}}";
+	T_ASSERT(att_refused(differ, 1, CB_EINVAL, "content_type is not"));
+	/* A .exe's bytes labelled as a PDF (digest right, magic wrong). */
+	char xd[32];
+	att_digest((const unsigned char *)"MZ\x90", 3, xd);
+	snprintf(buf, sizeof(buf), "{\"_id\":\"file:3\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"application/pdf\","
+	    "\"_attachments\":{\"data\":{\"content_type\":\"application/pdf\","
+	    "\"data\":\"TVqQ\",\"digest\":\"%s\"}}}", xd);
+	T_ASSERT(att_refused(buf, 1, CB_EINVAL, "bytes are not "
+	    "application/pdf"));
+	snprintf(buf, sizeof(buf), "{\"_id\":\"file:3\",\"_rev\":\"1-a\","
+	    "\"type\":\"file\",\"content_type\":\"application/pdf\","
+	    "\"_attachments\":{\"data\":{\"content_type\":\"application/pdf\","
+	    "\"data\":\"%%%%%%\",\"digest\":\"%s\"}}}", xd);
+	T_ASSERT(att_refused(buf, 1, CB_EINVAL, "not base64"));
+	/* The record's size and sha256 must be the bytes'. */
+	char *r2 = att_record("1-a", b, n, "application/pdf"), *p;
+	p = strstr(r2, "\"size\":") + 7;
+	*p = *p == '9' ? '8' : '9';
+	free(wire);
+	T_EQ_INT(atts_to_wire(r2, strlen(r2), &wire, &wlen), 0);
+	j = att_served(wire, digest, (long long)n);
+	T_ASSERT(att_refused(j, 1, CB_EINVAL, "record's size"));
+	free(j);
+	free(r2);
+	r2 = att_record("1-a", b, n, "application/pdf");
+	p = strstr(r2, "\"sha256\":\"") + 10;
+	*p = *p == 'a' ? 'b' : 'a';
+	free(wire);
+	T_EQ_INT(atts_to_wire(r2, strlen(r2), &wire, &wlen), 0);
+	j = att_served(wire, digest, (long long)n);
+	T_ASSERT(att_refused(j, 1, CB_EINVAL, "sha256 does not match"));
+	free(j);
+	free(r2);
+	/* Too big inline: REC_FILE_MAX + 1 bytes of text. */
+	size_t big = REC_FILE_MAX + 1;
+	unsigned char *t = malloc(big);
+	memset(t, 'a', big);
+	char *rb = att_record("1-a", t, big, "text/plain");
+	free(wire);
+	T_EQ_INT(atts_to_wire(rb, strlen(rb), &wire, &wlen), 0);
+	att_digest(t, big, digest);
+	j = att_served(wire, digest, (long long)big);
+	T_ASSERT(att_refused(j, 1, CB_ETOOBIG, "over the limit"));
+	free(j);
+	free(rb);
+	free(t);
+	free(wire);
+	free(rec);
 }
 
 /* ---- the store calls sync adds ---- */
