@@ -269,6 +269,8 @@ msg_name(uint32_t type)
 		[AUTH_TERMINATE] = "AUTH_TERMINATE",
 		[AUTH_RESET_ASK] = "AUTH_RESET_ASK",
 		[AUTH_RESET_GRANT] = "AUTH_RESET_GRANT",
+		[AUTH_AUDIT_PENDING] = "AUTH_AUDIT_PENDING",
+		[AUTH_AUDIT_PENDING_R] = "AUTH_AUDIT_PENDING_R",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -640,6 +642,7 @@ reply_status(struct authd *d, struct authd_client *c, uint32_t req,
 		struct auth_user_pw_r pw;
 		struct auth_user_list_r li;
 		struct auth_user_r u;
+		struct auth_audit_pending_r ap;
 	} r;
 	uint32_t type = auth_reply_type(req);
 
@@ -1500,6 +1503,28 @@ on_reset_grant(struct authd *d, struct authd_client *c, uint32_t id,
 	reply_status(d, c, AUTH_RESET_GRANT, id, rc, 0);
 }
 
+/* The login log's entries not yet in the cloud, for termination. */
+static void
+on_audit_pending(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_token *m)
+{
+	struct auth_audit_pending_r r;
+	struct authd_actor a;
+	struct audit_link head;
+
+	memset(&r, 0, sizeof(r));
+	r.aapr_status = actor_admin(d, c, m->at_token, &a);
+	if (r.aapr_status == 0 && d->d_audit != NULL) {
+		if ((r.aapr_status = audit_head(d->d_audit, &head, NULL)) == 0)
+			r.aapr_head = head.al_seq;
+		if (r.aapr_status == 0)
+			r.aapr_status = audit_uploaded(d->d_audit,
+			    &r.aapr_uploaded);
+	}
+	client_send(d, c, AUTH_AUDIT_PENDING_R, id, &r, sizeof(r));
+	cb_wipe(&a, sizeof(a));
+}
+
 /* --- termination --- */
 
 /* The request type a job answers. */
@@ -1632,6 +1657,9 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 	case AUTH_RESET_ASK: on_reset_ask(d, c, h->ah_id, &m->reset_ask); break;
 	case AUTH_RESET_GRANT:
 		on_reset_grant(d, c, h->ah_id, &m->reset_grant);
+		break;
+	case AUTH_AUDIT_PENDING:
+		on_audit_pending(d, c, h->ah_id, &m->token);
 		break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}

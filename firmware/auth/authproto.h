@@ -60,6 +60,8 @@ enum auth_msg_type {
 	AUTH_RESET_ASK,		/* struct auth_reset_ask -> AUTH_STATUS_R */
 	AUTH_RESET_GRANT,	/* struct auth_reset_grant -> AUTH_STATUS_R;
 				 * from the sync process only */
+	AUTH_AUDIT_PENDING,	/* struct auth_token -> AUTH_AUDIT_PENDING_R */
+	AUTH_AUDIT_PENDING_R,
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -299,6 +301,16 @@ struct auth_reset_grant {
 	int64_t arg_expires_ms;			/* the platform's clock */
 };
 
+/* The login log's head and what sync has uploaded of it (audit.h's
+ * marker), for an admin (or the console): termination refuses to go on
+ * while entries wait for the cloud (docs/operations.md). */
+struct auth_audit_pending_r {
+	int32_t aapr_status;
+	uint32_t aapr_pad;
+	uint64_t aapr_head;		/* seq of the last entry; 0 = none */
+	uint64_t aapr_uploaded;		/* the cloud has 1..this */
+};
+
 /*
  * School termination (docs/operations.md): an admin's session (or the
  * console) asks auth to destroy what it holds: it writes DATA/auth/
@@ -340,6 +352,8 @@ auth_msg_len(uint32_t type)
 	case AUTH_TERMINATE:	return sizeof(struct auth_token);
 	case AUTH_RESET_ASK:	return sizeof(struct auth_reset_ask);
 	case AUTH_RESET_GRANT:	return sizeof(struct auth_reset_grant);
+	case AUTH_AUDIT_PENDING: return sizeof(struct auth_token);
+	case AUTH_AUDIT_PENDING_R: return sizeof(struct auth_audit_pending_r);
 	default:		return 0;
 	}
 }
@@ -364,6 +378,7 @@ auth_reply_type(uint32_t type)
 	case AUTH_TERMINATE:	return AUTH_STATUS_R;
 	case AUTH_RESET_ASK:	return AUTH_STATUS_R;
 	case AUTH_RESET_GRANT:	return AUTH_STATUS_R;
+	case AUTH_AUDIT_PENDING: return AUTH_AUDIT_PENDING_R;
 	default:		return 0;
 	}
 }
