@@ -144,6 +144,9 @@ static const struct api_route api_routes[] = {
 	    api_reset_code_issue },
 	{ HTTP_M_POST, P_EXACT, "/api/v1/password/reset", R_BODY,
 	    api_password_reset },
+	/* Online: a request replicated up to the platform (reset.c). */
+	{ HTTP_M_POST, P_EXACT, "/api/v1/password/reset-request", R_BODY,
+	    api_password_reset_request },
 	/* The LAN: certificates, the CA for MDMs, network settings (lan.c). */
 #define LAN(m, path, flags, fn) { HTTP_M_##m, P_EXACT, "/api/v1/lan" path, \
 	    R_SESSION | R_ADMIN | (flags), fn }

@@ -26,6 +26,24 @@ struct store;
 struct api_imports;
 struct audit_log;
 
+/*
+ * reset.c: online reset requests, throttled in memory per client address
+ * and per user name (whether or not the user exists: the answer must not
+ * tell). A restart forgets the counts; the platform answers each user's
+ * requests at most once anyway.
+ */
+#define RESET_REQ_SLOTS		256	/* addresses and names remembered */
+#define RESET_REQ_WINDOW_MS	(60LL * 60 * 1000)	/* an hour */
+#define RESET_REQ_PER_USER_MAX	3	/* pending requests a user may have
+					 * in a window */
+#define RESET_REQ_PER_ADDR_MAX	10	/* requests from one address in a
+					 * window */
+struct reset_req_slot {
+	char rs_key[AUTH_ADDR_MAX + 2];	/* "a:<address>" or "u:<uid>" */
+	int64_t rs_since_ms;		/* the window's start */
+	uint32_t rs_count;
+};
+
 struct api {
 	struct authc *a_ac;
 	struct store *a_store;		/* classroom data; NULL: 503 */
@@ -57,6 +75,7 @@ struct api {
 	char a_data_dir[256];		/* DATA: its disk (disk.c) */
 	struct disk_state a_disk;	/* disk.c: the last statvfs */
 	int64_t a_disk_at;
+	struct reset_req_slot a_reset_req[RESET_REQ_SLOTS];
 };
 
 struct api_route;
@@ -176,6 +195,7 @@ int api_admin_sbom(struct api_req *r);
 /* reset.c: offline password reset codes. */
 int api_reset_code_issue(struct api_req *r);
 int api_password_reset(struct api_req *r);
+int api_password_reset_request(struct api_req *r);
 
 /* lan.c: the LAN endpoints (admins). */
 int api_lan_view(struct api_req *r);

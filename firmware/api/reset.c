@@ -205,3 +205,132 @@ api_password_reset(struct api_req *r)
 	cb_wipe(&m, sizeof(m));
 	return rc;
 }
+
+/* --- online reset requests (docs/api.md "Online password reset") --- */
+
+/* Count one request against key; 0, or CB_ETHROTTLED and the seconds
+ * until its window ends. Unknown keys take a free or expired slot, else
+ * the oldest. */
+static int
+reset_req_count(struct api *a, const char *key, uint32_t max, int64_t now,
+    uint32_t *retry_s)
+{
+	struct reset_req_slot *s = NULL, *old = &a->a_reset_req[0];
+	size_t i;
+
+	for (i = 0; i < RESET_REQ_SLOTS && s == NULL; i++) {
+		struct reset_req_slot *t = &a->a_reset_req[i];
+
+		if (strcmp(t->rs_key, key) == 0)
+			s = t;
+		else if (t->rs_since_ms < old->rs_since_ms)
+			old = t;
+	}
+	if (s == NULL) {
+		s = old;
+		cb_strlcpy(s->rs_key, key, sizeof(s->rs_key));
+		s->rs_count = 0;
+		s->rs_since_ms = now;
+	}
+	if (now - s->rs_since_ms >= RESET_REQ_WINDOW_MS) {
+		s->rs_count = 0;
+		s->rs_since_ms = now;
+	}
+	if (s->rs_count >= max) {
+		*retry_s = (uint32_t)((s->rs_since_ms + RESET_REQ_WINDOW_MS -
+		    now + 999) / 1000);
+		return CB_ETHROTTLED;
+	}
+	s->rs_count++;
+	return CB_OK;
+}
+
+/* The replicated request: who and when, nothing about the client (no
+ * address, no user agent: the document goes to the cloud). */
+static int
+reset_req_write(struct api *a, const char *uid)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[REC_RANDOM_LEN];
+	char id[REC_RANDOM_LEN * 2 + 1], json[512];
+	struct store_put_result res;
+	int n, rc;
+
+	if (a->a_store == NULL)
+		return CB_EIO;
+	if ((rc = cb_random(b, sizeof(b))) != CB_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		id[2 * i] = hex[b[i] >> 4];
+		id[2 * i + 1] = hex[b[i] & 15];
+	}
+	id[sizeof(id) - 1] = 0;
+	/* uid is [a-z0-9._-]: nothing to escape. */
+	n = snprintf(json, sizeof(json), "{\"_id\":\"password_reset_request:"
+	    "%s\",\"type\":\"password_reset_request\",\"user_id\":\"%s\","
+	    "\"requested_ms\":%lld}", id, uid, (long long)cb_now_ms());
+	if (n < 0 || (size_t)n >= sizeof(json))
+		return CB_ETOOBIG;
+	return store_put(a->a_store, json, (size_t)n, 1, &res);
+}
+
+static int
+reset_req_done(struct api_req *r, const void *reply)
+{
+	const struct auth_status_r *st = reply;
+	int rc;
+
+	/* The same answer whether or not the account exists. */
+	if (st->as_status == CB_OK &&
+	    (rc = reset_req_write(r->r_api, r->r_uid)) != CB_OK)
+		log_warn("web: cannot record a password reset request: %s",
+		    cb_strerror(rc));
+	http_add_header(r->r_ex, "Cache-Control", "no-store");
+	return api_req_reply(r, 202, API_JSON_CTYPE,
+	    "{\"status\":\"requested\"}", 22);
+}
+
+int
+api_password_reset_request(struct api_req *r)
+{
+	const struct http_req *q = http_request(r->r_ex);
+	enum api_field_why why = API_FIELD_VALUE;
+	struct auth_reset_ask m;
+	char key[AUTH_ADDR_MAX + 2];
+	yyjson_doc *d;
+	yyjson_val *root;
+	uint32_t retry = 0;
+	int64_t now = cb_now_ms();
+	int ok;
+
+	if (api_school_state(r->r_api) == PS_TERMINATED)
+		return api_req_error(r, API_E_TERMINATED);
+	if ((d = yyjson_read(q->body, q->body_len, 0)) == NULL ||
+	    !yyjson_is_obj(root = yyjson_doc_get_root(d))) {
+		yyjson_doc_free(d);
+		return api_req_error(r, API_E_INVALID_JSON);
+	}
+	memset(&m, 0, sizeof(m));
+	if (yyjson_obj_size(root) != 1 || yyjson_obj_get(root, "user") == NULL) {
+		yyjson_doc_free(d);
+		return reset_field(r, yyjson_obj_get(root, "user") == NULL ?
+		    API_FIELD_MISSING : API_FIELD_UNKNOWN, yyjson_obj_get(root,
+		    "user") == NULL ? "user" : "unknown");
+	}
+	ok = reset_str(root, "user", m.ara_uid, sizeof(m.ara_uid), &why) &&
+	    rec_uid_valid(m.ara_uid, strlen(m.ara_uid));
+	yyjson_doc_free(d);
+	if (!ok)
+		return reset_field(r, why, "user");
+	snprintf(key, sizeof(key), "a:%s", q->peer);
+	if (reset_req_count(r->r_api, key, RESET_REQ_PER_ADDR_MAX, now,
+	    &retry) != CB_OK)
+		return api_req_status(r, CB_ETHROTTLED, retry);
+	snprintf(key, sizeof(key), "u:%s", m.ara_uid);
+	if (reset_req_count(r->r_api, key, RESET_REQ_PER_USER_MAX, now,
+	    &retry) != CB_OK)
+		return api_req_status(r, CB_ETHROTTLED, retry);
+	cb_strlcpy(r->r_uid, m.ara_uid, sizeof(r->r_uid));
+	return api_req_call(r, AUTH_RESET_ASK, &m, sizeof(m), AUTH_STATUS_R,
+	    reset_req_done);
+}

@@ -22,16 +22,19 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yyjson.h>
 
 #include "api/classroom.h"
 #include "audit/audit.h"
 #include "core/cb.h"
+#include "core/proc.h"
 #include "store/erase.h"
 #include "store/store.h"
 
 #define TERM_CONFIRM_MAX	200	/* bytes of the retyped name */
+#define TERM_ENROLL_FILE	"sync/enroll.json"	/* the box is enrolled */
 
 static const char *const term_kek_files[] = { "kek", NULL };
 
@@ -152,17 +155,20 @@ term_auth_done(struct api_req *r, const void *reply)
 	return term_reply(r, st->as_status == CB_OK);
 }
 
-/* The confirmation: the school's name, retyped exactly. */
+/* The confirmation: the school's name, retyped exactly; *discard = 1
+ * when the admin accepts losing log entries not yet uploaded. */
 static int
-term_confirmed(struct cr_ctx *c)
+term_confirmed(struct cr_ctx *c, int *discard)
 {
-	static const char *const fields[] = { "confirm" };
+	static const char *const fields[] = { "confirm",
+	    "discard_unuploaded_logs" };
 	yyjson_doc *body = NULL, *school = NULL;
 	const char *want;
-	yyjson_val *got;
+	yyjson_val *got, *dv;
 	int rc;
 
-	if ((rc = cr_body(c, fields, 1, &body)) == CB_OK &&
+	*discard = 0;
+	if ((rc = cr_body(c, fields, 2, &body)) == CB_OK &&
 	    (rc = cr_get(c, "school", &school)) == CB_OK) {
 		got = yyjson_obj_get(cr_root(body), "confirm");
 		want = cr_str(school, "name");
@@ -172,26 +178,25 @@ term_confirmed(struct cr_ctx *c)
 		    yyjson_get_len(got) > TERM_CONFIRM_MAX || want == NULL ||
 		    strcmp(yyjson_get_str(got), want) != 0)
 			rc = cr_field(c, API_FIELD_VALUE, "confirm");
+		dv = yyjson_obj_get(cr_root(body), "discard_unuploaded_logs");
+		if (rc == CB_OK && dv != NULL && !yyjson_is_bool(dv))
+			rc = cr_field(c, API_FIELD_TYPE,
+			    "discard_unuploaded_logs");
+		*discard = yyjson_is_true(dv);
 	}
 	yyjson_doc_free(body);
 	yyjson_doc_free(school);
 	return rc;
 }
 
-int
-api_school_terminate(struct api_req *r)
+/* Steps 1 to 4, once the checks have passed. */
+static int
+term_go(struct api_req *r)
 {
 	struct audit_link head;
 	struct auth_token t;
-	struct cr_ctx c;
 	int store_ok, ops_ok, rc;
 
-	if (cr_begin(r, &c) != CB_OK)
-		return cr_error(&c);
-	if (c.c_school != PS_TERMINATING)
-		return cr_fail(&c, API_E_INVALID_STATE), cr_error(&c);
-	if (term_confirmed(&c) != CB_OK)
-		return cr_error(&c);
 	if ((rc = term_mark(r, &head)) != CB_OK) {
 		log_err("termination: cannot write the marker: %s",
 		    cb_strerror(rc));
@@ -208,6 +213,113 @@ api_school_terminate(struct api_req *r)
 	memcpy(t.at_token, r->r_token, sizeof(t.at_token));
 	rc = api_req_call(r, AUTH_TERMINATE, &t, sizeof(t), AUTH_STATUS_R,
 	    term_auth_done);
+	cb_wipe(&t, sizeof(t));
+	return rc;
+}
+
+/* The operation log's entries the cloud does not have yet. */
+static uint64_t
+term_ops_pending(struct api *a)
+{
+	struct audit_link head;
+	uint64_t up = 0;
+
+	if (a->a_ops == NULL || audit_head(a->a_ops, &head, NULL) != CB_OK ||
+	    audit_uploaded(a->a_ops, &up) != CB_OK)
+		return 0;
+	return head.al_seq > up ? head.al_seq - up : 0;
+}
+
+/* 409 logs_not_uploaded, naming how many entries wait. */
+static int
+term_refuse_pending(struct api_req *r, uint64_t ops, uint64_t login)
+{
+	yyjson_mut_doc *m = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = m ? yyjson_mut_obj(m) : NULL;
+	yyjson_mut_val *e = m ? yyjson_mut_obj(m) : NULL;
+	char en[400], ja[600];
+
+	snprintf(en, sizeof(en), "%" PRIu64 " log entries (operation log %"
+	    PRIu64 ", login log %" PRIu64 ") have not been uploaded to the "
+	    "platform yet. Connect the box to the internet and wait for the "
+	    "upload (sync), then terminate. If the platform contract is "
+	    "already gone, terminate with \"discard_unuploaded_logs\": true: "
+	    "those entries are then lost.", ops + login, ops, login);
+	snprintf(ja, sizeof(ja), "ログ %" PRIu64 " 件（操作ログ %" PRIu64
+	    " 件、ログイン記録 %" PRIu64 " 件）がまだプラットフォームに送信され"
+	    "ていません。インターネットに接続して送信（同期）を待ってから終了して"
+	    "ください。プラットフォームの契約がすでに終わっている場合は、未送信の"
+	    "ログを破棄して終了できます（そのログは失われます）。",
+	    ops + login, ops, login);
+	if (o == NULL || e == NULL || !yyjson_mut_obj_add_val(m, o, "error", e) ||
+	    !yyjson_mut_obj_add_str(m, e, "code", "logs_not_uploaded") ||
+	    !yyjson_mut_obj_add_strcpy(m, e, "message", en) ||
+	    !yyjson_mut_obj_add_strcpy(m, e, "message_ja", ja) ||
+	    !yyjson_mut_obj_add_uint(m, o, "ops_log_pending", ops) ||
+	    !yyjson_mut_obj_add_uint(m, o, "login_log_pending", login)) {
+		yyjson_mut_doc_free(m);
+		return api_req_error(r, API_E_INTERNAL);
+	}
+	yyjson_mut_doc_set_root(m, o);
+	return api_req_json(r, 409, m);
+}
+
+static int
+term_pending_done(struct api_req *r, const void *reply)
+{
+	const struct auth_audit_pending_r *p = reply;
+	uint64_t ops = term_ops_pending(r->r_api), login;
+
+	if (p->aapr_status != CB_OK)
+		return api_req_status(r, p->aapr_status, 0);
+	login = p->aapr_head > p->aapr_uploaded ?
+	    p->aapr_head - p->aapr_uploaded : 0;
+	if (ops + login > 0)
+		return term_refuse_pending(r, ops, login);
+	return term_go(r);
+}
+
+/* Enrolled: the platform keeps the logs for 5 years (docs/audit.md). */
+static int
+term_enrolled(const struct api *a)
+{
+	char p[PATH_MAX];
+
+	return a->a_data_dir[0] != '\0' && cb_path_join(p, sizeof(p),
+	    a->a_data_dir, TERM_ENROLL_FILE) == CB_OK && access(p, F_OK) == 0;
+}
+
+/*
+ * While the box is enrolled, the last step waits for the logs to be in
+ * the cloud: auth says how much of the login log is not, the operation
+ * log's marker says the rest. discard_unuploaded_logs: true overrides
+ * (the contract with the platform is already gone).
+ */
+int
+api_school_terminate(struct api_req *r)
+{
+	struct auth_token t;
+	struct cr_ctx c;
+	int discard, rc;
+
+	if (cr_begin(r, &c) != CB_OK)
+		return cr_error(&c);
+	if (c.c_school != PS_TERMINATING)
+		return cr_fail(&c, API_E_INVALID_STATE), cr_error(&c);
+	if (term_confirmed(&c, &discard) != CB_OK)
+		return cr_error(&c);
+	if (!term_enrolled(r->r_api))
+		return term_go(r);
+	if (discard) {
+		log_warn("termination by %s discards the log entries not yet "
+		    "uploaded (%" PRIu64 " of the operation log; the login "
+		    "log's are counted by auth)", r->r_sess.as_user.au_uid,
+		    term_ops_pending(r->r_api));
+		return term_go(r);
+	}
+	memcpy(t.at_token, r->r_token, sizeof(t.at_token));
+	rc = api_req_call(r, AUTH_AUDIT_PENDING, &t, sizeof(t),
+	    AUTH_AUDIT_PENDING_R, term_pending_done);
 	cb_wipe(&t, sizeof(t));
 	return rc;
 }

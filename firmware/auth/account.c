@@ -26,7 +26,7 @@
 
 #define ACCOUNT_REC_VERSION	1
 #define SESSION_REC_VERSION	1
-#define ACCOUNT_MAXDBS		4
+#define ACCOUNT_MAXDBS		5
 #define ACCOUNT_CHUNK		64	/* keys collected per delete round */
 #define ADMIN_NAME		"\xe7\xae\xa1\xe7\x90\x86\xe8\x80\x85" /* 管理者 */
 
@@ -49,6 +49,8 @@ struct account_store {
 	MDB_dbi st_sessions;
 	MDB_dbi st_by_user;
 	MDB_dbi st_resets;		/* uid -> struct account_reset */
+	MDB_dbi st_grants;		/* platform grant id -> int64 keep
+					 * until (ms): each used once */
 };
 
 /* Map an LMDB error to a status; log the unexpected ones with what. */
@@ -106,7 +108,9 @@ dbis_open(struct account_store *st)
 	    (rc = mdb_dbi_open(txn, "user_sessions", MDB_CREATE |
 	    MDB_DUPSORT | MDB_DUPFIXED, &st->st_by_user)) ||
 	    (rc = mdb_dbi_open(txn, "reset_codes", MDB_CREATE,
-	    &st->st_resets))) {
+	    &st->st_resets)) ||
+	    (rc = mdb_dbi_open(txn, "reset_grants", MDB_CREATE,
+	    &st->st_grants))) {
 		mdb_txn_abort(txn);
 		return mdb_status(rc, "opening the sub-databases");
 	}
@@ -1133,6 +1137,67 @@ account_reset_take(struct account_store *st, const char *uid,
 	cb_wipe(&rr, sizeof(rr));
 	cb_wipe(h, sizeof(h));
 	return rc;
+}
+
+/* Forget up to ACCOUNT_GRANT_PURGE_MAX grant ids kept past their time. */
+static int
+grants_purge(struct account_store *st, MDB_txn *txn, int64_t now_ms)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int64_t until;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->st_grants, &cur)) != 0)
+		return mdb_status(rc, "purging reset grant ids");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0 && n < ACCOUNT_GRANT_PURGE_MAX) {
+		if (v.mv_size == sizeof(until))
+			memcpy(&until, v.mv_data, sizeof(until));
+		else
+			until = 0;
+		if (until <= now_ms && (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		n++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : mdb_status(rc, "purging grant ids");
+}
+
+int
+account_reset_grant_put(struct account_store *st, const char *uid,
+    const char *grant_id, const uint8_t salt[16], const uint8_t hash[32],
+    int64_t expires_ms, int64_t now_ms)
+{
+	struct account_reset rr;
+	int64_t until = now_ms + ACCOUNT_GRANT_KEEP_MS;
+	MDB_txn *txn;
+	MDB_val k = val_str(uid), v = { sizeof(rr), &rr };
+	MDB_val gk = val_str(grant_id), gv = { sizeof(until), &until };
+	int rc;
+
+	_Static_assert(ACCOUNT_RESET_SALT_LEN == 16, "grant salt");
+	if (!account_uid_valid(uid) || gk.mv_size == 0 ||
+	    gk.mv_size > ACCOUNT_GRANT_ID_MAX)
+		return CB_EINVAL;
+	memset(&rr, 0, sizeof(rr));
+	rr.rr_version = ACCOUNT_RESET_VERSION;
+	rr.rr_expires_ms = expires_ms;
+	memcpy(rr.rr_salt, salt, sizeof(rr.rr_salt));
+	memcpy(rr.rr_hash, hash, sizeof(rr.rr_hash));
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	rc = grants_purge(st, txn, now_ms);
+	if (rc == 0)
+		rc = mdb_status(mdb_put(txn, st->st_grants, &gk, &gv,
+		    MDB_NOOVERWRITE), "keeping a reset grant id");
+	if (rc == 0)
+		rc = mdb_status(mdb_put(txn, st->st_resets, &k, &v, 0),
+		    "storing a reset code");
+	cb_wipe(&rr, sizeof(rr));
+	return txn_end(txn, rc);
 }
 
 int

@@ -126,6 +126,18 @@ int account_reset_put(struct account_store *st, const char *uid,
  * wrong try is counted; the last allowed one deletes it). */
 int account_reset_take(struct account_store *st, const char *uid,
     const char *code, int64_t now_ms);
+/*
+ * The platform's grant (auth/reset_grant.h) as uid's reset code: salt and
+ * hash as the platform made them, valid until expires_ms (the caller caps
+ * it), replacing any code. Each grant id is taken once: CB_EEXIST when
+ * grant_id was seen in the last ACCOUNT_GRANT_KEEP_MS (a replay).
+ */
+#define ACCOUNT_GRANT_KEEP_MS	(7LL * 24 * 3600 * 1000)	/* a week */
+#define ACCOUNT_GRANT_ID_MAX	63	/* bytes of a grant id */
+#define ACCOUNT_GRANT_PURGE_MAX	64	/* old ids forgotten per put */
+int account_reset_grant_put(struct account_store *st, const char *uid,
+    const char *grant_id, const uint8_t salt[16], const uint8_t hash[32],
+    int64_t expires_ms, int64_t now_ms);
 /* Drop uid's code, if any (the password changed another way). */
 int account_reset_drop(struct account_store *st, const char *uid);
 

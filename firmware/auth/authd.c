@@ -37,6 +37,7 @@
 #include "auth/authd.h"
 #include "auth/authproto.h"
 #include "auth/password.h"
+#include "auth/reset_grant.h"
 #include "auth/throttle.h"
 #include "store/erase.h"
 
@@ -96,6 +97,9 @@ struct authd_client {
 	int c_fd;			/* -1: free slot */
 	uint32_t c_gen;
 	int c_console;			/* may act as the console */
+	int c_sync;			/* the sync process: may send
+					 * AUTH_RESET_GRANT and nothing
+					 * else */
 	size_t c_inlen;
 	uint8_t c_in[AUTHD_CLIENT_INBUF];
 	uint8_t *c_out;
@@ -113,6 +117,8 @@ union authd_req {
 	struct auth_audit_query audit;
 	struct auth_reset_issue reset_issue;
 	struct auth_reset_use reset_use;
+	struct auth_reset_ask reset_ask;
+	struct auth_reset_grant reset_grant;
 };
 _Static_assert(sizeof(union authd_req) + sizeof(struct auth_hdr) <=
     AUTHD_CLIENT_INBUF, "every request fits the input buffer");
@@ -206,6 +212,10 @@ strings_ok(uint32_t type, const void *p)
 		    FIELD_OK(p, struct auth_reset_use, aru_code) &&
 		    FIELD_OK(p, struct auth_reset_use, aru_password) &&
 		    FIELD_OK(p, struct auth_reset_use, aru_addr);
+	case AUTH_RESET_ASK:
+		return FIELD_OK(p, struct auth_reset_ask, ara_uid);
+	case AUTH_RESET_GRANT:	/* reset_grant_check looks at each */
+		return 1;
 	default:
 		return 1;	/* token-only messages have no strings */
 	}
@@ -257,6 +267,10 @@ msg_name(uint32_t type)
 		[AUTH_RESET_ISSUE_R] = "AUTH_RESET_ISSUE_R",
 		[AUTH_RESET_USE] = "AUTH_RESET_USE",
 		[AUTH_TERMINATE] = "AUTH_TERMINATE",
+		[AUTH_RESET_ASK] = "AUTH_RESET_ASK",
+		[AUTH_RESET_GRANT] = "AUTH_RESET_GRANT",
+		[AUTH_AUDIT_PENDING] = "AUTH_AUDIT_PENDING",
+		[AUTH_AUDIT_PENDING_R] = "AUTH_AUDIT_PENDING_R",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -628,6 +642,7 @@ reply_status(struct authd *d, struct authd_client *c, uint32_t req,
 		struct auth_user_pw_r pw;
 		struct auth_user_list_r li;
 		struct auth_user_r u;
+		struct auth_audit_pending_r ap;
 	} r;
 	uint32_t type = auth_reply_type(req);
 
@@ -1395,6 +1410,121 @@ reset_code_done(struct authd *d, struct authd_job *j)
 		reply_status(d, c, AUTH_RESET_USE, j->j_req_id, rc, 0);
 }
 
+/* --- online reset through the platform (authproto.h) --- */
+
+/* May a reset request for uid be recorded? Only web (or the console)
+ * asks; the answer never reaches the person (web answers 202 always). */
+static void
+on_reset_ask(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_reset_ask *m)
+{
+	struct auth_user u;
+	int rc = account_get(d->d_store, m->ara_uid, &u);
+
+	if (rc == 0 && u.au_state != USER_ACTIVE)
+		rc = CB_ENOTFOUND;
+	if (rc == CB_EINVAL)
+		rc = CB_ENOTFOUND;
+	reply_status(d, c, AUTH_RESET_ASK, id, rc, 0);
+}
+
+/* The grant's checks beyond its form: the account. */
+static int
+reset_grant_target(struct authd *d, const struct auth_reset_grant *m,
+    char why[RESET_GRANT_WHY_MAX])
+{
+	struct auth_user u;
+
+	if (account_get(d->d_store, m->arg_uid, &u) != 0) {
+		snprintf(why, RESET_GRANT_WHY_MAX, "no such account");
+		return CB_ENOTFOUND;
+	}
+	if (u.au_state != USER_ACTIVE) {
+		snprintf(why, RESET_GRANT_WHY_MAX, "the account is not active");
+		return CB_ESTATE;
+	}
+	return 0;
+}
+
+/*
+ * A grant from the platform, delivered by sync: check it, take its id
+ * once, keep salt and hash as the user's code until min(expires_ms, now +
+ * AUTH_RESET_CODE_TTL_MS). Only the sync process (or the console) may
+ * send one: web cannot install a code, whatever it writes to the store.
+ */
+static void
+on_reset_grant(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_reset_grant *m)
+{
+	uint8_t salt[AUTH_GRANT_SALT_HEX / 2], hash[AUTH_GRANT_HASH_HEX / 2];
+	char why[RESET_GRANT_WHY_MAX], gbuf[AUTH_GRANT_ID_MAX];
+	int64_t now = cb_now_ms(), until;
+	int rc;
+
+	if (!c->c_sync && !c->c_console) {
+		log_warn("auth: refused a reset grant from a client that is "
+		    "not the sync process (the web process?): only sync "
+		    "delivers the platform's grants");
+		authd_audit(d, "(web)", "password_reset.grant", "", "denied",
+		    "", "");
+		reply_status(d, c, AUTH_RESET_GRANT, id, CB_EPERM, 0);
+		return;
+	}
+	memcpy(gbuf, m->arg_id, sizeof(gbuf));
+	gbuf[sizeof(gbuf) - 1] = 0;
+	if ((rc = reset_grant_check(m, now, why)) == 0)
+		rc = reset_grant_target(d, m, why);
+	if (rc == 0) {
+		until = m->arg_expires_ms < now + AUTH_RESET_CODE_TTL_MS ?
+		    m->arg_expires_ms : now + AUTH_RESET_CODE_TTL_MS;
+		reset_grant_bytes(m, salt, hash);
+		rc = account_reset_grant_put(d->d_store, m->arg_uid,
+		    m->arg_id, salt, hash, until, now);
+		if (rc == CB_EEXIST)
+			snprintf(why, sizeof(why), "this grant was used "
+			    "before (a replay)");
+		else if (rc != 0)
+			snprintf(why, sizeof(why), "%s", cb_strerror(rc));
+	}
+	if (rc == 0) {
+		log_info("auth: the platform's reset grant %s is now %s's "
+		    "reset code, valid %lld s", m->arg_id, m->arg_uid,
+		    (long long)((until - now) / 1000));
+	} else {
+		char ibuf[AUTH_GRANT_ID_MAX];
+
+		log_warn("auth: refused the platform's reset grant %s: %s",
+		    log_safe(gbuf, ibuf, sizeof(ibuf)), why);
+	}
+	authd_audit(d, rc == 0 || rc == CB_EEXIST ? m->arg_uid : "",
+	    "password_reset.grant", gbuf, rc == 0 ? "ok" : "refused", "", "");
+	cb_wipe(salt, sizeof(salt));
+	cb_wipe(hash, sizeof(hash));
+	reply_status(d, c, AUTH_RESET_GRANT, id, rc, 0);
+}
+
+/* The login log's entries not yet in the cloud, for termination. */
+static void
+on_audit_pending(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_token *m)
+{
+	struct auth_audit_pending_r r;
+	struct authd_actor a;
+	struct audit_link head;
+
+	memset(&r, 0, sizeof(r));
+	r.aapr_status = actor_admin(d, c, m->at_token, &a);
+	if (r.aapr_status == 0 && d->d_audit != NULL) {
+		if ((r.aapr_status = audit_head(d->d_audit, &head, NULL)) == 0)
+			r.aapr_head = head.al_seq;
+		if (r.aapr_status == 0)
+			r.aapr_status = audit_uploaded(d->d_audit,
+			    &r.aapr_uploaded);
+	}
+	client_send(d, c, AUTH_AUDIT_PENDING_R, id, &r, sizeof(r));
+	cb_wipe(&a, sizeof(a));
+}
+
 /* --- termination --- */
 
 /* The request type a job answers. */
@@ -1501,6 +1631,13 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		cb_wipe(m, sizeof(*m));
 		return;
 	}
+	if (c->c_sync && h->ah_type != AUTH_RESET_GRANT) {
+		log_warn("auth: refused %s from the sync process: it may only "
+		    "deliver reset grants", msg_name(h->ah_type));
+		reply_status(d, c, h->ah_type, h->ah_id, CB_EPERM, 0);
+		cb_wipe(m, sizeof(*m));
+		return;
+	}
 	switch (h->ah_type) {
 	case AUTH_LOGIN: on_login(d, c, h->ah_id, &m->login); break;
 	case AUTH_SESSION: on_session(d, c, h->ah_id, &m->token); break;
@@ -1517,6 +1654,13 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		break;
 	case AUTH_RESET_USE: on_reset_use(d, c, h->ah_id, &m->reset_use); break;
 	case AUTH_TERMINATE: on_terminate(d, c, h->ah_id, &m->token); break;
+	case AUTH_RESET_ASK: on_reset_ask(d, c, h->ah_id, &m->reset_ask); break;
+	case AUTH_RESET_GRANT:
+		on_reset_grant(d, c, h->ah_id, &m->reset_grant);
+		break;
+	case AUTH_AUDIT_PENDING:
+		on_audit_pending(d, c, h->ah_id, &m->token);
+		break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}
 	cb_wipe(m, sizeof(*m));	/* passwords */
@@ -1579,15 +1723,21 @@ client_io(struct loop *l, int fd, int events, void *arg)
 }
 
 /* Console peers: root and our own uid, unless that is the web uid. In
- * development (web_uid unset) web runs as us and is a console too. */
+ * development (web_uid unset) web runs as us and is a console too. The
+ * sync uid may only deliver reset grants. */
 static int
-peer_class(const struct authd *d, uid_t peer, int *console)
+peer_class(const struct authd *d, uid_t peer, int *console, int *sync)
 {
-	uid_t web = d->d_cfg->web_uid;
+	uid_t web = d->d_cfg->web_uid, syn = d->d_cfg->sync_uid;
 
-	*console = 0;
+	*console = *sync = 0;
 	if (web != (uid_t)-1 && peer == web)
 		return 0;
+	if (syn != (uid_t)-1 && peer == syn && peer != d->d_uid &&
+	    peer != 0) {
+		*sync = 1;
+		return 0;
+	}
 	if (peer == 0 || peer == d->d_uid) {
 		*console = 1;
 		return 0;
@@ -1602,15 +1752,16 @@ listen_io(struct loop *l, int fd, int events, void *arg)
 	struct authd_client *c = NULL;
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t clen = sizeof(cred);
-	int cfd, console;
+	int cfd, console, sync;
 
 	(void)events;
 	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
 		return;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-	    peer_class(d, cred.uid, &console) != 0) {
+	    peer_class(d, cred.uid, &console, &sync) != 0) {
 		log_warn("auth: refused a connection from uid %d: only the web "
-		    "process and the console may connect", (int)cred.uid);
+		    "and sync processes and the console may connect",
+		    (int)cred.uid);
 		close(cfd);
 		return;
 	}
@@ -1625,6 +1776,7 @@ listen_io(struct loop *l, int fd, int events, void *arg)
 	}
 	c->c_fd = cfd;
 	c->c_console = console;
+	c->c_sync = sync;
 	c->c_inlen = 0;
 }
 
@@ -1765,8 +1917,13 @@ authd_audit_open(struct authd *d)
 	    (rc = cb_make_dir(d->d_cfg->audit_dir, 0700, (uid_t)-1,
 	    (gid_t)-1)) != 0)
 		return rc;
-	if ((rc = clock_open(&d->d_clock, floor, NULL, 0)) != 0 ||
-	    (rc = audit_open(&d->d_audit, d->d_cfg->audit_dir,
+	if ((rc = clock_open(&d->d_clock, floor, NULL, 0)) != 0)
+		return rc;
+	/* Stamps say "https-date" when sync's hint vouches for the clock
+	 * (the file may come later: clock.c re-reads it). */
+	if (d->d_cfg->clock_hint != NULL)
+		(void)clock_set_hint(d->d_clock, d->d_cfg->clock_hint);
+	if ((rc = audit_open(&d->d_audit, d->d_cfg->audit_dir,
 	    AUDIT_LOG_LOGIN, d->d_clock, NULL)) != 0) {
 		log_err("auth: cannot open the login log in %s: %s; it must "
 		    "be a directory (0700) of the auth user",

@@ -30,6 +30,14 @@ struct authd_config {
 	 * console. (uid_t)-1 = development, web runs as our own uid: then
 	 * our uid is both web and console (no privilege separation). */
 	uid_t web_uid;
+	/* The sync process's uid: the only peer (with the console) whose
+	 * AUTH_RESET_GRANT is accepted; it may send nothing else.
+	 * (uid_t)-1: no separate sync user (development). */
+	uid_t sync_uid;
+	/* sync's HTTPS-Date hint file (DATA/sync/https-date, clock.h): the
+	 * login log's stamps say "https-date" when it vouches for the
+	 * clock, as the operation log's do. NULL: none. */
+	const char *clock_hint;
 	int workers;		/* Argon2 workers, 1..AUTHD_WORKERS_MAX */
 };
 

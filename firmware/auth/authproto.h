@@ -57,6 +57,11 @@ enum auth_msg_type {
 	AUTH_RESET_ISSUE_R,
 	AUTH_RESET_USE,		/* struct auth_reset_use -> AUTH_STATUS_R */
 	AUTH_TERMINATE,		/* struct auth_token -> AUTH_STATUS_R */
+	AUTH_RESET_ASK,		/* struct auth_reset_ask -> AUTH_STATUS_R */
+	AUTH_RESET_GRANT,	/* struct auth_reset_grant -> AUTH_STATUS_R;
+				 * from the sync process only */
+	AUTH_AUDIT_PENDING,	/* struct auth_token -> AUTH_AUDIT_PENDING_R */
+	AUTH_AUDIT_PENDING_R,
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -267,6 +272,46 @@ struct auth_reset_use {
 };
 
 /*
+ * Online password reset through the platform (docs/api.md "Online
+ * password reset"). web asks AUTH_RESET_ASK whether a reset request for
+ * uid may be recorded (0: the account exists and is active; CB_ENOTFOUND
+ * otherwise; web answers the person the same either way). The platform's
+ * answer, a grant document pulled from the cloud, reaches auth from the
+ * sync process only (SO_PEERCRED: the sync uid, or the console) as
+ * AUTH_RESET_GRANT: auth checks it (auth/reset_grant.h), refuses a grant
+ * id it has seen, and keeps salt and hash as the user's reset code, valid
+ * until min(expires_ms, now + AUTH_RESET_CODE_TTL_MS) by the box's clock,
+ * used through AUTH_RESET_USE like an offline code. The code itself never
+ * reaches the box.
+ */
+#define AUTH_GRANT_ID_MAX	64	/* the grant's id, incl. NUL */
+#define AUTH_GRANT_SALT_HEX	32	/* 16 bytes of salt, hex */
+#define AUTH_GRANT_HASH_HEX	64	/* SHA-256(salt || code), hex */
+
+struct auth_reset_ask {
+	char ara_uid[AUTH_UID_MAX];
+};
+
+struct auth_reset_grant {
+	char arg_id[AUTH_GRANT_ID_MAX];		/* after "password_reset_grant:" */
+	char arg_uid[AUTH_UID_MAX];
+	char arg_request[AUTH_GRANT_ID_MAX];	/* the request it answers */
+	char arg_salt[AUTH_GRANT_SALT_HEX + 8];	/* hex + NUL (padded) */
+	char arg_hash[AUTH_GRANT_HASH_HEX + 8];	/* hex + NUL (padded) */
+	int64_t arg_expires_ms;			/* the platform's clock */
+};
+
+/* The login log's head and what sync has uploaded of it (audit.h's
+ * marker), for an admin (or the console): termination refuses to go on
+ * while entries wait for the cloud (docs/operations.md). */
+struct auth_audit_pending_r {
+	int32_t aapr_status;
+	uint32_t aapr_pad;
+	uint64_t aapr_head;		/* seq of the last entry; 0 = none */
+	uint64_t aapr_uploaded;		/* the cloud has 1..this */
+};
+
+/*
  * School termination (docs/operations.md): an admin's session (or the
  * console) asks auth to destroy what it holds: it writes DATA/auth/
  * terminated, logs "school.terminate", destroys the login log's key and
@@ -305,6 +350,10 @@ auth_msg_len(uint32_t type)
 	case AUTH_RESET_ISSUE_R: return sizeof(struct auth_reset_issue_r);
 	case AUTH_RESET_USE:	return sizeof(struct auth_reset_use);
 	case AUTH_TERMINATE:	return sizeof(struct auth_token);
+	case AUTH_RESET_ASK:	return sizeof(struct auth_reset_ask);
+	case AUTH_RESET_GRANT:	return sizeof(struct auth_reset_grant);
+	case AUTH_AUDIT_PENDING: return sizeof(struct auth_token);
+	case AUTH_AUDIT_PENDING_R: return sizeof(struct auth_audit_pending_r);
 	default:		return 0;
 	}
 }
@@ -327,6 +376,9 @@ auth_reply_type(uint32_t type)
 	case AUTH_RESET_ISSUE:	return AUTH_RESET_ISSUE_R;
 	case AUTH_RESET_USE:	return AUTH_STATUS_R;
 	case AUTH_TERMINATE:	return AUTH_STATUS_R;
+	case AUTH_RESET_ASK:	return AUTH_STATUS_R;
+	case AUTH_RESET_GRANT:	return AUTH_STATUS_R;
+	case AUTH_AUDIT_PENDING: return AUTH_AUDIT_PENDING_R;
 	default:		return 0;
 	}
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "auth/account.h"
+#include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
@@ -62,6 +63,7 @@ struct run_ctx {
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
 	char sync_dir[PATH_MAX], enroll[PATH_MAX];
+	char clock_hint[PATH_MAX];	/* sync's https-date, for auth */
 	const char *mdns_state;		/* passed to web (docs/lan.md) */
 	const char *netcfg_dir;
 	struct service svc[SVC_COUNT];
@@ -174,7 +176,9 @@ run_layout(struct run_ctx *r)
 	    cb_path_join(r->sync_dir, sizeof(r->sync_dir), r->data,
 	    SYNC_SUBDIR) != CB_OK ||
 	    cb_path_join(r->enroll, sizeof(r->enroll), r->data,
-	    SYNC_ENROLL_PATH) != CB_OK)
+	    SYNC_ENROLL_PATH) != CB_OK ||
+	    cb_path_join(r->clock_hint, sizeof(r->clock_hint), r->data,
+	    SYNC_SUBDIR "/" CLOCK_HINT_FILE) != CB_OK)
 		return CB_ETOOBIG;
 	r->enrolled = access(r->enroll, F_OK) == 0;
 	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
@@ -259,9 +263,10 @@ run_prepare(struct run_ctx *r)
 
 	snprintf(a[0], 64, "%d", (int)r->auth_uid);
 	snprintf(a[1], 64, "%d", (int)r->web_uid);
+	snprintf(a[2], 64, "%d", (int)r->sync_uid);
 	run_argv(r, SVC_AUTH, "auth", "--dir", r->auth_dir, "--sock", r->sock,
 	    "--uid", a[0], "--web-uid", a[1], "--audit", r->audit_login,
-	    (char *)NULL);
+	    "--clock-hint", r->clock_hint, "--sync-uid", a[2], (char *)NULL);
 	snprintf(w[0], 64, "%d", r->https_port);
 	snprintf(w[1], 64, "%d", r->http_port);
 	snprintf(w[2], 64, "%d", (int)r->web_uid);

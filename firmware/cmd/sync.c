@@ -31,6 +31,7 @@
 #include "store/store.h"
 #include "sync/enroll.h"
 #include "sync/repl.h"
+#include "sync/reset_grants.h"
 #include "sync/status.h"
 
 #define SYNC_BACKOFF_MIN_S	1
@@ -193,6 +194,7 @@ struct sync_run {
 	char r_status_path[PATH_MAX];
 	char r_hint_path[PATH_MAX];	/* DATA/sync/https-date */
 	char r_audit_ops[PATH_MAX], r_audit_login[PATH_MAX];
+	struct reset_grants r_grants;	/* the platform's, to auth */
 };
 
 static void
@@ -254,6 +256,13 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 	if ((rc = sync_box_id(r->r_o->data, c->sc_box_id)) != CB_OK) {
 		snprintf(err, errsize, "cannot keep the box id in DATA/sync");
 		return rc;
+	}
+	/* The platform's password reset grants go to auth as they are
+	 * pulled (docs/sync.md "Password reset grants"). */
+	if (cb_path_join(path, sizeof(path), r->r_o->data, CB_AUTH_SOCK) ==
+	    CB_OK && reset_grants_init(&r->r_grants, path) == CB_OK) {
+		c->sc_on_pulled = reset_grants_on_pulled;
+		c->sc_on_pulled_arg = &r->r_grants;
 	}
 	/* Only logs their writers made: sync never creates one. */
 	if (cb_path_join(r->r_audit_ops, PATH_MAX, r->r_o->data,

@@ -15,6 +15,7 @@
 #include "core/cb.h"
 #include "sync/atts.h"
 #include "sync/conflict.h"
+#include "auth/reset_grant.h"
 #include "sync/repl.h"
 
 #define SYNC_NO_BULK_GET	1	/* fetch_bulk_get: use open_revs */
@@ -479,6 +480,12 @@ pulled_store(struct sync_ctx *c, struct pulled *p)
 	size_t at = 0, n, failed;
 	int rc;
 
+	for (n = 0; c->sc_on_pulled != NULL && n < p->p_n; n++)
+		if ((rc = c->sc_on_pulled(c->sc_on_pulled_arg,
+		    p->p_docs[n].bd_json, p->p_docs[n].bd_len)) != CB_OK)
+			return sync_fail(c, rc, SYNC_FAIL_LOCAL, "a password "
+			    "reset grant could not reach auth: %s",
+			    cb_strerror(rc));
 	while (at < p->p_n) {
 		n = p->p_n - at < SYNC_STORE_BATCH ? p->p_n - at :
 		    SYNC_STORE_BATCH;
@@ -1061,6 +1068,16 @@ seq_local(const char *seq_json, uint64_t *out)
 	return CB_OK;
 }
 
+/* Documents the box never sends up: the platform's reset grants. Only
+ * the platform writes them; a grant in the cloud must never be one the
+ * box (its web process) made. */
+static int
+push_never(const char *id)
+{
+	return strncmp(id, RESET_GRANT_PREFIX,
+	    sizeof(RESET_GRANT_PREFIX) - 1) == 0;
+}
+
 int
 sync_push(struct sync_ctx *c)
 {
@@ -1090,7 +1107,8 @@ sync_push(struct sync_ctx *c)
 		size_t got = n, keep = 0;
 		since = chg[n - 1].sc_seq;
 		for (size_t i = 0; i < n; i++)
-			if (!skip_has(c, chg[i].sc_seq))
+			if (!skip_has(c, chg[i].sc_seq) &&
+			    !push_never(chg[i].sc_id))
 				chg[keep++] = chg[i];
 		if (keep > 0 && (rc = push_batch(c, db, chg, keep)) != CB_OK)
 			break;

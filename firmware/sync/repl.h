@@ -61,6 +61,11 @@ struct sync_ctx {
 	 * came down). Ascending; reset each cycle. */
 	uint64_t *sc_skip;
 	size_t sc_nskip, sc_capskip;
+	/* Called with each document revision pulled from the cloud before
+	 * the store takes it (sync/reset_grants.c: the platform's password
+	 * reset grants go to auth); non-zero fails the batch. NULL: none. */
+	int (*sc_on_pulled)(void *arg, const char *json, size_t len);
+	void *sc_on_pulled_arg;
 	enum sync_fail sc_fail;
 	char sc_err[SYNC_ERR_MAX];	/* one line, never a secret */
 	char sc_refused[SYNC_ERR_MAX];	/* the first revision refused */

@@ -184,6 +184,10 @@ function viewReset() {
     h('p', { class: 'note' }, t('reset_note')),
     field('reset-user', t('user_id'), { autocomplete: 'username', required: true,
       autocapitalize: 'none', spellcheck: 'false' }),
+    h('p', { class: 'note' }, t('reset_ask_note')),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', id: 'reset-request', class: 'secondary' },
+        t('reset_ask_platform'))),
     field('reset-code', t('reset_code'), { required: true, autocomplete: 'one-time-code',
       autocapitalize: 'characters', spellcheck: 'false' }),
     field('reset-new', t('pw_new'), { type: 'password', required: true,
@@ -193,6 +197,15 @@ function viewReset() {
     h('div', { class: 'row' },
       h('button', { type: 'submit' }, t('reset_submit')),
       h('a', { href: '#/', class: 'button secondary' }, t('back_login'))));
+  // Online: a request the sync carries to the platform, which sends the
+  // code by its own channel. The answer is the same for every user id.
+  form.querySelector('#reset-request').addEventListener('click', async () => {
+    const u = form.querySelector('#reset-user');
+    if (!u.value.trim()) { say(t('reset_ask_missing'), 'error'); return; }
+    const r = await api('POST', '/password/reset-request', { user: u.value.trim() });
+    if (!r.ok) { say(r.message, 'error'); return; }
+    say(t('reset_ask_sent'));
+  });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const [u, code, n, c] = ['#reset-user', '#reset-code', '#reset-new', '#reset-confirm']

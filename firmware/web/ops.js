@@ -185,6 +185,10 @@ function terminateForm(s, slot) {
     h('p', {}, t('term_final_note')),
     field('term-name', t('term_retype', { name: s.name }), { required: true, autocomplete: 'off',
       spellcheck: 'false' }),
+    // The box refuses while logs wait for the platform (409 logs_not_uploaded,
+    // with the counts); this is the documented override.
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'term-discard' }), ' ',
+      t('term_discard_logs')),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, t('term_do'))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -192,7 +196,9 @@ function terminateForm(s, slot) {
     // byte for byte, like the box: no trimming
     if (input.value !== s.name) { say(t('term_name_wrong'), 'error'); input.focus(); return; }
     confirmInline(slot, t('term_confirm', { name: s.name }), t('term_do'), () => busy(form, async () => {
-      const r = await api('POST', '/school/terminate', { confirm: input.value });
+      const body = { confirm: input.value };
+      if (form.querySelector('#term-discard').checked) body.discard_unuploaded_logs = true;
+      const r = await api('POST', '/school/terminate', body);
       input.value = '';
       if (!r.ok) { fail(r); return; }
       state.school_state = 'terminated';

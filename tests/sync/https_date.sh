@@ -7,9 +7,11 @@
 # and syncs; `classbox status` and web's /status say "https-date" with an
 # error bound of a few seconds. A floor an hour ahead of real time (a
 # clock known wrong) is never moved back: sync refuses, the state stays
-# unsynced. A floor 40 days ahead makes the 30-day rig certificate
+# unsynced. auth's login log entries say "https-date" too, as web's
+# operation log entries do. A floor 40 days ahead makes the 30-day rig certificate
 # expired: certificates are judged at max(clock, floor).
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 rig_start
@@ -51,6 +53,24 @@ for _ in $(seq 1 30); do
 	sleep 0.5
 done
 expect_eq "web's /api/v1/status: time state https-date" "$st" https-date
+
+# auth's login log says so too (issue 5): auth re-reads the same hint
+# (every 10 s), so a login from now on is stamped https-date, like web's
+# operation log entry for the read of the log.
+sleep 11
+admin_setup
+expect_eq "a login while the clock is vouched by the cloud" "$STATUS" 204
+api admin GET "/api/v1/audit/login?user=admin&action=login&limit=1"
+expect_eq "the login log has that first login" \
+    "$(printf '%s' "$BODY" | jq -r '.items[0].result')" ok_must_change
+expect_eq "... stamped with time state https-date" \
+    "$(printf '%s' "$BODY" | jq -r '.items[0].time_state')" https-date
+api admin GET "/api/v1/audit/login?user=admin&action=password_change&limit=1"
+expect_eq "... and so is the password change after it" \
+    "$(printf '%s' "$BODY" | jq -r '.items[0].time_state')" https-date
+api admin GET "/api/v1/audit/ops?limit=1"
+expect_eq "... as the operation log's newest entry is" \
+    "$(printf '%s' "$BODY" | jq -r '.items[0].time_state')" https-date
 
 # A floor an hour ahead: the clock is known wrong, stamps stay on the
 # floor and never go back; the cloud's Date disagrees with it.

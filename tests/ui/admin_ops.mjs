@@ -162,6 +162,9 @@ async function adminOps() {
   });
   await check('end of service: the school name is asked for, a wrong one is refused (page and box)', async () => {
     await page.locator('label', { hasText: '学校名を入力してください' }).waitFor();
+    const discard = page.locator('label.check', { hasText: 'まだ送信されていないログを破棄して終了する' });
+    await discard.waitFor();
+    assert(!(await page.isChecked('#term-discard')), 'the log override is off by default');
     await page.fill('#term-name', '違う学校');
     await page.getByRole('button', { name: '利用を終了する（元に戻せません）' }).click();
     await waitMsg('学校名が違います。登録されている学校名を正確に入力してください。', 'error');

@@ -174,10 +174,15 @@ async function teacherPosts() {
 }
 
 async function studentPath() {
-  await check('a student resets the password with the code (パスワードを忘れたとき)', async () => {
+  await check('a student asks the platform for a code, then resets the password with the teacher\'s code (パスワードを忘れたとき)', async () => {
     await page.click('a:has-text("パスワードを忘れたとき")');
     await waitH1('リセットコードでパスワードを再設定');
+    await page.click('#reset-request');
+    await waitMsg('ユーザー ID を入力してください。', 'error');
     await page.fill('#reset-user', STUDENT2);
+    // online: a request for the school platform, the code comes from it
+    await page.click('#reset-request');
+    await waitMsg(/依頼を受け付けました。.*コードはプラットフォームから.*先生に相談/, 'ok');
     await page.fill('#reset-code', 'WRONGCODE2');
     await page.fill('#reset-new', STUDENT2_PW);
     await page.fill('#reset-confirm', STUDENT2_PW);
