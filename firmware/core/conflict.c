@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "core/cb.h"
 #include "core/conflict.h"
 
@@ -19,6 +21,37 @@ static const struct {
 	{ "absence_notice", CONFLICT_APPEND_ONLY },
 	{ "guidance_note", CONFLICT_MANUAL },
 };
+
+void
+conflict_record_id(const char *id, const char *const *revs, size_t n,
+    char out[CONFLICT_RECORD_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	mbedtls_sha256_context h;
+
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts(&h, 0);
+	mbedtls_sha256_update(&h, (const unsigned char *)id, strlen(id) + 1);
+	for (size_t i = 0; i < n; i++)
+		mbedtls_sha256_update(&h, (const unsigned char *)revs[i],
+		    strlen(revs[i]) + 1);
+	mbedtls_sha256_finish(&h, md);
+	mbedtls_sha256_free(&h);
+	memcpy(out, "conflict:", 9);
+	for (int i = 0; i < 16; i++) {
+		out[9 + 2 * i] = hex[md[i] >> 4];
+		out[10 + 2 * i] = hex[md[i] & 15];
+	}
+	out[CONFLICT_RECORD_ID_LEN] = 0;
+}
+
+const char *
+conflict_rule_type(size_t i)
+{
+	return i < CB_ARRAY_LEN(conflict_rules) ? conflict_rules[i].type :
+	    NULL;
+}
 
 enum conflict_rule
 conflict_rule_for(const char *type)
