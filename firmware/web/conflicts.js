@@ -29,10 +29,11 @@ function versionCard(v, i) {
 function mergeForm(c, reload) {
   const texts = c.versions.map((v) => (v.doc && v.doc.text) || '');
   const id = `merge-${c.doc_id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const area = h('textarea', { id, name: id, rows: '8', required: true }, texts.join('\n\n'));
+  const area = h('textarea', { id, name: id, rows: '8', required: true, 'aria-describedby': `${id}-hint` },
+    texts.join('\n\n'));
   const form = h('form', { class: 'subcard', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: id }, t('conflict_merged_text')), area),
-    h('p', { class: 'note' }, t('conflict_merge_hint')),
+    h('p', { class: 'note', id: `${id}-hint` }, t('conflict_merge_hint')),
     h('div', { class: 'row' }, h('button', { type: 'submit' }, t('conflict_save_merge'))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
