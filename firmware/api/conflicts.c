@@ -384,7 +384,7 @@ api_conflicts_count(struct api_req *r, size_t *open, size_t *resolved)
 
 /* ---- a teacher's merge of a guidance note -------------------------------- */
 
-#define CF_MAX_SEEN	16	/* versions a merge may close at once */
+#define CF_MAX_SEEN	CONFLICT_MERGE_MAX
 
 struct cf_merge {
 	const char *m_id;
@@ -412,25 +412,17 @@ cf_merge_free(struct cf_merge *m)
 static int
 cf_merge_body(struct cr_ctx *c, yyjson_doc *b, struct cf_merge *m)
 {
-	yyjson_val *revs = yyjson_obj_get(cr_root(b), "revs"), *x;
-	yyjson_arr_iter it;
+	struct conflict_merge_req q;
+	const char *bad = NULL;
+	int missing = 0;
 
-	if ((m->m_text = cr_str(b, "text")) == NULL)
-		return cr_field(c, yyjson_obj_get(cr_root(b), "text") ?
-		    API_FIELD_TYPE : API_FIELD_MISSING, "text");
-	if (revs == NULL)
-		return cr_field(c, API_FIELD_MISSING, "revs");
-	if (!yyjson_is_arr(revs) || yyjson_arr_size(revs) < 2 ||
-	    yyjson_arr_size(revs) > CF_MAX_SEEN)
-		return cr_field(c, API_FIELD_VALUE, "revs");
-	yyjson_arr_iter_init(revs, &it);
-	while ((x = yyjson_arr_iter_next(&it)) != NULL) {
-		const char *s = yyjson_get_str(x);
-		if (s == NULL || rev_parse(s, strlen(s), &(uint32_t){ 0 },
-		    &(const char *){ NULL }, &(size_t){ 0 }) != CB_OK)
-			return cr_field(c, API_FIELD_VALUE, "revs");
-		m->m_seen[m->m_nseen++] = s;
-	}
+	if (conflict_merge_parse(cr_root(b), &q, &bad, &missing) != CB_OK)
+		return cr_field(c, missing ? API_FIELD_MISSING :
+		    API_FIELD_VALUE, bad);
+	m->m_text = q.cm_text;
+	for (size_t i = 0; i < q.cm_nrevs; i++)
+		m->m_seen[i] = q.cm_revs[i];
+	m->m_nseen = q.cm_nrevs;
 	return CB_OK;
 }
 

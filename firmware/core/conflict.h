@@ -59,6 +59,24 @@ void conflict_record_id(const char *id, const char *const *revs, size_t n,
  * 0 until it returns NULL. */
 const char *conflict_rule_type(size_t i);
 
+/* A teacher's merge request, {"text": "...", "revs": ["N-hash", ...]}
+ * (POST /api/v1/conflicts/{id}/resolve), already parsed by yyjson: text a
+ * string, revs CONFLICT_MERGE_MIN..CONFLICT_MERGE_MAX valid, distinct
+ * revisions. The pointers point into the parsed document. CB_EINVAL with
+ * *bad the field at fault ("text" or "revs"), *missing set when it is
+ * absent. */
+#define CONFLICT_MERGE_MIN	2
+#define CONFLICT_MERGE_MAX	16	/* versions one merge may close */
+
+struct conflict_merge_req {
+	const char *cm_text;
+	const char *cm_revs[CONFLICT_MERGE_MAX];
+	size_t cm_nrevs;
+};
+struct yyjson_val;
+int conflict_merge_parse(struct yyjson_val *root,
+    struct conflict_merge_req *out, const char **bad, int *missing);
+
 enum conflict_rule conflict_rule_for(const char *type);
 const char *conflict_rule_name(enum conflict_rule r);
 
