@@ -112,6 +112,9 @@ static const struct api_route api_routes[] = {
 	CR(POST, "guidance-notes", R_BODY, api_guidance_create),
 	CR(POST, "grants", R_BODY, api_grants_create),
 	CR(DELETE, "grants/*/*", 0, api_grants_delete),
+	/* Conflicts left by sync, a teacher's merge (conflicts.c). */
+	CR(GET, "conflicts", 0, api_conflicts_list),
+	CR(POST, "conflicts/*/resolve", R_BODY, api_conflict_resolve),
 	/* Roster import (import.c): admins; the body is the CSV file. */
 	CR(POST, "roster/import", R_ADMIN | R_CSV, api_roster_import),
 	CR(GET, "roster/import/*/slips", R_ADMIN, api_roster_slips),

@@ -157,6 +157,12 @@ int api_notice_withdraw(struct api_req *r);
 int api_guidance_list(struct api_req *r);
 int api_guidance_create(struct api_req *r);
 int api_grants_create(struct api_req *r);
+
+/* Conflicts left by sync and their resolutions (conflicts.c). */
+int api_conflicts_list(struct api_req *r);
+int api_conflict_resolve(struct api_req *r);
+/* What GET /api/v1/conflicts would count for r's caller. */
+int api_conflicts_count(struct api_req *r, size_t *open, size_t *resolved);
 int api_grants_delete(struct api_req *r);
 
 /* Attached files (files.c). */

@@ -20,6 +20,7 @@
 #include <yyjson.h>
 
 #include "api/api_impl.h"
+#include "api/classroom.h"
 #include "api/status.h"
 #include "clock/clock.h"
 #include "core/cb.h"
@@ -63,6 +64,9 @@ api_status_sync(struct api_req *r)
 	yyjson_mut_val *o = yyjson_mut_obj(doc);
 	int rc = r->r_api->a_sync_status ?
 	    sync_status_read(r->r_api->a_sync_status, &st) : CB_ENOTFOUND;
+	size_t copen = 0, cdone = 0;
+
+	(void)api_conflicts_count(r, &copen, &cdone);	/* 0 when unknown */
 
 	if (rc != CB_OK) {
 		memset(&st, 0, sizeof(st));
@@ -85,7 +89,9 @@ api_status_sync(struct api_req *r)
 	    st.st_error_kind) ||
 	    !yyjson_mut_obj_add_uint(doc, o, "refused", st.st_refused) ||
 	    !yyjson_mut_obj_add_strcpy(doc, o, "last_refused",
-	    st.st_last_refused)) {
+	    st.st_last_refused) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "conflicts_open", copen) ||
+	    !yyjson_mut_obj_add_uint(doc, o, "conflicts_resolved", cdone)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}

@@ -3,8 +3,12 @@
  */
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+#include <yyjson.h>
+
 #include "core/cb.h"
 #include "core/conflict.h"
+#include "store/revtree.h"
 
 static const struct {
 	const char *type;
@@ -19,6 +23,82 @@ static const struct {
 	{ "absence_notice", CONFLICT_APPEND_ONLY },
 	{ "guidance_note", CONFLICT_MANUAL },
 };
+
+void
+conflict_record_id(const char *id, const char *const *revs, size_t n,
+    char out[CONFLICT_RECORD_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	mbedtls_sha256_context h;
+
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts(&h, 0);
+	mbedtls_sha256_update(&h, (const unsigned char *)id, strlen(id) + 1);
+	for (size_t i = 0; i < n; i++)
+		mbedtls_sha256_update(&h, (const unsigned char *)revs[i],
+		    strlen(revs[i]) + 1);
+	mbedtls_sha256_finish(&h, md);
+	mbedtls_sha256_free(&h);
+	memcpy(out, "conflict:", 9);
+	for (int i = 0; i < 16; i++) {
+		out[9 + 2 * i] = hex[md[i] >> 4];
+		out[10 + 2 * i] = hex[md[i] & 15];
+	}
+	out[CONFLICT_RECORD_ID_LEN] = 0;
+}
+
+static int
+merge_bad(const char *field, int missing, const char **bad, int *miss)
+{
+	*bad = field;
+	*miss = missing;
+	return CB_EINVAL;
+}
+
+int
+conflict_merge_parse(struct yyjson_val *root, struct conflict_merge_req *out,
+    const char **bad, int *missing)
+{
+	yyjson_val *text = yyjson_obj_get(root, "text");
+	yyjson_val *revs = yyjson_obj_get(root, "revs"), *x;
+	yyjson_arr_iter it;
+	uint32_t gen;
+	const char *hash;
+	size_t hl, k;
+
+	memset(out, 0, sizeof(*out));
+	if (!yyjson_is_obj(root))
+		return merge_bad("text", 1, bad, missing);
+	if (text == NULL || !yyjson_is_str(text))
+		return merge_bad("text", text == NULL, bad, missing);
+	out->cm_text = yyjson_get_str(text);
+	if (revs == NULL || !yyjson_is_arr(revs) ||
+	    yyjson_arr_size(revs) < CONFLICT_MERGE_MIN ||
+	    yyjson_arr_size(revs) > CONFLICT_MERGE_MAX)
+		return merge_bad("revs", revs == NULL, bad, missing);
+	yyjson_arr_iter_init(revs, &it);
+	while ((x = yyjson_arr_iter_next(&it)) != NULL) {
+		const char *s = yyjson_get_str(x);
+		if (s == NULL || rev_parse(s, yyjson_get_len(x), &gen, &hash,
+		    &hl) != CB_OK || strlen(s) != yyjson_get_len(x))
+			return merge_bad("revs", 0, bad, missing);
+		for (k = 0; k < out->cm_nrevs && strcmp(out->cm_revs[k], s);
+		    k++)
+			;
+		if (k < out->cm_nrevs)
+			return merge_bad("revs", 0, bad, missing);
+		out->cm_revs[out->cm_nrevs++] = s;
+	}
+	return CB_OK;
+}
+
+const char *
+conflict_rule_type(size_t i)
+{
+	return i < CB_ARRAY_LEN(conflict_rules) ? conflict_rules[i].type :
+	    NULL;
+}
 
 enum conflict_rule
 conflict_rule_for(const char *type)

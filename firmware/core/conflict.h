@@ -46,6 +46,37 @@ struct conflict_decision {
 	int cd_record;			/* write a resolution record */
 };
 
+#define CONFLICT_RECORD_ID_LEN	(9 + 32)	/* "conflict:" + 32 hex */
+
+/* The id of the record of a conflict: "conflict:" + 32 hex of SHA-256(id
+ * NUL, each leaf revision NUL) over the live leaves in the store's order
+ * (the winner first), so that the same conflict gets the same record on
+ * every peer and a person's merge finds sync's record of it. */
+void conflict_record_id(const char *id, const char *const *revs, size_t n,
+    char out[CONFLICT_RECORD_ID_LEN + 1]);
+
+/* The types that have a rule (and so records), in a fixed order: i from
+ * 0 until it returns NULL. */
+const char *conflict_rule_type(size_t i);
+
+/* A teacher's merge request, {"text": "...", "revs": ["N-hash", ...]}
+ * (POST /api/v1/conflicts/{id}/resolve), already parsed by yyjson: text a
+ * string, revs CONFLICT_MERGE_MIN..CONFLICT_MERGE_MAX valid, distinct
+ * revisions. The pointers point into the parsed document. CB_EINVAL with
+ * *bad the field at fault ("text" or "revs"), *missing set when it is
+ * absent. */
+#define CONFLICT_MERGE_MIN	2
+#define CONFLICT_MERGE_MAX	16	/* versions one merge may close */
+
+struct conflict_merge_req {
+	const char *cm_text;
+	const char *cm_revs[CONFLICT_MERGE_MAX];
+	size_t cm_nrevs;
+};
+struct yyjson_val;
+int conflict_merge_parse(struct yyjson_val *root,
+    struct conflict_merge_req *out, const char **bad, int *missing);
+
 enum conflict_rule conflict_rule_for(const char *type);
 const char *conflict_rule_name(enum conflict_rule r);
 

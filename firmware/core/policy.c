@@ -74,6 +74,8 @@ static const struct policy_row policy_rows[] = {
 	{ T, RS_ABSENCE_NOTICE, RD, REL_ANY },
 	{ T, RS_GUIDANCE_NOTE, RD, REL_HOMEROOM_STUDENT | REL_GRANTED },
 	{ T, RS_GUIDANCE_NOTE, CR, REL_HOMEROOM_STUDENT | REL_GRANTED },
+	/* ... and merge the versions of one left in conflict by sync. */
+	{ T, RS_GUIDANCE_NOTE, UP, REL_HOMEROOM_STUDENT | REL_GRANTED },
 
 	/* Students: their classes' announcements and assignments, their own
 	 * submissions, attendance and receipts. */

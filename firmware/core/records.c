@@ -172,6 +172,9 @@ static const struct rec_schema rec_schemas[REC_TYPE_COUNT] = {
 		REQ_N("text", K_TEXT, REC_TEXT_MAX),
 		REQ("date", K_DATE),
 		REQ("written_at", K_MS),
+		/* a teacher's merge of versions in conflict (conflicts.c) */
+		OPT("edited_by", K_UID),
+		OPT("edited_at", K_MS),
 	} },
 	[REC_GRANT] = { "grant", 0, { "grantee_id", "student_id" }, {
 		REQ("grantee_id", K_UID),

@@ -33,6 +33,10 @@ static const struct index_decl {
 	{ "membership", "user_id", INDEX_BY_USER },
 	{ "guidance_note", "student_id", INDEX_BY_USER },
 	{ "guidance_note", "date", INDEX_BY_DATE },
+	/* sync's conflict records, by the type of the document in conflict
+	 * (api/conflicts.c lists them): a type name is never a class id
+	 * ("class:YYYY:code") nor "school", so they share that table. */
+	{ "conflict_resolution", "doc_type", INDEX_BY_CLASS },
 	/* api/notices.c: maintenance and incident notices, by last day */
 	{ "notice", "until", INDEX_BY_DATE },
 };

@@ -510,9 +510,80 @@ store_put_batch(struct store *s, const struct store_batch_doc *docs, size_t n,
 	return store_put_batch_edits(s, docs, n, 1, res, failed);
 }
 
+/* The precondition of store_resolve: the live leaves of document id are
+ * exactly the revisions of want (in any order). */
+struct leaves_check {
+	const char *lc_id;
+	const char *const *lc_want;
+	size_t lc_n;
+};
+
+static int
+leaves_are(struct store *s, struct kv_txn *txn, const struct leaves_check *lc)
+{
+	int leaves[REVTREE_MAX_LEAVES];
+	char rev[REV_MAX + 1];
+	struct doc_rec rec;
+	size_t count, live = 0, k, j;
+	int rc;
+
+	if ((rc = rec_load(s, txn, lc->lc_id, &rec)) != 0) {
+		revtree_free(&rec.dr_tree);
+		return rc == CB_ENOTFOUND ? store_fail(s, rc, "no document %s",
+		    lc->lc_id) : rc;
+	}
+	count = revtree_leaves(&rec.dr_tree, leaves, REVTREE_MAX_LEAVES);
+	if (count > REVTREE_MAX_LEAVES)
+		count = REVTREE_MAX_LEAVES;
+	for (k = 0; rc == 0 && k < count; k++) {
+		if (rec.dr_tree.rt_nodes[leaves[k]].rn_deleted)
+			continue;
+		live++;
+		revtree_rev(&rec.dr_tree, leaves[k], rev);
+		for (j = 0; j < lc->lc_n && strcmp(lc->lc_want[j], rev); j++)
+			;
+		if (j == lc->lc_n)
+			rc = CB_EEXIST;
+	}
+	if (rc == 0 && live != lc->lc_n)
+		rc = CB_EEXIST;
+	revtree_free(&rec.dr_tree);
+	if (rc == CB_EEXIST)
+		return store_fail(s, rc, "the versions of %s changed since "
+		    "they were read; read them again", lc->lc_id);
+	return rc;
+}
+
+static int batch_edits(struct store *s, const struct leaves_check *lc,
+    const struct store_batch_doc *docs, size_t n, int new_edits,
+    struct store_put_result *res, size_t *failed);
+
 int
 store_put_batch_edits(struct store *s, const struct store_batch_doc *docs,
     size_t n, int new_edits, struct store_put_result *res, size_t *failed)
+{
+	return batch_edits(s, NULL, docs, n, new_edits, res, failed);
+}
+
+int
+store_resolve(struct store *s, const char *id, const char *const *leaves,
+    size_t nleaves, const struct store_batch_doc *docs, size_t n,
+    struct store_put_result *res, size_t *failed)
+{
+	struct leaves_check lc = { id, leaves, nleaves };
+
+	if (id == NULL || leaves == NULL || nleaves == 0 || n == 0) {
+		s->s_err[0] = 0;
+		return store_fail(s, CB_EINVAL, "a resolution needs the "
+		    "document, the versions seen and the edits");
+	}
+	return batch_edits(s, &lc, docs, n, 1, res, failed);
+}
+
+static int
+batch_edits(struct store *s, const struct leaves_check *lc,
+    const struct store_batch_doc *docs, size_t n, int new_edits,
+    struct store_put_result *res, size_t *failed)
 {
 	struct kv_txn *txn;
 	struct doc_input d;
@@ -541,6 +612,13 @@ store_put_batch_edits(struct store *s, const struct store_batch_doc *docs,
 	memset(res, 0, n * sizeof(*res));
 	if ((rc = kv_begin(s->s_env, 1, &txn)) != 0)
 		return batch_fail(s, rc, STORE_BATCH_NONE, NULL, n);
+	if (lc != NULL && (rc = leaves_are(s, txn, lc)) != 0) {
+		kv_abort(txn);
+		if (failed != NULL)
+			*failed = STORE_BATCH_NONE;
+		memset(res, 0, n * sizeof(*res));
+		return rc;
+	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		at = i;
 		rc = doc_parse(docs[i].bd_json, docs[i].bd_len, new_edits,

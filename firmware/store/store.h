@@ -82,6 +82,17 @@ int store_put_batch(struct store *s, const struct store_batch_doc *docs,
 int store_put_batch_edits(struct store *s, const struct store_batch_doc *docs,
     size_t n, int new_edits, struct store_put_result *res, size_t *failed);
 
+/* A person resolves a conflict (new_edits=1, one transaction, one durable
+ * commit): the batch docs is written, as store_put_batch writes it, only
+ * when the live leaves of document id are exactly the nleaves revisions
+ * of leaves (in any order), the ones the person saw; else CB_EEXIST (HTTP
+ * 409) and nothing is written. The caller puts in docs the merged
+ * version (on the winning leaf), a tombstone on every other leaf, and
+ * its record of the resolution. CB_ENOTFOUND: no such document. */
+int store_resolve(struct store *s, const char *id, const char *const *leaves,
+    size_t nleaves, const struct store_batch_doc *docs, size_t n,
+    struct store_put_result *res, size_t *failed);
+
 /* _revs_diff against this store: missing[k] = 1 when revision revs[k] of
  * document id is not in its tree (any node, leaf or not). A document
  * that does not exist misses every revision. */

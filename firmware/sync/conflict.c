@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
 #include <yyjson.h>
 
 #include "core/cb.h"
@@ -13,30 +12,17 @@
 #include "sync/conflict.h"
 #include "sync/repl.h"
 
-/* "conflict:" + 32 hex of SHA-256(id, leaf revisions): the same conflict
- * gets the same record on every peer. */
+/* The record's id (core/conflict.h): the same on every peer. */
 static void
 record_id(const char *id, const struct store_doc *live, size_t n,
-    char out[9 + 33])
+    char out[CONFLICT_RECORD_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	mbedtls_sha256_context h;
+	const char *revs[CONFLICT_MAX_LEAVES];
 
-	mbedtls_sha256_init(&h);
-	mbedtls_sha256_starts(&h, 0);
-	mbedtls_sha256_update(&h, (const unsigned char *)id, strlen(id) + 1);
-	for (size_t i = 0; i < n; i++)
-		mbedtls_sha256_update(&h, (const unsigned char *)live[i].sd_rev,
-		    strlen(live[i].sd_rev) + 1);
-	mbedtls_sha256_finish(&h, md);
-	mbedtls_sha256_free(&h);
-	memcpy(out, "conflict:", 9);
-	for (int i = 0; i < 16; i++) {
-		out[9 + 2 * i] = hex[md[i] >> 4];
-		out[10 + 2 * i] = hex[md[i] & 15];
-	}
-	out[41] = 0;
+	for (size_t i = 0; i < n && i < CONFLICT_MAX_LEAVES; i++)
+		revs[i] = live[i].sd_rev;
+	conflict_record_id(id, revs, n < CONFLICT_MAX_LEAVES ? n :
+	    CONFLICT_MAX_LEAVES, out);
 }
 
 static int
@@ -44,7 +30,7 @@ write_record(struct sync_ctx *c, const char *id, const char *type,
     enum conflict_rule rule, const struct store_doc *live, size_t n,
     const struct conflict_decision *dec)
 {
-	char rid[9 + 33];
+	char rid[CONFLICT_RECORD_ID_LEN + 1];
 	struct store_doc old;
 	struct store_put_result res;
 	size_t len;

@@ -411,7 +411,8 @@ async function viewNotes({ uid }) {
   });
   const notes = r.data.sort((a, b) => b.written_at - a.written_at);
   show(card(t('notes_of', { id: uid }),
-    h('p', { class: 'note' }, t('notes_private')), form,
+    h('p', { class: 'note' }, t('notes_private'), ' ',
+      h('a', { href: '#/conflicts' }, t('conflict_notes_link'))), form,
     notes.length === 0 ? empty('no_notes') : notes.map((n) => h('article', { class: 'item' },
       h('p', { class: 'meta' }, `${fmtTime(n.written_at)} · ${n.author_id}`),
       h('p', { class: 'body' }, n.text))),

@@ -81,12 +81,14 @@ rig_build() {
 	fi
 	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
 	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/cb.[ch] \
-	    "$TOP"/firmware/core/proc.[ch]; then
+	    "$TOP"/firmware/core/proc.[ch] "$TOP"/firmware/core/conflict.[ch] \
+	    "$TOP"/firmware/sync/conflict.[ch]; then
 		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 		    -I"$TOP/firmware" -I"$deps/include" \
 		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
 		    "$TOP"/firmware/store/*.c "$TOP/firmware/core/cb.c" \
-		    "$TOP/firmware/core/proc.c" \
+		    "$TOP/firmware/core/proc.c" "$TOP/firmware/core/conflict.c" \
+		    "$TOP/firmware/sync/conflict.c" \
 		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
 		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&
 		mv "$RIG_BIN/storetool.$$" "$RIG_BIN/storetool" ||

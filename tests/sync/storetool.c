@@ -18,6 +18,15 @@
  *   storetool edit DATA_DIR ID TEXT
  *       one edit of document ID on top of its winning revision (a new
  *       document if there is none), setting field "text"; prints the rev.
+ *   storetool retext DATA_DIR ID TEXT
+ *       the same, but the document keeps its type and fields: "text" and
+ *       "edited_at" (now) change (a person's edit of a guidance note on
+ *       this peer); prints the rev.
+ *   storetool branch DATA_DIR ID TEXT
+ *       another peer's edit of ID coming down: a sibling of the winning
+ *       revision (same parent, random hash) with "text" set, stored as
+ *       replication stores it (new_edits=0), then the box's conflict rules
+ *       on ID as after a pull (firmware/sync/conflict.c); prints the rev.
  *
  * The store is opened as `classbox web` opens it (DATA/store, the key in
  * DATA/keys); LMDB lets this run beside a running box.
@@ -30,6 +39,8 @@
 
 #include "core/cb.h"
 #include "store/store.h"
+#include "sync/conflict.h"
+#include "sync/repl.h"
 
 #define ST_CHANGES_CHUNK	1000	/* changes read per call */
 #define ST_DOC_MAX		512	/* bytes of one seeded document */
@@ -218,6 +229,112 @@ edit(struct store *s, const char *id, const char *text)
 	return rc;
 }
 
+/* The winner of id with "text" (and "edited_at") replaced, as a mutable
+ * document; NULL if there is none. */
+static yyjson_mut_doc *
+winner_with_text(struct store *s, const char *id, const char *text,
+    unsigned flags, struct store_doc *cur)
+{
+	yyjson_doc *d;
+	yyjson_mut_doc *m;
+	yyjson_mut_val *o;
+
+	if (store_get(s, id, NULL, flags, cur) != CB_OK) {
+		fprintf(stderr, "%s: %s\n", id, store_errmsg(s));
+		return NULL;
+	}
+	d = yyjson_read(cur->sd_json, cur->sd_len, 0);
+	m = d ? yyjson_doc_mut_copy(d, NULL) : NULL;
+	yyjson_doc_free(d);
+	if (m == NULL)
+		return NULL;
+	o = yyjson_mut_doc_get_root(m);
+	yyjson_mut_obj_remove_key(o, "text");
+	yyjson_mut_obj_remove_key(o, "edited_at");
+	yyjson_mut_obj_add_strcpy(m, o, "text", text);
+	yyjson_mut_obj_add_int(m, o, "edited_at", cb_now_ms());
+	return m;
+}
+
+static int
+retext(struct store *s, const char *id, const char *text)
+{
+	struct store_doc cur;
+	struct store_put_result res;
+	yyjson_mut_doc *m = winner_with_text(s, id, text, 0, &cur);
+	size_t len;
+	char *json = m ? yyjson_mut_write(m, 0, &len) : NULL;
+	int rc = json ? store_put(s, json, len, 1, &res) : CB_EINVAL;
+
+	if (rc == CB_OK)
+		printf("%s\n", res.pr_rev);
+	else
+		fprintf(stderr, "retext %s: %s\n", id, store_errmsg(s));
+	free(json);
+	yyjson_mut_doc_free(m);
+	if (m != NULL)
+		store_doc_free(&cur);
+	return rc;
+}
+
+/* A sibling of the winner: the winner's _revisions with a new first id. */
+static int
+branch(struct store *s, const char *id, const char *text)
+{
+	struct store_doc cur;
+	struct store_put_result res;
+	struct proto_change pc;
+	struct proto_changes ch;
+	struct sync_ctx c;
+	yyjson_mut_doc *m = winner_with_text(s, id, text,
+	    STORE_GET_REVISIONS, &cur);
+	yyjson_mut_val *o, *revs, *ids, *h;
+	char hash[33], rev[REV_MAX + 1];
+	unsigned char rnd[16];
+	size_t len;
+	char *json = NULL;
+	int rc = CB_EINVAL;
+
+	if (m == NULL)
+		return rc;
+	o = yyjson_mut_doc_get_root(m);
+	revs = yyjson_mut_obj_get(o, "_revisions");
+	ids = yyjson_mut_obj_get(revs, "ids");
+	if (cb_random(rnd, sizeof(rnd)) == CB_OK && ids != NULL &&
+	    (h = yyjson_mut_arr_get_first(ids)) != NULL) {
+		for (int i = 0; i < 16; i++)
+			snprintf(hash + 2 * i, 3, "%02x", rnd[i]);
+		yyjson_mut_set_strn(h, hash, 32);
+		snprintf(rev, sizeof(rev), "%lld-%s", (long long)
+		    yyjson_mut_get_sint(yyjson_mut_obj_get(revs, "start")),
+		    hash);
+		yyjson_mut_obj_remove_key(o, "_rev");
+		yyjson_mut_obj_add_strcpy(m, o, "_rev", rev);
+		json = yyjson_mut_write(m, 0, &len);
+	}
+	rc = json ? store_put(s, json, len, 0, &res) : CB_EINVAL;
+	if (rc == CB_OK) {
+		const char *r1 = rev;
+		memset(&c, 0, sizeof(c));
+		memset(&ch, 0, sizeof(ch));
+		c.sc_store = s;
+		pc = (struct proto_change){ id, 1, &r1, 0 };
+		ch.pcs_rows = &pc;
+		ch.pcs_n = 1;
+		rc = conflict_apply(&c, &ch);
+		if (rc == CB_OK && c.sc_stats.ss_rejected)
+			rc = CB_EINVAL;
+	}
+	if (rc == CB_OK)
+		printf("%s\n", rev);
+	else
+		fprintf(stderr, "branch %s: %s\n", id, store_errmsg(s));
+	free(json);
+	yyjson_mut_doc_free(m);
+	store_doc_free(&cur);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -226,7 +343,8 @@ main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: storetool dump DATA | seed DATA N PREFIX"
-		    " | load DATA FILE | edit DATA ID TEXT\n");
+		    " | load DATA FILE | edit DATA ID TEXT"
+		    " | retext DATA ID TEXT | branch DATA ID TEXT\n");
 		return 2;
 	}
 	if (open_store(&s, argv[2]) != CB_OK)
@@ -239,6 +357,10 @@ main(int argc, char **argv)
 		rc = load(s, argv[3]);
 	else if (strcmp(argv[1], "edit") == 0 && argc == 5)
 		rc = edit(s, argv[3], argv[4]);
+	else if (strcmp(argv[1], "retext") == 0 && argc == 5)
+		rc = retext(s, argv[3], argv[4]);
+	else if (strcmp(argv[1], "branch") == 0 && argc == 5)
+		rc = branch(s, argv[3], argv[4]);
 	else {
 		fprintf(stderr, "storetool: bad arguments\n");
 		rc = CB_EINVAL;

@@ -47,6 +47,9 @@ const dyn = {
   disk_level_: ['ok', 'warn', 'critical', 'full'],
   lan_net_phase_: ['idle', 'waiting', 'confirmed', 'reverted', 'refused', 'failed'],
   lan_mode_: ['dhcp', 'static'],
+  conflict_rule_: ['manual', 'cloud_wins', 'last_writer_wins', 'append_only', 'couchdb_winner'],
+  conflict_type_: ['guidance_note', 'user', 'class', 'membership', 'attendance', 'submission',
+    'receipt', 'absence_notice'],
 };
 for (const [p, list] of Object.entries(dyn)) for (const s of list) used.add(p + s);
 for (const op of ['suspend', 'reactivate', 'grant_admin', 'revoke_admin', 'delete']) used.add(op);

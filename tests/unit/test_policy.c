@@ -43,6 +43,7 @@ static const char *const expected[] = {
 	"teacher absence_notice read any",
 	"teacher guidance_note read homeroom_student granted",
 	"teacher guidance_note create homeroom_student granted",
+	"teacher guidance_note update homeroom_student granted",
 	/* Students: their classes' announcements and assignments, their own
 	 * submissions and attendance. */
 	"student school read school_wide", "student user read self",

@@ -924,3 +924,85 @@ T_TEST(batch_map_full_writes_nothing)
 }
 
 T_MAIN()
+
+/* A teacher's merge of a two-branch conflict: the merged version on the
+ * winner, a tombstone on the loser, the record, in one transaction; and
+ * nothing at all when the leaves are no longer the ones seen. */
+T_TEST(resolve_closes_losers_in_one_transaction)
+{
+	struct store *s = open_new(NULL);
+	struct store_put_result r, res[3];
+	struct store_doc_info info;
+	struct store_doc d;
+	uint64_t seq0, seq1;
+	size_t failed;
+	char merged[256], tomb[128];
+	const char *rec = "{\"_id\":\"conflict:r1\",\"type\":"
+	    "\"conflict_resolution\",\"doc_id\":\"guidance_note:1\"}";
+	const char *seen[2] = { "2-bbb", "2-aaa" };
+	const char *stale[2] = { "2-bbb", "2-old" };
+
+	T_EQ_INT(put(s, "{\"_id\":\"guidance_note:1\",\"_rev\":\"2-aaa\","
+	    "\"_revisions\":{\"start\":2,\"ids\":[\"aaa\",\"root\"]},"
+	    "\"type\":\"guidance_note\",\"text\":\"a\"}", 0, &r), 0);
+	T_EQ_INT(put(s, "{\"_id\":\"guidance_note:1\",\"_rev\":\"2-bbb\","
+	    "\"_revisions\":{\"start\":2,\"ids\":[\"bbb\",\"root\"]},"
+	    "\"type\":\"guidance_note\",\"text\":\"b\"}", 0, &r), 0);
+	snprintf(merged, sizeof(merged), "{\"_id\":\"guidance_note:1\","
+	    "\"_rev\":\"2-bbb\",\"type\":\"guidance_note\",\"text\":\"a+b\"}");
+	snprintf(tomb, sizeof(tomb), "{\"_id\":\"guidance_note:1\","
+	    "\"_rev\":\"2-aaa\",\"_deleted\":true}");
+	struct store_batch_doc b[3] = {
+		{ merged, strlen(merged) }, { tomb, strlen(tomb) },
+		{ rec, strlen(rec) },
+	};
+	T_EQ_INT(store_last_seq(s, &seq0), 0);
+
+	/* Leaves other than the ones seen: 409, nothing written. */
+	T_EQ_INT(store_resolve(s, "guidance_note:1", stale, 2, b, 3, res,
+	    &failed), CB_EEXIST);
+	T_ASSERT(has(store_errmsg(s), "changed"));
+	T_EQ_INT(store_resolve(s, "guidance_note:1", seen, 1, b, 3, res,
+	    &failed), CB_EEXIST);
+	T_EQ_INT(store_resolve(s, "guidance_note:9", seen, 2, b, 3, res,
+	    &failed), CB_ENOTFOUND);
+	T_EQ_INT(store_last_seq(s, &seq1), 0);
+	T_EQ_INT(seq1, seq0);
+	T_EQ_INT(store_get(s, "conflict:r1", NULL, 0, &d), CB_ENOTFOUND);
+
+	/* The leaves seen (in another order): one winner left. */
+	const char *seen2[2] = { "2-aaa", "2-bbb" };
+	T_EQ_INT(store_resolve(s, "guidance_note:1", seen2, 2, b, 3, res,
+	    &failed), 0);
+	T_ASSERT(strncmp(res[0].pr_rev, "3-", 2) == 0);
+	T_ASSERT(strncmp(res[1].pr_rev, "3-", 2) == 0);
+	T_EQ_INT(store_doc_info(s, "guidance_note:1", &info), 0);
+	T_EQ_INT(info.si_nleaves, 2);
+	T_EQ_STR(info.si_leaves[0].sl_rev, res[0].pr_rev);
+	T_EQ_INT(info.si_leaves[0].sl_deleted, 0);
+	T_EQ_STR(info.si_leaves[1].sl_rev, res[1].pr_rev);
+	T_EQ_INT(info.si_leaves[1].sl_deleted, 1);
+	store_doc_info_free(&info);
+	T_EQ_INT(store_get(s, "guidance_note:1", NULL, STORE_GET_CONFLICTS |
+	    STORE_GET_REVISIONS, &d), 0);
+	T_ASSERT(!has(d.sd_json, "_conflicts"));
+	T_ASSERT(has(d.sd_json, "\"text\":\"a+b\""));
+	T_ASSERT(has(d.sd_json, "\"ids\":[") && has(d.sd_json, "\"bbb\","
+	    "\"root\"]"));
+	store_doc_free(&d);
+	/* The loser's tombstone descends from 2-aaa. */
+	T_EQ_INT(store_get(s, "guidance_note:1", res[1].pr_rev,
+	    STORE_GET_REVISIONS, &d), 0);
+	T_ASSERT(has(d.sd_json, "\"_deleted\":true"));
+	T_ASSERT(has(d.sd_json, "\"aaa\",\"root\"]"));
+	store_doc_free(&d);
+	/* Only leaves keep bodies: the closed branch's old body is gone. */
+	T_EQ_INT(store_get(s, "guidance_note:1", "2-aaa", 0, &d),
+	    CB_ENOTFOUND);
+	T_EQ_INT(store_get(s, "conflict:r1", NULL, 0, &d), 0);
+	store_doc_free(&d);
+	/* Again with the same leaves: they changed, 409. */
+	T_EQ_INT(store_resolve(s, "guidance_note:1", seen2, 2, b, 3, res,
+	    &failed), CB_EEXIST);
+	close_remove(s);
+}

@@ -784,3 +784,73 @@ T_TEST(store_revs_missing_and_replicated_batch)
 }
 
 T_MAIN()
+
+/* A teacher's merge request: text and the distinct, valid revisions seen;
+ * the field at fault named otherwise. */
+static int
+merge_parse(const char *json, const char **bad, int *missing)
+{
+	struct conflict_merge_req q;
+	yyjson_doc *d = yyjson_read(json, strlen(json), 0);
+	int rc;
+
+	*bad = NULL;
+	*missing = 0;
+	rc = conflict_merge_parse(yyjson_doc_get_root(d), &q, bad, missing);
+	yyjson_doc_free(d);
+	return rc;
+}
+
+T_TEST(conflict_merge_request)
+{
+	const char *bad;
+	int missing;
+
+	T_EQ_INT(merge_parse("{\"text\":\"a\",\"revs\":[\"2-aa\",\"2-bb\"]}",
+	    &bad, &missing), 0);
+	T_EQ_INT(merge_parse("{\"revs\":[\"2-aa\",\"2-bb\"]}", &bad,
+	    &missing), CB_EINVAL);
+	T_EQ_STR(bad, "text");
+	T_EQ_INT(missing, 1);
+	T_EQ_INT(merge_parse("{\"text\":1,\"revs\":[\"2-aa\",\"2-bb\"]}", &bad,
+	    &missing), CB_EINVAL);
+	T_EQ_STR(bad, "text");
+	T_EQ_INT(missing, 0);
+	T_EQ_INT(merge_parse("{\"text\":\"a\"}", &bad, &missing), CB_EINVAL);
+	T_EQ_STR(bad, "revs");
+	T_EQ_INT(missing, 1);
+	/* one revision, a repeated one, a malformed one, 17 of them */
+	T_EQ_INT(merge_parse("{\"text\":\"a\",\"revs\":[\"2-aa\"]}", &bad,
+	    &missing), CB_EINVAL);
+	T_EQ_INT(merge_parse("{\"text\":\"a\",\"revs\":[\"2-aa\",\"2-aa\"]}",
+	    &bad, &missing), CB_EINVAL);
+	T_EQ_INT(merge_parse("{\"text\":\"a\",\"revs\":[\"2-aa\",\"02-bb\"]}",
+	    &bad, &missing), CB_EINVAL);
+	T_EQ_INT(merge_parse("{\"text\":\"a\",\"revs\":[\"2-aa\",\"2-b\\u0000\"]}",
+	    &bad, &missing), CB_EINVAL);
+	char many[512] = "{\"text\":\"a\",\"revs\":[";
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "%s\"1-%02d\"", i ? "," : "", i);
+	strcat(many, "]}");
+	T_EQ_INT(merge_parse(many, &bad, &missing), CB_EINVAL);
+	T_EQ_STR(bad, "revs");
+}
+
+/* The record id sync writes and the API's merge finds: the same for the
+ * same leaves in the same order, another for others. */
+T_TEST(conflict_record_id_is_shared)
+{
+	const char *a[2] = { "2-bb", "2-aa" }, *b[2] = { "2-aa", "2-bb" };
+	char x[CONFLICT_RECORD_ID_LEN + 1], y[CONFLICT_RECORD_ID_LEN + 1];
+
+	conflict_record_id("guidance_note:1", a, 2, x);
+	conflict_record_id("guidance_note:1", a, 2, y);
+	T_EQ_STR(x, y);
+	T_EQ_INT(strlen(x), CONFLICT_RECORD_ID_LEN);
+	T_ASSERT(strncmp(x, "conflict:", 9) == 0);
+	conflict_record_id("guidance_note:1", b, 2, y);
+	T_ASSERT(strcmp(x, y) != 0);
+	conflict_record_id("guidance_note:2", a, 2, y);
+	T_ASSERT(strcmp(x, y) != 0);
+}
