@@ -349,28 +349,36 @@ struct pulled {
 	size_t p_bytes;
 };
 
+/* Keep json (malloc'd): p owns it from now on, also on failure. */
 static int
-pulled_add(void *arg, const char *json, size_t len)
+pulled_take(struct pulled *p, char *json, size_t len)
 {
-	struct pulled *p = arg;
-	char *copy;
-
 	if (p->p_n == p->p_cap) {
 		size_t cap = p->p_cap ? p->p_cap * 2 : 64;
 		void *n = realloc(p->p_docs, cap * sizeof(*p->p_docs));
-		if (n == NULL)
+		if (n == NULL) {
+			free(json);
 			return CB_ENOMEM;
+		}
 		p->p_docs = n;
 		p->p_cap = cap;
 	}
+	p->p_docs[p->p_n].bd_json = json;
+	p->p_docs[p->p_n++].bd_len = len;
+	p->p_bytes += len;
+	return CB_OK;
+}
+
+static int
+pulled_add(void *arg, const char *json, size_t len)
+{
+	char *copy;
+
 	if ((copy = malloc(len + 1)) == NULL)
 		return CB_ENOMEM;
 	memcpy(copy, json, len);
 	copy[len] = 0;
-	p->p_docs[p->p_n].bd_json = copy;
-	p->p_docs[p->p_n++].bd_len = len;
-	p->p_bytes += len;
-	return CB_OK;
+	return pulled_take(arg, copy, len);
 }
 
 static void
@@ -610,6 +618,24 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 			    store_errmsg(c->sc_store));
 			goto out;
 		}
+		/* A missing first revision that came inline needs no
+		 * _bulk_get: it has no history (PouchDB's replicator skips
+		 * _bulk_get for first generations too). */
+		char *json;
+		size_t jl;
+		if (pc->pc_nrevs == 1 && miss[0] &&
+		    (rc = proto_change_first_gen_doc(pc, &json, &jl)) !=
+		    CB_ENOTFOUND) {
+			if (rc == CB_OK)
+				rc = pulled_take(&p, json, jl);
+			if (rc != CB_OK) {
+				rc = sync_fail(c, rc, SYNC_FAIL_LOCAL,
+				    "out of memory");
+				goto out;
+			}
+			continue;
+		}
+		rc = CB_OK;
 		for (k = 0; k < pc->pc_nrevs; k++)
 			if (miss[k]) {
 				ids[n] = pc->pc_id;
@@ -670,7 +696,7 @@ sync_pull(struct sync_ctx *c)
 		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
 			strcpy(since, "0");
 		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "since=%s&limit=%zu", db, since, limit);
+		    "include_docs=true&since=%s&limit=%zu", db, since, limit);
 		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
 			return rc;
 		if (r.hr_status != 200) {

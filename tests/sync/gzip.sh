@@ -18,7 +18,7 @@ box_enroll "$ENROLL" || { not_ok "enroll: $(cat "$RIG/enroll.out")"; t_done; }
 # 11 request Content-Encoding, 12 response Content-Encoding)
 log_after() { nginx_requests | tail -n +"$(($1 + 1))" | grep -e "$2"; }
 
-# ---- pull: answers gzipped -------------------------------------------
+# ---- pull: answers gzipped, first revisions inline ---------------------
 node -e '
 const docs = [];
 for (let i = 0; i < '"$DOCS"'; i++)
@@ -26,6 +26,12 @@ for (let i = 0; i < '"$DOCS"'; i++)
 	    text: "a document the cloud wrote, number " + i + ", with some words to compress"});
 process.stdout.write(JSON.stringify({docs}));' >"$RIG/docs.json"
 curl -sS -H 'Content-Type: application/json' --data-binary @"$RIG/docs.json" \
+    "$CLOUD/$SCHOOL_DB/_bulk_docs" >/dev/null
+# Half of them edited once: second revisions come by _bulk_get (with their
+# history), first ones inline in _changes.
+curl -sS "$CLOUD/$SCHOOL_DB/_all_docs?include_docs=true&limit=$((DOCS / 2))" |
+    jq -c '{docs: [.rows[].doc | .text = "edited in the cloud: " + .text]}' |
+    curl -sS -H 'Content-Type: application/json' --data-binary @- \
     "$CLOUD/$SCHOOL_DB/_bulk_docs" >/dev/null
 mark=$(nginx_requests | wc -l)
 fp zero >/dev/null
@@ -45,6 +51,9 @@ if [ "$down" -lt "$json" ]; then ok "the pull took $down bytes on the wire, less
 else not_ok "the pull took $down bytes on the wire, not less than the $json bytes of its documents as JSON"; fi
 expect_match "_bulk_get requests (over 8 KiB of JSON each) go up gzipped" \
     "$(echo "$bg" | awk '{ print $11 }' | sort -u | tr '\n' ' ')" '^gzip $'
+expect_eq "_bulk_get was asked for the $((DOCS / 2)) second revisions only" \
+    "$(cloud_log | jq -r 'select(.op == "bulk_get") | .revs[]' | cut -d' ' -f2 | cut -d- -f1 | sort | uniq -c | awk '{ print $2 ":" $1 }')" \
+    "2:$((DOCS / 2))"
 
 # ---- push: large bodies gzipped ----------------------------------------
 "$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" boxgz || not_ok "storetool seed"
