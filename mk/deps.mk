@@ -64,9 +64,9 @@ else
   $(error TARGET must be host or musl, not '$(TARGET)')
 endif
 
-DEPS_NAMES := mbedtls lmdb yyjson argon2 llhttp
+DEPS_NAMES := mbedtls lmdb yyjson argon2 llhttp zlib
 DEPS_LIBFILES := $(addprefix $(DEPS_LIBDIR)/,libmbedtls.a libmbedx509.a libmbedcrypto.a \
-	liblmdb.a libyyjson.a libargon2.a libllhttp.a)
+	liblmdb.a libyyjson.a libargon2.a libllhttp.a libz.a)
 
 DEPS_CFLAGS := -I$(DEPS_INCDIR)
 DEPS_LIBS := $(DEPS_LIBFILES) -lpthread
@@ -188,4 +188,13 @@ $(DEPS_PREFIX)/.stamp-llhttp: $(DEPS_DIR)/lock/llhttp.line $(DEPS_MK) | $(DEPS_T
 	$(call deps_archive,$(DEPS_SRC)/llhttp,libllhttp.a,llhttp.c api.c http.c,-I.)
 	cp $(DEPS_SRC)/llhttp/llhttp.h $(DEPS_INCDIR)/
 	cp $(DEPS_SRC)/llhttp/libllhttp.a $(DEPS_LIBDIR)/
+	touch $@
+
+# zlib: only the deflate/inflate core (the gz* file functions are not used).
+DEPS_ZLIB_SRCS := adler32.c crc32.c deflate.c inffast.c inflate.c inftrees.c trees.c zutil.c
+$(DEPS_PREFIX)/.stamp-zlib: $(DEPS_DIR)/lock/zlib.line $(DEPS_MK) | $(DEPS_TOOLCHAIN)
+	$(call deps_unpack,zlib)
+	$(call deps_archive,$(DEPS_SRC)/zlib,libz.a,$(DEPS_ZLIB_SRCS),-I.)
+	cp $(DEPS_SRC)/zlib/zlib.h $(DEPS_SRC)/zlib/zconf.h $(DEPS_INCDIR)/
+	cp $(DEPS_SRC)/zlib/libz.a $(DEPS_LIBDIR)/
 	touch $@

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 
 #include <mbedtls/base64.h>
 
@@ -24,6 +25,7 @@ struct httpcli {
 	char *h_auth;			/* base64(user:password) or NULL */
 	struct tlscli_err h_err;
 	unsigned long long h_sent, h_received;
+	int h_gzip_off;			/* request bodies go out plain */
 	int64_t h_date_ms, h_date_rtt_ms, h_date_mono_ms;	/* last Date */
 };
 
@@ -125,19 +127,148 @@ hp_on_status_complete(llhttp_t *ll)
 	return 0;
 }
 
+/* The Content-Encoding value without surrounding blanks: 0 plain, 1 gzip,
+ * -1 anything else (several codings, deflate, br, a value cut short). */
+static int
+hp_encoding_kind(const struct httpcli_parser *p)
+{
+	const char *v = p->hp_encoding;
+	size_t n = p->hp_encoding_len;
+
+	if (p->hp_encodings == 0)
+		return 0;
+	if (p->hp_encodings > 1 || n >= sizeof(p->hp_encoding))
+		return -1;
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n == 0 || (n == 8 && strncasecmp(v, "identity", 8) == 0))
+		return 0;
+	if ((n == 4 && strncasecmp(v, "gzip", 4) == 0) ||
+	    (n == 6 && strncasecmp(v, "x-gzip", 6) == 0))
+		return 1;
+	return -1;
+}
+
 static int
 hp_on_headers_complete(llhttp_t *ll)
 {
 	struct httpcli_parser *p = hp_of(ll);
 
 	p->hp_status = ll->status_code;
-	/* A declared length past the limit: refuse before reading it. */
+	/* A declared length past the limit: refuse before reading it. A
+	 * gzip body's declared length is compressed: its inflated size is
+	 * checked as it streams in. */
 	if ((ll->flags & F_CONTENT_LENGTH) &&
 	    ll->content_length > p->hp_max_body) {
 		p->hp_too_big = 1;
+		p->hp_error = HTTPCLI_PERR_TOO_BIG;
 		return -1;
 	}
-	return p->hp_head_only ? 1 : 0;	/* 1: no body follows */
+	if (p->hp_head_only)
+		return 1;		/* no body follows */
+	switch (hp_encoding_kind(p)) {
+	case 0:
+		return 0;
+	case 1:
+		break;
+	default:
+		p->hp_error = HTTPCLI_PERR_ENCODING;
+		return -1;
+	}
+	/* 16 + window bits: a gzip wrapper (header, CRC-32, length). */
+	if (inflateInit2(&p->hp_z, 16 + MAX_WBITS) != Z_OK) {
+		p->hp_error = HTTPCLI_PERR_NOMEM;
+		return -1;
+	}
+	p->hp_gzip = p->hp_gzip_live = 1;
+	return 0;
+}
+
+/* Room for at least one more body byte and the NUL, never past
+ * max_body + 2 (max_body + 1 bytes tell "over the limit"). */
+static int
+hp_grow(struct httpcli_parser *p, size_t want)
+{
+	size_t top = p->hp_max_body + 2, cap;
+	char *b;
+
+	if (want <= p->hp_cap)
+		return 0;
+	if (p->hp_cap >= top)
+		return -1;
+	cap = p->hp_cap ? p->hp_cap : HTTPCLI_BODY_MIN_ALLOC;
+	while (cap < want && cap < top)
+		cap *= 2;
+	if (cap > top)
+		cap = top;
+	if ((b = realloc(p->hp_body, cap)) == NULL) {
+		p->hp_error = HTTPCLI_PERR_NOMEM;
+		return -1;
+	}
+	p->hp_body = b;
+	p->hp_cap = cap;
+	return 0;
+}
+
+static int
+hp_too_big(struct httpcli_parser *p)
+{
+	p->hp_too_big = 1;
+	p->hp_error = HTTPCLI_PERR_TOO_BIG;
+	return -1;
+}
+
+static int
+hp_gzip_bad(struct httpcli_parser *p, const char *why)
+{
+	p->hp_error = HTTPCLI_PERR_GZIP;
+	p->hp_gzip_why = why;
+	return -1;
+}
+
+/* Inflate one piece of the gzip body into hp_body, as far as it goes. A
+ * piece may end anywhere: in the gzip header, a block, the trailer. */
+static int
+hp_inflate(struct httpcli_parser *p, const char *at, size_t len)
+{
+	z_stream *z = &p->hp_z;
+	int zr;
+
+	if (p->hp_gzip_end)
+		return hp_gzip_bad(p, "followed by extra bytes");
+	p->hp_gzip_in += len;
+	z->next_in = (Bytef *)(uintptr_t)at;
+	z->avail_in = (uInt)len;
+	for (;;) {
+		if (p->hp_len + 1 >= p->hp_cap &&
+		    hp_grow(p, p->hp_len + 2) != 0)
+			return p->hp_error ? -1 : hp_too_big(p);
+		size_t room = p->hp_cap - 1 - p->hp_len;
+		if (room > UINT_MAX)
+			room = UINT_MAX;
+		z->next_out = (Bytef *)p->hp_body + p->hp_len;
+		z->avail_out = (uInt)room;
+		zr = inflate(z, Z_NO_FLUSH);
+		p->hp_len += room - z->avail_out;
+		p->hp_body[p->hp_len] = 0;
+		if (p->hp_len > p->hp_max_body)
+			return hp_too_big(p);	/* a zip bomb stops here */
+		if (zr == Z_STREAM_END) {
+			p->hp_gzip_end = 1;
+			return z->avail_in ? hp_gzip_bad(p,
+			    "followed by extra bytes") : 0;
+		}
+		if (zr == Z_MEM_ERROR) {
+			p->hp_error = HTTPCLI_PERR_NOMEM;
+			return -1;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return hp_gzip_bad(p, "corrupt");
+		if (z->avail_in == 0 && z->avail_out > 0)
+			return 0;	/* all in, all out: wait for more */
+	}
 }
 
 static int
@@ -145,29 +276,20 @@ hp_on_body(llhttp_t *ll, const char *at, size_t len)
 {
 	struct httpcli_parser *p = hp_of(ll);
 
-	if (len > p->hp_max_body - p->hp_len) {
-		p->hp_too_big = 1;
+	if (p->hp_gzip)
+		return hp_inflate(p, at, len);
+	if (len > p->hp_max_body - p->hp_len)
+		return hp_too_big(p);
+	if (hp_grow(p, p->hp_len + len + 1) != 0)
 		return -1;
-	}
-	if (p->hp_len + len + 1 > p->hp_cap) {
-		size_t cap = p->hp_cap ? p->hp_cap : HTTPCLI_BODY_MIN_ALLOC;
-		while (cap < p->hp_len + len + 1)
-			cap *= 2;
-		if (cap > p->hp_max_body + 1)
-			cap = p->hp_max_body + 1;
-		char *b = realloc(p->hp_body, cap);
-		if (b == NULL)
-			return -1;
-		p->hp_body = b;
-		p->hp_cap = cap;
-	}
 	memcpy(p->hp_body + p->hp_len, at, len);
 	p->hp_len += len;
 	p->hp_body[p->hp_len] = 0;
 	return 0;
 }
 
-/* Header names and values may come in pieces: keep what Date needs. */
+/* Header names and values may come in pieces: keep what Date and
+ * Content-Encoding need. */
 static int
 hp_on_header_field(llhttp_t *ll, const char *at, size_t len)
 {
@@ -186,10 +308,16 @@ hp_on_header_field_complete(llhttp_t *ll)
 
 	p->hp_in_date = p->hp_field_len == 4 &&
 	    strncasecmp(p->hp_field, "date", 4) == 0;
+	p->hp_in_encoding = p->hp_field_len == 16 &&
+	    strncasecmp(p->hp_field, "content-encoding", 16) == 0;
 	p->hp_field_len = 0;
 	p->hp_date_len = 0;
 	if (p->hp_in_date)
 		p->hp_dates++;
+	if (p->hp_in_encoding) {
+		p->hp_encodings++;
+		p->hp_encoding_len = 0;
+	}
 	return 0;
 }
 
@@ -198,6 +326,10 @@ hp_on_header_value(llhttp_t *ll, const char *at, size_t len)
 {
 	struct httpcli_parser *p = hp_of(ll);
 
+	if (p->hp_in_encoding)
+		for (size_t i = 0; i < len; i++, p->hp_encoding_len++)
+			if (p->hp_encoding_len < sizeof(p->hp_encoding) - 1)
+				p->hp_encoding[p->hp_encoding_len] = at[i];
 	if (!p->hp_in_date)
 		return 0;
 	for (size_t i = 0; i < len; i++, p->hp_date_len++)
@@ -212,6 +344,11 @@ hp_on_header_value_complete(llhttp_t *ll)
 	struct httpcli_parser *p = hp_of(ll);
 	int64_t ms;
 
+	if (p->hp_in_encoding) {
+		p->hp_in_encoding = 0;
+		p->hp_encoding[p->hp_encoding_len < sizeof(p->hp_encoding) ?
+		    p->hp_encoding_len : sizeof(p->hp_encoding) - 1] = 0;
+	}
 	if (!p->hp_in_date)
 		return 0;
 	p->hp_in_date = 0;
@@ -223,11 +360,23 @@ hp_on_header_value_complete(llhttp_t *ll)
 	return 0;
 }
 
+static void
+hp_gzip_end(struct httpcli_parser *p)
+{
+	if (p->hp_gzip_live)
+		inflateEnd(&p->hp_z);
+	p->hp_gzip_live = 0;
+}
+
 static int
 hp_on_message_complete(llhttp_t *ll)
 {
 	struct httpcli_parser *p = hp_of(ll);
 
+	/* An empty body (204, 304) needs no gzip; any other must be whole. */
+	if (p->hp_gzip && p->hp_gzip_in > 0 && !p->hp_gzip_end)
+		return hp_gzip_bad(p, "cut short");
+	hp_gzip_end(p);
 	p->hp_keep_alive = llhttp_should_keep_alive(ll);
 	p->hp_done = 1;
 	return HPE_PAUSED;
@@ -254,11 +403,28 @@ httpcli_parse_init(struct httpcli_parser *p, size_t max_body, int head_only)
 	p->hp_head_only = head_only;
 }
 
+static int
+hp_status_of(struct httpcli_parser *p)
+{
+	if (p->hp_error == HTTPCLI_PERR_NONE)
+		p->hp_error = HTTPCLI_PERR_SYNTAX;
+	switch (p->hp_error) {
+	case HTTPCLI_PERR_TOO_BIG:
+		return CB_ETOOBIG;
+	case HTTPCLI_PERR_NOMEM:
+		return CB_ENOMEM;
+	default:
+		return CB_EPROTO;
+	}
+}
+
 int
 httpcli_parse_feed(struct httpcli_parser *p, const char *buf, size_t n)
 {
 	llhttp_errno_t e;
 
+	if (p->hp_error != HTTPCLI_PERR_NONE)
+		return hp_status_of(p);
 	if (p->hp_done || n == 0)
 		return CB_OK;
 	e = llhttp_execute(&p->hp_ll, buf, n);
@@ -266,14 +432,14 @@ httpcli_parse_feed(struct httpcli_parser *p, const char *buf, size_t n)
 		/* Bytes of the head before the body started are bounded. */
 		if (p->hp_status == 0) {
 			p->hp_head_bytes += n;
-			if (p->hp_head_bytes > HTTPCLI_MAX_HEADERS)
+			if (p->hp_head_bytes > HTTPCLI_MAX_HEADERS) {
+				(void)hp_too_big(p);
 				return CB_ETOOBIG;
+			}
 		}
 		return CB_OK;
 	}
-	if (p->hp_too_big)
-		return CB_ETOOBIG;
-	return CB_EPROTO;
+	return hp_status_of(p);
 }
 
 int
@@ -281,15 +447,65 @@ httpcli_parse_eof(struct httpcli_parser *p)
 {
 	if (p->hp_done)
 		return CB_OK;
+	if (p->hp_error != HTTPCLI_PERR_NONE)
+		return hp_status_of(p);
 	llhttp_errno_t e = llhttp_finish(&p->hp_ll);
 	if ((e == HPE_OK || e == HPE_PAUSED) && p->hp_done)
 		return CB_OK;
-	return CB_EPROTO;
+	if (p->hp_error == HTTPCLI_PERR_NONE && p->hp_gzip)
+		hp_gzip_bad(p, "cut short");
+	return hp_status_of(p);
+}
+
+void
+httpcli_parse_strerror(const struct httpcli_parser *p, char *buf,
+    size_t size)
+{
+	char enc[HTTPCLI_ENCODING_MAX];
+	size_t i;
+
+	switch (p->hp_error) {
+	case HTTPCLI_PERR_NONE:
+		snprintf(buf, size, "no error");
+		break;
+	case HTTPCLI_PERR_TOO_BIG:
+		snprintf(buf, size, "the cloud's answer is larger than %zu "
+		    "bytes%s", p->hp_max_body, p->hp_gzip ? " once inflated" :
+		    "");
+		break;
+	case HTTPCLI_PERR_ENCODING:
+		/* Printable bytes only: the value came from the network. */
+		for (i = 0; i < sizeof(enc) - 1 && p->hp_encoding[i]; i++)
+			enc[i] = p->hp_encoding[i] >= 0x20 &&
+			    p->hp_encoding[i] < 0x7f ? p->hp_encoding[i] : '?';
+		enc[i] = 0;
+		if (p->hp_encodings > 1)
+			snprintf(buf, size, "the cloud's answer has more than "
+			    "one Content-Encoding header, which the box does "
+			    "not accept (gzip only)");
+		else
+			snprintf(buf, size, "the cloud's answer has "
+			    "Content-Encoding '%s%s', which the box does not "
+			    "accept (gzip only)", enc, p->hp_encoding_len >=
+			    sizeof(p->hp_encoding) ? "..." : "");
+		break;
+	case HTTPCLI_PERR_GZIP:
+		snprintf(buf, size, "the cloud's gzip answer is %s",
+		    p->hp_gzip_why ? p->hp_gzip_why : "corrupt");
+		break;
+	case HTTPCLI_PERR_NOMEM:
+		snprintf(buf, size, "out of memory for the cloud's answer");
+		break;
+	default:
+		snprintf(buf, size, "the cloud's answer is not HTTP/1.1");
+		break;
+	}
 }
 
 void
 httpcli_parse_free(struct httpcli_parser *p)
 {
+	hp_gzip_end(p);
 	free(p->hp_body);
 	p->hp_body = NULL;
 }
@@ -371,7 +587,7 @@ httpcli_bytes(const struct httpcli *h, unsigned long long *sent,
 
 static int
 hc_send(struct httpcli *h, const char *method, const char *path,
-    const char *body, size_t bodylen)
+    const char *body, size_t bodylen, int gzipped)
 {
 	char *head;
 	int n, rc;
@@ -380,14 +596,14 @@ hc_send(struct httpcli *h, const char *method, const char *path,
 		return CB_ENOMEM;
 	n = snprintf(head, HTTPCLI_REQ_HEAD_MAX, "%s %s%s HTTP/1.1\r\n"
 	    "Host: %s%s%s:%d\r\nUser-Agent: classbox-sync\r\n"
-	    "Accept: application/json\r\n%s%s%s"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	    "Accept: application/json\r\nAccept-Encoding: gzip\r\n%s%s%s"
+	    "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n",
 	    method, h->h_url.hu_prefix, path,
 	    strchr(h->h_url.hu_host, ':') ? "[" : "", h->h_url.hu_host,
 	    strchr(h->h_url.hu_host, ':') ? "]" : "", h->h_url.hu_port,
 	    h->h_auth ? "Authorization: Basic " : "",
 	    h->h_auth ? h->h_auth : "", h->h_auth ? "\r\n" : "",
-	    body ? bodylen : 0);
+	    gzipped ? "Content-Encoding: gzip\r\n" : "", body ? bodylen : 0);
 	if (n < 0 || n >= HTTPCLI_REQ_HEAD_MAX) {
 		free(head);
 		return CB_ETOOBIG;
@@ -425,16 +641,15 @@ hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
 			break;
 		*got_any = 1;
 		h->h_received += got;
-		if ((rc = httpcli_parse_feed(&p, buf, got)) != CB_OK) {
-			snprintf(h->h_err.te_msg, sizeof(h->h_err.te_msg),
-			    rc == CB_ETOOBIG ? "the cloud's answer is larger "
-			    "than %u bytes" : "the cloud's answer is not "
-			    "HTTP/1.1", HTTPCLI_MAX_RESPONSE);
-			h->h_err.te_why = TLSCLI_CUT;
+		if ((rc = httpcli_parse_feed(&p, buf, got)) != CB_OK)
 			break;
-		}
 	}
 	free(buf);
+	if (rc != CB_OK && p.hp_error != HTTPCLI_PERR_NONE) {
+		httpcli_parse_strerror(&p, h->h_err.te_msg,
+		    sizeof(h->h_err.te_msg));
+		h->h_err.te_why = TLSCLI_CUT;
+	}
 	if (rc != CB_OK) {
 		httpcli_parse_free(&p);
 		return rc;
@@ -444,16 +659,20 @@ hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
 	r->hr_len = p.hp_len;
 	r->hr_date_ms = p.hp_date_ms;
 	r->hr_done_mono_ms = cb_mono_ms();
+	p.hp_body = NULL;		/* the response owns it now */
+	httpcli_parse_free(&p);
 	if (!p.hp_keep_alive)
 		httpcli_disconnect(h);
 	return CB_OK;
 }
 
-int
-httpcli_request(struct httpcli *h, const char *method, const char *path,
-    const char *body, size_t bodylen, struct httpcli_resp *r)
+/* One exchange, reconnecting once when a kept-alive connection had been
+ * closed by the server. */
+static int
+hc_exchange(struct httpcli *h, const char *method, const char *path,
+    const char *body, size_t bodylen, int gzipped, struct httpcli_resp *r)
 {
-	int rc, attempt, reused, got_any;
+	int rc = CB_EIO, attempt, reused, got_any;
 
 	memset(r, 0, sizeof(*r));
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -464,7 +683,7 @@ httpcli_request(struct httpcli *h, const char *method, const char *path,
 		    &h->h_err)) != CB_OK)
 			return rc;
 		r->hr_sent_mono_ms = cb_mono_ms();
-		rc = hc_send(h, method, path, body, bodylen);
+		rc = hc_send(h, method, path, body, bodylen, gzipped);
 		if (rc == CB_OK)
 			rc = hc_receive(h, strcmp(method, "HEAD") == 0, r,
 			    &got_any);
@@ -483,6 +702,80 @@ httpcli_request(struct httpcli *h, const char *method, const char *path,
 			return rc;
 	}
 	return rc;
+}
+
+/* gzip (RFC 1952) of body into a malloc'd buffer; NULL when it does not
+ * pay or memory runs out (the body then goes out plain). */
+static char *
+hc_gzip(const char *body, size_t len, size_t *outlen)
+{
+	z_stream z;
+	char *out;
+	size_t cap;
+
+	if (len > UINT_MAX)
+		return NULL;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, HTTPCLI_GZIP_LEVEL, Z_DEFLATED, 16 + MAX_WBITS,
+	    8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, (uLong)len);
+	if ((out = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+int
+httpcli_request(struct httpcli *h, const char *method, const char *path,
+    const char *body, size_t bodylen, struct httpcli_resp *r)
+{
+	char *gz = NULL;
+	size_t gzlen = 0;
+	int rc;
+
+	if (body != NULL && bodylen >= HTTPCLI_GZIP_MIN_BODY && !h->h_gzip_off)
+		gz = hc_gzip(body, bodylen, &gzlen);
+	if (gz == NULL)
+		return hc_exchange(h, method, path, body, bodylen, 0, r);
+	rc = hc_exchange(h, method, path, gz, gzlen, 1, r);
+	free(gz);
+	if (rc != CB_OK || (r->hr_status != 415 && r->hr_status != 400))
+		return rc;
+	/* 415 (CouchDB: not a supported content encoding) or 400 (a proxy
+	 * or server that cannot read it): the same body plain. When that
+	 * one is not refused the same way, gzip was the reason: plain from
+	 * now on. */
+	int gz_status = r->hr_status;
+	httpcli_resp_free(r);
+	rc = hc_exchange(h, method, path, body, bodylen, 0, r);
+	if (rc == CB_OK && r->hr_status != gz_status)
+		h->h_gzip_off = 1;
+	return rc;
+}
+
+int
+httpcli_gzip_requests(const struct httpcli *h)
+{
+	return !h->h_gzip_off;
+}
+
+void
+httpcli_set_gzip(struct httpcli *h, int on)
+{
+	h->h_gzip_off = !on;
 }
 
 int

@@ -1,8 +1,11 @@
 /*
  * httpcli.h: a small HTTP/1.1 client over tlscli for the cloud link: one
  * keep-alive connection, Content-Length and chunked responses (llhttp),
- * every response bounded by HTTPCLI_MAX_RESPONSE. Request bodies go out
- * uncompressed: zlib is not a dependency of classbox (docs/sync.md).
+ * every response bounded by HTTPCLI_MAX_RESPONSE. Answers may come gzipped
+ * (Accept-Encoding: gzip): they are inflated as they stream in, and the
+ * limit applies to the inflated body. Request bodies of at least
+ * HTTPCLI_GZIP_MIN_BODY bytes go out gzipped until the peer refuses one
+ * (docs/sync.md, "Compression").
  *
  * The response parser is a pure function of bytes (httpcli_parse_*), so
  * the unit tests and the fuzz target reach the same code as the client.
@@ -14,6 +17,7 @@
 #include <stdint.h>
 
 #include <llhttp.h>
+#include <zlib.h>
 
 #include "net/tlscli.h"
 
@@ -23,6 +27,9 @@
 #define HTTPCLI_USERPASS_MAX	512		/* user:password for Basic */
 #define HTTPCLI_READ_CHUNK	(16u * 1024)
 #define HTTPCLI_DATE_MAX	40		/* bytes of a Date value kept */
+#define HTTPCLI_ENCODING_MAX	32		/* bytes of Content-Encoding kept */
+#define HTTPCLI_GZIP_MIN_BODY	(8u * 1024)	/* smaller bodies go out plain */
+#define HTTPCLI_GZIP_LEVEL	1	/* zlib level: cheap for the box's CPU */
 
 /* An https URL: host, port (443 by default), path prefix without the
  * trailing slash ("" or "/couch"). No user info, query or fragment. */
@@ -34,6 +41,16 @@ struct httpcli_url {
 int httpcli_url_parse(const char *url, struct httpcli_url *out);
 
 /* ---- the response parser ---- */
+/* Why a response was refused (hp_error). */
+enum httpcli_perr {
+	HTTPCLI_PERR_NONE,
+	HTTPCLI_PERR_SYNTAX,		/* not HTTP/1.1 */
+	HTTPCLI_PERR_TOO_BIG,		/* past max_body (inflated) or the head */
+	HTTPCLI_PERR_ENCODING,		/* a Content-Encoding other than gzip */
+	HTTPCLI_PERR_GZIP,		/* gzip body corrupt or cut short */
+	HTTPCLI_PERR_NOMEM,
+};
+
 struct httpcli_parser {
 	llhttp_t hp_ll;
 	int hp_status;
@@ -41,12 +58,25 @@ struct httpcli_parser {
 	int hp_keep_alive;
 	int hp_too_big;
 	int hp_head_only;
+	enum httpcli_perr hp_error;
+	/* Content-Encoding: "" or identity (plain), gzip (inflated as it
+	 * streams in), anything else refused once the head is in. */
+	char hp_encoding[HTTPCLI_ENCODING_MAX];
+	size_t hp_encoding_len;		/* may exceed the buffer: refused */
+	int hp_in_encoding;
+	int hp_encodings;		/* Content-Encoding headers seen */
+	int hp_gzip;			/* the body is gzip */
+	int hp_gzip_live;		/* hp_z is initialised */
+	int hp_gzip_end;		/* the gzip trailer arrived */
+	size_t hp_gzip_in;		/* compressed bytes fed */
+	const char *hp_gzip_why;	/* static words for HTTPCLI_PERR_GZIP */
+	z_stream hp_z;
 	size_t hp_head_bytes;
 	size_t hp_max_body;
 	char *hp_body;			/* malloc'd, NUL-terminated */
 	size_t hp_len, hp_cap;
 	/* The Date header (net/httpdate.h), a time source of last resort. */
-	char hp_field[8];		/* the header name, up to 7 bytes */
+	char hp_field[24];		/* the header name, up to 23 bytes */
 	size_t hp_field_len;		/* may exceed the buffer: not Date */
 	int hp_in_date;
 	char hp_date[HTTPCLI_DATE_MAX];
@@ -58,10 +88,16 @@ struct httpcli_parser {
 void httpcli_parse_init(struct httpcli_parser *p, size_t max_body,
     int head_only);
 /* Feed n bytes: 0 (more or done: see hp_done), CB_ETOOBIG past the
- * limits, CB_EPROTO when the bytes are not an HTTP/1.1 response. */
+ * limits (max_body counts inflated bytes), CB_EPROTO when the bytes are
+ * not an HTTP/1.1 response, its encoding is not gzip or identity, or its
+ * gzip is corrupt or cut short; CB_ENOMEM. hp_error says which. */
 int httpcli_parse_feed(struct httpcli_parser *p, const char *buf, size_t n);
 /* The connection ended (EOF): completes a body delimited by close. */
 int httpcli_parse_eof(struct httpcli_parser *p);
+/* The refusal in words (for a person), into buf. */
+void httpcli_parse_strerror(const struct httpcli_parser *p, char *buf,
+    size_t size);
+/* Frees the body (unless taken: set hp_body NULL) and the inflater. */
 void httpcli_parse_free(struct httpcli_parser *p);
 
 /* ---- the client ---- */
@@ -97,6 +133,11 @@ void httpcli_disconnect(struct httpcli *h);
 /* Bytes sent and received on the wire (TLS payload), for the bench. */
 void httpcli_bytes(const struct httpcli *h, unsigned long long *sent,
     unsigned long long *received);
+/* 1 while request bodies may go out gzipped: 0 once the peer answered a
+ * gzipped body with 415 or 400 and the same body plain without (then it
+ * stays 0 for the life of the client), or after httpcli_set_gzip(h, 0). */
+int httpcli_gzip_requests(const struct httpcli *h);
+void httpcli_set_gzip(struct httpcli *h, int on);
 
 /* Percent-encode s for a URL path segment or query value (everything
  * but unreserved characters). CB_ETOOBIG when out is too small. */

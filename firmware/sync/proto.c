@@ -80,6 +80,9 @@ changes_row(yyjson_val *row, struct proto_change *pc, const char **revs,
 		return CB_EPROTO;
 	pc->pc_id = yyjson_get_str(id);
 	pc->pc_deleted = yyjson_is_true(del);
+	pc->pc_doc = yyjson_obj_get(row, "doc");
+	if (!yyjson_is_obj((yyjson_val *)pc->pc_doc))
+		pc->pc_doc = NULL;
 	pc->pc_revs = revs + *used;
 	pc->pc_nrevs = 0;
 	yyjson_arr_iter_init(ch, &it);
@@ -135,6 +138,41 @@ proto_parse_changes(const char *json, size_t len, struct proto_changes *out)
 proto:
 	proto_changes_free(out);
 	return CB_EPROTO;
+}
+
+int
+proto_change_first_gen_doc(const struct proto_change *pc, char **json,
+    size_t *len)
+{
+	yyjson_val *doc = (yyjson_val *)pc->pc_doc;
+	const char *rev = pc->pc_nrevs == 1 ? pc->pc_revs[0] : NULL;
+	yyjson_mut_doc *m;
+	yyjson_mut_val *root, *rv, *ids;
+
+	*json = NULL;
+	if (doc == NULL || rev == NULL || strncmp(rev, "1-", 2) != 0 ||
+	    rev[2] == 0 || !yyjson_equals_str(yyjson_obj_get(doc, "_id"),
+	    pc->pc_id) || !yyjson_equals_str(yyjson_obj_get(doc, "_rev"), rev) ||
+	    yyjson_obj_get(doc, "_attachments") != NULL ||
+	    yyjson_obj_get(doc, "_revisions") != NULL)
+		return CB_ENOTFOUND;
+	if ((m = yyjson_mut_doc_new(NULL)) == NULL)
+		return CB_ENOMEM;
+	root = yyjson_val_mut_copy(m, doc);
+	rv = yyjson_mut_obj(m);
+	ids = yyjson_mut_arr(m);
+	if (root == NULL || rv == NULL || ids == NULL ||
+	    !yyjson_mut_obj_add_int(m, rv, "start", 1) ||
+	    !yyjson_mut_arr_add_str(m, ids, rev + 2) ||
+	    !yyjson_mut_obj_add_val(m, rv, "ids", ids) ||
+	    !yyjson_mut_obj_add_val(m, root, "_revisions", rv)) {
+		yyjson_mut_doc_free(m);
+		return CB_ENOMEM;
+	}
+	yyjson_mut_doc_set_root(m, root);
+	*json = yyjson_mut_write(m, 0, len);
+	yyjson_mut_doc_free(m);
+	return *json != NULL ? CB_OK : CB_ENOMEM;
 }
 
 /* ---- _revs_diff ---- */

@@ -30,6 +30,7 @@ struct proto_change {
 	size_t pc_nrevs;
 	const char **pc_revs;		/* the leaf revisions */
 	int pc_deleted;
+	const void *pc_doc;		/* include_docs: the winner, or NULL */
 };
 
 struct proto_changes {
@@ -42,6 +43,15 @@ struct proto_changes {
 int proto_parse_changes(const char *json, size_t len,
     struct proto_changes *out);
 void proto_changes_free(struct proto_changes *c);
+/* A row of _changes?include_docs=true whose only revision is of the first
+ * generation, with that revision's document inline: that document with
+ * "_revisions": {"start": 1, "ids": [hash]} added, malloc'd, ready for
+ * store_put_batch_edits(..., new_edits 0, ...) as _bulk_get's would be (a
+ * first revision has no history to ask for). CB_ENOTFOUND for any other
+ * row (more revisions, a later generation, no doc, another _rev,
+ * attachments, a _revisions of its own): those go through _bulk_get. */
+int proto_change_first_gen_doc(const struct proto_change *pc, char **json,
+    size_t *len);
 
 /* ---- _revs_diff answer: {"id": {"missing": [...]}, ...} ---- */
 struct proto_missing {

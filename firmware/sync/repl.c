@@ -754,6 +754,27 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 			    store_errmsg(c->sc_store));
 			goto out;
 		}
+		/* A missing first revision that came inline needs no
+		 * _bulk_get: it has no history (PouchDB's replicator skips
+		 * _bulk_get for first generations too). It goes through the
+		 * same checks as a fetched one (pulled_add). */
+		char *json;
+		size_t jl;
+		if (pc->pc_nrevs == 1 && miss[0] &&
+		    (rc = proto_change_first_gen_doc(pc, &json, &jl)) !=
+		    CB_ENOTFOUND) {
+			if (rc == CB_OK) {
+				rc = pulled_add(&p, json, jl);
+				free(json);
+			}
+			if (rc != CB_OK) {
+				rc = sync_fail(c, rc, SYNC_FAIL_LOCAL,
+				    "out of memory");
+				goto out;
+			}
+			continue;
+		}
+		rc = CB_OK;
 		for (k = 0; k < pc->pc_nrevs; k++)
 			if (miss[k]) {
 				ids[n] = pc->pc_id;
@@ -820,7 +841,7 @@ sync_pull(struct sync_ctx *c)
 		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
 			strcpy(since, "0");
 		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "since=%s&limit=%zu", db, since, limit);
+		    "include_docs=true&since=%s&limit=%zu", db, since, limit);
 		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
 			return rc;
 		if (r.hr_status != 200) {

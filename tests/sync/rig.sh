@@ -204,6 +204,7 @@ rig_nginx() {
 	rig_port NGX_EXPIRED_PORT
 	rig_port NGX_WRONGNAME_PORT
 	rig_port NGX_NOBULKGET_PORT
+	rig_port NGX_NOGZIP_PORT
 	n=$RIG/nginx
 	mkdir -p "$n/logs" "$n/tmp"
 	chmod 0777 "$n/tmp"	# the worker may run as nobody
@@ -214,7 +215,7 @@ pid $n/nginx.pid;
 error_log $n/logs/error.log info;
 events { worker_connections 256; }
 http {
-  log_format rig '\$server_port \$ssl_protocol \$status \$request_length \$bytes_sent \$request_time "\$request" \$ssl_client_verify';
+  log_format rig '\$server_port \$ssl_protocol \$status \$request_length \$bytes_sent \$request_time "\$request" \$ssl_client_verify \$http_content_encoding \$sent_http_content_encoding';
   access_log $n/logs/access.log rig;
   client_body_temp_path $n/tmp/body;
   proxy_temp_path $n/tmp/proxy;
@@ -227,11 +228,19 @@ http {
   ssl_client_certificate $RIG/pki/ca.crt;
   ssl_verify_client on;
   ssl_verify_depth 2;
+  # As a CouchDB deployment behind nginx does: CouchDB itself never
+  # gzips JSON, so the proxy does for clients that ask (PouchDB Server
+  # already gzips, and nginx leaves encoded answers alone).
+  gzip on;
+  gzip_proxied any;
+  gzip_types application/json text/plain;
+  gzip_min_length 1024;
 EOF
 	# nobulkget: a peer without _bulk_get (404), as CouchDB 1.x: the
 	# box falls back to GET ?open_revs
 	for v in "$NGX_PORT server" "$NGX_EXPIRED_PORT expired" \
-	    "$NGX_WRONGNAME_PORT wrongname" "$NGX_NOBULKGET_PORT server"; do
+	    "$NGX_WRONGNAME_PORT wrongname" "$NGX_NOBULKGET_PORT server" \
+	    "$NGX_NOGZIP_PORT server nogzip"; do
 		set -- $v
 		nobulk=
 		[ "$1" = "$NGX_NOBULKGET_PORT" ] &&
@@ -244,6 +253,16 @@ EOF
     ssl_certificate_key $RIG/pki/$2.key;
     $nobulk
     location / {
+EOF
+		# nogzip: a cloud that refuses compressed request bodies as
+		# CouchDB refuses a coding it does not know (415 bad_ctype)
+		if [ "${3:-}" = nogzip ]; then cat <<EOF
+      if (\$http_content_encoding) {
+        return 415 '{"error":"bad_content_type","reason":"not a supported content encoding."}';
+      }
+EOF
+		fi
+		cat <<EOF
       proxy_pass http://127.0.0.1:$PDB_PORT;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -345,14 +364,16 @@ box_status_get() {
 	"$CLASSBOX" status --data "$BOX_DATA" 2>/dev/null | sed -n "s/^$1=//p"
 }
 
-# rig_server good|expired|wrongname|nobulkget: which nginx server new connections
-# through the proxy reach
+# rig_server good|expired|wrongname|nobulkget|nogzip: which nginx server new
+# connections through the proxy reach (nogzip: the good certificate, but
+# request bodies with a Content-Encoding get 415)
 rig_server() {
 	case $1 in
 	good) p=$NGX_PORT ;;
 	expired) p=$NGX_EXPIRED_PORT ;;
 	wrongname) p=$NGX_WRONGNAME_PORT ;;
 	nobulkget) p=$NGX_NOBULKGET_PORT ;;
+	nogzip) p=$NGX_NOGZIP_PORT ;;
 	esac
 	fp target "$p" >/dev/null
 }
@@ -394,6 +415,7 @@ box_dump() { "$RIG_BIN/storetool" dump "$1" | LC_ALL=C sort; }
 
 # nginx_requests: the access log so far, one line per HTTP request:
 #   PORT TLS_VERSION STATUS REQUEST_BYTES RESPONSE_BYTES SECONDS "REQUEST" CLIENT_VERIFY
+#   REQUEST_CONTENT_ENCODING RESPONSE_CONTENT_ENCODING   ("-" when none)
 nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
 
 # cloud_log: the replication calls PouchDB received (cloudhook.js)

@@ -28,7 +28,7 @@ jq -e '[.packages[].SPDXID] | length == (unique | length)' "$f" >/dev/null 2>&1
 check "SPDXIDs are unique" [ $? = 0 ]
 jq -e '(.relationships | map(select(.relationshipType == "DESCRIBES")) | length) == 1' "$f" >/dev/null 2>&1
 check "the document DESCRIBES the image" [ $? = 0 ]
-for n in classbox mbedtls lmdb yyjson argon2 llhttp busybox musl grub-efi; do
+for n in classbox mbedtls lmdb yyjson argon2 llhttp zlib busybox musl grub-efi; do
 	jq -e --arg n "$n" '.packages[] | select(.name == $n) | .versionInfo | length > 0' "$f" >/dev/null 2>&1
 	check "component $n listed with a version" [ $? = 0 ]
 done

@@ -135,6 +135,51 @@ T_TEST(bulk_get_and_open_revs)
 	    &g, &missing), CB_EPROTO);
 }
 
+T_TEST(changes_first_generation_docs_inline)
+{
+	static const char p[] = "{\"results\":["
+	    /* 0: a first revision with its doc: taken inline */
+	    "{\"seq\":1,\"id\":\"a:1\",\"changes\":[{\"rev\":\"1-aa\"}],"
+	    "\"doc\":{\"_id\":\"a:1\",\"_rev\":\"1-aa\",\"type\":\"t\","
+	    "\"n\":[1,{\"x\":null}]}},"
+	    /* 1: a later generation: _bulk_get (its history) */
+	    "{\"seq\":2,\"id\":\"a:2\",\"changes\":[{\"rev\":\"2-bb\"}],"
+	    "\"doc\":{\"_id\":\"a:2\",\"_rev\":\"2-bb\",\"type\":\"t\"}},"
+	    /* 2: two leaves */
+	    "{\"seq\":3,\"id\":\"a:3\",\"changes\":[{\"rev\":\"1-cc\"},"
+	    "{\"rev\":\"1-dd\"}],\"doc\":{\"_id\":\"a:3\",\"_rev\":\"1-dd\"}},"
+	    /* 3: the doc is of another revision */
+	    "{\"seq\":4,\"id\":\"a:4\",\"changes\":[{\"rev\":\"1-ee\"}],"
+	    "\"doc\":{\"_id\":\"a:4\",\"_rev\":\"1-ff\"}},"
+	    /* 4: another id, 5: attachments, 6: no doc, 7: doc null */
+	    "{\"seq\":5,\"id\":\"a:5\",\"changes\":[{\"rev\":\"1-ee\"}],"
+	    "\"doc\":{\"_id\":\"a:x\",\"_rev\":\"1-ee\"}},"
+	    "{\"seq\":6,\"id\":\"a:6\",\"changes\":[{\"rev\":\"1-ee\"}],"
+	    "\"doc\":{\"_id\":\"a:6\",\"_rev\":\"1-ee\",\"_attachments\":{}}},"
+	    "{\"seq\":7,\"id\":\"a:7\",\"changes\":[{\"rev\":\"1-ee\"}]},"
+	    "{\"seq\":8,\"id\":\"a:8\",\"changes\":[{\"rev\":\"1-ee\"}],"
+	    "\"doc\":null}"
+	    "],\"last_seq\":8}";
+	struct proto_changes ch;
+	char *json;
+	size_t len;
+
+	T_EQ_INT(proto_parse_changes(p, strlen(p), &ch), 0);
+	T_EQ_INT(ch.pcs_n, 8);
+	T_EQ_INT(proto_change_first_gen_doc(&ch.pcs_rows[0], &json, &len), 0);
+	T_EQ_STR(json, "{\"_id\":\"a:1\",\"_rev\":\"1-aa\",\"type\":\"t\","
+	    "\"n\":[1,{\"x\":null}],\"_revisions\":{\"start\":1,\"ids\":"
+	    "[\"aa\"]}}");
+	T_EQ_INT(len, strlen(json));
+	free(json);
+	for (size_t i = 1; i < 8; i++) {
+		T_EQ_INT(proto_change_first_gen_doc(&ch.pcs_rows[i], &json,
+		    &len), CB_ENOTFOUND);
+		T_ASSERT(json == NULL);
+	}
+	proto_changes_free(&ch);
+}
+
 T_TEST(bulk_docs_answer)
 {
 	static const char j[] = "[{\"id\":\"a\",\"rev\":\"1-x\"},{\"id\":\"b\","
