@@ -30,6 +30,9 @@ struct authd_config {
 	 * console. (uid_t)-1 = development, web runs as our own uid: then
 	 * our uid is both web and console (no privilege separation). */
 	uid_t web_uid;
+	/* The sync process's uid, or (uid_t)-1: it may send AUTH_ADMIN_SEED
+	 * and nothing else. */
+	uid_t sync_uid;
 	int workers;		/* Argon2 workers, 1..AUTHD_WORKERS_MAX */
 };
 

@@ -57,6 +57,7 @@ enum auth_msg_type {
 	AUTH_RESET_ISSUE_R,
 	AUTH_RESET_USE,		/* struct auth_reset_use -> AUTH_STATUS_R */
 	AUTH_TERMINATE,		/* struct auth_token -> AUTH_STATUS_R */
+	AUTH_ADMIN_SEED,	/* struct auth_admin_seed -> AUTH_STATUS_R */
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -275,6 +276,22 @@ struct auth_reset_use {
  */
 
 /*
+ * The enrollment's admin_password (docs/sync.md, "Enrollment"): accepted
+ * only from the sync process's uid or the console (root: `classbox
+ * enroll`), it becomes the first admin's ("admin") initial password, still
+ * to be changed at first login, but only while that admin has never logged
+ * in and still has the must-change password it was created with. Status:
+ * 0 set; CB_ESTATE the admin has logged in or changed it (left as it is);
+ * CB_ENOTFOUND no first admin; a password policy status (CB_EINVAL ...)
+ * when the password breaks the rules; CB_EPERM from any other peer. Logged
+ * in the login log ("admin.initial_password"), never the password.
+ */
+struct auth_admin_seed {
+	char aas_password[AUTH_PASSWORD_MAX];
+};
+#define AUTH_FIRST_ADMIN	"admin"
+
+/*
  * Added by the auth engineer: the fixed payload size of each message type
  * and the reply type each request expects, so that both ends check the
  * same table. Every reply payload starts with an int32_t status.
@@ -305,6 +322,7 @@ auth_msg_len(uint32_t type)
 	case AUTH_RESET_ISSUE_R: return sizeof(struct auth_reset_issue_r);
 	case AUTH_RESET_USE:	return sizeof(struct auth_reset_use);
 	case AUTH_TERMINATE:	return sizeof(struct auth_token);
+	case AUTH_ADMIN_SEED:	return sizeof(struct auth_admin_seed);
 	default:		return 0;
 	}
 }
@@ -327,6 +345,7 @@ auth_reply_type(uint32_t type)
 	case AUTH_RESET_ISSUE:	return AUTH_RESET_ISSUE_R;
 	case AUTH_RESET_USE:	return AUTH_STATUS_R;
 	case AUTH_TERMINATE:	return AUTH_STATUS_R;
+	case AUTH_ADMIN_SEED:	return AUTH_STATUS_R;
 	default:		return 0;
 	}
 }

@@ -44,6 +44,7 @@ cmd_auth(int argc, char **argv)
 		{ "sock", required_argument, NULL, 's' },
 		{ "uid", required_argument, NULL, 'u' },
 		{ "web-uid", required_argument, NULL, 'w' },
+		{ "sync-uid", required_argument, NULL, 'y' },
 		{ "workers", required_argument, NULL, 'n' },
 		{ "audit", required_argument, NULL, 'l' },
 		{ "no-audit", no_argument, NULL, 'L' },
@@ -53,6 +54,7 @@ cmd_auth(int argc, char **argv)
 		.dir = CB_DEFAULT_DATA "/" CB_AUTH_SUBDIR,
 		.sock_path = CB_DEFAULT_DATA "/" CB_AUTH_SOCK,
 		.web_uid = (uid_t)-1,
+		.sync_uid = (uid_t)-1,
 		.workers = AUTHD_DEFAULT_WORKERS,
 	};
 	uid_t uid = (uid_t)-1;
@@ -67,13 +69,16 @@ cmd_auth(int argc, char **argv)
 		case 's': cfg.sock_path = optarg; break;
 		case 'u': uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'w': cfg.web_uid = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'y': cfg.sync_uid = (uid_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'n': cfg.workers = atoi(optarg); break;
 		case 'l': cfg.audit_dir = optarg; break;
 		case 'L': no_audit = 1; break;
 		default:
 			fprintf(stderr, "usage: classbox auth [--dir DIR] "
 			    "[--sock PATH] [--uid N] [--web-uid N] "
-			    "[--workers N] [--audit DIR | --no-audit]\n");
+			    "[--sync-uid N] [--workers N] "
+			    "[--audit DIR | --no-audit]\n");
 			return 2;
 		}
 	}
