@@ -1592,7 +1592,9 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		return;
 	}
 	if (c->c_sync && !c->c_console && !sync_may_send(h->ah_type)) {
-		reply_status(d, c, h->ah_type, h->ah_id, CB_EPERM, 0);
+		log_warn("auth: the sync process sent %s: refused",
+		    msg_name(h->ah_type));
+		client_close(d, c, "a message the sync process may not send");
 		cb_wipe(m, sizeof(*m));
 		return;
 	}
@@ -1716,10 +1718,9 @@ listen_io(struct loop *l, int fd, int events, void *arg)
 	(void)events;
 	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
 		return;
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
-		sync = peer_is_sync(d, cred.uid);
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-	    (peer_class(d, cred.uid, &console) != 0 && !sync)) {
+	    ((sync = peer_is_sync(d, cred.uid)) == 0 &&
+	    peer_class(d, cred.uid, &console) != 0)) {
 		log_warn("auth: refused a connection from uid %d: only the web "
 		    "process and the console may connect", (int)cred.uid);
 		close(cfd);
