@@ -584,7 +584,12 @@ sync_daemon(struct sync_run *r)
 		    sizeof(r->r_st.st_last_error))) {
 			strcpy(r->r_st.st_state, "waiting_clock");
 			sync_status_save(r);
-			sleep(SYNC_CLOCK_WAIT_S);
+			/* Until the clock is checked again; an uploaded
+			 * enrollment is taken meanwhile. */
+			uint64_t seq = 0;
+			(void)store_last_seq(r->r_store, &seq);
+			sync_wait(r, cb_mono_ms() + SYNC_CLOCK_WAIT_S * 1000, 0,
+			    &seq);
 			continue;
 		}
 		(void)store_last_seq(r->r_store, &seen);

@@ -11,7 +11,9 @@
 # file's admin_password became the untouched first admin's initial
 # password (still must-change), logged in the login log without it; a
 # second upload needs ?replace=1 (409 without), is logged as its own
-# action; a drop sync refuses is removed and the status says why.
+# action; a drop sync refuses is removed and the status says why. On a
+# second box the console's `classbox enroll` sets admin_password the same
+# way, and leaves it once the admin has logged in.
 #
 # On the host, `classbox run` without root runs web and sync as one user:
 # the modes are checked (DATA/sync 0711, drop 0730, enroll.json 0600), not
@@ -215,4 +217,22 @@ upload office "$GOOD" replace=1
 expect_eq "the next upload replaces the half-written one (202)" "$STATUS" 202
 if [ -e "$BOX_DATA/sync/drop/upload.tmp" ]; then not_ok "... upload.tmp gone"
 else ok "... upload.tmp gone"; fi
+
+# ---- the console's `classbox enroll` on a new box ---------------------------
+box_stop
+BOX_DATA=$T_DIR/data2
+rig_box_start --allow-unsynced-clock || t_done
+out=$("$CLASSBOX" enroll "$GOOD" --data "$BOX_DATA" 2>&1)
+expect_match "classbox enroll says the admin_password became the initial password" \
+    "$out" "admin: the first admin's initial password is now the one the platform issued"
+login admin admin "$PLATFORM_PW"
+expect_eq "... the first admin logs in with it" "$STATUS" 200
+if printf '%s' "$out" | grep -qF -e "$PLATFORM_PW" -e "$RIG_PASSWORD"; then
+	not_ok "... and the output holds no secret"
+else ok "... and the output holds no secret"; fi
+out=$("$CLASSBOX" enroll "$GOOD" --data "$BOX_DATA" 2>&1)
+expect_match "enrolling again after that login leaves the password as it is" \
+    "$out" "already logged in or changed the password: left as it is"
+if wait_for 30 state_is ok; then ok "sync, waiting, started again enrolled (status ok)"
+else not_ok "sync started again enrolled (status $(box_status_get sync.state): $(box_status_get sync.last_error))"; fi
 t_done

@@ -126,6 +126,7 @@ async function adminOps() {
   await check('sync page: the enrollment file is uploaded, sync takes it, the result in words', async () => {
     await page.setInputFiles('#sync-enroll-file', ENROLL_GOOD);
     await page.click('#sync-enroll-form button[type=submit]');
+    await waitMsg(/登録ファイルを受け付けました/, 'ok');
     await waitMsg('登録が済みました。同期を始めます。', 'ok');
     const res = await page.textContent('#sync-enroll-result');
     assert(/登録しました/.test(res) && /school-ui/.test(res), `result "${res}"`);
@@ -138,6 +139,7 @@ async function adminOps() {
     const q = page.locator('.confirm', { hasText: '今の登録を新しいファイルで置き換えます' });
     await q.waitFor();
     await q.locator('button.danger').click();
+    await waitMsg(/登録ファイルを受け付けました/, 'ok');
     await waitMsg('登録が済みました。同期を始めます。', 'ok');
     const res = await page.textContent('#sync-enroll-result');
     assert(/enrollment replaced/.test(res), `result "${res}"`);
