@@ -134,8 +134,10 @@ api_sync_enrollment(struct api_req *r)
 	/* web may look the name up (DATA/sync is 0711), never read it. */
 	exists = access(enrolled, F_OK) == 0;
 	rc = enroll_check(q->body, q->body_len, &e, err, sizeof(err));
-	if (rc == CB_OK && (replace || !exists))
-		put = enroll_drop_put(drop, q->body, q->body_len, replace);
+	if (rc == CB_OK && (replace || !exists))	/* nothing to replace:
+							 * a new one */
+		put = enroll_drop_put(drop, q->body, q->body_len,
+		    replace && exists);
 	cb_wipe((char *)q->body, q->body_len);
 	if (rc != CB_OK)
 		return rc == CB_ENOMEM ? api_req_error(r, API_E_BUSY) :
@@ -157,8 +159,8 @@ api_sync_enrollment(struct api_req *r)
 	}
 	api_audit_note(r, SYNC_API_RECORD);
 	log_info("web: an admin handed an enrollment to sync (%s, cloud %s)",
-	    replace ? "replacing" : "new", e.en_url.hu_host);
-	rc = sync_api_accepted(r, &e, replace);
+	    replace && exists ? "replacing" : "new", e.en_url.hu_host);
+	rc = sync_api_accepted(r, &e, replace && exists);
 	enroll_free(&e);
 	return rc;
 }
