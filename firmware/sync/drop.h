@@ -56,7 +56,7 @@ int enroll_drop_take(const char *drop_dir, char **buf, size_t *len,
  * run as root and uid != (uid_t)-1. */
 int enroll_install(const char *data, const char *buf, size_t len, uid_t uid);
 
-/* Ask auth (socket sock) to make the enrollment's admin_password the
+/* (seed.c) Ask auth (socket sock) to make the enrollment's admin_password the
  * first admin's initial password. The outcome in words goes to msg
  * (never the password); the auth status is returned. */
 int enroll_seed_admin(const char *sock, const char *password, char *msg,
