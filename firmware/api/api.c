@@ -134,6 +134,9 @@ static const struct api_route api_routes[] = {
 	{ HTTP_M_GET, P_EXACT, "/api/v1/status", 0, api_status_json },
 	{ HTTP_M_GET, P_EXACT, "/api/v1/status/sync", R_SESSION | R_ADMIN,
 	    api_status_sync },
+	/* The enrollment file, handed to sync (sync_api.c). */
+	{ HTTP_M_POST, P_EXACT, "/api/v1/sync/enrollment",
+	    R_SESSION | R_ADMIN | R_FILE, api_sync_enrollment },
 	{ HTTP_M_GET, P_EXACT, "/api/v1/notices", R_SESSION, api_sysnotices_list },
 	{ HTTP_M_POST, P_EXACT, "/api/v1/notices", R_SESSION | R_ADMIN | R_BODY,
 	    api_sysnotices_create },

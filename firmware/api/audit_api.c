@@ -78,6 +78,7 @@ static const struct {
 	{ api_update_upload, "update.upload" },
 	{ api_update_upload_done, "update.submit" },
 	{ api_update_upload_drop, "update.drop" },
+	{ api_sync_enrollment, "sync.enrollment" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },

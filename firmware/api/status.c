@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yyjson.h>
 
@@ -55,6 +56,22 @@ api_set_sync_status(struct api *a, const char *path)
 	a->a_sync_status = path ? strdup(path) : NULL;
 }
 
+/* DATA/sync/enroll.json is there: web may look the name up (DATA/sync is
+ * 0711), never read the file (0600 sync). */
+static bool
+status_sync_enrolled(const struct api *a)
+{
+	char p[PATH_MAX];
+	const char *slash = a->a_sync_status ? strrchr(a->a_sync_status, '/') :
+	    NULL;
+
+	if (slash == NULL || snprintf(p, sizeof(p), "%.*s/enroll.json",
+	    (int)(slash - a->a_sync_status), a->a_sync_status) >=
+	    (int)sizeof(p))
+		return false;
+	return access(p, F_OK) == 0;
+}
+
 /* GET /api/v1/status/sync (admins). */
 int
 api_status_sync(struct api_req *r)
@@ -91,7 +108,14 @@ api_status_sync(struct api_req *r)
 	    !yyjson_mut_obj_add_strcpy(doc, o, "last_refused",
 	    st.st_last_refused) ||
 	    !yyjson_mut_obj_add_uint(doc, o, "conflicts_open", copen) ||
-	    !yyjson_mut_obj_add_uint(doc, o, "conflicts_resolved", cdone)) {
+	    !yyjson_mut_obj_add_uint(doc, o, "conflicts_resolved", cdone) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "enrolled",
+	    status_sync_enrolled(r->r_api)) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "enroll_result",
+	    st.st_enroll_result) ||
+	    !yyjson_mut_obj_add_int(doc, o, "enroll_ms", st.st_enroll_ms) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "enroll_ok",
+	    st.st_enroll_ok != 0)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}

@@ -42,7 +42,9 @@
 #include "store/erase.h"
 
 enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET,
-    JOB_CODE };	/* JOB_CODE: a new password set with a reset code */
+    JOB_CODE, JOB_SEED };	/* JOB_CODE: a new password set with a reset
+				 * code; JOB_SEED: the enrollment's
+				 * admin_password */
 enum job_state { JS_FREE = 0, JS_QUEUED, JS_RUNNING, JS_DONE };
 
 /* One Argon2 request; lives in a fixed slot from submission to reply. */
@@ -97,8 +99,8 @@ struct authd_client {
 	int c_fd;			/* -1: free slot */
 	uint32_t c_gen;
 	int c_console;			/* may act as the console */
-	int c_sync;			/* the sync process: may send
-					 * AUTH_RESET_GRANT and nothing
+	int c_sync;			/* the sync process: may send what
+					 * sync_may_send allows, nothing
 					 * else */
 	size_t c_inlen;
 	uint8_t c_in[AUTHD_CLIENT_INBUF];
@@ -119,6 +121,7 @@ union authd_req {
 	struct auth_reset_use reset_use;
 	struct auth_reset_ask reset_ask;
 	struct auth_reset_grant reset_grant;
+	struct auth_admin_seed admin_seed;
 };
 _Static_assert(sizeof(union authd_req) + sizeof(struct auth_hdr) <=
     AUTHD_CLIENT_INBUF, "every request fits the input buffer");
@@ -216,6 +219,8 @@ strings_ok(uint32_t type, const void *p)
 		return FIELD_OK(p, struct auth_reset_ask, ara_uid);
 	case AUTH_RESET_GRANT:	/* reset_grant_check looks at each */
 		return 1;
+	case AUTH_ADMIN_SEED:
+		return FIELD_OK(p, struct auth_admin_seed, aas_password);
 	default:
 		return 1;	/* token-only messages have no strings */
 	}
@@ -271,6 +276,7 @@ msg_name(uint32_t type)
 		[AUTH_RESET_GRANT] = "AUTH_RESET_GRANT",
 		[AUTH_AUDIT_PENDING] = "AUTH_AUDIT_PENDING",
 		[AUTH_AUDIT_PENDING_R] = "AUTH_AUDIT_PENDING_R",
+		[AUTH_ADMIN_SEED] = "AUTH_ADMIN_SEED",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -378,7 +384,7 @@ job_run(struct authd_job *j, struct password_arena *arena)
 		break;
 	}
 	cb_wipe(j->j_pw, sizeof(j->j_pw));
-	if (j->j_kind == JOB_PASSWD)
+	if (j->j_kind == JOB_PASSWD || j->j_kind == JOB_SEED)
 		cb_wipe(j->j_newpw, sizeof(j->j_newpw));
 }
 
@@ -1525,6 +1531,89 @@ on_audit_pending(struct authd *d, struct authd_client *c, uint32_t id,
 	cb_wipe(&a, sizeof(a));
 }
 
+/* --- the enrollment's admin password (authproto.h, AUTH_ADMIN_SEED) --- */
+
+/* 0 while the first admin is as it was created: never logged in, the
+ * initial password not changed; CB_ESTATE otherwise. */
+static int
+seed_applicable(const struct auth_user *u)
+{
+	if (u->au_state != USER_ACTIVE || u->au_last_login_ms != 0 ||
+	    !(u->au_flags & USER_F_MUST_CHANGE))
+		return CB_ESTATE;
+	return 0;
+}
+
+static void
+on_admin_seed(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_admin_seed *m)
+{
+	const char *actor = c->c_sync ? "(sync)" : "(console)";
+	struct auth_user u;
+	struct authd_job *j = NULL;
+	int rc = c->c_sync || c->c_console ? 0 : CB_EPERM;
+
+	if (rc == 0)
+		rc = password_check_policy(AUTH_FIRST_ADMIN, m->aas_password,
+		    NULL);
+	if (rc == 0 && (j = job_new(d, c, AUTH_ADMIN_SEED, id, JOB_SEED)) ==
+	    NULL)
+		return;		/* answered busy */
+	if (rc == 0 && ((rc = account_get_hash(d->d_store, AUTH_FIRST_ADMIN,
+	    &u, j->j_phc, sizeof(j->j_phc))) != 0 ||
+	    (rc = seed_applicable(&u)) != 0))
+		job_release(&d->d_pool, j);
+	if (rc != 0) {
+		authd_audit(d, actor, "admin.initial_password",
+		    AUTH_FIRST_ADMIN, rc == CB_ESTATE ? "already_changed" :
+		    authd_status_result(rc), "", "");
+		reply_status(d, c, AUTH_ADMIN_SEED, id, rc, 0);
+		return;
+	}
+	cb_strlcpy(j->j_uid, AUTH_FIRST_ADMIN, sizeof(j->j_uid));
+	cb_strlcpy(j->j_addr, actor, sizeof(j->j_addr));
+	cb_strlcpy(j->j_newpw, m->aas_password, sizeof(j->j_newpw));
+	pool_submit(&d->d_pool, j);
+}
+
+/* Hashed: set it if the admin is still untouched and its hash is the one
+ * read at the request (a login or change meanwhile wins). */
+static void
+seed_done(struct authd *d, struct authd_job *j)
+{
+	struct authd_client *c = job_client(d, j);
+	struct auth_user u;
+	int rc = j->j_rc;
+
+	if (rc == 0 && c == NULL)
+		rc = CB_EUNAVAIL;	/* nobody to tell: change nothing */
+	if (rc == 0 && (rc = account_get(d->d_store, j->j_uid, &u)) == 0)
+		rc = seed_applicable(&u);
+	if (rc == 0)
+		rc = account_set_password(d->d_store, j->j_uid, j->j_phc,
+		    j->j_newphc, USER_F_MUST_CHANGE, 0, NULL);
+	authd_audit(d, j->j_addr, "admin.initial_password", j->j_uid,
+	    rc == CB_ESTATE ? "already_changed" : authd_status_result(rc),
+	    "", "");
+	if (rc == 0)
+		log_info("auth: %s set the first admin's initial password from "
+		    "the enrollment (still to be changed at first login)",
+		    j->j_addr);
+	if (c != NULL)
+		reply_status(d, c, AUTH_ADMIN_SEED, j->j_req_id, rc, 0);
+}
+
+/*
+ * The sync process may send only what it needs: the enrollment's admin
+ * password and the platform's reset grants. Everything else (logins,
+ * sessions, accounts) is refused.
+ */
+static int
+sync_may_send(uint32_t type)
+{
+	return type == AUTH_ADMIN_SEED || type == AUTH_RESET_GRANT;
+}
+
 /* --- termination --- */
 
 /* The request type a job answers. */
@@ -1536,6 +1625,7 @@ job_request(const struct authd_job *j)
 	case JOB_PASSWD:	return AUTH_PASSWD;
 	case JOB_CREATE:	return AUTH_USER_CREATE;
 	case JOB_CODE:		return AUTH_RESET_USE;
+	case JOB_SEED:		return AUTH_ADMIN_SEED;
 	default:		return AUTH_USER_SET;
 	}
 }
@@ -1631,10 +1721,10 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		cb_wipe(m, sizeof(*m));
 		return;
 	}
-	if (c->c_sync && h->ah_type != AUTH_RESET_GRANT) {
-		log_warn("auth: refused %s from the sync process: it may only "
-		    "deliver reset grants", msg_name(h->ah_type));
-		reply_status(d, c, h->ah_type, h->ah_id, CB_EPERM, 0);
+	if (c->c_sync && !c->c_console && !sync_may_send(h->ah_type)) {
+		log_warn("auth: the sync process sent %s: refused",
+		    msg_name(h->ah_type));
+		client_close(d, c, "a message the sync process may not send");
 		cb_wipe(m, sizeof(*m));
 		return;
 	}
@@ -1660,6 +1750,9 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 		break;
 	case AUTH_AUDIT_PENDING:
 		on_audit_pending(d, c, h->ah_id, &m->token);
+		break;
+	case AUTH_ADMIN_SEED:
+		on_admin_seed(d, c, h->ah_id, &m->admin_seed);
 		break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}
@@ -1805,6 +1898,8 @@ jobs_io(struct loop *l, int fd, int events, void *arg)
 			passwd_done(d, j);
 		else if (j->j_kind == JOB_CODE)
 			reset_code_done(d, j);
+		else if (j->j_kind == JOB_SEED)
+			seed_done(d, j);
 		else
 			initial_done(d, j);
 		job_release(&d->d_pool, j);

@@ -30,9 +30,9 @@ struct authd_config {
 	 * console. (uid_t)-1 = development, web runs as our own uid: then
 	 * our uid is both web and console (no privilege separation). */
 	uid_t web_uid;
-	/* The sync process's uid: the only peer (with the console) whose
-	 * AUTH_RESET_GRANT is accepted; it may send nothing else.
-	 * (uid_t)-1: no separate sync user (development). */
+	/* The sync process's uid: with the console, the only peer whose
+	 * AUTH_RESET_GRANT and AUTH_ADMIN_SEED are accepted; it may send
+	 * nothing else. (uid_t)-1: no separate sync user (development). */
 	uid_t sync_uid;
 	/* sync's HTTPS-Date hint file (DATA/sync/https-date, clock.h): the
 	 * login log's stamps say "https-date" when it vouches for the

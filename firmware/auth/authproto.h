@@ -62,6 +62,7 @@ enum auth_msg_type {
 				 * from the sync process only */
 	AUTH_AUDIT_PENDING,	/* struct auth_token -> AUTH_AUDIT_PENDING_R */
 	AUTH_AUDIT_PENDING_R,
+	AUTH_ADMIN_SEED,	/* struct auth_admin_seed -> AUTH_STATUS_R */
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -320,6 +321,22 @@ struct auth_audit_pending_r {
  */
 
 /*
+ * The enrollment's admin_password (docs/sync.md, "Enrollment"): accepted
+ * only from the sync process's uid or the console (root: `classbox
+ * enroll`), it becomes the first admin's ("admin") initial password, still
+ * to be changed at first login, but only while that admin has never logged
+ * in and still has the must-change password it was created with. Status:
+ * 0 set; CB_ESTATE the admin has logged in or changed it (left as it is);
+ * CB_ENOTFOUND no first admin; a password policy status (CB_EINVAL ...)
+ * when the password breaks the rules; CB_EPERM from any other peer. Logged
+ * in the login log ("admin.initial_password"), never the password.
+ */
+struct auth_admin_seed {
+	char aas_password[AUTH_PASSWORD_MAX];
+};
+#define AUTH_FIRST_ADMIN	"admin"
+
+/*
  * Added by the auth engineer: the fixed payload size of each message type
  * and the reply type each request expects, so that both ends check the
  * same table. Every reply payload starts with an int32_t status.
@@ -354,6 +371,7 @@ auth_msg_len(uint32_t type)
 	case AUTH_RESET_GRANT:	return sizeof(struct auth_reset_grant);
 	case AUTH_AUDIT_PENDING: return sizeof(struct auth_token);
 	case AUTH_AUDIT_PENDING_R: return sizeof(struct auth_audit_pending_r);
+	case AUTH_ADMIN_SEED:	return sizeof(struct auth_admin_seed);
 	default:		return 0;
 	}
 }
@@ -379,6 +397,7 @@ auth_reply_type(uint32_t type)
 	case AUTH_RESET_ASK:	return AUTH_STATUS_R;
 	case AUTH_RESET_GRANT:	return AUTH_STATUS_R;
 	case AUTH_AUDIT_PENDING: return AUTH_AUDIT_PENDING_R;
+	case AUTH_ADMIN_SEED:	return AUTH_STATUS_R;
 	default:		return 0;
 	}
 }

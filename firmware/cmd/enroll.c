@@ -3,6 +3,9 @@
  * issued for this school and keep it where only the sync process can read
  * it (DATA/sync/enroll.json, 0600, owned by the sync user when run as
  * root). Prints the cloud's host and the database names, never a secret.
+ * When the file carries admin_password and the first admin has not used
+ * its initial password yet, auth makes it that admin's initial password
+ * (AUTH_ADMIN_SEED; this tool runs as root, a console peer).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +19,7 @@
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
-#include "net/tlscli.h"
+#include "sync/drop.h"
 #include "sync/enroll.h"
 #include "sync/status.h"
 
@@ -54,10 +57,8 @@ cmd_enroll(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = CB_DEFAULT_DATA;
-	char dir[PATH_MAX], out[PATH_MAX], err[256];
+	char dir[PATH_MAX], sock[PATH_MAX], err[256], seed[160];
 	uid_t uid = geteuid() == 0 ? ENROLL_DEFAULT_SYNC_UID : (uid_t)-1;
-	struct tlscli_err te;
-	struct tlscli *tls;
 	struct enroll e;
 	size_t len;
 	char *buf;
@@ -82,25 +83,17 @@ cmd_enroll(int argc, char **argv)
 	}
 	if (enroll_read(argv[optind], &buf, &len) != CB_OK)
 		return 1;
-	if ((rc = enroll_parse(buf, len, &e, err, sizeof(err))) != CB_OK) {
+	/* The JSON, the PEM contents and the key pair, checked the way
+	 * sync will. */
+	if ((rc = enroll_check(buf, len, &e, err, sizeof(err))) != CB_OK) {
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	/* The PEM contents and the key pair, checked the way sync will. */
-	struct tlscli_config tc = { .tc_ca_pem = e.en_ca_pem,
-	    .tc_cert_pem = e.en_cert_pem, .tc_key_pem = e.en_key_pem };
-	if ((rc = tlscli_new(&tls, &tc, &te)) != CB_OK) {
-		fprintf(stderr, "enroll: %s\n", te.te_msg);
-		enroll_free(&e);
-		goto out;
-	}
-	tlscli_free(tls);
 	rc = CB_EIO;
 	if (cb_path_join(dir, sizeof(dir), data, SYNC_SUBDIR) != CB_OK ||
-	    cb_path_join(out, sizeof(out), data, SYNC_ENROLL_PATH) != CB_OK ||
+	    cb_path_join(sock, sizeof(sock), data, CB_AUTH_SOCK) != CB_OK ||
 	    cb_make_dir(dir, 0711, uid, uid) != CB_OK ||
-	    cb_write_file_atomic(out, buf, len, 0600) != CB_OK ||
-	    (uid != (uid_t)-1 && chown(out, uid, uid) != 0)) {
+	    enroll_install(data, buf, len, uid) != CB_OK) {
 		fprintf(stderr, "enroll: cannot store the enrollment in %s\n",
 		    dir);
 		enroll_free(&e);
@@ -110,6 +103,11 @@ cmd_enroll(int argc, char **argv)
 	    "database %s%s\n", e.en_url.hu_host, e.en_url.hu_port,
 	    e.en_school_db, e.en_audit_db, e.en_has_proxy ?
 	    ", through a proxy" : "");
+	if (e.en_admin_password != NULL) {
+		(void)enroll_seed_admin(sock, e.en_admin_password, seed,
+		    sizeof(seed));
+		printf("admin: %s\n", seed);
+	}
 	enroll_free(&e);
 	rc = CB_OK;
 out:

@@ -27,6 +27,7 @@
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+#include "sync/drop.h"
 #include "sync/status.h"
 
 #define RUN_DEFAULT_WEB_UID	60001	/* when started as root */
@@ -62,7 +63,7 @@ struct run_ctx {
 					 * homeroom 1-1 (the UI tests) */
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
-	char sync_dir[PATH_MAX], enroll[PATH_MAX];
+	char sync_dir[PATH_MAX], enroll[PATH_MAX], drop_dir[PATH_MAX];
 	char clock_hint[PATH_MAX];	/* sync's https-date, for auth */
 	const char *mdns_state;		/* passed to web (docs/lan.md) */
 	const char *netcfg_dir;
@@ -178,7 +179,9 @@ run_layout(struct run_ctx *r)
 	    cb_path_join(r->enroll, sizeof(r->enroll), r->data,
 	    SYNC_ENROLL_PATH) != CB_OK ||
 	    cb_path_join(r->clock_hint, sizeof(r->clock_hint), r->data,
-	    SYNC_SUBDIR "/" CLOCK_HINT_FILE) != CB_OK)
+	    SYNC_SUBDIR "/" CLOCK_HINT_FILE) != CB_OK ||
+	    cb_path_join(r->drop_dir, sizeof(r->drop_dir), r->data,
+	    SYNC_DROP_SUBDIR) != CB_OK)
 		return CB_ETOOBIG;
 	r->enrolled = access(r->enroll, F_OK) == 0;
 	if (cb_make_dir(r->data, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
@@ -191,8 +194,9 @@ run_layout(struct run_ctx *r)
 	    cb_make_dir(r->audit_login, 0700, r->auth_uid, r->auth_uid) !=
 	    CB_OK ||
 	    cb_make_dir(r->audit_ops, 0700, r->web_uid, r->web_uid) != CB_OK ||
-	    (r->enrolled && cb_make_dir(r->sync_dir, 0711, r->sync_uid,
-	    r->sync_uid) != CB_OK))
+	    cb_make_dir(r->sync_dir, 0711, r->sync_uid, r->sync_uid) != CB_OK ||
+	    cb_make_dir(r->drop_dir, ENROLL_DROP_DIR_MODE, r->sync_uid,
+	    r->web_uid) != CB_OK)
 		return CB_EIO;
 	ssize_t n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
 	if (n <= 0)
@@ -322,7 +326,9 @@ run_share_with_sync(const struct run_ctx *r)
 	};
 	char d[PATH_MAX], f[PATH_MAX];
 
-	if (!r->enrolled || r->sync_uid == (uid_t)-1)
+	/* Enrolled since the start? (an upload in the admin UI: sync
+	 * installed it and exited to be started again with it) */
+	if (r->sync_uid == (uid_t)-1 || access(r->enroll, F_OK) != 0)
 		return;
 	for (size_t i = 0; i < CB_ARRAY_LEN(dirs); i++) {
 		if (cb_path_join(d, sizeof(d), r->data, dirs[i].sub) != CB_OK)
@@ -515,15 +521,18 @@ cmd_run(int argc, char **argv)
 		log_err("web did not start; see the messages above");
 	else
 		run_banner(&r, rc, pw);
-	if (r.enrolled) {
-		/* After web made (or opened) the store and its key. */
-		run_share_with_sync(&r);
-		if (run_spawn(&r, SVC_SYNC) != CB_OK)
-			log_err("sync did not start");
-		else
-			printf("  Cloud sync:  started (classbox status --data "
-			    "%s)\n", r.data);
-	}
+	/* After web made (or opened) the store and its key. Not enrolled:
+	 * sync waits for an enrollment (uploaded in the admin UI). */
+	run_share_with_sync(&r);
+	if (run_spawn(&r, SVC_SYNC) != CB_OK)
+		log_err("sync did not start");
+	else if (r.enrolled)
+		printf("  Cloud sync:  started (classbox status --data %s)\n",
+		    r.data);
+	else
+		printf("  Cloud sync:  not enrolled (upload the enrollment "
+		    "file in the admin UI, or classbox enroll FILE)\n");
+	fflush(stdout);
 	cb_wipe(pw, sizeof(pw));
 	run_supervise(&r);
 	return 0;

@@ -29,6 +29,7 @@
 #include "net/tlscli.h"
 #include "store/seal.h"
 #include "store/store.h"
+#include "sync/drop.h"
 #include "sync/enroll.h"
 #include "sync/repl.h"
 #include "sync/reset_grants.h"
@@ -41,6 +42,7 @@
 #define SYNC_DEBOUNCE_MS	2000	/* let a burst of local writes settle */
 #define SYNC_PROBE_MIN_S	5	/* during back-off, probe this often */
 #define SYNC_CLOCK_WAIT_S	10	/* re-check an unsynced clock */
+#define SYNC_DROP_CHECK_MS	1000	/* look for an uploaded enrollment */
 
 struct sync_opts {
 	char data[PATH_MAX];
@@ -53,6 +55,8 @@ struct sync_opts {
 };
 
 static volatile sig_atomic_t sync_stop;
+static int sync_reenroll;	/* a new enrollment is installed: exit 0 so
+				 * the supervisor starts sync again with it */
 
 static void
 sync_on_signal(int sig)
@@ -202,6 +206,107 @@ sync_status_save(struct sync_run *r)
 {
 	if (sync_status_write(r->r_status_path, &r->r_st) != CB_OK)
 		log_warn("sync: cannot write %s", r->r_status_path);
+}
+
+/*
+ * An enrollment uploaded in the admin UI (sync/drop.h): taken from the
+ * drop directory, checked again, installed as DATA/sync/enroll.json, its
+ * admin_password handed to auth; the outcome in words in the status
+ * file. Returns 1 when a new enrollment is installed.
+ */
+static int
+sync_take_drop(const struct sync_opts *o, struct sync_status *st,
+    const char *status_path)
+{
+	char drop[PATH_MAX], enroll[PATH_MAX], sock[PATH_MAX];
+	char err[SYNC_STATUS_ERR_MAX], seed[160] = "";
+	struct enroll e;
+	size_t len;
+	char *buf = NULL;
+	int replace, rc;
+
+	if (cb_path_join(drop, sizeof(drop), o->data, SYNC_DROP_SUBDIR) ||
+	    cb_path_join(enroll, sizeof(enroll), o->data, SYNC_ENROLL_PATH) ||
+	    cb_path_join(sock, sizeof(sock), o->data, CB_AUTH_SOCK))
+		return 0;
+	rc = enroll_drop_take(drop, &buf, &len, &replace, err, sizeof(err));
+	if (rc == CB_ENOTFOUND)
+		return 0;
+	if (rc == CB_OK && !replace && access(enroll, F_OK) == 0) {
+		snprintf(err, sizeof(err), "this box is already enrolled: "
+		    "replacing the enrollment needs the admin's confirmation");
+		rc = CB_EEXIST;
+	}
+	if (rc == CB_OK && (rc = enroll_check(buf, len, &e, err,
+	    sizeof(err))) == CB_OK) {
+		if ((rc = enroll_install(o->data, buf, len, (uid_t)-1)) != CB_OK)
+			snprintf(err, sizeof(err), "cannot store the "
+			    "enrollment in DATA/sync");
+		else if (e.en_admin_password != NULL)
+			(void)enroll_seed_admin(sock, e.en_admin_password, seed,
+			    sizeof(seed));
+		if (rc == CB_OK)
+			snprintf(err, sizeof(err), "%s: cloud %.80s, school "
+			    "database %.64s%s%s", replace ? "enrollment "
+			    "replaced" : "enrolled", e.en_url.hu_host,
+			    e.en_school_db, seed[0] ? "; " : "", seed);
+		enroll_free(&e);
+	}
+	if (buf != NULL) {
+		cb_wipe(buf, len);
+		free(buf);
+	}
+	st->st_enroll_ok = rc == CB_OK;
+	st->st_enroll_ms = cb_now_ms();
+	snprintf(st->st_enroll_result, sizeof(st->st_enroll_result), "%s",
+	    rc == CB_OK ? err : "");
+	if (rc != CB_OK)
+		snprintf(st->st_enroll_result, sizeof(st->st_enroll_result),
+		    "refused: %.230s", err[0] ? err : cb_strerror(rc));
+	if (rc == CB_OK)
+		log_info("sync: %s", st->st_enroll_result);
+	else
+		log_warn("sync: the uploaded enrollment was %s",
+		    st->st_enroll_result);
+	if (sync_status_write(status_path, st) != CB_OK)
+		log_warn("sync: cannot write %s", status_path);
+	return rc == CB_OK;
+}
+
+/*
+ * Not enrolled: wait for an enrollment, uploaded (the drop) or written by
+ * `classbox enroll` on the console. Returns 0 when one is there (the
+ * caller exits so that the supervisor starts sync again with it).
+ */
+static int
+sync_wait_enrollment(const struct sync_opts *o, struct sync_status *st,
+    const char *status_path)
+{
+	char drop[PATH_MAX], enroll[PATH_MAX];
+
+	if (cb_path_join(drop, sizeof(drop), o->data, SYNC_DROP_SUBDIR) ||
+	    cb_path_join(enroll, sizeof(enroll), o->data, SYNC_ENROLL_PATH))
+		return 1;
+	/* Ours (DATA/sync is sync's); the group is web's, sync's primary
+	 * group, so web may create files here but not list them. */
+	if (cb_make_dir(drop, ENROLL_DROP_DIR_MODE, (uid_t)-1, (gid_t)-1))
+		return 1;
+	strcpy(st->st_state, "not_enrolled");
+	snprintf(st->st_last_error, sizeof(st->st_last_error), "this box is "
+	    "not enrolled: upload the enrollment file in the admin UI or run "
+	    "`classbox enroll FILE` on the console");
+	if (sync_status_write(status_path, st) != CB_OK)
+		log_warn("sync: cannot write %s", status_path);
+	log_info("sync: not enrolled: waiting for an enrollment");
+	signal(SIGTERM, sync_on_signal);
+	signal(SIGINT, sync_on_signal);
+	while (!sync_stop) {
+		if (sync_take_drop(o, st, status_path) ||
+		    access(enroll, F_OK) == 0)
+			return 0;
+		usleep(SYNC_DROP_CHECK_MS * 1000);
+	}
+	return 1;
 }
 
 static int
@@ -463,6 +568,12 @@ sync_wait(struct sync_run *r, int64_t until, int probing, uint64_t *seen_seq)
 
 	while (!sync_stop && cb_mono_ms() < until) {
 		usleep(SYNC_LOCAL_CHECK_MS * 1000);
+		if (!r->r_o->once && sync_take_drop(r->r_o, &r->r_st,
+		    r->r_status_path)) {
+			sync_reenroll = 1;
+			sync_stop = 1;
+			return 0;
+		}
 		if (probing && cb_mono_ms() >= next_probe) {
 			r->r_ctx.sc_fail = SYNC_FAIL_NONE;
 			if (sync_probe(&r->r_ctx) == CB_OK)
@@ -503,7 +614,12 @@ sync_daemon(struct sync_run *r)
 			strcpy(r->r_st.st_state, "waiting_clock");
 			strcpy(r->r_st.st_error_kind, "clock");
 			sync_status_save(r);
-			sleep(SYNC_CLOCK_WAIT_S);
+			/* Until the clock is checked again; an uploaded
+			 * enrollment is taken meanwhile. */
+			uint64_t seq = 0;
+			(void)store_last_seq(r->r_store, &seq);
+			sync_wait(r, cb_mono_ms() + SYNC_CLOCK_WAIT_S * 1000, 0,
+			    &seq);
 			continue;
 		}
 		(void)store_last_seq(r->r_store, &seen);
@@ -551,7 +667,16 @@ cmd_sync(int argc, char **argv)
 		return 1;
 	strcpy(r.r_st.st_state, "starting");
 	(void)sync_status_read(r.r_status_path, &r.r_st);
-	if ((rc = sync_setup(&r, err, sizeof(err))) != CB_OK) {
+	/* An enrollment uploaded meanwhile (or one that could not start):
+	 * install it first, then start again with it. */
+	if (!o.once && sync_take_drop(&o, &r.r_st, r.r_status_path))
+		return 0;
+	if ((rc = sync_setup(&r, err, sizeof(err))) != CB_OK &&
+	    rc == CB_ENOTFOUND && !o.once) {
+		sync_teardown(&r);
+		return sync_wait_enrollment(&o, &r.r_st, r.r_status_path);
+	}
+	if (rc != CB_OK) {
 		fprintf(stderr, "sync: %s\n", err[0] ? err : cb_strerror(rc));
 		strcpy(r.r_st.st_state, rc == CB_ENOTFOUND ? "not_enrolled" :
 		    "error");
@@ -595,5 +720,7 @@ cmd_sync(int argc, char **argv)
 	}
 	rc = sync_daemon(&r);
 	sync_teardown(&r);
+	if (sync_reenroll)
+		log_info("sync: starting again with the new enrollment");
 	return rc;
 }

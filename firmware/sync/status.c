@@ -39,6 +39,10 @@ sync_status_write(const char *path, const struct sync_status *st)
 	    yyjson_mut_obj_add_uint(d, o, "refused", st->st_refused) &&
 	    yyjson_mut_obj_add_str(d, o, "last_refused",
 	    st->st_last_refused) &&
+	    yyjson_mut_obj_add_str(d, o, "enroll_result",
+	    st->st_enroll_result) &&
+	    yyjson_mut_obj_add_int(d, o, "enroll_ms", st->st_enroll_ms) &&
+	    yyjson_mut_obj_add_bool(d, o, "enroll_ok", st->st_enroll_ok != 0) &&
 	    (json = yyjson_mut_write(d, 0, &len)) != NULL) {
 		rc = cb_write_file_atomic(path, json, len, 0644);
 		free(json);
@@ -89,6 +93,10 @@ sync_status_parse(const char *json, size_t len, struct sync_status *st)
 	st->st_pulled = yyjson_get_uint(yyjson_obj_get(o, "pulled"));
 	st->st_pushed = yyjson_get_uint(yyjson_obj_get(o, "pushed"));
 	st->st_failures = yyjson_get_uint(yyjson_obj_get(o, "failures"));
+	copy_str(yyjson_obj_get(o, "enroll_result"), st->st_enroll_result,
+	    sizeof(st->st_enroll_result));
+	st->st_enroll_ms = yyjson_get_sint(yyjson_obj_get(o, "enroll_ms"));
+	st->st_enroll_ok = yyjson_get_bool(yyjson_obj_get(o, "enroll_ok"));
 	yyjson_doc_free(d);
 	return st->st_state[0] ? CB_OK : CB_EINVAL;
 }

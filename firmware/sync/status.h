@@ -13,6 +13,8 @@
 #define SYNC_STATUS_FILE	"sync/status.json"	/* 0644 */
 #define SYNC_ENROLL_PATH	"sync/enroll.json"	/* 0600 sync */
 #define SYNC_BOX_ID_FILE	"sync/box_id"		/* 0600 sync */
+#define SYNC_DROP_SUBDIR	"sync/drop"	/* 0730 sync:web: web hands an
+						 * uploaded enrollment over */
 #define SYNC_STATUS_MAX		4096		/* bytes of the file */
 #define SYNC_STATE_MAX		24
 #define SYNC_STATUS_ERR_MAX	256
@@ -39,6 +41,11 @@ struct sync_status {
 	 * errors), and the first one's reason: "" when none. */
 	uint64_t st_refused;
 	char st_last_refused[SYNC_STATUS_ERR_MAX];
+	/* The last enrollment handed over (docs/sync.md, "Enrollment"):
+	 * what became of it, in words; "" when none. */
+	char st_enroll_result[SYNC_STATUS_ERR_MAX];
+	int64_t st_enroll_ms;		/* when; 0: never */
+	int st_enroll_ok;		/* 1 installed, 0 refused */
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);

@@ -5,13 +5,15 @@
 // Each page reads only the API documented in docs/api.md.
 import {
   state, hooks, t, h, field, show, say, fail, api, API, fmtTime, fmtSize,
-  addPages, is, card, backLink, busy, every,
+  addPages, is, card, backLink, busy, every, upload,
 } from './core.js';
 import { confirmInline } from './admin.js';
 
 const SYNC_STATES = ['ok', 'offline', 'error', 'waiting_clock', 'not_enrolled', 'not_running', 'unknown'];
 const SYNC_ERR_KINDS = ['link', 'tls', 'http', 'local', 'proto', 'clock', 'enroll'];
 const EXPORT_POLL_MS = 1000;         // docs/api.md: poll every second or two
+const ENROLL_POLL_MS = 1000;         // sync looks for an upload every second
+const ENROLL_WAIT_MS = 30000;        // ... and says what it made of it
 const EXPORT_FLUSH = 8 << 20;        // bytes gathered before they join the Blob
 
 let lastExportUrl = null;          // the last export's Blob, until the next one
@@ -42,10 +44,62 @@ async function viewSync() {
       kvRow('sync_conflicts', h('a', { href: '#/conflicts', id: 'sync-conflicts' },
         t('sync_conflicts_n', { n: s.conflicts_open ?? 0 })))))),
     h('p', { class: 'note' }, t('sync_note')),
+    ...enrollSection(s),
     h('div', { class: 'row' },
       h('button', { type: 'button', onclick: async () => { await viewSync(); say(t('sync_refreshed')); } },
         t('refresh')),
       backLink())));
+}
+
+// What sync made of the last enrollment handed over (status/sync), in words.
+function enrollResult(s) {
+  if (!s.enroll_ms) return null;
+  return h('p', { class: `note ${s.enroll_ok ? '' : 'warn'}`, id: 'sync-enroll-result' },
+    t(s.enroll_ok ? 'sync_enroll_done' : 'sync_enroll_refused', { when: fmtTime(s.enroll_ms) }), ' ',
+    h('span', { lang: 'en' }, s.enroll_result));
+}
+
+// Until sync has taken the upload (enroll_ms moves on), then the page again.
+async function enrollWait(before) {
+  const until = Date.now() + ENROLL_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((res) => { setTimeout(res, ENROLL_POLL_MS); });
+    const r = await api('GET', '/status/sync');
+    if (r.ok && r.data.enroll_ms && r.data.enroll_ms !== before) {
+      await viewSync();
+      say(t(r.data.enroll_ok ? 'sync_enroll_ok' : 'sync_enroll_bad'), r.data.enroll_ok ? 'ok' : 'error');
+      return;
+    }
+  }
+  say(t('sync_enroll_slow'), 'error');
+}
+
+// "Enroll this box" (not enrolled) or "replace the enrollment" (behind a
+// confirmation): the platform's file, sent as it is (POST /sync/enrollment).
+function enrollSection(s) {
+  const slot = h('div', {});
+  const input = h('input', { id: 'sync-enroll-file', name: 'sync-enroll-file', type: 'file',
+    accept: '.json,application/json' });
+  const form = h('form', { id: 'sync-enroll-form', class: 'stack' },
+    h('h2', {}, t(s.enrolled ? 'sync_replace_title' : 'sync_enroll_title')),
+    h('p', { class: 'note' }, t(s.enrolled ? 'sync_replace_note' : 'sync_enroll_note')),
+    h('div', { class: 'field' }, h('label', { for: 'sync-enroll-file' }, t('sync_enroll_file')), input),
+    slot,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: s.enrolled ? 'danger' : '' },
+      t(s.enrolled ? 'sync_replace_do' : 'sync_enroll_do'))));
+  const send = (replace) => busy(form, async () => {
+    const r = await upload(`/sync/enrollment${replace ? '?replace=1' : ''}`, input.files[0], 'application/json');
+    if (!r.ok) { fail(r); return; }
+    say(t('sync_enroll_sent', { db: r.data.school_db }));
+    await enrollWait(s.enroll_ms);
+  });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!input.files || !input.files[0]) { say(t('sync_enroll_pick'), 'error'); return; }
+    if (s.enrolled) confirmInline(slot, t('sync_replace_confirm'), t('sync_replace_do'), () => send(true));
+    else send(false);
+  });
+  return [enrollResult(s), form].filter(Boolean);
 }
 
 // ---- export -----------------------------------------------------------------

@@ -318,7 +318,8 @@ branch(struct store *s, const char *id, const char *text)
 		memset(&c, 0, sizeof(c));
 		memset(&ch, 0, sizeof(ch));
 		c.sc_store = s;
-		pc = (struct proto_change){ id, 1, &r1, 0 };
+		pc = (struct proto_change){ .pc_id = id, .pc_nrevs = 1,
+		    .pc_revs = &r1 };
 		ch.pcs_rows = &pc;
 		ch.pcs_n = 1;
 		rc = conflict_apply(&c, &ch);

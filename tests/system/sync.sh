@@ -85,8 +85,10 @@ check "admin changed the initial password (204; got $STATUS)" [ "$STATUS" = 204 
 login adm admin "$newpw"
 check "admin logs in (200; got $STATUS)" [ "$STATUS" = 200 ]
 s=$(sync_field state)
+# (sync runs and waits for an enrollment: not_enrolled; not_running until
+# it has written its status file)
 check "before enrollment /api/v1/status/sync says so (got $s)" \
-	[ "$s" = not_running ] || [ "$s" = not_enrolled ]
+	sh -c '[ "$1" = not_running ] || [ "$1" = not_enrolled ]' - "$s"
 
 # ---- enrollment, on the console ------------------------------------------
 console_shell
@@ -209,5 +211,14 @@ sleep 0.5
 r=$(console_out P3 | grep -x 'readable\|refused' | tr '\n' ' ')
 check "web cannot read the enrollment, can read status.json; sync cannot list auth's directory ($r)" \
 	[ "$r" = "refused readable refused " ]
+# The upload path's drop (docs/sync.md, "Enrollment"): sync's, group web,
+# 0730: web can create a file there but not list the directory, nor
+# write DATA/sync/enroll.json itself.
+console_run P4 "stat -c '%a %U:%G' $bd/sync/drop; chpst -u web:web ls $bd/sync/drop >/dev/null 2>&1 && echo listable || echo unlistable; chpst -u web:web sh -c 'echo x >$bd/sync/drop/probe' 2>/dev/null && echo creatable || echo uncreatable; rm -f $bd/sync/drop/probe; chpst -u web:web sh -c 'echo x >$bd/sync/enroll.json' 2>/dev/null && echo writable || echo unwritable"
+console_wait P4 10
+sleep 0.5
+r=$(console_out P4 | grep -x '[0-7]* [a-z]*:[a-z]*\|listable\|unlistable\|creatable\|uncreatable\|writable\|unwritable' | tr '\n' ' ')
+check "the drop is 0730 sync:web: web creates there, cannot list it, cannot write the enrollment ($r)" \
+	[ "$r" = "730 sync:web unlistable creatable unwritable " ]
 
 [ "$failed" -eq 0 ] && [ "$T_FAILED" -eq 0 ]

@@ -1,5 +1,7 @@
 // tests/ui/admin_ops.mjs: the administrator's operations pages in Debian's
-// Chromium, after roles.mjs (same box, same admin password): cloud sync,
+// Chromium, after roles.mjs (same box, same admin password): cloud sync
+// (its state; the enrollment file uploaded, refused with the field named,
+// then taken by sync, then replaced behind a confirmation),
 // box status with the disk, the SBOM ("absent" on a host box), the export
 // (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
 // page (the CA downloads; a network change's confirm-or-revert step, with
@@ -28,6 +30,8 @@ const people = new Map(readFileSync(env('DEMO_PASSWORDS'), 'utf8').trim().split(
   .map((l) => l.split(',')).map(([id, , , , , pw]) => [id, pw]));
 const TEACHER = 't01';
 const NETCFG_DIR = env('NETCFG_DIR');      // the box's --netcfg-dir
+const ENROLL_GOOD = env('ENROLL_GOOD');    // an enrollment file (tests/ui/run)
+const ENROLL_BAD = env('ENROLL_BAD');      // the same with an http:// cloud
 
 let page;
 
@@ -112,6 +116,33 @@ async function adminOps() {
     for (const th of ['最後に同期できた時刻', '送信待ちの変更', '最後のエラー'])
       await page.locator('th', { hasText: th }).waitFor();
     await screenshot('sync');
+  });
+  await check('sync page: a bad enrollment file is refused naming the field', async () => {
+    await page.locator('h2', { hasText: 'この本体を登録する' }).waitFor();
+    await page.setInputFiles('#sync-enroll-file', ENROLL_BAD);
+    await page.click('#sync-enroll-form button[type=submit]');
+    await waitMsg(/登録ファイルの「cloud」が正しくありません/, 'error');
+  });
+  await check('sync page: the enrollment file is uploaded, sync takes it, the result in words', async () => {
+    await page.setInputFiles('#sync-enroll-file', ENROLL_GOOD);
+    await page.click('#sync-enroll-form button[type=submit]');
+    await waitMsg(/登録ファイルを受け付けました/, 'ok');
+    await waitMsg('登録が済みました。同期を始めます。', 'ok');
+    const res = await page.textContent('#sync-enroll-result');
+    assert(/登録しました/.test(res) && /school-ui/.test(res), `result "${res}"`);
+    await page.locator('h2', { hasText: '登録を置き換える' }).waitFor();
+    await screenshot('sync-enrolled');
+  });
+  await check('sync page: replacing the enrollment asks first', async () => {
+    await page.setInputFiles('#sync-enroll-file', ENROLL_GOOD);
+    await page.click('#sync-enroll-form button[type=submit]');
+    const q = page.locator('.confirm', { hasText: '今の登録を新しいファイルで置き換えます' });
+    await q.waitFor();
+    await q.locator('button.danger').click();
+    await waitMsg(/登録ファイルを受け付けました/, 'ok');
+    await waitMsg('登録が済みました。同期を始めます。', 'ok');
+    const res = await page.textContent('#sync-enroll-result');
+    assert(/enrollment replaced/.test(res), `result "${res}"`);
   });
   await check('box status shows the data partition and links the SBOM', async () => {
     await goHash('#/status');

@@ -1,0 +1,166 @@
+/*
+ * sync_api.c: an admin uploads the school's enrollment file
+ * (docs/sync.md, "Enrollment"; docs/api.md).
+ *
+ *   POST /api/v1/sync/enrollment[?replace=1]   body: the JSON file
+ *
+ * web checks the file with sync's own parser (sync/enroll.c) and the TLS
+ * client's loading of the certificates and key, so that a mistake is
+ * named (the field, never a secret), then hands it to sync through
+ * DATA/sync/drop (sync/drop.h) and forgets it: web cannot read it back
+ * there, nor DATA/sync/enroll.json where sync installs it. Replacing an
+ * enrollment needs ?replace=1 (the UI's confirmation) and is its own
+ * action in the operation log; the record id is "sync:enrollment", the
+ * content is never logged. What sync made of it shows in
+ * GET /api/v1/status/sync (enroll_result).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yyjson.h>
+
+#include "api/api_impl.h"
+#include "core/cb.h"
+#include "core/proc.h"
+#include "sync/drop.h"
+#include "sync/enroll.h"
+
+#define SYNC_API_RECORD		"sync:enrollment"
+#define SYNC_API_FIELD_MAX	48
+
+/* DATA/sync/NAME from the status file's path (DATA/sync/status.json). */
+static int
+sync_api_path(const struct api *a, const char *name, char *out, size_t size)
+{
+	const char *slash;
+
+	if (a->a_sync_status == NULL ||
+	    (slash = strrchr(a->a_sync_status, '/')) == NULL)
+		return CB_ENOTFOUND;
+	if (snprintf(out, size, "%.*s/%s", (int)(slash - a->a_sync_status),
+	    a->a_sync_status, name) >= (int)size)
+		return CB_ETOOBIG;
+	return CB_OK;
+}
+
+/* {"error":{"code":C,"field":F,"message":EN,"message_ja":JA}} */
+static int
+sync_api_refuse(struct api_req *r, int status, const char *code,
+    const char *field, const char *en, const char *ja)
+{
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *root = doc ? yyjson_mut_obj(doc) : NULL;
+	yyjson_mut_val *e = root ? yyjson_mut_obj(doc) : NULL;
+
+	if (e == NULL || !yyjson_mut_obj_add_val(doc, root, "error", e) ||
+	    !yyjson_mut_obj_add_str(doc, e, "code", code) ||
+	    !yyjson_mut_obj_add_strcpy(doc, e, "message", en) ||
+	    !yyjson_mut_obj_add_strcpy(doc, e, "message_ja", ja) ||
+	    (field != NULL && !yyjson_mut_obj_add_strcpy(doc, e, "field",
+	    field))) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	yyjson_mut_doc_set_root(doc, root);
+	return api_req_json(r, status, doc);
+}
+
+static int
+sync_api_invalid(struct api_req *r, const char *err)
+{
+	char field[SYNC_API_FIELD_MAX], ja[SYNC_API_FIELD_MAX + 320];
+
+	enroll_err_field(err, field, sizeof(field));
+	if (field[0] != '\0')
+		snprintf(ja, sizeof(ja), "登録ファイルの「%s」が正しくありま"
+		    "せん (%s)", field, err);
+	else
+		snprintf(ja, sizeof(ja), "登録ファイルが正しくありません "
+		    "(%s)", err);
+	return sync_api_refuse(r, 400, "invalid_enrollment", field, err, ja);
+}
+
+static int
+sync_api_accepted(struct api_req *r, const struct enroll *e, int replace)
+{
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = doc ? yyjson_mut_obj(doc) : NULL;
+
+	if (o == NULL ||
+	    !yyjson_mut_obj_add_bool(doc, o, "accepted", true) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "replace", replace != 0) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "cloud_host",
+	    e->en_url.hu_host) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "school_db", e->en_school_db) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "audit_db", e->en_audit_db) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "admin_password",
+	    e->en_admin_password != NULL)) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	yyjson_mut_doc_set_root(doc, o);
+	return api_req_json(r, 202, doc);
+}
+
+/*
+ * The checks in order, the hand-over, then the reply. The body (the only
+ * copy web had of the credentials) is wiped before any reply: the
+ * exchange may be gone after it.
+ */
+int
+api_sync_enrollment(struct api_req *r)
+{
+	const struct http_req *q = http_request(r->r_ex);
+	int replace = q->query != NULL && strcmp(q->query, "replace=1") == 0;
+	char drop[PATH_MAX], enrolled[PATH_MAX], err[256];
+	int rc, put = CB_EINVAL, exists;
+	struct enroll e;
+
+	if (replace && r->r_audit_action != NULL)
+		r->r_audit_action = "sync.enrollment_replace";
+	if (q->body_len == 0)
+		return api_req_error(r, API_E_BAD_REQUEST);
+	if (q->body_len > ENROLL_MAX_BYTES)
+		return api_req_error(r, API_E_TOO_LARGE);
+	if (sync_api_path(r->r_api, "drop", drop, sizeof(drop)) != CB_OK ||
+	    sync_api_path(r->r_api, ENROLL_FILE, enrolled, sizeof(enrolled))
+	    != CB_OK)
+		return api_req_error(r, API_E_UNAVAILABLE);
+	/* web may look the name up (DATA/sync is 0711), never read it. */
+	exists = access(enrolled, F_OK) == 0;
+	rc = enroll_check(q->body, q->body_len, &e, err, sizeof(err));
+	if (rc == CB_OK && (replace || !exists))	/* nothing to replace:
+							 * a new one */
+		put = enroll_drop_put(drop, q->body, q->body_len,
+		    replace && exists);
+	cb_wipe((char *)q->body, q->body_len);
+	if (rc != CB_OK)
+		return rc == CB_ENOMEM ? api_req_error(r, API_E_BUSY) :
+		    sync_api_invalid(r, err);
+	if (!replace && exists) {
+		enroll_free(&e);
+		return sync_api_refuse(r, 409, "already_enrolled", NULL,
+		    "This box is already enrolled; replacing the enrollment "
+		    "must be confirmed (replace=1).",
+		    "この箱は登録済みです。登録を置き換えるには確認が必要です。");
+	}
+	if (put != CB_OK) {
+		log_warn("web: cannot hand the enrollment to sync in %s: %s",
+		    drop, cb_strerror(put));
+		enroll_free(&e);
+		return sync_api_refuse(r, 503, "sync_unavailable", NULL,
+		    "The sync process's drop directory is not there; is sync "
+		    "running?", "同期プロセスの受け取り場所がありません。");
+	}
+	api_audit_note(r, SYNC_API_RECORD);
+	log_info("web: an admin handed an enrollment to sync (%s, cloud %s)",
+	    replace && exists ? "replacing" : "new", e.en_url.hu_host);
+	rc = sync_api_accepted(r, &e, replace && exists);
+	enroll_free(&e);
+	return rc;
+}

@@ -1,0 +1,179 @@
+/*
+ * drop.c: the enrollment's way from web to sync (drop.h), and the checks
+ * and steps `classbox enroll` and sync share.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cb.h"
+#include "core/proc.h"
+#include "net/tlscli.h"
+#include "sync/drop.h"
+#include "sync/status.h"
+
+int
+enroll_check(const char *buf, size_t len, struct enroll *e, char *err,
+    size_t errsize)
+{
+	struct tlscli_err te;
+	struct tlscli *tls;
+	int rc;
+
+	if ((rc = enroll_parse(buf, len, e, err, errsize)) != CB_OK)
+		return rc;
+	struct tlscli_config tc = { .tc_ca_pem = e->en_ca_pem,
+	    .tc_cert_pem = e->en_cert_pem, .tc_key_pem = e->en_key_pem };
+	if ((rc = tlscli_new(&tls, &tc, &te)) != CB_OK) {
+		snprintf(err, errsize, "enrollment: %s", te.te_msg);
+		enroll_free(e);
+		return rc == CB_ENOMEM ? rc : CB_EINVAL;
+	}
+	tlscli_free(tls);
+	return CB_OK;
+}
+
+void
+enroll_err_field(const char *err, char *field, size_t size)
+{
+	const char *b = strchr(err, '"'), *e = b ? strchr(b + 1, '"') : NULL;
+	const char *f = "";
+
+	if (b != NULL && e != NULL && (size_t)(e - b - 1) < size) {
+		memcpy(field, b + 1, (size_t)(e - b - 1));
+		field[e - b - 1] = '\0';
+		return;
+	}
+	if (strstr(err, "client key") != NULL)
+		f = "client_key_pem";
+	else if (strstr(err, "client certificate") != NULL)
+		f = "client_cert_pem";
+	else if (strstr(err, "CA certificate") != NULL)
+		f = "ca_pem";
+	else if (strstr(err, "proxy") != NULL)
+		f = "proxy";
+	snprintf(field, size, "%s", f);
+}
+
+static int
+drop_write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return CB_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return CB_OK;
+}
+
+int
+enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
+    int replace)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	int fd, rc;
+
+	if (len > ENROLL_MAX_BYTES)
+		return CB_ETOOBIG;
+	if (cb_path_join(tmp, sizeof(tmp), drop_dir, ENROLL_DROP_TMP) ||
+	    cb_path_join(dst, sizeof(dst), drop_dir, replace ?
+	    ENROLL_DROP_REPLACE : ENROLL_DROP_NEW))
+		return CB_ETOOBIG;
+	/* A temporary name left by a write cut short: ours to replace
+	 * (web may unlink in the drop directory, never list it). */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    ENROLL_DROP_MODE);
+	if (fd < 0)
+		return errno == ENOENT || errno == EACCES ? CB_EUNAVAIL :
+		    CB_EIO;
+	rc = drop_write_all(fd, buf, len);
+	if (rc == CB_OK && (fchmod(fd, ENROLL_DROP_MODE) != 0 ||
+	    fsync(fd) != 0))
+		rc = CB_EIO;
+	if (close(fd) != 0 && rc == CB_OK)
+		rc = CB_EIO;
+	if (rc == CB_OK && rename(tmp, dst) != 0)
+		rc = CB_EIO;
+	if (rc != CB_OK)
+		(void)unlink(tmp);
+	return rc;
+}
+
+/* Read one drop; it is removed whatever it held. */
+static int
+drop_read(const char *path, char **buf, size_t *len, char *why,
+    size_t whysize)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0 && errno == ENOENT)
+		return CB_ENOTFOUND;
+	(void)unlink(path);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 0 || st.st_size > ENROLL_MAX_BYTES) {
+		/* Unlinked above: a plain drop now has no link left. A
+		 * symlink, a device, a second name of another file or an
+		 * oversized file is refused unread. */
+		snprintf(why, whysize, "the uploaded enrollment was not a "
+		    "plain file of at most %d bytes", ENROLL_MAX_BYTES);
+		if (fd >= 0)
+			close(fd);
+		return CB_EINVAL;
+	}
+	if ((*buf = malloc(ENROLL_MAX_BYTES + 1)) == NULL) {
+		close(fd);
+		return CB_ENOMEM;
+	}
+	while (*len <= ENROLL_MAX_BYTES && (n = read(fd, *buf + *len,
+	    ENROLL_MAX_BYTES + 1 - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	return CB_OK;
+}
+
+int
+enroll_drop_take(const char *drop_dir, char **buf, size_t *len,
+    int *replace, char *why, size_t whysize)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	why[0] = '\0';
+	*replace = 1;
+	if (cb_path_join(path, sizeof(path), drop_dir, ENROLL_DROP_REPLACE))
+		return CB_ETOOBIG;
+	if ((rc = drop_read(path, buf, len, why, whysize)) != CB_ENOTFOUND)
+		return rc;
+	*replace = 0;
+	if (cb_path_join(path, sizeof(path), drop_dir, ENROLL_DROP_NEW))
+		return CB_ETOOBIG;
+	return drop_read(path, buf, len, why, whysize);
+}
+
+int
+enroll_install(const char *data, const char *buf, size_t len, uid_t uid)
+{
+	char out[PATH_MAX];
+
+	if (cb_path_join(out, sizeof(out), data, SYNC_ENROLL_PATH) != CB_OK)
+		return CB_ETOOBIG;
+	if (cb_write_file_atomic(out, buf, len, 0600) != CB_OK)
+		return CB_EIO;
+	if (uid != (uid_t)-1 && geteuid() == 0 && chown(out, uid, uid) != 0)
+		return CB_EIO;
+	return CB_OK;
+}
