@@ -63,6 +63,7 @@ struct run_ctx {
 					 * homeroom 1-1 (the UI tests) */
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
+	int no_sync;			/* --no-sync: tests run sync themselves */
 	char sync_dir[PATH_MAX], enroll[PATH_MAX], drop_dir[PATH_MAX];
 	char clock_hint[PATH_MAX];	/* sync's https-date, for auth */
 	const char *mdns_state;		/* passed to web (docs/lan.md) */
@@ -91,6 +92,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "auth-uid", required_argument, NULL, 'a' },
 		{ "demo", no_argument, NULL, 'D' },
 		{ "allow-unsynced-clock", no_argument, NULL, 'C' },
+		{ "no-sync", no_argument, NULL, 'N' },
 		{ "demo-small", no_argument, NULL, 'S' },
 		{ "mdns-state", required_argument, NULL, 'm' },
 		{ "netcfg-dir", required_argument, NULL, 'n' },
@@ -116,6 +118,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'a': r->auth_uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'D': r->demo = 1; break;
 		case 'C': r->sync_unsynced_clock = 1; break;
+		case 'N': r->no_sync = 1; break;
 		case 'S': r->demo = 2; break;
 		case 'm': r->mdns_state = optarg; break;
 		case 'n': r->netcfg_dir = optarg; break;
@@ -123,7 +126,7 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
 			    "[--web-uid N] [--auth-uid N] [--demo | "
-			    "--demo-small] [--allow-unsynced-clock] "
+			    "--demo-small] [--allow-unsynced-clock | --no-sync] "
 			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
 			return CB_EINVAL;
 		}
@@ -523,8 +526,11 @@ cmd_run(int argc, char **argv)
 		run_banner(&r, rc, pw);
 	/* After web made (or opened) the store and its key. Not enrolled:
 	 * sync waits for an enrollment (uploaded in the admin UI). */
-	run_share_with_sync(&r);
-	if (run_spawn(&r, SVC_SYNC) != CB_OK)
+	if (!r.no_sync)
+		run_share_with_sync(&r);
+	if (r.no_sync)
+		printf("  Cloud sync:  not started (--no-sync)\n");
+	else if (run_spawn(&r, SVC_SYNC) != CB_OK)
 		log_err("sync did not start");
 	else if (r.enrolled)
 		printf("  Cloud sync:  started (classbox status --data %s)\n",

@@ -28,7 +28,7 @@ admin_setup
 box_enroll "$ENROLL" || { not_ok "enroll: $(cat "$RIG/enroll.out")"; t_done; }
 box_stop
 # The same data directory, now enrolled: run starts sync too.
-rig_box_start --allow-unsynced-clock || t_done
+rig_box_start_daemon --allow-unsynced-clock || t_done
 if wait_for 30 state_is ok; then ok "the enrolled box syncs by itself (status ok)"
 else not_ok "the enrolled box syncs by itself (status: $(box_status_get sync.state), $(box_status_get sync.last_error))"; fi
 if pgrep -P "$BOX_PID" -f 'classbox sync' >/dev/null; then

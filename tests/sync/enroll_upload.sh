@@ -70,7 +70,7 @@ add_user() {
 }
 
 rig_start
-rig_box_start --allow-unsynced-clock || t_done
+rig_box_start_daemon --allow-unsynced-clock || t_done
 if wait_for 20 state_is not_enrolled; then
 	ok "unenrolled: sync runs and waits for an enrollment (status not_enrolled)"
 else
@@ -221,7 +221,7 @@ else ok "... upload.tmp gone"; fi
 # ---- the console's `classbox enroll` on a new box ---------------------------
 box_stop
 BOX_DATA=$T_DIR/data2
-rig_box_start --allow-unsynced-clock || t_done
+rig_box_start_daemon --allow-unsynced-clock || t_done
 out=$("$CLASSBOX" enroll "$GOOD" --data "$BOX_DATA" 2>&1)
 expect_match "classbox enroll says the admin_password became the initial password" \
     "$out" "admin: the first admin's initial password is now the one the platform issued"

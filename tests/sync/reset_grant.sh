@@ -114,7 +114,7 @@ expect_eq "the far-ahead grant's code does not work" "$STATUS" 401
 send_grant() {
 	j=$(grant_json "$2" "$3" "$4" $(($(now_ms) + 600000)))
 	setpriv --reuid "$1" --regid "$1" --clear-groups perl -e '
-use Socket; my ($sock, $id, $uid, $req, $salt, $hash, $exp) = @ARGV;
+use Socket; $SIG{PIPE} = "IGNORE"; my ($sock, $id, $uid, $req, $salt, $hash, $exp) = @ARGV;
 socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die;
 connect($s, pack_sockaddr_un($sock)) or do { print "noconnect\n"; exit };
 my $p = pack("Z64 Z64 Z64 Z40 Z72 q<", $id, $uid, $req, $salt, $hash, $exp);

@@ -340,6 +340,16 @@ rig_exit() {
 
 # rig_box_start [run args]: lib.sh's box_start, keeping the rig's EXIT trap
 rig_box_start() {
+	box_start --no-sync "$@"
+	rc=$?
+	trap rig_exit EXIT
+	return $rc
+}
+
+# rig_box_start_daemon [run args]: the same, with `classbox run`'s own
+# sync daemon (the tests of the daemon and of the enrollment upload; the
+# others run `sync --once` themselves and a daemon would race them)
+rig_box_start_daemon() {
 	box_start "$@"
 	rc=$?
 	trap rig_exit EXIT
@@ -357,6 +367,10 @@ box_enroll() {
 sync_once() {
 	timeout "${SYNC_TIMEOUT:-120}" "$CLASSBOX" sync --data "$BOX_DATA" \
 	    --once --allow-unsynced-clock "$@" >"$RIG/sync.out" 2>"$RIG/sync.err"
+	_rc=$?
+	# every run's stderr, for the failure a later run would overwrite
+	{ echo "== sync --once $* -> $_rc"; cat "$RIG/sync.err"; } >>"$RIG/sync.all"
+	return $_rc
 }
 
 # box_status_get KEY: one line of `classbox status` (sync.state, ...)
