@@ -13,6 +13,7 @@ import './student.js';
 import './parent.js';
 import './ops.js';
 import './lan.js';
+import './update.js';
 
 // ---- session --------------------------------------------------------
 
