@@ -391,8 +391,16 @@ image_version(char *out, size_t size)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (strncmp(line, "VERSION_ID=", 11) == 0) {
+			char *v = line + 11;
+			size_t n;
+
 			line[strcspn(line, "\r\n")] = '\0';
-			cb_strlcpy(out, line + 11, size);
+			n = strlen(v);
+			if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+				v[n - 1] = '\0';	/* os-release may quote */
+				v++;
+			}
+			cb_strlcpy(out, v, size);
 		}
 	fclose(f);
 }

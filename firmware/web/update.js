@@ -178,6 +178,7 @@ async function start(root) {
     if (!(await sendFile(root, file))) return;
     const done = await api('POST', '/update/upload/done');
     if (!done.ok) { fail(done); return; }
+    root.querySelector('#update-partial')?.remove();
     say(t('upd_handed', { size: fmtSize(done.data.received) }), 'info');
     follow(root, before);
   } finally {
