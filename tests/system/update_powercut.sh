@@ -120,6 +120,10 @@ for p in $install_points; do
 	esac
 	wait_console 'updated: installed /dev/vdb' 300
 	check "updated resumed the journaled install and finished it" [ $? = 0 ]
+	say "classbox update status | grep '^last'"
+	wait_console '^last resumed: *yes' 30 &&
+		con | grep -qa '^last: *installed: installed cut-b in slot B (resumed'
+	check "update status records it: installed, resumed after the cut" [ $? = 0 ]
 	poweroff
 	check "powered off" [ $? = 0 ]
 	[ -z "$base_b" ] && { cp --sparse=always "$work/disk.img" "$work/base_b.img"; cp "$work/OVMF_VARS.fd" "$work/base_b.vars"; base_b=1; }
