@@ -120,6 +120,7 @@ for p in $install_points; do
 	esac
 	wait_console 'updated: installed /dev/vdb' 300
 	check "updated resumed the journaled install and finished it" [ $? = 0 ]
+	say ""; sleep 0.5	# activate the console's shell (askfirst)
 	say "classbox update status | grep '^last'"
 	wait_console '^last resumed: *yes' 30 &&
 		con | grep -qa '^last: *installed: installed cut-b in slot B (resumed'
