@@ -80,13 +80,15 @@ booted() { con | sed -n 's/.*initramfs: slot \([AB]\) .*/\1/p' | head -n 1; }
 setup_and_install() {
 	cp --sparse=always "$work/fresh.img" "$work/disk.img"; rm -f "$work/OVMF_VARS.fd"
 	next_boot
-	wait_https || { not_ok "setup: HTTPS"; return 1; }
+	# a failed setup must not leave its QEMU running: the next one would
+	# copy a fresh disk under it
+	wait_https || { not_ok "setup: HTTPS within $timeout_s s (console$n.log)"; pull_plug; return 1; }
 	initial=$(con | sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
 	login adm admin "$initial"
 	api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
 	login adm admin "$newpw"
 	api adm POST /api/v1/users '{"id":"marker.cut","name":"停電","role":"student"}'
-	[ "$STATUS" = 201 ] || { not_ok "setup: marker user (got $STATUS)"; return 1; }
+	[ "$STATUS" = 201 ] || { not_ok "setup: marker user (got $STATUS)"; pull_plug; return 1; }
 	say ""; sleep 0.3
 	say "classbox update install /dev/vdb; echo INSTALL-RC=\$?"
 }
