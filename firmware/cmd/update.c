@@ -719,7 +719,6 @@ static void
 updated_boot(struct upd_opts *o)
 {
 	enum upd_boot b;
-
 	char p[UPD_PATH_MAX + 16];
 
 	snprintf(p, sizeof(p), "%s/boot-checked", run_dir());
