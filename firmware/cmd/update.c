@@ -734,8 +734,10 @@ updated_boot(struct upd_opts *o)
 		console_say("the new slot did not boot: back on slot %c",
 		    o->ctx.uc_booted);
 	}
-	if (b == UPD_BOOT_TRIAL)
+	if (b == UPD_BOOT_TRIAL) {
+		publish_status(o);	/* "on trial" while the check runs */
 		updated_health(o);
+	}
 	boot_checked();
 }
 
