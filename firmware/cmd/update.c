@@ -40,12 +40,28 @@
 #define UPD_MOUNT_WAIT_MS	10000	/* vfat loads in the background */
 #define UPD_SPOOL_SUFFIX	".bundle"
 
+#define UPD_WEB_PORT		443	/* CLASSBOX_HTTPS_PORT's default */
+
 struct upd_opts {
 	struct upd_ctx ctx;
 	int allow_rollback;
 	int health_limit_s;
 	int quiet;
+	int test_mode;		/* --esp: files, not the box: never reboot */
+	int once;		/* updated: one pass, then exit (tests) */
+	int web_port;		/* where web serves HTTPS (/etc/classbox.conf) */
+	const char *data;	/* classbox's data: web's cert, auth's socket */
 };
+
+/* /run/update: progress and status for web (CLASSBOX_UPDATE_RUN for
+ * tests on a host box; web reads the same variable). */
+static const char *
+run_dir(void)
+{
+	const char *s = getenv("CLASSBOX_UPDATE_RUN");
+
+	return s != NULL && s[0] == '/' ? s : UPD_RUN_DIR;
+}
 
 /* ---- finding the box's partitions --------------------------------- */
 
@@ -217,9 +233,11 @@ static void
 show_progress(void *arg, const char *phase, uint64_t done, uint64_t total)
 {
 	struct upd_opts *o = arg;
-	char tmp[] = UPD_RUN_DIR "/.progress", fin[] = UPD_RUN_DIR "/progress";
+	char tmp[UPD_PATH_MAX + 16], fin[UPD_PATH_MAX + 16];
 	FILE *f;
 
+	snprintf(tmp, sizeof(tmp), "%s/.progress", run_dir());
+	snprintf(fin, sizeof(fin), "%s/progress", run_dir());
 	if (!o->quiet)
 		fprintf(stderr, "\r%-9s %3llu%% (%llu of %llu MiB)", phase,
 		    total ? (unsigned long long)(done * 100 / total) : 0ULL,
@@ -247,6 +265,9 @@ static const struct option upd_longopts[] = {
 	{ "allow-rollback", no_argument, NULL, 'R' },
 	{ "health-timeout", required_argument, NULL, 'H' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "web-port", required_argument, NULL, 'p' },
+	{ "data", required_argument, NULL, 'd' },
+	{ "once", no_argument, NULL, '1' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -259,6 +280,8 @@ upd_parse(int argc, char **argv, struct upd_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->health_limit_s = UPD_HEALTH_LIMIT_S;
+	o->web_port = UPD_WEB_PORT;
+	o->data = CB_DEFAULT_DATA;
 	cb_strlcpy(o->ctx.uc_esp, UPD_ESP_DIR, sizeof(o->ctx.uc_esp));
 	cb_strlcpy(o->ctx.uc_state, UPD_STATE_DIR, sizeof(o->ctx.uc_state));
 	read_line_file(UPD_BOARD_FILE, o->ctx.uc_board,
@@ -283,9 +306,18 @@ upd_parse(int argc, char **argv, struct upd_opts *o)
 		case 'R': o->allow_rollback = 1; break;
 		case 'H': o->health_limit_s = atoi(optarg); break;
 		case 'q': o->quiet = 1; break;
+		case 'p': o->web_port = atoi(optarg); break;
+		case 'd': o->data = optarg; break;
+		case '1': o->once = 1; break;
 		default: return CB_EINVAL;
 		}
 	}
+	if (o->web_port <= 0 || o->web_port > 65535 || o->data[0] != '/') {
+		fprintf(stderr, "update: --web-port must be 1..65535 and "
+		    "--data an absolute path\n");
+		return CB_EINVAL;
+	}
+	o->test_mode = custom_esp;
 	if ((rc = sign_pub_read(root_pub, o->ctx.uc_root_pub)) != CB_OK) {
 		fprintf(stderr, "update: cannot read the root public key %s\n",
 		    root_pub);
@@ -337,13 +369,104 @@ upd_lock(const struct upd_ctx *c)
 static void
 boot_checked(void)
 {
+	char p[UPD_PATH_MAX + 16];
 	int fd;
 
-	mkdir(UPD_RUN_DIR, 0755);
-	fd = open(UPD_RUN_DIR "/boot-checked", O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0600);
+	mkdir(run_dir(), 0755);
+	snprintf(p, sizeof(p), "%s/boot-checked", run_dir());
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd != -1)
 		close(fd);
+}
+
+/* VERSION_ID of the running image (/etc/os-release). */
+static void
+image_version(char *out, size_t size)
+{
+	char line[160];
+	FILE *f = fopen("/etc/os-release", "r");
+
+	out[0] = '\0';
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VERSION_ID=", 11) == 0) {
+			char *v = line + 11;
+			size_t n;
+
+			line[strcspn(line, "\r\n")] = '\0';
+			n = strlen(v);
+			if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+				v[n - 1] = '\0';	/* os-release may quote */
+				v++;
+			}
+			cb_strlcpy(out, v, size);
+		}
+	fclose(f);
+}
+
+static const char *
+phase_word(int phase)
+{
+	switch (phase) {
+	case UPD_WRITING: return "writing";
+	case UPD_VERIFIED: return "verified";
+	case UPD_FLIPPED: return "flipped";
+	default: return "";
+	}
+}
+
+/* RUN/status: what `update status` shows, for web (which may read
+ * neither the ESP nor /data/update): "key value" lines. Written after
+ * every decision (temporary file, rename). */
+static void
+publish_status(const struct upd_opts *o)
+{
+	const struct upd_ctx *c = &o->ctx;
+	struct bootstate bs;
+	struct upd_state st;
+	struct upd_journal j;
+	struct upd_last l;
+	char tmp[UPD_PATH_MAX + 16], fin[UPD_PATH_MAX + 16], ver[128];
+	const char *state = "none";
+	int trial, tries = -1;
+	char next, slot = 0;
+	FILE *f;
+
+	bootstate_read(c->uc_esp, &bs);
+	next = bootstate_next(&bs, &trial);
+	if (bs.bs_cur >= 0) {
+		slot = bs.bs_env[bs.bs_cur].be_slot;
+		tries = bs.bs_env[bs.bs_cur].be_tries;
+		state = tries == BOOTENV_NO_TRIES ? "committed" : "trial";
+	}
+	(void)upd_state_load(c, &st);
+	(void)upd_journal_load(c, &j);
+	if (upd_last_load(c, &l) != CB_OK)
+		memset(&l, 0, sizeof(l));
+	image_version(ver, sizeof(ver));
+	mkdir(run_dir(), 0755);
+	snprintf(tmp, sizeof(tmp), "%s/.status", run_dir());
+	snprintf(fin, sizeof(fin), "%s/status", run_dir());
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "booted %c\nstate %s\nslot %c\ntries %d\nnext %c\n"
+	    "epoch %u\nkey-floor %u\nversion %s\n",
+	    c->uc_booted ? c->uc_booted : '?', state, slot ? slot : '?',
+	    state[0] == 't' ? tries : -1, next ? next : '?', st.us_epoch,
+	    st.us_key_floor, ver);
+	if (j.uj_phase != UPD_NONE)
+		fprintf(f, "pending-phase %s\npending-version %s\n"
+		    "pending-slot %c\n", phase_word(j.uj_phase),
+		    j.uj_version, j.uj_slot);
+	if (l.ul_outcome[0])
+		fprintf(f, "last-outcome %s\nlast-reason %s\nlast-version %s\n"
+		    "last-slot %c\nlast-resumed %d\nlast-time %lld\n"
+		    "last-detail %s\n", l.ul_outcome, l.ul_reason[0] ?
+		    l.ul_reason : "-", l.ul_version, l.ul_slot ? l.ul_slot :
+		    '?', l.ul_resumed, l.ul_time, l.ul_detail);
+	if (fclose(f) == 0)
+		rename(tmp, fin);
 }
 
 /* ---- classbox update ---------------------------------------------- */
@@ -355,7 +478,8 @@ update_status(const struct upd_opts *o)
 	struct bootstate bs;
 	struct upd_state st;
 	struct upd_journal j;
-	char ver[128], last[256];
+	struct upd_last l;
+	char ver[128], last[UPD_DETAIL_MAX + 128];
 	int trial;
 	char next;
 
@@ -363,7 +487,8 @@ update_status(const struct upd_opts *o)
 	next = bootstate_next(&bs, &trial);
 	(void)upd_state_load(c, &st);
 	(void)upd_journal_load(c, &j);
-	read_line_file("/etc/os-release", ver, sizeof(ver));
+	image_version(ver, sizeof(ver));
+	printf("version:       %s\n", ver[0] ? ver : "?");
 	printf("booted slot:   %c\n", c->uc_booted ? c->uc_booted : '?');
 	printf("other slot:    %c\n", c->uc_booted == 'B' ? 'A' : 'B');
 	if (bs.bs_cur < 0)
@@ -382,15 +507,22 @@ update_status(const struct upd_opts *o)
 		printf("in progress:   %s into slot %c (%s)\n", j.uj_version,
 		    j.uj_slot, j.uj_phase == UPD_WRITING ? "writing" :
 		    "written, waiting for reboot and commit");
-	if (upd_last_read(c, last, sizeof(last)) == CB_OK && last[0])
-		printf("last:          %s\n", last);
+	if (upd_last_load(c, &l) == CB_OK) {
+		upd_last_text(&l, last, sizeof(last));
+		printf("last:          %s: %s\n", l.ul_outcome, last);
+		if (l.ul_reason[0])
+			printf("last reason:   %s\n", l.ul_reason);
+		if (l.ul_resumed)
+			printf("last resumed:  yes (an interrupted install was "
+			    "started again)\n");
+	}
 	return 0;
 }
 
 static int
 update_install(struct upd_opts *o, const char *path)
 {
-	struct upd_install_opts io = { o->allow_rollback };
+	struct upd_install_opts io = { o->allow_rollback, 0 };
 	char why[BUNDLE_WHY_MAX] = "";
 	int lock, rc;
 
@@ -405,6 +537,7 @@ update_install(struct upd_opts *o, const char *path)
 	close(lock);
 	if (rc == CB_OK)
 		boot_checked();	/* the flip is ours, not a fallback */
+	publish_status(o);
 	if (rc != CB_OK) {
 		fprintf(stderr, "\nupdate: %s\n", why[0] ? why :
 		    cb_strerror(rc));
@@ -441,8 +574,10 @@ update_verify(struct upd_opts *o, const char *path)
 static int
 update_rollback(struct upd_opts *o)
 {
-	int rc = upd_reject(&o->ctx, "technician rollback");
+	int rc = upd_reject(&o->ctx, UPD_WHY_TECHNICIAN,
+	    "technician rollback (classbox update rollback)");
 
+	publish_status(o);
 	if (rc != CB_OK) {
 		fprintf(stderr, "update: cannot write the boot state: %s\n",
 		    cb_strerror(rc));
@@ -486,7 +621,9 @@ update_usage(void)
 	    "options: --allow-rollback (install a bundle below the box's "
 	    "epoch: technician\n  override), --quiet; for tests: --esp DIR "
 	    "--slot-a F --slot-b F --state DIR\n  --booted A|B --board NAME "
-	    "--root-pub FILE\n");
+	    "--root-pub FILE\n"
+	    "updated: --web-port N --data DIR (web's port and classbox's data, "
+	    "from\n  /etc/classbox.conf), --health-timeout S, --once\n");
 	return 2;
 }
 
@@ -535,14 +672,17 @@ console_say(const char *fmt, ...)
 static void
 updated_health(struct upd_opts *o)
 {
-	struct health_target t = { "127.0.0.1", 443,
-	    CB_DEFAULT_DATA "/" CB_WEB_SUBDIR "/tls/cert.pem",
-	    CB_DEFAULT_DATA "/" CB_AUTH_SOCK };
+	char cert[UPD_PATH_MAX + 32], sock[UPD_PATH_MAX + 32];
+	struct health_target t = { "127.0.0.1", o->web_port, cert, sock };
 	int64_t deadline = cb_mono_ms() + (int64_t)o->health_limit_s * 1000;
 	char why[BUNDLE_WHY_MAX] = "no probe yet";
 
-	log_info("trial boot of slot %c: health check (at most %d s)",
-	    o->ctx.uc_booted, o->health_limit_s);
+	snprintf(cert, sizeof(cert), "%s/" CB_WEB_SUBDIR "/tls/cert.pem",
+	    o->data);
+	snprintf(sock, sizeof(sock), "%s/" CB_AUTH_SOCK, o->data);
+	log_info("trial boot of slot %c: health check of web on port %d "
+	    "(at most %d s)", o->ctx.uc_booted, o->web_port,
+	    o->health_limit_s);
 	while (cb_mono_ms() < deadline) {
 		if (health_probe(&t, why, sizeof(why)) == CB_OK) {
 			if (upd_commit(&o->ctx) == CB_OK) {
@@ -553,6 +693,7 @@ updated_health(struct upd_opts *o)
 			} else
 				log_err("cannot commit slot %c",
 				    o->ctx.uc_booted);
+			publish_status(o);
 			return;
 		}
 		usleep(UPD_HEALTH_EVERY_MS * 1000);
@@ -561,7 +702,12 @@ updated_health(struct upd_opts *o)
 	    o->ctx.uc_booted, why);
 	console_say("slot %c failed its health check (%s): rolling back",
 	    o->ctx.uc_booted, why);
-	if (upd_reject(&o->ctx, why) == CB_OK) {
+	if (upd_reject(&o->ctx, UPD_WHY_HEALTH, why) == CB_OK) {
+		publish_status(o);
+		if (o->test_mode) {	/* files, not this machine's boot */
+			log_info("test mode: not rebooting");
+			return;
+		}
 		sync();
 		execl("/bin/reboot", "reboot", (char *)NULL);
 	}
@@ -573,8 +719,10 @@ static void
 updated_boot(struct upd_opts *o)
 {
 	enum upd_boot b;
+	char p[UPD_PATH_MAX + 16];
 
-	if (access(UPD_RUN_DIR "/boot-checked", F_OK) == 0)
+	snprintf(p, sizeof(p), "%s/boot-checked", run_dir());
+	if (access(p, F_OK) == 0)
 		return;
 	if (upd_boot_check(&o->ctx, &b) != CB_OK) {
 		log_err("cannot read or write the boot state");
@@ -586,8 +734,10 @@ updated_boot(struct upd_opts *o)
 		console_say("the new slot did not boot: back on slot %c",
 		    o->ctx.uc_booted);
 	}
-	if (b == UPD_BOOT_TRIAL)
+	if (b == UPD_BOOT_TRIAL) {
+		publish_status(o);	/* "on trial" while the check runs */
 		updated_health(o);
+	}
 	boot_checked();
 }
 
@@ -603,8 +753,10 @@ updated_install(struct upd_opts *o, const char *path, int resume)
 		return;
 	log_info("%s %s", resume ? "resuming the install of" : "installing",
 	    path);
+	io.ui_resumed = resume;
 	rc = upd_install(&o->ctx, path, &io, why, sizeof(why));
 	close(lock);
+	publish_status(o);
 	if (rc == CB_OK) {
 		boot_checked();	/* the flip is ours, not a fallback */
 		log_info("installed %s; it starts at the next reboot", path);
@@ -631,14 +783,26 @@ updated_resume(struct upd_opts *o)
 	if (bootstate_next(&bs, &trial) == j.uj_slot && trial)
 		return;		/* flipped: waiting for the reboot */
 	if (j.uj_phase == UPD_FLIPPED || access(j.uj_bundle, R_OK) != 0) {
+		char p[UPD_PATH_MAX + 16];
+
 		log_warn("dropping the journal of an install of %s that "
 		    "cannot resume (bundle gone or already decided)",
 		    j.uj_version);
-		char p[UPD_PATH_MAX + 16];
 		snprintf(p, sizeof(p), "%s/journal", o->ctx.uc_state);
 		unlink(p);
+		if (j.uj_phase != UPD_FLIPPED)
+			upd_last_record(&o->ctx, UPD_LAST_ABANDONED, NULL,
+			    j.uj_version, j.uj_slot, 1, "the install was "
+			    "interrupted and its bundle is gone; the boot "
+			    "choice is unchanged");
+		publish_status(o);
 		return;
 	}
+	/* Recorded first: if this one is cut too, the record says so. */
+	upd_last_record(&o->ctx, UPD_LAST_RESUMING, NULL, j.uj_version,
+	    j.uj_slot, 1, "the install was interrupted (power cut or "
+	    "restart); started again");
+	publish_status(o);
 	updated_install(o, j.uj_bundle, 1);
 }
 
@@ -674,9 +838,12 @@ cmd_updated(int argc, char **argv)
 		return 1;
 	o.quiet = 1;
 	updated_boot(&o);
+	publish_status(&o);
 	updated_resume(&o);
 	for (;;) {
 		updated_spool(&o);
+		if (o.once)
+			return 0;
 		sleep(UPD_SPOOL_EVERY_S);
 	}
 }

@@ -214,25 +214,117 @@ upd_journal_save(const struct upd_ctx *c, const struct upd_journal *j)
 	return upd_put(c, UPD_JOURNAL_FILE, buf);
 }
 
+/* One line of the last file: no newline or control byte in a value. */
 static void
-upd_last_write(const struct upd_ctx *c, const char *fmt, ...)
+kv_clean(char *dst, size_t size, const char *src)
 {
-	char buf[UPD_FILE_MAX];
-	va_list ap;
+	size_t i;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	strcat(buf, "\n");
+	for (i = 0; src != NULL && src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ?
+		    ' ' : src[i];
+	if (size > 0)
+		dst[i] = '\0';
+}
+
+void
+upd_last_record(const struct upd_ctx *c, const char *outcome,
+    const char *reason, const char *version, char slot, int resumed,
+    const char *detail)
+{
+	char buf[UPD_FILE_MAX], v[BUNDLE_VERSION_MAX], d[UPD_DETAIL_MAX];
+
+	kv_clean(v, sizeof(v), version != NULL && version[0] ? version : "?");
+	kv_clean(d, sizeof(d), detail != NULL ? detail : "");
+	snprintf(buf, sizeof(buf), "outcome %s\nreason %s\nversion %s\n"
+	    "slot %c\nresumed %d\ntime %lld\ndetail %s\n", outcome,
+	    reason != NULL && reason[0] ? reason : "-", v,
+	    slot == 'A' || slot == 'B' ? slot : '?', resumed ? 1 : 0,
+	    (long long)(cb_now_ms() / 1000), d);
 	(void)upd_put(c, UPD_LAST_FILE, buf);
+}
+
+static void
+kv_copy(const char *text, const char *key, char *out, size_t size)
+{
+	size_t n;
+	const char *v = kv_find(text, key, &n);
+
+	out[0] = '\0';
+	if (v != NULL && n < size) {
+		memcpy(out, v, n);
+		out[n] = '\0';
+	}
+}
+
+int
+upd_last_load(const struct upd_ctx *c, struct upd_last *l)
+{
+	char buf[UPD_FILE_MAX], slot[4];
+	size_t n;
+	const char *v;
+	int rc = upd_get(c, UPD_LAST_FILE, buf, sizeof(buf));
+
+	memset(l, 0, sizeof(*l));
+	if (rc != CB_OK)
+		return rc;
+	kv_copy(buf, "outcome", l->ul_outcome, sizeof(l->ul_outcome));
+	kv_copy(buf, "reason", l->ul_reason, sizeof(l->ul_reason));
+	if (strcmp(l->ul_reason, "-") == 0)
+		l->ul_reason[0] = '\0';
+	kv_copy(buf, "version", l->ul_version, sizeof(l->ul_version));
+	kv_copy(buf, "slot", slot, sizeof(slot));
+	l->ul_slot = slot[0] == 'A' || slot[0] == 'B' ? slot[0] : 0;
+	l->ul_resumed = kv_u32(buf, "resumed") == 1;
+	if ((v = kv_find(buf, "time", &n)) != NULL)
+		l->ul_time = strtoll(v, NULL, 10);
+	kv_copy(buf, "detail", l->ul_detail, sizeof(l->ul_detail));
+	for (const char *p = l->ul_outcome; *p; p++)
+		if ((*p < 'a' || *p > 'z') && *p != '-')
+			l->ul_outcome[0] = '\0';	/* torn or foreign */
+	return l->ul_outcome[0] ? CB_OK : CB_ENOTFOUND;
+}
+
+void
+upd_last_text(const struct upd_last *l, char *buf, size_t size)
+{
+	const char *o = l->ul_outcome;
+	char slot = l->ul_slot ? l->ul_slot : '?';
+	char other = slot == 'A' ? 'B' : 'A';
+
+	if (strcmp(o, UPD_LAST_INSTALLED) == 0)
+		snprintf(buf, size, "installed %s in slot %c%s: reboot to try "
+		    "it", l->ul_version, slot, l->ul_resumed ?
+		    " (resumed after an interruption)" : "");
+	else if (strcmp(o, UPD_LAST_COMMITTED) == 0)
+		snprintf(buf, size, "update %s in slot %c committed (%s)",
+		    l->ul_version, slot, l->ul_detail);
+	else if (strcmp(o, UPD_LAST_ROLLED_BACK) == 0)
+		snprintf(buf, size, "update %s in slot %c rolled back to slot "
+		    "%c: %s", l->ul_version, slot, other, l->ul_detail);
+	else if (strcmp(o, UPD_LAST_FELL_BACK) == 0)
+		snprintf(buf, size, "update %s in slot %c failed to boot: back "
+		    "on slot %c", l->ul_version, slot, other);
+	else if (strcmp(o, UPD_LAST_REFUSED) == 0)
+		snprintf(buf, size, "update %s refused (%s): %s; nothing was "
+		    "written", l->ul_version, l->ul_reason, l->ul_detail);
+	else if (strcmp(o, UPD_LAST_FAILED) == 0)
+		snprintf(buf, size, "install of %s into slot %c failed: %s; "
+		    "the boot choice is unchanged", l->ul_version, slot,
+		    l->ul_detail);
+	else
+		snprintf(buf, size, "%s: %s", o, l->ul_detail);
 }
 
 int
 upd_last_read(const struct upd_ctx *c, char *buf, size_t size)
 {
-	int rc = upd_get(c, UPD_LAST_FILE, buf, size);
+	struct upd_last l;
+	int rc = upd_last_load(c, &l);
 
-	buf[strcspn(buf, "\n")] = '\0';
+	buf[0] = '\0';
+	if (rc == CB_OK)
+		upd_last_text(&l, buf, size);
 	return rc;
 }
 
@@ -246,6 +338,8 @@ struct upd_bundle {
 	struct bundle_manifest *ub_m;
 	uint8_t *ub_buf;		/* one chunk */
 	uint8_t *ub_buf2;		/* one chunk, the slot's */
+	const char *ub_reason;		/* UPD_WHY_* of a refusal */
+	int ub_parsed;			/* ub_m holds a parsed manifest */
 };
 
 static void
@@ -288,9 +382,11 @@ ub_open(struct upd_bundle *b, const char *path, char *why, size_t why_size)
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	if ((b->ub_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((b->ub_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		b->ub_reason = UPD_WHY_MISSING;
 		return upd_why(why, why_size, CB_ENOTFOUND, "cannot open the "
 		    "bundle %s: %s", path, strerror(errno));
+	}
 	if ((size = lseek(b->ub_fd, 0, SEEK_END)) < 0)
 		return upd_why(why, why_size, CB_EIO, "cannot read %s", path);
 	if (read_full(b->ub_fd, hdr, sizeof(hdr), 0) != CB_OK)
@@ -299,10 +395,12 @@ ub_open(struct upd_bundle *b, const char *path, char *why, size_t why_size)
 	if ((rc = bundle_header_parse(hdr, sizeof(hdr), &b->ub_lay, why,
 	    why_size)) != CB_OK)
 		return rc;
-	if ((uint64_t)size < b->ub_lay.bl_payload_off)
+	if ((uint64_t)size < b->ub_lay.bl_payload_off) {
+		b->ub_reason = UPD_WHY_TRUNCATED;
 		return upd_why(why, why_size, CB_EINVAL, "the bundle is "
 		    "truncated: it ends inside its manifest or signature "
 		    "(%lld bytes): copy it again", (long long)size);
+	}
 	if ((b->ub_text = malloc(b->ub_lay.bl_manifest_len + 1)) == NULL ||
 	    (b->ub_m = malloc(sizeof(*b->ub_m))) == NULL ||
 	    (b->ub_buf = malloc(BUNDLE_CHUNK_SIZE)) == NULL ||
@@ -317,11 +415,14 @@ ub_open(struct upd_bundle *b, const char *path, char *why, size_t why_size)
 	if ((rc = bundle_manifest_parse(b->ub_text, b->ub_lay.bl_manifest_len,
 	    b->ub_m, why, why_size)) != CB_OK)
 		return rc;
+	b->ub_parsed = 1;
 	end = b->ub_lay.bl_payload_off + b->ub_m->bm_image_size;
-	if ((uint64_t)size < end)
+	if ((uint64_t)size < end) {
+		b->ub_reason = UPD_WHY_TRUNCATED;
 		return upd_why(why, why_size, CB_EINVAL, "the bundle is "
 		    "truncated: %lld of %llu bytes (copy it again)",
 		    (long long)size, (unsigned long long)end);
+	}
 	return CB_OK;
 }
 
@@ -341,8 +442,20 @@ ub_verify_manifest(struct upd_bundle *b, const struct upd_ctx *c,
 	p.bp_epoch = st.us_epoch;
 	p.bp_key_floor = st.us_key_floor;
 	p.bp_allow_rollback = allow_rollback;
-	return bundle_manifest_verify(b->ub_text, b->ub_lay.bl_manifest_len,
+	rc = bundle_manifest_verify(b->ub_text, b->ub_lay.bl_manifest_len,
 	    b->ub_sig, b->ub_lay.bl_sig_len, b->ub_m, &p, why, why_size);
+	/* Which policy refused, from the facts (the manifest parsed). */
+	if (rc == CB_ECRYPTO)
+		b->ub_reason = UPD_WHY_SIGNATURE;
+	else if (rc == CB_EPERM && p.bp_board != NULL &&
+	    strcmp(b->ub_m->bm_board, p.bp_board) != 0)
+		b->ub_reason = UPD_WHY_BOARD;
+	else if (rc == CB_EPERM && !allow_rollback &&
+	    b->ub_m->bm_epoch < st.us_epoch)
+		b->ub_reason = UPD_WHY_EPOCH;
+	else if (rc == CB_EPERM)
+		b->ub_reason = UPD_WHY_KEY;
+	return rc;
 }
 
 static size_t
@@ -374,10 +487,12 @@ ub_chunk(struct upd_bundle *b, uint32_t i, char *why, size_t why_size)
 	    CB_OK)
 		return upd_why(why, why_size, CB_EIO, "cannot read chunk %u "
 		    "of the bundle", i);
-	if (!chunk_ok(m, i, b->ub_buf))
+	if (!chunk_ok(m, i, b->ub_buf)) {
+		b->ub_reason = UPD_WHY_CHUNK;
 		return upd_why(why, why_size, CB_ECRYPTO, "chunk %u of %u "
 		    "does not match its signed hash: the bundle is damaged "
 		    "or was changed; refused", i, m->bm_nchunks);
+	}
 	return CB_OK;
 }
 
@@ -577,12 +692,14 @@ upd_install(const struct upd_ctx *c, const char *bundle_path,
 	struct upd_bundle b;
 	struct bootstate bs;
 	char target = 0;
-	int rc;
+	int rc, writing = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.ub_fd = -1;
-	if ((rc = upd_precheck(c, &target, why, why_size)) != CB_OK)
-		return rc;
+	if ((rc = upd_precheck(c, &target, why, why_size)) != CB_OK) {
+		b.ub_reason = UPD_WHY_STATE;
+		goto out;
+	}
 	if ((rc = ub_open(&b, bundle_path, why, why_size)) != CB_OK)
 		goto out;
 	if ((rc = ub_verify_manifest(&b, c, o->ui_allow_rollback, why,
@@ -604,6 +721,7 @@ upd_install(const struct upd_ctx *c, const char *bundle_path,
 		    c->uc_state);
 		goto out;
 	}
+	writing = 1;
 	if ((rc = upd_write_slot(&b, c, target, why, why_size)) != CB_OK)
 		goto out;
 	j.uj_phase = UPD_VERIFIED;
@@ -618,9 +736,14 @@ upd_install(const struct upd_ctx *c, const char *bundle_path,
 	}
 	j.uj_phase = UPD_FLIPPED;
 	(void)upd_journal_save(c, &j);	/* VERIFIED means the same */
-	upd_last_write(c, "installed %s in slot %c: reboot to try it",
-	    j.uj_version, target);
+	upd_last_record(c, UPD_LAST_INSTALLED, NULL, j.uj_version, target,
+	    o->ui_resumed, "reboot to try it");
 out:
+	if (rc != CB_OK)
+		upd_last_record(c, writing ? UPD_LAST_FAILED : UPD_LAST_REFUSED,
+		    b.ub_reason != NULL ? b.ub_reason : rc == CB_EIO ?
+		    UPD_WHY_IO : UPD_WHY_FORMAT, b.ub_parsed ?
+		    b.ub_m->bm_version : NULL, target, o->ui_resumed, why);
 	ub_close(&b);
 	return rc;
 }
@@ -653,9 +776,9 @@ upd_boot_check(const struct upd_ctx *c, enum upd_boot *out)
 	if ((rc = bootstate_write(c->uc_esp, &bs, c->uc_booted,
 	    BOOTENV_NO_TRIES)) != CB_OK)
 		return rc;
-	upd_last_write(c, "update %s in slot %c failed to boot: back on "
-	    "slot %c", j.uj_version[0] ? j.uj_version : "?", e->be_slot,
-	    c->uc_booted);
+	upd_last_record(c, UPD_LAST_FELL_BACK, NULL, j.uj_version,
+	    e->be_slot, 0, "the new slot did not boot: GRUB used up its "
+	    "tries and started the other slot");
 	return upd_del(c, UPD_JOURNAL_FILE);
 }
 
@@ -665,6 +788,7 @@ upd_commit(const struct upd_ctx *c)
 	struct bootstate bs;
 	struct upd_journal j;
 	struct upd_state st;
+	char d[32];
 	int rc;
 
 	bootstate_read(c->uc_esp, &bs);
@@ -683,13 +807,14 @@ upd_commit(const struct upd_ctx *c)
 		if ((rc = upd_state_save(c, &st)) != CB_OK)
 			return rc;
 	}
-	upd_last_write(c, "update %s in slot %c committed (epoch %u)",
-	    j.uj_version[0] ? j.uj_version : "?", c->uc_booted, st.us_epoch);
+	snprintf(d, sizeof(d), "epoch %u", st.us_epoch);
+	upd_last_record(c, UPD_LAST_COMMITTED, NULL, j.uj_version,
+	    c->uc_booted, 0, d);
 	return upd_del(c, UPD_JOURNAL_FILE);
 }
 
 int
-upd_reject(const struct upd_ctx *c, const char *reason)
+upd_reject(const struct upd_ctx *c, const char *reason, const char *detail)
 {
 	struct bootstate bs;
 	struct upd_journal j;
@@ -701,7 +826,7 @@ upd_reject(const struct upd_ctx *c, const char *reason)
 	if ((rc = bootstate_write(c->uc_esp, &bs, other,
 	    BOOTENV_NO_TRIES)) != CB_OK)
 		return rc;
-	upd_last_write(c, "update %s in slot %c rolled back to slot %c: %s",
-	    j.uj_version[0] ? j.uj_version : "?", c->uc_booted, other, reason);
+	upd_last_record(c, UPD_LAST_ROLLED_BACK, reason, j.uj_version,
+	    c->uc_booted, 0, detail);
 	return upd_del(c, UPD_JOURNAL_FILE);
 }

@@ -61,6 +61,7 @@ int upd_journal_load(const struct upd_ctx *c, struct upd_journal *j);
 
 struct upd_install_opts {
 	int ui_allow_rollback;		/* technician override of the epoch */
+	int ui_resumed;			/* resuming an interrupted install */
 };
 
 /* Verify and install a bundle into the slot that is not booted, then flip
@@ -88,9 +89,55 @@ int upd_boot_check(const struct upd_ctx *c, enum upd_boot *out);
  * the committed one, then the epoch rises) or give up (the other slot
  * becomes the committed one; the caller reboots). */
 int upd_commit(const struct upd_ctx *c);
-int upd_reject(const struct upd_ctx *c, const char *reason);
+/* reason: UPD_WHY_HEALTH (the health check failed) or UPD_WHY_TECHNICIAN
+ * (`classbox update rollback`); detail: the words for the record. */
+int upd_reject(const struct upd_ctx *c, const char *reason,
+    const char *detail);
 
-/* STATE/last: one line about the last install's outcome. */
+/* STATE/last: the last install's outcome, kept on the data partition
+ * (the admin UI shows it, `classbox update status` prints it).
+ * Outcomes: */
+#define UPD_LAST_INSTALLED	"installed"	/* flipped: reboot to try it */
+#define UPD_LAST_COMMITTED	"committed"	/* healthy, epoch raised */
+#define UPD_LAST_ROLLED_BACK	"rolled-back"	/* health check / technician */
+#define UPD_LAST_FELL_BACK	"fell-back"	/* GRUB: the slot did not boot */
+#define UPD_LAST_REFUSED	"refused"	/* nothing written */
+#define UPD_LAST_FAILED		"failed"	/* writing the slot failed */
+#define UPD_LAST_RESUMING	"resuming"	/* interrupted, started again */
+#define UPD_LAST_ABANDONED	"abandoned"	/* interrupted, bundle gone */
+/* Reasons (refused, failed, rolled-back): one word the UI translates. */
+#define UPD_WHY_FORMAT		"format"	/* not a bundle, bad manifest */
+#define UPD_WHY_TRUNCATED	"truncated"
+#define UPD_WHY_SIGNATURE	"signature"	/* wrong key or changed */
+#define UPD_WHY_KEY		"key"		/* release key retired */
+#define UPD_WHY_BOARD		"board"
+#define UPD_WHY_EPOCH		"epoch"		/* anti-rollback */
+#define UPD_WHY_CHUNK		"chunk"		/* payload does not match */
+#define UPD_WHY_STATE		"state"		/* trial pending, no boot state */
+#define UPD_WHY_MISSING		"missing"	/* cannot open the bundle */
+#define UPD_WHY_IO		"io"		/* reading or writing failed */
+#define UPD_WHY_HEALTH		"health"
+#define UPD_WHY_TECHNICIAN	"technician"
+
+#define UPD_WORD_MAX	16
+#define UPD_DETAIL_MAX	384
+struct upd_last {
+	char ul_outcome[UPD_WORD_MAX];		/* "" when none recorded */
+	char ul_reason[UPD_WORD_MAX];		/* "" when none */
+	char ul_version[BUNDLE_VERSION_MAX];
+	char ul_slot;				/* the slot installed into */
+	int ul_resumed;				/* an interrupted install */
+	long long ul_time;			/* Unix seconds */
+	char ul_detail[UPD_DETAIL_MAX];		/* words, for people */
+};
+int upd_last_load(const struct upd_ctx *c, struct upd_last *l);
+/* One line for people, e.g. "update 1.2 in slot B committed (epoch 3)". */
+void upd_last_text(const struct upd_last *l, char *buf, size_t size);
+/* upd_last_load + upd_last_text. */
 int upd_last_read(const struct upd_ctx *c, char *buf, size_t size);
+/* Record an outcome (updated's own: resuming, abandoned). */
+void upd_last_record(const struct upd_ctx *c, const char *outcome,
+    const char *reason, const char *version, char slot, int resumed,
+    const char *detail);
 
 #endif

@@ -14,6 +14,7 @@ import './parent.js';
 import './ops.js';
 import './lan.js';
 import './conflicts.js';
+import './update.js';
 
 // ---- session --------------------------------------------------------
 

@@ -11,6 +11,10 @@
 #   boot 3 (A, trial): its health check fails; updated rolls back and
 #     reboots by itself
 #   boot 4 (B): committed B serves again, with the data of boot 1
+# After each step the last install's outcome (kept in /data/update/last,
+# published by updated for web) is checked in GET /api/v1/update: refused
+# and why, installed (trial pending), committed, rolled back after the
+# failed health check (across the reboots: it is on the data partition).
 # Prints "ok - ..." / "not ok - ..."; exits non-zero if any failed.
 set -u
 work=$(cd "$(dirname "$0")/../.." && pwd)/build/test/system-update
@@ -92,6 +96,12 @@ refused() {	# refused TAG DEV PATTERN DESCRIPTION
 	*) not_ok "$4 is refused with \"$3\" (got: $OUT)" ;;
 	esac
 }
+# has_api WHAT ERE: GET /api/v1/update as the admin matches ERE
+has_api() {
+	api adm GET /api/v1/update
+	if printf '%s' "$BODY" | grep -Eq "$2"; then ok "$1"
+	else not_ok "$1 (GET /api/v1/update $STATUS: $BODY)"; fi
+}
 slot_hash() {	# slot_hash TAG DEV: sha256 of a slot partition, in the guest
 	run "$1" 120 classbox update hash "$2"
 	echo "${OUT#* rc=0 }" | cut -d' ' -f1
@@ -115,6 +125,9 @@ refused F1 $dev_flipped "does not match its signed hash" "a bundle with one flip
 refused F2 $dev_badsig "not certified by this box's root key" "a bundle signed by a foreign key"
 refused F3 $dev_board "for board pc-x86_64, this box is qemu-x86_64" "a bundle for another board"
 refused F4 $dev_truncated "truncated" "a truncated bundle"
+login adm admin "$newpw"
+has_api "the API says the last bundle was refused as truncated, slot A committed" \
+	'"booted":"A","state":"committed".*"last":\{"outcome":"refused","reason":"truncated"'
 hb1=$(slot_hash H1 /dev/vda3)
 check "slot B is untouched by the refusals (sha256 ${hb1%"${hb1#????????}"}...)" [ -n "$hb0" ] && [ "$hb0" = "$hb1" ]
 ts=$(now)
@@ -126,6 +139,8 @@ echo "$it" >"$work/install.seconds"
 run S2 60 classbox update status
 con | grep -qa '^boot state: *slot B on trial, tries left 3'
 check "update status: slot B on trial, 3 tries" [ $? = 0 ]
+has_api "the API shows B on trial (3 tries), the install pending, its outcome" \
+	'"state":"trial","slot":"B","tries":3.*"pending":\{"phase":"flipped","version":"test-b","slot":"B"\},"last":\{"outcome":"installed"'
 say "reboot"
 wait_exit 60
 check "boot 1 ends with a reboot" [ $? = 0 ]
@@ -143,10 +158,15 @@ con | grep -qa '^booted slot: *B' && con | grep -qa '^boot state: *slot B commit
 check "update status: booted B, committed, epoch 2 (raised after the commit)" [ $? = 0 ]
 login adm admin "$newpw"
 check "the admin's changed password works on slot B (data kept; got $STATUS)" [ "$STATUS" = 200 ]
+has_api "the API: booted B, committed, epoch 2, last outcome committed" \
+	'"booted":"B","state":"committed".*"epoch":2.*"last":\{"outcome":"committed","reason":null,"version":"test-b","slot":"B"'
+run P1 30 "for p in /proc/[0-9]*; do tr '\\0' ' ' <\$p/cmdline 2>/dev/null; echo; done | grep -c '^/usr/bin/classbox updated --web-port 443 --data /data/classbox '"
+check "updated asks web on the port of /etc/classbox.conf (ps: $OUT)" [ "${OUT#* rc=0 }" = 1 ]
 ha0=$(slot_hash H2 /dev/vda2)
 refused F5 $dev_lowepoch "epoch 1 is below this box's epoch 2" "a bundle below the box's epoch"
 ha1=$(slot_hash H3 /dev/vda2)
 check "slot A is untouched by the refusal" [ -n "$ha0" ] && [ "$ha0" = "$ha1" ]
+has_api "the API: refused for its epoch" '"last":\{"outcome":"refused","reason":"epoch","version":"test-old"'
 say "echo CLASSBOX_UPDATE_HEALTH_TIMEOUT=20 >>/etc/classbox.conf"
 run I2 300 classbox update install $dev_nohealth
 case $OUT in *"rc=0 "*) ok "a bundle whose web does not start installs into slot A" ;;
@@ -175,6 +195,8 @@ say ""; sleep 0.5
 run S4 60 classbox update status
 con | grep -qa '^boot state: *slot B committed' && con | grep -qa '^last: .*rolled back to slot B'
 check "update status: B committed, the failed update recorded" [ $? = 0 ]
+has_api "the API: rolled back after the health check (recorded across the reboot), B committed" \
+	'"booted":"B","state":"committed".*"last":\{"outcome":"rolled-back","reason":"health","version":"test-noweb","slot":"A"'
 poweroff
 check "powered off cleanly" [ $? = 0 ]
 [ "$failed" -eq 0 ]

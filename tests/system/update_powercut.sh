@@ -28,7 +28,7 @@ cp --sparse=always "$work/disk.img" "$work/fresh.img"
 case ${POWERCUT_POINTS:-short} in
 full)
 	# "phase:chunk" of the progress bar, or "flipped" (just after the flip)
-	install_points="write:4 verify:6 write:0 write:1 write:8 write:12 read-back:2 read-back:9 read-back:12 flipped verify:12"
+	install_points="write:4 verify:6 write:0 write:1 write:8 write:12 read-back:2 read-back:9 read-back:12 flipped verify:11"
 	# console lines of the first boot of slot B
 	boot_points="classbox:.slot.B initramfs:.slot.B rcS:.up rcS:.first.login|rcS:.up.in https updated:.slot.B none:3 none:15 none:30" ;;
 *)
@@ -80,13 +80,15 @@ booted() { con | sed -n 's/.*initramfs: slot \([AB]\) .*/\1/p' | head -n 1; }
 setup_and_install() {
 	cp --sparse=always "$work/fresh.img" "$work/disk.img"; rm -f "$work/OVMF_VARS.fd"
 	next_boot
-	wait_https || { not_ok "setup: HTTPS"; return 1; }
+	# a failed setup must not leave its QEMU running: the next one would
+	# copy a fresh disk under it
+	wait_https || { not_ok "setup: HTTPS within $timeout_s s (console$n.log)"; pull_plug; return 1; }
 	initial=$(con | sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
 	login adm admin "$initial"
 	api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
 	login adm admin "$newpw"
 	api adm POST /api/v1/users '{"id":"marker.cut","name":"停電","role":"student"}'
-	[ "$STATUS" = 201 ] || { not_ok "setup: marker user (got $STATUS)"; return 1; }
+	[ "$STATUS" = 201 ] || { not_ok "setup: marker user (got $STATUS)"; pull_plug; return 1; }
 	say ""; sleep 0.3
 	say "classbox update install /dev/vdb; echo INSTALL-RC=\$?"
 }
@@ -101,6 +103,9 @@ for p in $install_points; do
 	hit=$?
 	pull_plug
 	check "install cut at $p (reached: $hit = 0)" [ $hit = 0 ]
+	# how far the install got before the plug (the console lags the guest)
+	wrote=0
+	con | grep -qa 'write  *[0-9]*% ' && wrote=1
 	next_boot
 	serves "after the cut at $p"
 	if [ "$p" = flipped ]; then
@@ -112,14 +117,25 @@ for p in $install_points; do
 	fi
 	check "a cut before the flip boots slot A ($(booted))" [ "$(booted)" = A ]
 	case $p in verify:*)
-		# Nothing was written yet (no journal): nothing to resume.
-		committed A 60
-		check "a cut while verifying leaves slot A committed, nothing pending" [ $? = 0 ]
-		poweroff
-		continue ;;
+		if [ $wrote = 0 ]; then
+			# Nothing was written yet (no journal): nothing to resume.
+			committed A 60
+			check "a cut while verifying leaves slot A committed, nothing pending" [ $? = 0 ]
+			poweroff
+			continue
+		fi
+		# The last verify step is followed at once by the journal: the
+		# plug came after it (the console showed writing), so updated
+		# must resume, like a cut while writing.
+		ok "the cut at $p landed after the journal (the console showed the write phase)" ;;
 	esac
 	wait_console 'updated: installed /dev/vdb' 300
 	check "updated resumed the journaled install and finished it" [ $? = 0 ]
+	say ""; sleep 0.5	# activate the console's shell (askfirst)
+	say "classbox update status | grep '^last'"
+	wait_console '^last resumed: *yes' 30 &&
+		con | grep -qa '^last: *installed: installed cut-b in slot B (resumed'
+	check "update status records it: installed, resumed after the cut" [ $? = 0 ]
 	poweroff
 	check "powered off" [ $? = 0 ]
 	[ -z "$base_b" ] && { cp --sparse=always "$work/disk.img" "$work/base_b.img"; cp "$work/OVMF_VARS.fd" "$work/base_b.vars"; base_b=1; }

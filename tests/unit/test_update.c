@@ -200,7 +200,7 @@ untouched(const struct upd_ctx *c)
 static int
 install(const struct upd_ctx *c, const char *bundle, int allow_rollback)
 {
-	struct upd_install_opts o = { allow_rollback };
+	struct upd_install_opts o = { allow_rollback, 0 };
 
 	why[0] = '\0';
 	return upd_install(c, bundle, &o, why, sizeof(why));
@@ -399,6 +399,23 @@ T_TEST(header)
 
 /* ---- installs ------------------------------------------------------ */
 
+/* The recorded outcome of the last install is OUTCOME with REASON. */
+static int
+last_is(const struct upd_ctx *c, const char *outcome, const char *reason)
+{
+	struct upd_last l;
+
+	if (upd_last_load(c, &l) != CB_OK)
+		return 0;
+	if (strcmp(l.ul_outcome, outcome) != 0 ||
+	    strcmp(l.ul_reason, reason) != 0) {
+		fprintf(stderr, "last: %s/%s (%s), want %s/%s\n",
+		    l.ul_outcome, l.ul_reason, l.ul_detail, outcome, reason);
+		return 0;
+	}
+	return l.ul_time > 0;
+}
+
 T_TEST(install_commit_raises_epoch_after_commit)
 {
 	struct upd_ctx c;
@@ -416,10 +433,12 @@ T_TEST(install_commit_raises_epoch_after_commit)
 	    (fprintf(stderr, "why: %s\n", why), 0));
 	T_EQ_INT(next_slot(&c, &trial), 'B');
 	T_EQ_INT(trial, 1);
+	T_ASSERT(last_is(&c, UPD_LAST_INSTALLED, ""));
 	T_ASSERT(upd_journal_load(&c, &j) == 0 && j.uj_phase == UPD_FLIPPED);
 	T_ASSERT(upd_state_load(&c, &st) == 0 && st.us_epoch == 0);
 	/* a second install while B is on trial is refused */
 	T_EQ_INT(install(&c, P("good"), 0), CB_ESTATE);
+	T_ASSERT(last_is(&c, UPD_LAST_REFUSED, UPD_WHY_STATE));
 	/* the trial boot of B */
 	c.uc_booted = 'B';
 	T_ASSERT(upd_boot_check(&c, &b) == 0 && b == UPD_BOOT_TRIAL);
@@ -430,6 +449,7 @@ T_TEST(install_commit_raises_epoch_after_commit)
 	T_ASSERT(upd_journal_load(&c, &j) == 0 && j.uj_phase == UPD_NONE);
 	T_ASSERT(upd_last_read(&c, last, sizeof(last)) == 0 &&
 	    strstr(last, "committed") != NULL);
+	T_ASSERT(last_is(&c, UPD_LAST_COMMITTED, ""));
 	T_ASSERT(upd_boot_check(&c, &b) == 0 && b == UPD_BOOT_NORMAL);
 	/* now A is the inactive slot: a lower epoch is refused there */
 	T_EQ_INT(make_bundle(P("old"), "rel.key", "rel.cert", "qemu-x86_64",
@@ -438,6 +458,7 @@ T_TEST(install_commit_raises_epoch_after_commit)
 	T_EQ_INT(install(&c, P("old"), 0), CB_EPERM);
 	T_ASSERT(strstr(why, "epoch 3 is below this box's epoch 4") != NULL);
 	T_ASSERT(untouched(&c));
+	T_ASSERT(last_is(&c, UPD_LAST_REFUSED, UPD_WHY_EPOCH));
 	/* the technician's override */
 	T_EQ_INT(install(&c, P("old"), 1), CB_OK);
 	T_ASSERT(same_file(P("image"), c.uc_slot[0]));
@@ -472,6 +493,7 @@ T_TEST(flipped_byte_in_any_chunk_refused_untouched)
 			T_ASSERT(strstr(why, want) != NULL);
 		}
 		T_ASSERT(untouched(&c));
+		T_ASSERT(last_is(&c, UPD_LAST_REFUSED, UPD_WHY_CHUNK));
 	}
 	/* a flipped byte in the manifest breaks the signature */
 	b[BUNDLE_HEADER_LEN + 30] ^= 0x01;
@@ -495,6 +517,7 @@ T_TEST(refusals_leave_the_slot_untouched)
 	T_EQ_INT(install(&c, P("x"), 0), CB_ECRYPTO);
 	T_ASSERT(strstr(why, "signature does not verify") != NULL);
 	T_ASSERT(untouched(&c));
+	T_ASSERT(last_is(&c, UPD_LAST_REFUSED, UPD_WHY_SIGNATURE));
 	/* a release key certified by another root */
 	T_EQ_INT(make_bundle(P("x"), "rel.key", "rel-other.cert",
 	    "qemu-x86_64", 1, 0), CB_OK);
@@ -508,6 +531,7 @@ T_TEST(refusals_leave_the_slot_untouched)
 	T_ASSERT(strstr(why, "for board pc-x86_64, this box is "
 	    "qemu-x86_64") != NULL);
 	T_ASSERT(untouched(&c));
+	T_ASSERT(last_is(&c, UPD_LAST_REFUSED, UPD_WHY_BOARD));
 	/* truncated anywhere */
 	T_EQ_INT(make_bundle(P("good"), "rel.key", "rel.cert", "qemu-x86_64",
 	    1, 0), CB_OK);
@@ -522,6 +546,8 @@ T_TEST(refusals_leave_the_slot_untouched)
 			T_ASSERT(strstr(why, "truncated") != NULL ||
 			    strstr(why, "not a classbox bundle") != NULL);
 			T_ASSERT(untouched(&c));
+			T_ASSERT(last_is(&c, UPD_LAST_REFUSED, strstr(why,
+			    "truncated") ? UPD_WHY_TRUNCATED : UPD_WHY_FORMAT));
 		}
 	}
 	/* bytes after the payload (a whole USB stick) are fine */
@@ -584,16 +610,18 @@ T_TEST(fallback_and_rollback)
 	T_ASSERT(upd_state_load(&c, &st) == 0 && st.us_epoch == 0);
 	T_ASSERT(upd_last_read(&c, last, sizeof(last)) == 0 &&
 	    strstr(last, "failed to boot") != NULL);
+	T_ASSERT(last_is(&c, UPD_LAST_FELL_BACK, ""));
 	/* a trial whose health check fails: back to A, epoch unchanged */
 	T_EQ_INT(install(&c, P("good"), 0), CB_OK);
 	c.uc_booted = 'B';
 	T_ASSERT(upd_boot_check(&c, &b) == 0 && b == UPD_BOOT_TRIAL);
-	T_ASSERT(upd_reject(&c, "web: nothing listens") == 0);
+	T_ASSERT(upd_reject(&c, UPD_WHY_HEALTH, "web: nothing listens") == 0);
 	T_EQ_INT(next_slot(&c, &trial), 'A');
 	T_EQ_INT(trial, 0);
 	T_ASSERT(upd_state_load(&c, &st) == 0 && st.us_epoch == 0);
 	T_ASSERT(upd_last_read(&c, last, sizeof(last)) == 0 &&
 	    strstr(last, "rolled back") != NULL);
+	T_ASSERT(last_is(&c, UPD_LAST_ROLLED_BACK, UPD_WHY_HEALTH));
 }
 
 T_TEST(key_rotation_by_root)

@@ -1,0 +1,64 @@
+#!/bin/sh
+# updated's health check of a trial boot against a host box (`classbox run`
+# on a free port, not 443): with --web-port and --data (what the image's
+# run script passes from /etc/classbox.conf) it finds web and auth and
+# commits; against a port nobody serves it rolls back (test mode: files
+# for slots and ESP, no reboot). Both outcomes are recorded on the data
+# side (STATE/last), published in RUN/status, shown by `classbox update
+# status` and by GET /api/v1/update.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../classroom_lib.sh"
+command -v grub-editenv >/dev/null || { not_ok "grub-editenv installed"; t_done; }
+keys=${UPDATE_KEYS:-$TOP/build/keys}
+[ -r "$keys/root.pub" ] || { not_ok "update keys ($keys: make keys)"; t_done; }
+export CLASSBOX_UPDATE_RUN=$T_DIR/run
+box_start || t_done
+admin_setup
+esp=$T_DIR/esp st=$T_DIR/state
+# a box whose boot state says: slot B on trial (tries 2), booted B
+trial_box() {
+	rm -rf "$esp" "$st" "$CLASSBOX_UPDATE_RUN"
+	mkdir -p "$esp/EFI/classbox" "$st"
+	grub-editenv "$esp/EFI/classbox/env1" set seq=1 slot=A tries= end=1
+	grub-editenv "$esp/EFI/classbox/env2" set seq=2 slot=B tries=2 end=2
+	printf 'phase 3\nslot B\nversion 9.9-trial\nepoch 5\nkey-floor 0\nbundle /x\n' >"$st/journal"
+	: >"$T_DIR/slot-a"; : >"$T_DIR/slot-b"
+}
+upd() {	# upd ARGS...: classbox update/updated on the files above
+	_c=$1; shift
+	"$CLASSBOX" "$_c" --esp "$esp" --slot-a "$T_DIR/slot-a" \
+	    --slot-b "$T_DIR/slot-b" --state "$st" --booted B \
+	    --board qemu-x86_64 --root-pub "$keys/root.pub" "$@"
+}
+
+trial_box
+upd updated --web-port "$BOX_PORT" --data "$BOX_DATA" --health-timeout 30 \
+    --once >"$T_DIR/updated.out" 2>&1
+upd update status >"$T_DIR/status.out" 2>&1
+expect_match "web on its configured port and auth answer: slot B committed" \
+    "$(cat "$T_DIR/status.out")" 'boot state: *slot B committed'
+expect_match "the epoch rose at the commit" "$(cat "$T_DIR/status.out")" 'epoch: *5'
+expect_match "update status shows the outcome" "$(cat "$T_DIR/status.out")" \
+    'last: *committed: update 9.9-trial in slot B committed'
+expect_match "recorded on the data side (STATE/last)" "$(cat "$st/last")" 'outcome committed'
+api admin GET /api/v1/update
+expect_eq "GET /api/v1/update" "$STATUS" 200
+expect_match "the API shows booted B, committed, epoch 5" "$BODY" \
+    '"booted":"B".*"state":"committed".*"epoch":5'
+expect_match "and the last outcome" "$BODY" \
+    '"last":\{"outcome":"committed","reason":null,"version":"9.9-trial","slot":"B"'
+
+trial_box
+nobody=$(free_port)
+upd updated --web-port "$nobody" --data "$BOX_DATA" --health-timeout 3 \
+    --once >"$T_DIR/updated.out" 2>&1
+upd update status >"$T_DIR/status.out" 2>&1
+expect_match "no web on that port: rolled back to slot A" \
+    "$(cat "$T_DIR/status.out")" 'boot state: *slot A committed'
+expect_match "the epoch did not rise" "$(cat "$T_DIR/status.out")" 'epoch: *0'
+expect_match "the outcome names the port it asked" "$(tr "\n" " " <"$st/last")" \
+    "outcome rolled-back.*reason health.*nothing listens on 127.0.0.1:$nobody"
+api admin GET /api/v1/update
+expect_match "the API shows the rollback and why" "$BODY" \
+    '"last":\{"outcome":"rolled-back","reason":"health"'
+t_done
