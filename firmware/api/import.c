@@ -210,7 +210,8 @@ imp_reply(struct imp_job *j, const char *slips_id)
 	size_t created = 0;
 	int ok = errs != NULL && made != NULL;
 
-	qsort(j->j_errs, j->j_nerrs, sizeof(*j->j_errs), imp_err_cmp);
+	if (j->j_nerrs > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(j->j_errs, j->j_nerrs, sizeof(*j->j_errs), imp_err_cmp);
 	for (size_t i = 0; ok && i < j->j_nerrs; i++) {
 		yyjson_mut_val *e = yyjson_mut_obj(doc);
 		ok = e != NULL && yyjson_mut_arr_append(errs, e) &&
