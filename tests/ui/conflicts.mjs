@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import {
-  env, run, notOk, firstLine, assert, screenshot, check, launch, finalVerdicts,
-  waitMsg, waitH1, goHash, pageApi, login, logout, Stop,
+  env, run, notOk, assert, screenshot, check, waitMsg, waitH1, goHash, pageApi,
+  login, logout, walkMain,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -132,21 +132,9 @@ async function teacherMerges() {
   await logout();
 }
 
-try {
-  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
-  page = b.page;
-  try {
-    await page.goto(BOX_URL, { waitUntil: 'load' });
-    await teacherWrites();
-    await adminSees();
-    await teacherMerges();
-  } finally {
-    await b.close();
-    run.page = null;
-  }
-} catch (e) {
-  if (!(e instanceof Stop)) notOk(`the walk ran to its end: ${firstLine(e)}`);
-  else notOk('the walk ran to its end (stopped at the first failure above)');
-}
-finalVerdicts();
-process.exit(run.failed ? 1 : 0);
+await walkMain({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL }, async (p) => {
+  page = p;
+  await teacherWrites();
+  await adminSees();
+  await teacherMerges();
+});

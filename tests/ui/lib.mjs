@@ -129,6 +129,26 @@ export function finalVerdicts() {
   else ok('no unexpected dialogs');
 }
 
+// A whole walk: the browser pinned to the box, the first page loaded, BODY
+// run with the page, the browser's own verdicts, and the exit status.
+export async function walkMain({ spki, tmp, chromiumPath, boxUrl }, body) {
+  try {
+    const b = await launch({ spki, tmp, chromiumPath, boxUrl });
+    try {
+      await b.page.goto(boxUrl, { waitUntil: 'load' });
+      await body(b.page);
+    } finally {
+      await b.close();
+      run.page = null;
+    }
+  } catch (e) {
+    if (!(e instanceof Stop)) notOk(`the walk ran to its end: ${firstLine(e)}`);
+    else notOk('the walk ran to its end (stopped at the first failure above)');
+  }
+  finalVerdicts();
+  process.exit(run.failed ? 1 : 0);
+}
+
 // ---- the UI's signals ---------------------------------------------------------
 
 // waits until #msg shows TEXT (a string: exactly; a RegExp: matching), of KIND

@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  env, run, firstLine, assert, screenshot, check, launch, finalVerdicts, notOk,
-  waitMsg, waitH1, goHash, login, logout, pageApi, Stop,
+  env, run, assert, screenshot, check, notOk, waitMsg, waitH1, goHash, login,
+  logout, pageApi, walkMain,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -133,19 +133,7 @@ async function updatePage() {
   await logout();
 }
 
-try {
-  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
-  page = b.page;
-  try {
-    await page.goto(BOX_URL, { waitUntil: 'load' });
-    await updatePage();
-  } finally {
-    await b.close();
-    run.page = null;
-  }
-} catch (e) {
-  if (!(e instanceof Stop)) notOk(`the walk ran to its end: ${firstLine(e)}`);
-  else notOk('the walk ran to its end (stopped at the first failure above)');
-}
-finalVerdicts();
-process.exit(run.failed ? 1 : 0);
+await walkMain({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL }, async (p) => {
+  page = p;
+  await updatePage();
+});
