@@ -257,12 +257,34 @@ emit_doc(yyjson_val *d, proto_doc_fn fn, void *arg)
 	return rc;
 }
 
+/* Each revision of an array of {"ok": doc} or {NOTHERE: ...} (_bulk_get's
+ * "docs", open_revs' answer): the documents to fn, the others counted. */
+static int
+emit_revs(yyjson_val *arr, const char *nothere, proto_doc_fn fn, void *arg,
+    size_t *count)
+{
+	yyjson_arr_iter it;
+	yyjson_val *d, *ok;
+	int rc = CB_OK;
+
+	yyjson_arr_iter_init(arr, &it);
+	while (rc == CB_OK && (d = yyjson_arr_iter_next(&it)) != NULL) {
+		if ((ok = yyjson_obj_get(d, "ok")) != NULL)
+			rc = emit_doc(ok, fn, arg);
+		else if (yyjson_obj_get(d, nothere) != NULL)
+			(*count)++;
+		else
+			rc = CB_EPROTO;
+	}
+	return rc;
+}
+
 int
 proto_parse_bulk_get(const char *json, size_t len, proto_doc_fn fn,
     void *arg, size_t *errors)
 {
-	yyjson_val *root, *results, *row, *docs, *d;
-	yyjson_arr_iter it, dit;
+	yyjson_val *root, *results, *row, *docs;
+	yyjson_arr_iter it;
 	int rc = CB_OK;
 
 	*errors = 0;
@@ -282,16 +304,7 @@ proto_parse_bulk_get(const char *json, size_t len, proto_doc_fn fn,
 			rc = CB_EPROTO;
 			break;
 		}
-		yyjson_arr_iter_init(docs, &dit);
-		while (rc == CB_OK && (d = yyjson_arr_iter_next(&dit))) {
-			yyjson_val *ok = yyjson_obj_get(d, "ok");
-			if (ok != NULL)
-				rc = emit_doc(ok, fn, arg);
-			else if (yyjson_obj_get(d, "error") != NULL)
-				(*errors)++;
-			else
-				rc = CB_EPROTO;
-		}
+		rc = emit_revs(docs, "error", fn, arg, errors);
 	}
 	yyjson_doc_free(doc);
 	return rc;
@@ -301,8 +314,7 @@ int
 proto_parse_open_revs(const char *json, size_t len, proto_doc_fn fn,
     void *arg, size_t *missing)
 {
-	yyjson_val *root, *d;
-	yyjson_arr_iter it;
+	yyjson_val *root;
 	int rc = CB_OK;
 
 	*missing = 0;
@@ -314,16 +326,7 @@ proto_parse_open_revs(const char *json, size_t len, proto_doc_fn fn,
 		yyjson_doc_free(doc);
 		return CB_EPROTO;
 	}
-	yyjson_arr_iter_init(root, &it);
-	while (rc == CB_OK && (d = yyjson_arr_iter_next(&it)) != NULL) {
-		yyjson_val *ok = yyjson_obj_get(d, "ok");
-		if (ok != NULL)
-			rc = emit_doc(ok, fn, arg);
-		else if (yyjson_obj_get(d, "missing") != NULL)
-			(*missing)++;
-		else
-			rc = CB_EPROTO;
-	}
+	rc = emit_revs(root, "missing", fn, arg, missing);
 	yyjson_doc_free(doc);
 	return rc;
 }
