@@ -74,6 +74,8 @@ mdns_probe_from(struct mdns *m, int64_t at)
 	m->m_state = MDNS_PROBING;
 	m->m_step = 0;
 	m->m_next_ms = at;
+	m->m_defer_a = m->m_defer_aaaa = 0;
+	m->m_defer_ms = MDNS_NEVER;
 }
 
 int
@@ -126,7 +128,7 @@ mdns_set_addrs(struct mdns *m, const struct mdns_addrs *a, int64_t now_ms)
 int64_t
 mdns_next(const struct mdns *m)
 {
-	return m->m_next_ms;
+	return m->m_next_ms < m->m_defer_ms ? m->m_next_ms : m->m_defer_ms;
 }
 
 /* Our A and AAAA records into w (one each per address). */
@@ -179,13 +181,48 @@ mdns_announce(struct mdns *m, uint32_t ttl, struct mdns_out *out)
 	mdns_finish(&w, out);
 }
 
+/*
+ * 6: a record asked for by a multicast query within a second of its last
+ * multicast is not dropped but sent when the second is up, once, however
+ * many queries asked for it meanwhile.
+ */
+static void
+mdns_send_deferred(struct mdns *m, int64_t now_ms, struct mdns_out *out)
+{
+	struct dns_writer w;
+	size_t n = (m->m_defer_a ? m->m_addrs.ma_n4 : 0) +
+	    (m->m_defer_aaaa ? m->m_addrs.ma_n6 : 0);
+	int a = m->m_defer_a, aaaa = m->m_defer_aaaa;
+
+	m->m_defer_a = m->m_defer_aaaa = 0;
+	m->m_defer_ms = MDNS_NEVER;
+	if (n == 0 || (m->m_state != MDNS_CLAIMED &&
+	    m->m_state != MDNS_ANNOUNCING))
+		return;
+	dns_writer_init(&w, out->mo_buf, sizeof(out->mo_buf));
+	dns_put_header(&w, 0, DNS_FLAG_QR | DNS_FLAG_AA, 0, (uint16_t)n, 0, 0);
+	mdns_put_host_rrs(m, &w, a, aaaa, DNS_CLASS_IN | DNS_CLASS_TOP,
+	    MDNS_TTL, NULL, NULL);
+	mdns_finish(&w, out);
+	if (out->mo_len == 0)
+		return;
+	if (a)
+		m->m_last_mc_a = now_ms;
+	if (aaaa)
+		m->m_last_mc_aaaa = now_ms;
+	m->m_answered++;
+}
+
 void
 mdns_tick(struct mdns *m, int64_t now_ms, struct mdns_out *out)
 {
 	out->mo_len = 0;
 	out->mo_unicast = 0;
-	if (now_ms < m->m_next_ms)
+	if (now_ms < m->m_next_ms) {
+		if (now_ms >= m->m_defer_ms)
+			mdns_send_deferred(m, now_ms, out);
 		return;
+	}
 	switch (m->m_state) {
 	case MDNS_PAUSED:
 		mdns_probe_from(m, now_ms);
@@ -208,6 +245,9 @@ mdns_tick(struct mdns *m, int64_t now_ms, struct mdns_out *out)
 	case MDNS_ANNOUNCING:
 		mdns_announce(m, MDNS_TTL, out);
 		m->m_last_mc_a = m->m_last_mc_aaaa = now_ms;
+		/* The announcement carries whatever was held back. */
+		m->m_defer_a = m->m_defer_aaaa = 0;
+		m->m_defer_ms = MDNS_NEVER;
 		if (++m->m_step >= MDNS_ANNOUNCES) {
 			m->m_state = MDNS_CLAIMED;
 			m->m_next_ms = MDNS_NEVER;
@@ -546,6 +586,14 @@ mdns_write_answer(struct mdns *m, const struct dns_msg *dm,
 }
 
 static void
+mdns_defer(struct mdns *m, int *flag, int64_t at)
+{
+	*flag = 1;
+	if (at < m->m_defer_ms)
+		m->m_defer_ms = at;
+}
+
+static void
 mdns_answer(struct mdns *m, const struct dns_msg *dm,
     const struct mdns_src *src, int64_t now, struct mdns_out *out)
 {
@@ -568,10 +616,15 @@ mdns_answer(struct mdns *m, const struct dns_msg *dm,
 		/* 6: a record goes to the group at most once a second (a
 		 * probe for our name is answered within 250 ms). */
 		int64_t gap = w.w_probe ? MDNS_DEFEND_RATE_MS : MDNS_RATE_MS;
-		if (now - m->m_last_mc_a < gap)
+		if (w.w_a && now - m->m_last_mc_a < gap) {
 			w.w_a = 0;
-		if (now - m->m_last_mc_aaaa < gap)
+			mdns_defer(m, &m->m_defer_a, m->m_last_mc_a + gap);
+		}
+		if (w.w_aaaa && now - m->m_last_mc_aaaa < gap) {
 			w.w_aaaa = 0;
+			mdns_defer(m, &m->m_defer_aaaa,
+			    m->m_last_mc_aaaa + gap);
+		}
 	}
 	if (mdns_count_answers(m, &w) == 0 || !mdns_take_token(m, now))
 		return;

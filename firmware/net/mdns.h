@@ -58,6 +58,8 @@ struct mdns {
 	int64_t m_next_ms;			/* next timer action */
 	struct mdns_addrs m_addrs;
 	int64_t m_last_mc_a, m_last_mc_aaaa;	/* last multicast of each */
+	int m_defer_a, m_defer_aaaa;		/* asked for within the 1 s */
+	int64_t m_defer_ms;			/* ... and multicast then */
 	int64_t m_conflict_ms[MDNS_CONFLICTS_MAX];
 	size_t m_nconflicts;
 	double m_tokens;
@@ -101,7 +103,8 @@ void mdns_set_addrs(struct mdns *m, const struct mdns_addrs *a,
 /* The time of the next mdns_tick (monotonic ms). */
 int64_t mdns_next(const struct mdns *m);
 
-/* Timers: probes and announcements. Fills out (mo_len 0: nothing). */
+/* Timers: probes, announcements, and answers held back by the once-a-
+ * second rule. Fills out (mo_len 0: nothing). */
 void mdns_tick(struct mdns *m, int64_t now_ms, struct mdns_out *out);
 
 /* A received packet: a query to answer (out) or a response that may be a

@@ -149,21 +149,47 @@ T_TEST(probes_announces_then_answers)
 	T_EQ_INT(dm.dm_nns, 1);
 	T_EQ_INT(claim(&m, &now), MDNS_PROBES - 1 + MDNS_ANNOUNCES);
 	T_EQ_INT(m.m_state, MDNS_CLAIMED);
-	/* A QM query right after the announcement: rate-limited. */
+	/* A QM query right after the announcement: held back (6), not
+	 * dropped: the answer is due when the second since the last
+	 * multicast is up. */
 	mdns_input(&m, q, query(q, 0, "BOX.local", DNS_TYPE_A, 1), &on_link,
 	    now + 10, &out);
 	T_EQ_INT(out.mo_len, 0);
-	/* A second later it is answered, to the group, cache-flush set. */
+	T_EQ_INT(mdns_next(&m), now + MDNS_RATE_MS);
+	mdns_tick(&m, now + MDNS_RATE_MS - 1, &out);
+	T_EQ_INT(out.mo_len, 0);
 	now += MDNS_RATE_MS;
-	mdns_input(&m, q, query(q, 0, "BOX.local", DNS_TYPE_A, 1), &on_link,
-	    now, &out);
+	mdns_tick(&m, now, &out);
+	/* Then it goes to the group, cache-flush set. */
 	T_ASSERT(out.mo_len > 0);
 	T_EQ_INT(out.mo_unicast, 0);
 	T_EQ_INT(dns_parse(out.mo_buf, out.mo_len, &dm), CB_OK);
 	T_EQ_INT(dm.dm_nan, 1);
+	T_EQ_INT(dm.dm_rr[0].rr_type, DNS_TYPE_A);
 	T_EQ_INT(dm.dm_rr[0].rr_ttl, MDNS_TTL);
 	T_EQ_INT(dm.dm_rr[0].rr_flush, 1);
 	T_ASSERT(memcmp(dm.dm_rr[0].rr_rdata, a.ma_v4[0], 4) == 0);
+	T_ASSERT(mdns_next(&m) > now + 3600 * 1000);
+	/* Two queries within the next second: one answer, at its end. */
+	mdns_input(&m, q, query(q, 0, "box.local", DNS_TYPE_A, 1), &on_link,
+	    now + 100, &out);
+	T_EQ_INT(out.mo_len, 0);
+	mdns_input(&m, q, query(q, 0, "box.local", DNS_TYPE_A, 1), &on_link,
+	    now + 900, &out);
+	T_EQ_INT(out.mo_len, 0);
+	T_EQ_INT(mdns_next(&m), now + MDNS_RATE_MS);
+	now += MDNS_RATE_MS;
+	mdns_tick(&m, now, &out);
+	T_EQ_INT(dns_parse(out.mo_buf, out.mo_len, &dm), CB_OK);
+	T_EQ_INT(dm.dm_nan, 1);
+	mdns_tick(&m, now + 1, &out);
+	T_EQ_INT(out.mo_len, 0);
+	/* A query a second after that is answered at once. */
+	now += MDNS_RATE_MS;
+	mdns_input(&m, q, query(q, 0, "box.local", DNS_TYPE_A, 1), &on_link,
+	    now, &out);
+	T_ASSERT(out.mo_len > 0);
+	T_EQ_INT(out.mo_unicast, 0);
 	/* AAAA: we have none, so no answer. */
 	mdns_input(&m, q, query(q, 0, "box.local", DNS_TYPE_AAAA, 1),
 	    &on_link, now + 5000, &out);
