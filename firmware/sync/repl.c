@@ -374,6 +374,26 @@ pull_refused(struct sync_ctx *c, const char *why)
 	c->sc_stats.ss_rejected++;
 }
 
+/*
+ * An answer larger than HTTPCLI_MAX_RESPONSE (48 MiB: 500 revisions of
+ * big submissions can pass it) is no reason to stop syncing for good:
+ * 1, the failure forgotten and *n halved, when asking for fewer at a time
+ * may help; 0 when n is already 1 or rc is something else.
+ */
+static int
+ask_for_fewer(struct sync_ctx *c, int rc, const char *what, size_t asked,
+    size_t *n)
+{
+	if (rc != CB_ETOOBIG || asked <= 1)
+		return 0;
+	*n = asked / 2;
+	log_info("sync: the %s answer passed %u MiB; asking for %zu at a time",
+	    what, HTTPCLI_MAX_RESPONSE >> 20, *n);
+	c->sc_fail = SYNC_FAIL_NONE;
+	c->sc_err[0] = 0;
+	return 1;
+}
+
 static int
 pulled_keep(struct pulled *p, char *json, size_t len)
 {
@@ -487,8 +507,14 @@ pulled_store(struct sync_ctx *c, struct pulled *p)
 			    "reset grant could not reach auth: %s",
 			    cb_strerror(rc));
 	while (at < p->p_n) {
-		n = p->p_n - at < SYNC_STORE_BATCH ? p->p_n - at :
-		    SYNC_STORE_BATCH;
+		/* At most SYNC_STORE_BATCH documents and the store's
+		 * STORE_BATCH_MAX_BYTES a transaction (one is always
+		 * fewer: DOC_MAX_SIZE is below it). */
+		size_t bytes = 0;
+		for (n = 0; at + n < p->p_n && n < SYNC_STORE_BATCH &&
+		    (n == 0 || p->p_docs[at + n].bd_len <=
+		    STORE_BATCH_MAX_BYTES - bytes); n++)
+			bytes += p->p_docs[at + n].bd_len;
 		rc = store_put_batch_edits(c->sc_store, p->p_docs + at, n, 0,
 		    res, &failed);
 		if (rc == CB_OK) {
@@ -732,6 +758,7 @@ pull_note_settled(struct sync_ctx *c, const struct proto_changes *ch)
 static int
 pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 {
+	size_t cap = SYNC_BULK_GET_REVS;	/* revisions per _bulk_get */
 	const char **ids = NULL, **revs = NULL;
 	struct pulled p = { .p_c = c };
 	size_t n = 0, total = 0, i, k;
@@ -782,8 +809,7 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 			}
 	}
 	for (i = 0; rc == CB_OK && i < n; ) {
-		size_t m = n - i < SYNC_BULK_GET_REVS ? n - i :
-		    SYNC_BULK_GET_REVS;
+		size_t m = n - i < cap ? n - i : cap;
 		if (!c->sc_no_bulk_get) {
 			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, &p,
 			    "/_bulk_get?revs=true&latest=true");
@@ -791,12 +817,26 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 				rc = CB_OK;
 				continue;	/* now without _bulk_get */
 			}
+			if (ask_for_fewer(c, rc, "_bulk_get", m, &cap)) {
+				rc = CB_OK;
+				continue;
+			}
 		} else {
 			/* One request per document with all its revisions. */
 			for (m = 1; i + m < n && ids[i + m] == ids[i]; m++)
 				;
 			rc = fetch_open_revs(c, db, ids[i], revs + i, m, &p,
 			    "revs=true&latest=true");
+		}
+		if (rc == CB_ETOOBIG) {
+			/* One document past 48 MiB: far past what the store
+			 * takes (DOC_MAX_SIZE), refused like one, and the
+			 * pull goes on. */
+			c->sc_fail = SYNC_FAIL_NONE;
+			c->sc_err[0] = 0;
+			pull_refused(c, "a revision larger than the answers "
+			    "this box reads");
+			rc = CB_OK;
 		}
 		if (rc == CB_OK && p.p_nstubs > 0)
 			rc = fetch_stubs(c, db, &p);
@@ -828,22 +868,36 @@ int
 sync_pull(struct sync_ctx *c)
 {
 	const char *db = c->sc_en->en_school_db;
-	size_t limit = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
+	size_t max = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
+	size_t limit = max;
 	char path[SYNC_PATH_MAX], since[PROTO_SEQ_MAX * 3 + 1];
 	struct proto_changes ch;
 	struct httpcli_resp r;
 	struct ckpt k;
-	int rc;
+	int rc, inline_docs = 1;
 
 	if ((rc = ckpt_load(c, db, "pull", &k)) != CB_OK)
 		return rc;
 	for (;;) {
 		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
 			strcpy(since, "0");
+		/* First revisions come inline (include_docs); when even one
+		 * change's answer is too big, without them: _bulk_get then
+		 * fetches (or refuses) that one alone. */
 		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "include_docs=true&since=%s&limit=%zu", db, since, limit);
-		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
+		    "%ssince=%s&limit=%zu", db, inline_docs ?
+		    "include_docs=true&" : "", since, limit);
+		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK) {
+			if (ask_for_fewer(c, rc, "_changes", limit, &limit))
+				continue;
+			if (rc == CB_ETOOBIG && inline_docs) {
+				c->sc_fail = SYNC_FAIL_NONE;
+				c->sc_err[0] = 0;
+				inline_docs = 0;
+				continue;
+			}
 			return rc;
+		}
 		if (r.hr_status != 200) {
 			rc = http_refused(c, &r, "_changes");
 			httpcli_resp_free(&r);
@@ -865,6 +919,9 @@ sync_pull(struct sync_ctx *c)
 		proto_changes_free(&ch);
 		if (rc != CB_OK || got < limit)
 			return rc;
+		/* Past the big ones: back up towards the full batch. */
+		inline_docs = 1;
+		limit = limit * 2 < max ? limit * 2 : max;
 	}
 }
 
