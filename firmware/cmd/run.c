@@ -6,11 +6,9 @@
  * image, BusyBox runsv supervises instead and the enrollment file gives the
  * first admin's password.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +25,7 @@
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+#include "net/sockaddr.h"
 #include "sync/drop.h"
 #include "sync/status.h"
 
@@ -367,22 +366,18 @@ run_spawn(struct run_ctx *r, int id)
 static int
 run_wait_tcp(const char *addr, int port, int64_t deadline)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port) };
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	/* A wildcard ("0.0.0.0", or "::" which serves IPv4 too): loopback. */
-	if (strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0)
-		addr = "127.0.0.1";
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+	addr = sa_local_for_bind(addr);
+	if (sa_parse(addr, port, &ss, &len) != CB_OK)
 		return CB_EINVAL;
 	while (cb_mono_ms() < deadline && !run_stop_signal) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == 0;
-		if (fd >= 0)
+		int fd = sa_connect(addr, port, 1000);
+		if (fd >= 0) {
 			close(fd);
-		if (ok)
 			return CB_OK;
+		}
 		usleep(50 * 1000);
 	}
 	return CB_EUNAVAIL;

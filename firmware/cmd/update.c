@@ -23,6 +23,7 @@
 
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "net/sockaddr.h"
 #include "update/bootenv.h"
 #include "update/health.h"
 #include "update/install.h"
@@ -50,6 +51,7 @@ struct upd_opts {
 	int test_mode;		/* --esp: files, not the box: never reboot */
 	int once;		/* updated: one pass, then exit (tests) */
 	int web_port;		/* where web serves HTTPS (/etc/classbox.conf) */
+	const char *web_bind;	/* web's --bind (NULL: all addresses) */
 	const char *data;	/* classbox's data: web's cert, auth's socket */
 };
 
@@ -266,6 +268,7 @@ static const struct option upd_longopts[] = {
 	{ "health-timeout", required_argument, NULL, 'H' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "web-port", required_argument, NULL, 'p' },
+	{ "web-bind", required_argument, NULL, 'w' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "once", no_argument, NULL, '1' },
 	{ NULL, 0, NULL, 0 },
@@ -307,6 +310,7 @@ upd_parse(int argc, char **argv, struct upd_opts *o)
 		case 'H': o->health_limit_s = atoi(optarg); break;
 		case 'q': o->quiet = 1; break;
 		case 'p': o->web_port = atoi(optarg); break;
+		case 'w': o->web_bind = optarg; break;
 		case 'd': o->data = optarg; break;
 		case '1': o->once = 1; break;
 		default: return CB_EINVAL;
@@ -673,15 +677,16 @@ static void
 updated_health(struct upd_opts *o)
 {
 	char cert[UPD_PATH_MAX + 32], sock[UPD_PATH_MAX + 32];
-	struct health_target t = { "127.0.0.1", o->web_port, cert, sock };
+	struct health_target t = { sa_local_for_bind(o->web_bind),
+	    o->web_port, cert, sock };
 	int64_t deadline = cb_mono_ms() + (int64_t)o->health_limit_s * 1000;
 	char why[BUNDLE_WHY_MAX] = "no probe yet";
 
 	snprintf(cert, sizeof(cert), "%s/" CB_WEB_SUBDIR "/tls/cert.pem",
 	    o->data);
 	snprintf(sock, sizeof(sock), "%s/" CB_AUTH_SOCK, o->data);
-	log_info("trial boot of slot %c: health check of web on port %d "
-	    "(at most %d s)", o->ctx.uc_booted, o->web_port,
+	log_info("trial boot of slot %c: health check of web at %s port %d "
+	    "(at most %d s)", o->ctx.uc_booted, t.ht_addr, o->web_port,
 	    o->health_limit_s);
 	while (cb_mono_ms() < deadline) {
 		if (health_probe(&t, why, sizeof(why)) == CB_OK) {

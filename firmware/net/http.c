@@ -35,6 +35,7 @@
 #include "net/http.h"
 #include "net/http_parse.h"
 #include "net/loop.h"
+#include "net/sockaddr.h"
 #include "net/tls.h"
 
 #define HTTP_TICK_MS		250
@@ -1053,21 +1054,10 @@ int
 http_listen(const char *addr, int port, int *out)
 {
 	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (void *)&ss;
-	struct sockaddr_in6 *s6 = (void *)&ss;
 	socklen_t len;
 	int fd, one = 1, zero = 0;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*s6);
-	} else {
+	if (sa_parse(addr, port, &ss, &len) != CB_OK) {
 		log_err("http: bind address '%s' is not an IPv4 or IPv6 "
 		    "address", addr);
 		return CB_EINVAL;

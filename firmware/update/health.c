@@ -3,9 +3,7 @@
  * only one on the box besides sync's) that pins the box's own certificate,
  * and one request to auth.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +19,7 @@
 #include "auth/authclient.h"
 #include "auth/authproto.h"
 #include "core/cb.h"
+#include "net/sockaddr.h"
 #include "update/health.h"
 
 #define HEALTH_REQ \
@@ -43,28 +42,6 @@ health_recv(void *ctx, unsigned char *buf, size_t len)
 	if (n < 0)
 		return MBEDTLS_ERR_SSL_TIMEOUT;
 	return (int)n;
-}
-
-static int
-health_connect(const struct health_target *t)
-{
-	struct timeval tv = { HEALTH_IO_TIMEOUT_MS / 1000, 0 };
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)t->ht_port);
-	if (inet_pton(AF_INET, t->ht_addr, &sin.sin_addr) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* The handshake, the certificate pin, one GET /healthz. */
@@ -145,8 +122,9 @@ health_web(const struct health_target *t, char *why, size_t why_size)
 	mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
 	if (mbedtls_ssl_setup(&ssl, &conf) != 0)
 		goto out;
-	if ((fd = health_connect(t)) == -1) {
-		snprintf(why, why_size, "web: nothing listens on %s:%d",
+	if ((fd = sa_connect(t->ht_addr, t->ht_port,
+	    HEALTH_IO_TIMEOUT_MS)) == -1) {
+		snprintf(why, why_size, "web: nothing listens on %s port %d",
 		    t->ht_addr, t->ht_port);
 		rc = CB_EUNAVAIL;
 		goto out;

@@ -9,7 +9,7 @@
 #define HEALTH_IO_TIMEOUT_MS	5000	/* one probe's connect/read */
 
 struct health_target {
-	const char *ht_addr;		/* "127.0.0.1" */
+	const char *ht_addr;		/* "127.0.0.1", "fd00::1" */
 	int ht_port;			/* 443 */
 	const char *ht_cert;		/* the box's certificate (PEM): pinned */
 	const char *ht_auth_sock;	/* auth's socket */

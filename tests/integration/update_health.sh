@@ -57,8 +57,32 @@ expect_match "no web on that port: rolled back to slot A" \
     "$(cat "$T_DIR/status.out")" 'boot state: *slot A committed'
 expect_match "the epoch did not rise" "$(cat "$T_DIR/status.out")" 'epoch: *0'
 expect_match "the outcome names the port it asked" "$(tr "\n" " " <"$st/last")" \
-    "outcome rolled-back.*reason health.*nothing listens on 127.0.0.1:$nobody"
+    "outcome rolled-back.*reason health.*nothing listens on 127.0.0.1 port $nobody"
 api admin GET /api/v1/update
 expect_match "the API shows the rollback and why" "$BODY" \
     '"last":\{"outcome":"rolled-back","reason":"health"'
+
+# ---- web on one address only (CLASSBOX_BIND=::1): the image's run script
+# passes it as --web-bind, and the check asks web there ----
+box_stop
+box_start --bind ::1 || t_done
+trial_box
+upd updated --web-port "$BOX_PORT" --data "$BOX_DATA" --health-timeout 3 \
+    --once >"$T_DIR/updated.out" 2>&1
+expect_match "web on ::1 alone is not found on the loopback's IPv4 (rolled back)" \
+    "$(tr "\n" " " <"$st/last")" "outcome rolled-back.*nothing listens on 127.0.0.1 port $BOX_PORT"
+trial_box
+upd updated --web-port "$BOX_PORT" --web-bind ::1 --data "$BOX_DATA" \
+    --health-timeout 30 --once >"$T_DIR/updated.out" 2>&1
+upd update status >"$T_DIR/status.out" 2>&1
+expect_match "with --web-bind ::1 it finds web there: slot B committed" \
+    "$(cat "$T_DIR/status.out")" 'boot state: *slot B committed'
+expect_match "the log names the address it asked" "$(cat "$T_DIR/updated.out")" \
+    'health check of web at ::1 port'
+trial_box
+upd updated --web-port "$BOX_PORT" --web-bind '[::1]' --data "$BOX_DATA" \
+    --health-timeout 30 --once >"$T_DIR/updated.out" 2>&1
+expect_match "[::1] is taken as ::1" "$(cat "$st/last")" 'outcome committed'
+expect_match "the image's updated run script passes CLASSBOX_BIND" \
+    "$(cat "$TOP/rootfs/etc/sv/updated/run")" '--web-bind "\$\{CLASSBOX_BIND:-0.0.0.0\}"'
 t_done
