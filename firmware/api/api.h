@@ -51,6 +51,11 @@ int api_set_dirs(struct api *a, const char *keys_dir, const char *ops_dir,
 int api_terminated_at_start(struct api *a);
 /* The http_handler_fn for http_server_config.handler (arg = struct api *). */
 int api_handle(void *arg, struct http_exchange *ex);
+
+/* Write the roster record "user:<uid>" (role, state, name, children,
+ * admin flag) from auth's account u into the classroom store: web after
+ * each change an admin makes, `classbox user` after one at the console. */
+int api_roster_put(struct store *s, const struct auth_user *u);
 /* authc_revoke_fn: drops cached sessions (arg = struct api *). */
 void api_on_revoke(void *arg, const struct auth_revoke *rv);
 

@@ -1353,7 +1353,7 @@ api_members_remove(struct api_req *r)
 /* ---- the roster copy of accounts ---------------------------------------- */
 
 int
-api_profile_sync(struct api *a, const struct auth_user *u)
+api_roster_put(struct store *s, const struct auth_user *u)
 {
 	char id[REC_ID_MAX + 1];
 	struct store_put_result res;
@@ -1366,7 +1366,7 @@ api_profile_sync(struct api *a, const struct auth_user *u)
 	size_t len;
 	int rc;
 
-	if (a->a_store == NULL || role == NULL || state == NULL)
+	if (s == NULL || role == NULL || state == NULL)
 		return CB_EUNAVAIL;
 	cr_idf(id, sizeof(id), "user:%s", u->au_uid);
 	if ((m = cr_new_doc(id, REC_USER)) == NULL)
@@ -1376,7 +1376,7 @@ api_profile_sync(struct api *a, const struct auth_user *u)
 	for (uint32_t i = 0; kids && i < u->au_nlinks && i < AUTH_LINKS_MAX;
 	    i++)
 		yyjson_mut_arr_add_strcpy(m, kids, u->au_links[i]);
-	rc = store_get(a->a_store, id, NULL, 0, &sd);
+	rc = store_get(s, id, NULL, 0, &sd);
 	if (rc == CB_OK) {
 		yyjson_mut_obj_add_strcpy(m, root, "_rev", sd.sd_rev);
 		store_doc_free(&sd);
@@ -1397,13 +1397,19 @@ api_profile_sync(struct api *a, const struct auth_user *u)
 	yyjson_mut_doc_free(m);
 	if (json == NULL)
 		return CB_ENOMEM;
-	rc = store_put(a->a_store, json, len, 1, &res);
+	rc = store_put(s, json, len, 1, &res);
 	cb_wipe(json, len);
 	free(json);
 	if (rc != CB_OK)
 		log_err("roster record of an account not written: %s",
-		    store_errmsg(a->a_store));
+		    store_errmsg(s));
 	return rc;
+}
+
+int
+api_profile_sync(struct api *a, const struct auth_user *u)
+{
+	return api_roster_put(a->a_store, u);
 }
 
 /* Fields on the root object of a record being built. */

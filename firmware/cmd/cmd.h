@@ -32,6 +32,11 @@ struct demo_paths {
 };
 int demo_seed(const struct demo_paths *p);
 
+/* web.c: the classroom store of the data directory data (DATA/store,
+ * its key in DATA/keys), for web, sync and the console. */
+struct store;
+int cmd_store_open(const char *data, struct store **sp);
+
 /* Default paths, relative to the data directory. */
 #define CB_DEFAULT_DATA		"/data/classbox"
 #define CB_AUTH_SUBDIR		"auth"		/* auth LMDB env, 0700 auth */

@@ -168,24 +168,6 @@ sync_box_id(const char *data, char out[SYNC_BOX_ID_LEN + 1])
 	return cb_write_file_atomic(path, out, SYNC_BOX_ID_LEN, 0600);
 }
 
-static int
-sync_store_open(const char *data, struct store **sp)
-{
-	char dir[PATH_MAX], keys[PATH_MAX];
-	struct store_options so;
-	struct keystore ks;
-	int rc;
-
-	if (cb_path_join(dir, sizeof(dir), data, CB_STORE_SUBDIR) != CB_OK ||
-	    cb_path_join(keys, sizeof(keys), data, CB_KEYS_SUBDIR) != CB_OK)
-		return CB_ETOOBIG;
-	if ((rc = keystore_file_init(&ks, keys)) != CB_OK)
-		return rc;
-	memset(&so, 0, sizeof(so));
-	so.so_keystore = &ks;
-	return store_open(sp, dir, &so);
-}
-
 struct sync_run {
 	struct sync_opts *r_o;
 	struct enroll r_en;
@@ -348,7 +330,7 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 		snprintf(err, errsize, "username or password too long");
 		return rc;
 	}
-	if ((rc = sync_store_open(r->r_o->data, &r->r_store)) != CB_OK) {
+	if ((rc = cmd_store_open(r->r_o->data, &r->r_store)) != CB_OK) {
 		snprintf(err, errsize, "cannot open the classroom store: %s",
 		    cb_strerror(rc));
 		return rc;

@@ -4,16 +4,23 @@
  * accepts only from root or its own uid (SO_PEERCRED). Initial passwords
  * come back once and are printed on stdout, nowhere else.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "api/api.h"
 #include "auth/account.h"
 #include "auth/authclient.h"
 #include "auth/authproto.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+#include "store/store.h"
 
 #define USER_ARGS_MAX	32
 
@@ -163,16 +170,80 @@ user_show(const char *sock, const char *uid)
 	return 0;
 }
 
-/* Print the outcome of a create or set: the user and a new password. */
+/*
+ * The roster record follows the account (docs/api.md), as web writes it
+ * after an admin's change: without it a student made here could not be
+ * put in a class, and one suspended here would stay active to the
+ * classroom API. The box's data directory is the one whose auth listens
+ * on sock (DATA/run/auth.sock). Written as the store's owner (web), so
+ * that no file of it ever becomes root's; a store web has not made yet
+ * is left alone (its first admin action writes the record).
+ */
+static void
+user_roster(const char *sock, const struct auth_user *u)
+{
+	static const char tail[] = "/" CB_AUTH_SOCK;
+	char data[PATH_MAX], mdb[PATH_MAX];
+	size_t n = strlen(sock), t = sizeof(tail) - 1;
+	struct store *s = NULL;
+	struct stat st;
+	int rc = CB_ENOTFOUND;
+
+	if (n <= t || n - t >= sizeof(data) ||
+	    strcmp(sock + n - t, tail) != 0) {
+		fprintf(stderr, "classbox user: %s is not DATA/%s: the roster "
+		    "record of %s is left to web\n", sock, CB_AUTH_SOCK,
+		    u->au_uid);
+		return;
+	}
+	memcpy(data, sock, n - t);
+	data[n - t] = 0;
+	if (snprintf(mdb, sizeof(mdb), "%s/%s/data.mdb", data,
+	    CB_STORE_SUBDIR) >= (int)sizeof(mdb) || stat(mdb, &st) != 0) {
+		printf("roster record of %s: written by web at the first "
+		    "admin action (no classroom store yet)\n", u->au_uid);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == -1)
+		rc = CB_EIO;
+	else if (pid == 0) {
+		/* The child takes the store owner's uid; the parent stays. */
+		if (geteuid() == 0 && st.st_uid != 0 &&
+		    cb_drop_privileges(st.st_uid, st.st_gid) != CB_OK)
+			_exit(CB_EPERM);
+		if ((rc = cmd_store_open(data, &s)) == CB_OK) {
+			rc = api_roster_put(s, u);
+			store_close(s);
+		}
+		_exit(rc < 0 ? -rc : rc);
+	} else {
+		int status;
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		rc = WIFEXITED(status) ? -WEXITSTATUS(status) : CB_EIO;
+	}
+	if (rc == CB_OK)
+		printf("roster record of %s written\n", u->au_uid);
+	else
+		fprintf(stderr, "classbox user: the roster record of %s was "
+		    "not written (%s); the next admin action on it writes "
+		    "it\n", u->au_uid, cb_strerror(rc));
+}
+
+/* Print the outcome of a create or set: the user and a new password;
+ * the roster record follows (not for a new password alone). */
 static int
-user_pw_result(const char *what, const char *uid, int rc,
-    struct auth_user_pw_r *r)
+user_pw_result(const char *sock, const char *what, const char *uid, int rc,
+    struct auth_user_pw_r *r, int roster)
 {
 	if (rc == 0)
 		rc = r->aupr_status;
 	if (rc != 0)
 		return user_fail(what, uid, rc);
 	user_print(&r->aupr_user);
+	if (roster)
+		user_roster(sock, &r->aupr_user);
 	if (r->aupr_initial_password[0] != '\0')
 		printf("initial password for %s: %s\n", r->aupr_user.au_uid,
 		    r->aupr_initial_password);
@@ -224,9 +295,9 @@ user_add(const char *sock, int argc, char **argv)
 	}
 	if (u->au_role == ROLE_NONE || u->au_name[0] == '\0')
 		return user_usage();
-	return user_pw_result("add", u->au_uid, authc_call_sync(sock,
+	return user_pw_result(sock, "add", u->au_uid, authc_call_sync(sock,
 	    AUTH_USER_CREATE, &req, sizeof(req), AUTH_USER_PW_R, &r,
-	    sizeof(r)), &r);
+	    sizeof(r)), &r, 1);
 }
 
 static int
@@ -239,8 +310,9 @@ user_set(const char *sock, const char *cmd, uint32_t op, const char *uid)
 	if (cb_strlcpy(req.aus_uid, uid, sizeof(req.aus_uid)) != 0)
 		return user_fail(cmd, uid, CB_EINVAL);
 	req.aus_op = op;
-	return user_pw_result(cmd, uid, authc_call_sync(sock, AUTH_USER_SET,
-	    &req, sizeof(req), AUTH_USER_PW_R, &r, sizeof(r)), &r);
+	return user_pw_result(sock, cmd, uid, authc_call_sync(sock,
+	    AUTH_USER_SET, &req, sizeof(req), AUTH_USER_PW_R, &r, sizeof(r)),
+	    &r, op != USER_OP_RESET_PASSWORD);
 }
 
 /*

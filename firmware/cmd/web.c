@@ -164,18 +164,17 @@ web_dirs(const struct web_options *o, struct api *api)
 	return api_set_dirs(api, keys, ops, o->data);
 }
 
-static int
-web_store_open(const struct web_options *o, struct store **sp)
+int
+cmd_store_open(const char *data, struct store **sp)
 {
 	char dir[PATH_MAX], keys[PATH_MAX];
 	struct store_options so;
 	struct keystore ks;
 	int rc;
 
-	if (cb_path_join(dir, sizeof(dir), o->data, CB_STORE_SUBDIR) !=
-	    CB_OK || cb_path_join(keys, sizeof(keys), o->data,
-	    CB_KEYS_SUBDIR) != CB_OK)
-		return CB_EINVAL;
+	if (cb_path_join(dir, sizeof(dir), data, CB_STORE_SUBDIR) != CB_OK ||
+	    cb_path_join(keys, sizeof(keys), data, CB_KEYS_SUBDIR) != CB_OK)
+		return CB_ETOOBIG;
 	if ((rc = keystore_file_init(&ks, keys)) != CB_OK)
 		return rc;
 	memset(&so, 0, sizeof(so));
@@ -246,7 +245,7 @@ cmd_web(int argc, char **argv)
 		log_warn("the school is terminated: every login is refused");
 	/* The classroom store is opened as the web user: its files are the
 	 * web user's, and its data key is made by this process's RNG. */
-	else if ((rc = web_store_open(&o, &store)) != CB_OK)
+	else if ((rc = cmd_store_open(o.data, &store)) != CB_OK)
 		fatalx("cannot open the classroom store: %s", cb_strerror(rc));
 	else if ((rc = web_audit_open(&o, &clk, &ops)) != CB_OK)
 		fatalx("cannot open the operation log: %s", cb_strerror(rc));

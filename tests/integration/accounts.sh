@@ -126,4 +126,29 @@ if [ "$(id -u)" = 0 ]; then
 else
 	not_ok "privilege separation needs the tests to run as root"
 fi
+# ---- accounts made and changed at the console: the roster record follows
+# at once (before, only the next admin action wrote it) ----
+out=$("$CLASSBOX" user --sock "$BOX_SOCK" add s.console --role student --name "コンソール 生徒" 2>&1)
+expect_match "the console adds a student and writes its roster record" "$out" \
+    'roster record of s.console written'
+api admin POST /api/v1/classes '{"year":2026,"code":"9-9","name":"9年9組","kind":"homeroom"}'
+expect_eq "a class for it" "$STATUS" 201
+api admin POST "/api/v1/classes/class:2026:9-9/members" '{"user_id":"s.console","role":"student"}'
+expect_eq "the admin puts that student in a class at once" "$STATUS" 201
+api admin GET "/api/v1/classes/class:2026:9-9/members"
+expect_match "the class lists the student by the name given at the console" "$BODY" \
+    '"user_id":"s.console".*"name":"コンソール 生徒"'
+out=$("$CLASSBOX" user --sock "$BOX_SOCK" suspend s.console 2>&1)
+expect_match "the console suspends the student, roster record too" "$out" \
+    'roster record of s.console written'
+api admin POST /api/v1/classes '{"year":2026,"code":"9-8","name":"9年8組","kind":"homeroom"}'
+api admin POST "/api/v1/classes/class:2026:9-8/members" '{"user_id":"s.console","role":"student"}'
+expect_eq "a student suspended at the console cannot join another class" "$STATUS" 400
+out=$("$CLASSBOX" user --sock "$BOX_SOCK" reset-password s.console 2>&1)
+expect_eq "a new password alone leaves the roster record be" \
+    "$(printf '%s' "$out" | grep -c 'roster record')" 0
+if [ "$(id -u)" = 0 ]; then
+	expect_eq "no file of the store became root's" \
+	    "$(find "$BOX_DATA/store" -user 0 | wc -l)" 0
+fi
 t_done
