@@ -29,17 +29,6 @@ struct authc_pending {
 	void *p_arg;
 };
 
-/* Replies are handed to callbacks from an aligned copy. */
-union authc_reply {
-	struct auth_status_r status;
-	struct auth_login_r login;
-	struct auth_session_r session;
-	struct auth_user_pw_r pw;
-	struct auth_user_list_r list;
-	struct auth_user_r user;
-	struct auth_revoke revoke;
-	struct auth_audit_r audit;
-};
 
 struct authc {
 	struct loop *c_loop;
@@ -56,7 +45,8 @@ struct authc {
 	size_t c_inlen;
 	uint8_t *c_out;
 	size_t c_outlen, c_outcap;
-	union authc_reply c_reply;
+	union auth_reply_any c_reply;	/* replies are handed to callbacks
+					 * from this aligned copy */
 };
 
 static void authc_connect(struct authc *c);
@@ -86,7 +76,7 @@ audit_entry_ok(const struct audit_entry *e)
 }
 
 static int
-reply_ok(uint32_t type, const union authc_reply *r)
+reply_ok(uint32_t type, const union auth_reply_any *r)
 {
 	switch (type) {
 	case AUTH_LOGIN_R: return user_ok(&r->login.alr_user);

@@ -139,6 +139,7 @@ struct authd {
 	struct authd_client d_clients[AUTHD_CLIENTS_MAX];
 	struct auth_user_list_r d_list_r;	/* 23 KB: not on the stack */
 	struct auth_audit_r d_audit_r;		/* 35 KB: not on the stack */
+	union auth_reply_any d_reply;		/* reply_status's, as big */
 	struct clock *d_clock;			/* stamps the login log */
 	struct audit_log *d_audit;		/* the login log, or NULL */
 	union authd_req d_req;			/* the request being served,
@@ -641,26 +642,20 @@ static void
 reply_status(struct authd *d, struct authd_client *c, uint32_t req,
     uint32_t id, int status, uint32_t retry_after_s)
 {
-	union {
-		struct auth_status_r s;
-		struct auth_login_r l;
-		struct auth_session_r se;
-		struct auth_user_pw_r pw;
-		struct auth_user_list_r li;
-		struct auth_user_r u;
-		struct auth_audit_pending_r ap;
-	} r;
+	union auth_reply_any *r = &d->d_reply;
 	uint32_t type = auth_reply_type(req);
 
-	if (type == 0)
+	/* auth_msg_len(type) bytes of r go out: all of them zeroed here
+	 * (test_authproto: every reply fits the union). */
+	if (type == 0 || auth_msg_len(type) > sizeof(*r))
 		return;
-	memset(&r, 0, sizeof(r));
-	r.s.as_status = status;
+	memset(r, 0, sizeof(*r));
+	r->status.as_status = status;
 	if (type == AUTH_STATUS_R)
-		r.s.as_retry_after_s = retry_after_s;
+		r->status.as_retry_after_s = retry_after_s;
 	if (type == AUTH_LOGIN_R)
-		r.l.alr_retry_after_s = retry_after_s;
-	client_send(d, c, type, id, &r, auth_msg_len(type));
+		r->login.alr_retry_after_s = retry_after_s;
+	client_send(d, c, type, id, r, auth_msg_len(type));
 }
 
 /* Tell every client that sessions ended: of uid (except keep), or the one
@@ -1694,19 +1689,7 @@ static void
 reply_terminated(struct authd *d, struct authd_client *c, uint32_t type,
     uint32_t id)
 {
-	uint32_t rt = auth_reply_type(type);
-
-	if (rt == AUTH_AUDIT_R) {
-		memset(&d->d_audit_r, 0, sizeof(d->d_audit_r));
-		d->d_audit_r.aar_status = CB_ESTATE;
-		client_send(d, c, rt, id, &d->d_audit_r, sizeof(d->d_audit_r));
-	} else if (rt == AUTH_RESET_ISSUE_R) {
-		struct auth_reset_issue_r r = { .arir_status = CB_ESTATE };
-
-		client_send(d, c, rt, id, &r, sizeof(r));
-	} else {
-		reply_status(d, c, type, id, CB_ESTATE, 0);
-	}
+	reply_status(d, c, type, id, CB_ESTATE, 0);
 }
 
 /* --- the loop side --- */

@@ -402,6 +402,23 @@ auth_reply_type(uint32_t type)
 	}
 }
 
+/* Any reply or push, for a buffer that must hold whichever comes (the
+ * client's copy of a reply; authd's status-only answers). Every type
+ * auth_reply_type() returns, and AUTH_REVOKE, must be a member:
+ * test_authproto checks the table against it. */
+union auth_reply_any {
+	struct auth_status_r	status;
+	struct auth_login_r	login;
+	struct auth_session_r	session;
+	struct auth_user_pw_r	pw;
+	struct auth_user_list_r	list;
+	struct auth_user_r	user;
+	struct auth_revoke	revoke;
+	struct auth_audit_r	audit;
+	struct auth_reset_issue_r reset_issue;
+	struct auth_audit_pending_r audit_pending;
+};
+
 /* 1 for the types a client may send to auth. */
 static inline int
 auth_is_request(uint32_t type)
