@@ -1160,7 +1160,8 @@ int
 sync_push(struct sync_ctx *c)
 {
 	const char *db = c->sc_en->en_school_db;
-	size_t limit = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
+	size_t limit = c->sc_batch_docs ? c->sc_batch_docs :
+	    SYNC_PUSH_BATCH_DOCS;
 	struct store_change *chg;
 	char seq[32];
 	uint64_t since;
