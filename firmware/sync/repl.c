@@ -754,9 +754,10 @@ pull_note_settled(struct sync_ctx *c, const struct proto_changes *ch)
 }
 
 /* Ask the store which revisions of the rows it lacks; fetch and store
- * them. */
+ * them. *new_rows: how many rows had a revision this box lacked. */
 static int
-pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
+pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch,
+    size_t *new_rows)
 {
 	size_t cap = SYNC_BULK_GET_REVS;	/* revisions per _bulk_get */
 	const char **ids = NULL, **revs = NULL;
@@ -781,6 +782,11 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch)
 			    store_errmsg(c->sc_store));
 			goto out;
 		}
+		for (k = 0; k < pc->pc_nrevs; k++)
+			if (miss[k]) {
+				(*new_rows)++;
+				break;
+			}
 		/* A missing first revision that came inline needs no
 		 * _bulk_get: it has no history (PouchDB's replicator skips
 		 * _bulk_get for first generations too). It goes through the
@@ -874,26 +880,34 @@ sync_pull(struct sync_ctx *c)
 	struct proto_changes ch;
 	struct httpcli_resp r;
 	struct ckpt k;
-	int rc, inline_docs = 1;
+	size_t new_rows;
+	int rc, inline_docs, too_big = 0;
 
 	if ((rc = ckpt_load(c, db, "pull", &k)) != CB_OK)
 		return rc;
+	/*
+	 * First revisions come inline (include_docs) when the rows are
+	 * likely new to the box: from the start, and after a batch of which
+	 * at least half was. Otherwise (the cloud echoing what this box
+	 * pushed, the steady state) the rows alone, and _bulk_get for the
+	 * few it lacks: a pushed day is not downloaded again.
+	 */
+	inline_docs = strcmp(k.k_since, "0") == 0;
 	for (;;) {
 		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
 			strcpy(since, "0");
-		/* First revisions come inline (include_docs); when even one
-		 * change's answer is too big, without them: _bulk_get then
-		 * fetches (or refuses) that one alone. */
+		/* When even one change's answer is too big, without the
+		 * documents: _bulk_get then fetches (or refuses) that one. */
 		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "%ssince=%s&limit=%zu", db, inline_docs ?
+		    "%ssince=%s&limit=%zu", db, inline_docs && !too_big ?
 		    "include_docs=true&" : "", since, limit);
 		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK) {
 			if (ask_for_fewer(c, rc, "_changes", limit, &limit))
 				continue;
-			if (rc == CB_ETOOBIG && inline_docs) {
+			if (rc == CB_ETOOBIG && inline_docs && !too_big) {
 				c->sc_fail = SYNC_FAIL_NONE;
 				c->sc_err[0] = 0;
-				inline_docs = 0;
+				too_big = 1;
 				continue;
 			}
 			return rc;
@@ -908,8 +922,9 @@ sync_pull(struct sync_ctx *c)
 		if (rc != CB_OK)
 			return sync_fail(c, rc, SYNC_FAIL_PROTO, "the cloud's "
 			    "_changes answer is malformed");
+		new_rows = 0;
 		if (ch.pcs_n > 0)
-			rc = pull_rows(c, db, &ch);
+			rc = pull_rows(c, db, &ch, &new_rows);
 		if (rc == CB_OK && strcmp(ch.pcs_last_seq, k.k_since) != 0) {
 			rc = ckpt_save(c, db, &k, ch.pcs_last_seq);
 			strcpy(k.k_since, ch.pcs_last_seq);
@@ -919,8 +934,9 @@ sync_pull(struct sync_ctx *c)
 		proto_changes_free(&ch);
 		if (rc != CB_OK || got < limit)
 			return rc;
+		inline_docs = new_rows * 2 >= got;
 		/* Past the big ones: back up towards the full batch. */
-		inline_docs = 1;
+		too_big = 0;
 		limit = limit * 2 < max ? limit * 2 : max;
 	}
 }

@@ -67,6 +67,23 @@ expect_eq "_revs_diff and _bulk_docs went up gzipped (request Content-Encoding)"
 expect_eq "and were taken (201/200)" \
     "$(log_after "$mark" '_revs_diff\|school-0001/_bulk_docs' | awk '{ print $3 }' | sort -u | tr '\n' ' ')" "200 201 "
 
+# ---- the echo: the next pull lists what the box pushed; rows only ------
+# The cloud's feed now holds the box's $DOCS documents. The box has them
+# all, so after a first batch without the documents it does not ask for
+# them inline, nor fetch any by _bulk_get: a pushed day is not downloaded
+# again (docs/sync.md, "Pull").
+mark=$(nginx_requests | wc -l)
+fp zero >/dev/null
+if sync_once --batch 100; then ok "the next sync --once pulls the echo of the push"
+else not_ok "the next sync --once pulls the echo of the push: $(tail -2 "$RIG/sync.err")"; fi
+echo_changes=$(log_after "$mark" 'GET /school-0001/_changes')
+expect_eq "its _changes asked for rows only ($DOCS rows, batches of 100)" \
+    "$(echo "$echo_changes" | grep -c include_docs) $(echo "$echo_changes" | wc -l)" "0 5"
+expect_eq "and it fetched nothing by _bulk_get" "$(log_after "$mark" '_bulk_get' | wc -l)" 0
+echo "# the echo of $DOCS documents: $(fp_stat down) bytes down, $(fp_stat up) up"
+expect_eq "the box still holds what the cloud holds" "$(box_dump "$BOX_DATA")" \
+    "$(cloud_dump "$SCHOOL_DB")"
+
 # ---- a cloud that refuses gzip bodies: 415, then plain ----------------
 rig_server nogzip
 "$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" nogz || not_ok "storetool seed"
