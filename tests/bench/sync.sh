@@ -10,22 +10,32 @@
 #     nothing new) against PouchDB's pull;
 #  2. push of a day's changes (840 students x 6 periods = 5,040 attendance
 #     records, loaded into the box's store as people's edits) against
-#     PouchDB pushing the same records (another date) from its database.
+#     PouchDB pushing the same records (another date) from its database;
+#  3. the push of another day over a link with BENCH_SYNC_RTT_MS (30) of
+#     round trip, as a school's uplink to the platform's region (the fault
+#     proxy's delay mode: half of it each way); 0 leaves it out. On the
+#     loopback the push is bound by PouchDB Server's own time; over a real
+#     link, by the round trips each client makes.
 # Prints a markdown table (documents/s, bytes on the wire per document,
 # ratios); docs/benchmarks.md keeps one. The rig is tests/sync/rig.sh.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/sync/rig.sh"
 DAYS=${BENCH_SYNC_DAYS:-40}
+RTT=${BENCH_SYNC_RTT_MS:-30}
 RIG_NODE_MB=${RIG_NODE_MB:-8192}
 B=$TOP/tests/bench
 
 rig_start
+WAN_ARGS=
+[ "$RTT" -gt 0 ] && WAN_ARGS="$RIG/wan-pouch.ndjson $((RTT / 2))"
 t0=$(date +%s)
 n=$(node --max-old-space-size=4096 "$B/sync_school.js" school "$DAYS" "$CLOUD/$SCHOOL_DB") ||
     rig_fail "seeding PouchDB Server"
 echo "# PouchDB Server: $n documents seeded in $(( $(date +%s) - t0 )) s" >&2
 node "$B/sync_school.js" day 2026-11-26 >"$RIG/day-box.ndjson"
 node "$B/sync_school.js" day 2026-11-27 >"$RIG/day-pouch.ndjson"
+node "$B/sync_school.js" day 2026-11-30 >"$RIG/wan-box.ndjson"
+node "$B/sync_school.js" day 2026-12-01 >"$RIG/wan-pouch.ndjson"
 DAY_DOCS=$(wc -l <"$RIG/day-box.ndjson")
 
 ms() { date +%s%N | cut -c1-13; }
@@ -62,7 +72,7 @@ mkfifo "$RIG/go"
 node --max-old-space-size=4096 "$B/sync_pouch.js" \
     "https://localhost:$FP_PORT/$SCHOOL_DB" "$P/ca.crt" "$P/client.crt" \
     "$P/client.key" "$RIG_USER" "$RIG_PASSWORD" "$RIG/day-pouch.ndjson" \
-    "$RIG_BIN/faultproxy" "$FP_SOCK" <"$RIG/go" >"$RIG/pouch.txt" \
+    "$RIG_BIN/faultproxy" "$FP_SOCK" $WAN_ARGS <"$RIG/go" >"$RIG/pouch.txt" \
     2>"$RIG/pouch.err" &
 PD=$!
 exec 3>"$RIG/go"
@@ -79,14 +89,33 @@ SYNC_TIMEOUT=3600 sync_once || rig_fail "box push: $(tail -2 "$RIG/sync.err")"
 b=$(ms)
 BOX_PUSH_MS=$((b - a))
 BOX_PUSH_BYTES=$(( $(fp_stat up) + $(fp_stat down) ))
-box_stop
 m3=$(nginx_requests | wc -l)
 echo "# box, push of the day:" >&2; by_kind "$m2" "$m3" >&2
+if [ "$RTT" -gt 0 ]; then
+	"$RIG_BIN/storetool" load "$BOX_DATA" "$RIG/wan-box.ndjson" ||
+	    rig_fail "loading the WAN day into the box"
+	fp delay $((RTT / 2)) >/dev/null
+	a=$(ms)
+	SYNC_TIMEOUT=3600 sync_once || rig_fail "box WAN push: $(tail -2 "$RIG/sync.err")"
+	b=$(ms)
+	fp pass >/dev/null
+	BOX_WAN_MS=$((b - a))
+	BOX_WAN_REQS=$(( $(nginx_requests | wc -l) - m3 ))
+fi
+box_stop
+m4=$(nginx_requests | wc -l)
 echo go >&3
+if [ "$RTT" -gt 0 ]; then
+	while ! grep -q '^pushed' "$RIG/pouch.txt" && kill -0 "$PD" 2>/dev/null; do
+		sleep 0.2
+	done
+	m5=$(nginx_requests | wc -l)
+	echo wan >&3
+fi
 exec 3>&-
 wait "$PD" || rig_fail "PouchDB replication (see $RIG/pouch.err)"
 echo "# PouchDB, pull and its checkpoint push:" >&2; by_kind "$m1" "$m2" >&2
-echo "# PouchDB, push of the day:" >&2; by_kind "$m3" '$' >&2
+echo "# PouchDB, push of the day:" >&2; by_kind "$m4" "${m5:-\$}" >&2
 read -r _ PD_PULL_DOCS PD_PULL_S PD_PULL_BYTES <<EOF
 $(grep '^pull ' "$RIG/pouch.txt")
 EOF
@@ -115,4 +144,17 @@ cat <<EOF
 | push of a day: seconds | $(awk -v m="$BOX_PUSH_MS" 'BEGIN { printf "%.2f", m / 1000 }') | $PD_PUSH_S | |
 | push of a day: bytes on the wire per document | $bsb | $psb | $(ratio "$bsb" "$psb") |
 EOF
+if [ "$RTT" -gt 0 ]; then
+	read -r _ PD_WAN_DOCS PD_WAN_S _ <<EOF
+$(grep '^wanpush ' "$RIG/pouch.txt")
+EOF
+	PD_WAN_MS=$(awk -v s="$PD_WAN_S" 'BEGIN { printf "%d", s * 1000 }')
+	PD_WAN_REQS=$(( $(nginx_requests | wc -l) - m5 ))
+	bws=$(rate "$DAY_DOCS" "$BOX_WAN_MS"); pws=$(rate "$PD_WAN_DOCS" "$PD_WAN_MS")
+	cat <<EOF
+| push of a day over a ${RTT} ms round trip: documents/s | $bws | $pws | $(ratio "$bws" "$pws")x |
+| push of a day over a ${RTT} ms round trip: seconds | $(awk -v m="$BOX_WAN_MS" 'BEGIN { printf "%.2f", m / 1000 }') | $PD_WAN_S | |
+| push of a day over a ${RTT} ms round trip: HTTP requests | $BOX_WAN_REQS | $PD_WAN_REQS | |
+EOF
+fi
 t_done

@@ -25,7 +25,8 @@ const PouchDB = need('pouchdb-core')
   .plugin(need('pouchdb-replication'));
 const pouchFetch = need('pouchdb-fetch').fetch;
 
-const [url, ca, cert, key, user, password, dayFile, fp, sock] = process.argv.slice(2);
+const [url, ca, cert, key, user, password, dayFile, fp, sock, wanDayFile, wanDelayMs] =
+  process.argv.slice(2);
 const agent = new https.Agent({ keepAlive: true, maxSockets: 8,
   ca: fs.readFileSync(ca), cert: fs.readFileSync(cert), key: fs.readFileSync(key),
   minVersion: 'TLSv1.3' });
@@ -54,6 +55,27 @@ async function phase(name, from, to) {
   console.log(`${name} ${r.docs_written} ${s.toFixed(2)} ${bytes()}`);
 }
 
+// The shell's next line on stdin (its go-ahead); stdin's end counts too.
+const lines = [];
+let waiting = null, ended = false;
+process.stdin.on('data', (d) => {
+  lines.push(...d.toString().split('\n').filter((l) => l));
+  if (waiting && lines.length) { const w = waiting; waiting = null; w(); }
+});
+process.stdin.on('end', () => { ended = true; if (waiting) waiting(); });
+function nextLine() {
+  if (lines.length || ended) return Promise.resolve(lines.shift());
+  return new Promise((resolve) => { waiting = () => resolve(lines.shift()); });
+}
+
+async function pushDay(name, file) {
+  const day = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l)
+    .map((l) => JSON.parse(l));
+  const res = await local.bulkDocs(day);
+  if (res.some((x) => x.error)) throw new Error('local bulkDocs failed');
+  await phase(name, local, remote);
+}
+
 (async () => {
   await phase('pull', remote, local);
   // A first push finds nothing to send but leaves its checkpoint, as a
@@ -61,13 +83,15 @@ async function phase(name, from, to) {
   await PouchDB.replicate(local, remote, {});
   console.log('ready');
   // sync.sh runs the box's push now; a line on stdin says go on.
-  await new Promise((resolve) => {
-    process.stdin.once('data', resolve);
-    process.stdin.once('end', resolve);
-  });
-  const day = fs.readFileSync(dayFile, 'utf8').split('\n').filter((l) => l)
-    .map((l) => JSON.parse(l));
-  const res = await local.bulkDocs(day);
-  if (res.some((x) => x.error)) throw new Error('local bulkDocs failed');
-  await phase('push', local, remote);
+  await nextLine();
+  await pushDay('push', dayFile);
+  if (wanDayFile) {
+    // The same over a link with wanDelayMs each way (the proxy's delay
+    // mode), once the box has had its turn.
+    console.log('pushed');
+    await nextLine();
+    proxy(`delay ${wanDelayMs}`);
+    await pushDay('wanpush', wanDayFile);
+    proxy('pass');
+  }
 })().catch((e) => { console.error(e); process.exit(1); });

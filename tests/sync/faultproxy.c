@@ -19,6 +19,9 @@
  *                        answer says N
  *   stall                keep connections open, forward nothing
  *   slow BPS             forward at most BPS bytes/s in each direction
+ *   delay MS             forward everything, each byte MS after it came
+ *                        (both directions: a round trip of 2 x MS, as a
+ *                        school's uplink to a cloud region far away)
  *   reset                send RST (SO_LINGER 0) on every open connection
  *                        now and on every new one
  *   refuse               close the listening socket (connect: refused)
@@ -48,19 +51,28 @@
 #include <unistd.h>
 
 #define FP_CONNS_MAX	64		/* connection pairs at once */
-#define FP_BUF		16384		/* bytes buffered per direction */
+#define FP_BUF		(256 * 1024)	/* bytes buffered per direction:
+					 * delay mode's window (256 KiB in
+					 * flight a direction) */
+#define FP_SEGS		512		/* delay: reads held at once */
 #define FP_CMD_MAX	256		/* bytes of one control command */
 #define FP_TICK_MS	20		/* poll timeout: slow mode's clock */
 
 enum fp_mode { FP_PASS, FP_CUT, FP_CUTAFTER, FP_STALL, FP_SLOW, FP_RESET,
-    FP_REFUSE };
+    FP_REFUSE, FP_DELAY };
 static const char *const fp_mode_names[] = { "pass", "cut", "cutafter",
-    "stall", "slow", "reset", "refuse" };
+    "stall", "slow", "reset", "refuse", "delay" };
 
 struct fp_dir {				/* one direction of a pair */
 	char d_buf[FP_BUF];
 	size_t d_len;			/* bytes waiting to be written */
 	int d_eof;			/* the reading side closed */
+	/* delay: the last d_held bytes of d_buf are held, as the reads
+	 * that brought them (oldest first, a ring), each until its time */
+	size_t d_held;
+	size_t d_seg_len[FP_SEGS];
+	uint64_t d_seg_at[FP_SEGS];
+	size_t d_seg_first, d_nseg;
 };
 
 struct fp_pair {
@@ -76,11 +88,45 @@ struct fp {
 	uint64_t f_budget;		/* cutafter: bytes left */
 	uint64_t f_rate;		/* slow: bytes/s per direction */
 	uint64_t f_allow[2];		/* slow: bytes allowed this tick */
+	uint64_t f_delay_ms;		/* delay: one way */
 	uint64_t f_conns, f_up, f_down;
 	struct fp_pair f_pairs[FP_CONNS_MAX];
 };
 
 static volatile sig_atomic_t fp_stop;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* delay: let go of the reads whose time has come; the earliest time a
+ * held read of dir may go (UINT64_MAX: none held). */
+static uint64_t
+release(struct fp_dir *dir, uint64_t now)
+{
+	while (dir->d_nseg > 0 && dir->d_seg_at[dir->d_seg_first] <= now) {
+		dir->d_held -= dir->d_seg_len[dir->d_seg_first];
+		dir->d_seg_first = (dir->d_seg_first + 1) % FP_SEGS;
+		dir->d_nseg--;
+	}
+	return dir->d_nseg > 0 ? dir->d_seg_at[dir->d_seg_first] : UINT64_MAX;
+}
+
+static void
+hold(struct fp *f, struct fp_dir *dir, size_t n)
+{
+	size_t k = (dir->d_seg_first + dir->d_nseg) % FP_SEGS;
+
+	dir->d_seg_len[k] = n;
+	dir->d_seg_at[k] = now_ms() + f->f_delay_ms;
+	dir->d_nseg++;
+	dir->d_held += n;
+}
 
 static void
 on_term(int sig)
@@ -203,16 +249,19 @@ pump(struct fp *f, struct fp_pair *p, int d, short rev_in, short rev_out)
 	struct fp_dir *dir = &p->p_dir[d];
 
 	if ((rev_in & (POLLIN | POLLHUP | POLLERR)) && !dir->d_eof &&
-	    dir->d_len < FP_BUF) {
+	    dir->d_len < FP_BUF && dir->d_nseg < FP_SEGS) {
 		ssize_t n = read(p->p_fd[d], dir->d_buf + dir->d_len,
 		    FP_BUF - dir->d_len);
-		if (n > 0)
+		if (n > 0) {
 			dir->d_len += (size_t)n;
-		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			if (f->f_mode == FP_DELAY)
+				hold(f, dir, (size_t)n);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			dir->d_eof = 1;
 	}
-	if (dir->d_len > 0 && (rev_out & POLLOUT)) {
-		size_t want = dir->d_len;
+	(void)release(dir, now_ms());
+	if (dir->d_len > dir->d_held && (rev_out & POLLOUT)) {
+		size_t want = dir->d_len - dir->d_held;
 
 		if (f->f_mode == FP_SLOW && want > f->f_allow[d])
 			want = (size_t)f->f_allow[d];
@@ -235,6 +284,7 @@ pump(struct fp *f, struct fp_pair *p, int d, short rev_in, short rev_out)
 			}
 		}
 	}
+	/* An end of stream goes when the bytes before it have. */
 	if (dir->d_eof && dir->d_len == 0) {
 		shutdown(p->p_fd[1 - d], SHUT_WR);
 		if (p->p_dir[1 - d].d_eof && p->p_dir[1 - d].d_len == 0)
@@ -246,6 +296,12 @@ pump(struct fp *f, struct fp_pair *p, int d, short rev_in, short rev_out)
 static void
 set_mode(struct fp *f, enum fp_mode m)
 {
+	if (f->f_mode == FP_DELAY && m != FP_DELAY)
+		for (int i = 0; i < FP_CONNS_MAX; i++)
+			for (int d = 0; d < 2; d++) {	/* all may go now */
+				struct fp_dir *dir = &f->f_pairs[i].p_dir[d];
+				dir->d_held = dir->d_nseg = 0;
+			}
 	f->f_mode = m;
 	if (m == FP_CUT)
 		close_all(f, 0);
@@ -321,6 +377,13 @@ control(struct fp *f, char *cmd, char *out, size_t outsz)
 		    (unsigned long long)f->f_rate);
 		return;
 	}
+	if (strcmp(verb, "delay") == 0 && arg1 != NULL) {
+		f->f_delay_ms = strtoull(arg1, NULL, 10);
+		set_mode(f, FP_DELAY);
+		snprintf(out, outsz, "ok delay %llu\n",
+		    (unsigned long long)f->f_delay_ms);
+		return;
+	}
 	for (m = FP_PASS; m <= FP_REFUSE; m++)
 		if (m != FP_CUTAFTER && m != FP_SLOW &&
 		    strcmp(verb, fp_mode_names[m]) == 0) {
@@ -389,7 +452,8 @@ serve_loop(struct fp *f)
 	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!fp_stop) {
 		nfds_t n = 0;
-		int stalled = f->f_mode == FP_STALL;
+		int stalled = f->f_mode == FP_STALL, timeout = FP_TICK_MS;
+		uint64_t now = now_ms(), next = UINT64_MAX;
 
 		pfd[n].fd = f->f_ctl; pfd[n].events = POLLIN; map[n++] = -1;
 		pfd[n].fd = f->f_listen; pfd[n].events = POLLIN; map[n++] = -1;
@@ -398,11 +462,18 @@ serve_loop(struct fp *f)
 			if (!p->p_used)
 				continue;
 			for (int s = 0; s < 2; s++) {
+				uint64_t at = release(&p->p_dir[s], now);
+				if (at < next)
+					next = at;
+			}
+			for (int s = 0; s < 2; s++) {
 				short ev = 0;
 				if (!stalled && !p->p_dir[s].d_eof &&
-				    p->p_dir[s].d_len < FP_BUF)
+				    p->p_dir[s].d_len < FP_BUF &&
+				    p->p_dir[s].d_nseg < FP_SEGS)
 					ev |= POLLIN;
-				if (!stalled && p->p_dir[1 - s].d_len > 0 &&
+				if (!stalled && p->p_dir[1 - s].d_len >
+				    p->p_dir[1 - s].d_held &&
 				    (f->f_mode != FP_SLOW ||
 				    f->f_allow[1 - s] > 0))
 					ev |= POLLOUT;
@@ -411,7 +482,10 @@ serve_loop(struct fp *f)
 				map[n++] = i;
 			}
 		}
-		if (poll(pfd, n, FP_TICK_MS) < 0 && errno != EINTR)
+		/* delay: wake when the next held read may go */
+		if (next != UINT64_MAX && next - now < (uint64_t)timeout)
+			timeout = (int)(next - now);
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 			break;
 		tick(f, &last);
 		if (pfd[0].revents & POLLIN)

@@ -1,9 +1,9 @@
 #!/bin/sh
 # tests/sync/faults.sh: the fault proxy's modes do what rig.sh says, seen
-# by curl (a client we did not write); then the box under each: a reset or
-# refused link fails fast and says offline, a stalled one fails within
-# the client's connect deadline, a slow one still syncs, and a cut after
-# exactly N bytes forwards exactly N.
+# by curl (a client we did not write), a delayed link too; then the box
+# under each: a reset or refused link fails fast and says offline, a
+# stalled one fails within the client's connect deadline, a slow one still
+# syncs, and a cut after exactly N bytes forwards exactly N.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
@@ -22,6 +22,7 @@ get() {	# [curl args]: GET the big document through the proxy; curl's status
 }
 expect_eq "pass: curl gets the document through the proxy" "$(get)" 0
 size=$(wc -c <"$RIG/got")
+cp "$RIG/got" "$RIG/want"
 fp zero >/dev/null
 fp cutafter 5000 >/dev/null
 expect_match "cutafter 5000: curl's transfer breaks" "$(get)" '^(18|35|52|56)$'
@@ -52,6 +53,17 @@ if [ "$ms" -ge $(( size * 1000 / 100000 * 8 / 10 )) ]; then
 else
 	not_ok "slow 100000: $size bytes took only $ms ms"
 fi
+# delay 150: each byte 150 ms late each way (tests/bench/sync.sh's WAN
+# link). A TLS 1.3 handshake and then the GET are two round trips at least.
+fp delay 150 >/dev/null
+expect_eq "delay: the mode" "$(fp_stat mode)" delay
+t0=$(date +%s%N)
+rc=$(get)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "delay 150: curl gets the document, byte for byte" \
+    "$rc $(cmp -s "$RIG/got" "$RIG/want" && echo same)" "0 same"
+if [ "$ms" -ge 600 ]; then ok "delay 150: two round trips took $ms ms (at least 600)"
+else not_ok "delay 150: two round trips took only $ms ms (less than 600)"; fi
 fp pass >/dev/null
 
 # The box under the same faults
