@@ -894,17 +894,22 @@ sync_pull(struct sync_ctx *c)
 	 */
 	inline_docs = strcmp(k.k_since, "0") == 0;
 	for (;;) {
+		/* When even one change's answer is too big, without the
+		 * documents: _bulk_get then fetches (or refuses) that one.
+		 * Rows alone are small: SYNC_ROWS_FACTOR times as many. */
+		int docs = inline_docs && !too_big;
+		size_t ask = docs || c->sc_batch_docs ? limit :
+		    limit * SYNC_ROWS_FACTOR;
+
 		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
 			strcpy(since, "0");
-		/* When even one change's answer is too big, without the
-		 * documents: _bulk_get then fetches (or refuses) that one. */
 		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "%ssince=%s&limit=%zu", db, inline_docs && !too_big ?
-		    "include_docs=true&" : "", since, limit);
+		    "%ssince=%s&limit=%zu", db, docs ? "include_docs=true&" : "",
+		    since, ask);
 		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK) {
 			if (ask_for_fewer(c, rc, "_changes", limit, &limit))
 				continue;
-			if (rc == CB_ETOOBIG && inline_docs && !too_big) {
+			if (rc == CB_ETOOBIG && docs) {
 				c->sc_fail = SYNC_FAIL_NONE;
 				c->sc_err[0] = 0;
 				too_big = 1;
@@ -932,7 +937,7 @@ sync_pull(struct sync_ctx *c)
 		}
 		size_t got = ch.pcs_n;
 		proto_changes_free(&ch);
-		if (rc != CB_OK || got < limit)
+		if (rc != CB_OK || got < ask)
 			return rc;
 		inline_docs = new_rows * 2 >= got;
 		/* Past the big ones: back up towards the full batch. */

@@ -19,6 +19,8 @@
 
 #define SYNC_BATCH_DOCS		500		/* changes per pull batch */
 #define SYNC_PUSH_BATCH_DOCS	2000		/* local changes per push batch */
+#define SYNC_ROWS_FACTOR	4		/* pull batches of rows alone
+						 * (no documents): 2,000 */
 #define SYNC_BATCH_BYTES	(4u << 20)	/* bytes of JSON per request */
 #define SYNC_BULK_GET_REVS	500		/* revisions per _bulk_get */
 #define SYNC_STORE_BATCH	250		/* docs per local write txn */
