@@ -835,13 +835,16 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch,
 			    "revs=true&latest=true");
 		}
 		if (rc == CB_ETOOBIG) {
-			/* One document past 48 MiB: far past what the store
-			 * takes (DOC_MAX_SIZE), refused like one, and the
-			 * pull goes on. */
+			/* One document past 48 MiB, far past what the store
+			 * takes (DOC_MAX_SIZE), or with too many revisions to
+			 * ask for: refused like one the store refuses, in the
+			 * words of the failure, and the pull goes on. */
+			char why[sizeof(c->sc_err) + 64];
+			snprintf(why, sizeof(why), "%s: %s", ids[i],
+			    c->sc_err[0] ? c->sc_err : "too large");
 			c->sc_fail = SYNC_FAIL_NONE;
 			c->sc_err[0] = 0;
-			pull_refused(c, "a revision larger than the answers "
-			    "this box reads");
+			pull_refused(c, why);
 			rc = CB_OK;
 		}
 		if (rc == CB_OK && p.p_nstubs > 0)

@@ -69,13 +69,13 @@ curl -sS -X PUT -H 'Content-Type: application/json' \
 # --once exits 1 when it refused a document (as attachments.sh shows)
 if SYNC_TIMEOUT=300 sync_once; then not_ok "sync --once goes past a 52 MB document, exits 1 for the refusal"
 else ok "sync --once goes past a 52 MB document, exits 1 for the refusal"; fi
-expect_match "it says why" "$(tail -1 "$RIG/sync.err")" \
-    'refused a document from the cloud: a revision larger than the answers this box reads'
+expect_match "it says which and why" "$(tail -1 "$RIG/sync.err")" \
+    'refused a document from the cloud: giant:0001: the cloud.s answer is larger than 50331648 bytes'
 expect_eq "the document after it arrived" \
     "$(box_dump "$BOX_DATA" | grep -c '^after:0001 1-')" 1
 expect_eq "the giant did not" "$(box_dump "$BOX_DATA" | grep -c '^giant:')" 0
 expect_match "status: the refusal in words" "$(box_status_get sync.last_refused)" \
-    'larger than the answers this box reads'
+    'giant:0001: the cloud.s answer is larger than'
 if SYNC_TIMEOUT=300 sync_once; then ok "the next run has nothing left to do"
 else not_ok "the next run has nothing left to do: $(tail -2 "$RIG/sync.err")"; fi
 expect_eq "status: ok" "$(box_status_get sync.state)" ok
