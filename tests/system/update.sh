@@ -160,8 +160,8 @@ login adm admin "$newpw"
 check "the admin's changed password works on slot B (data kept; got $STATUS)" [ "$STATUS" = 200 ]
 has_api "the API: booted B, committed, epoch 2, last outcome committed" \
 	'"booted":"B","state":"committed".*"epoch":2.*"last":\{"outcome":"committed","reason":null,"version":"test-b","slot":"B"'
-run P1 30 "for p in /proc/[0-9]*; do tr '\\0' ' ' <\$p/cmdline 2>/dev/null; echo; done | grep -c '^/usr/bin/classbox updated --web-port 443 --data /data/classbox '"
-check "updated asks web on the port of /etc/classbox.conf (ps: $OUT)" [ "${OUT#* rc=0 }" = 1 ]
+run P1 30 "for p in /proc/[0-9]*; do tr '\\0' ' ' <\$p/cmdline 2>/dev/null; echo; done | grep -c '^/usr/bin/classbox updated --web-port 443 --web-bind :: --data /data/classbox '"
+check "updated asks web on the port and address of /etc/classbox.conf (ps: $OUT)" [ "${OUT#* rc=0 }" = 1 ]
 ha0=$(slot_hash H2 /dev/vda2)
 refused F5 $dev_lowepoch "epoch 1 is below this box's epoch 2" "a bundle below the box's epoch"
 ha1=$(slot_hash H3 /dev/vda2)
