@@ -28,7 +28,6 @@
 static int
 enroll_read(const char *path, char **buf, size_t *len)
 {
-	ssize_t n;
 	int fd;
 
 	*len = 0;
@@ -37,15 +36,7 @@ enroll_read(const char *path, char **buf, size_t *len)
 		    strerror(errno));
 		return CB_EIO;
 	}
-	if ((*buf = malloc(ENROLL_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		return CB_ENOMEM;
-	}
-	while (*len <= ENROLL_MAX_BYTES && (n = read(fd, *buf + *len,
-	    ENROLL_MAX_BYTES + 1 - *len)) > 0)
-		*len += (size_t)n;
-	close(fd);
-	return CB_OK;
+	return enroll_read_fd(fd, buf, len);
 }
 
 int

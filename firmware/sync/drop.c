@@ -109,13 +109,29 @@ enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
 	return rc;
 }
 
+int
+enroll_read_fd(int fd, char **buf, size_t *len)
+{
+	ssize_t n;
+
+	*len = 0;
+	if ((*buf = malloc(ENROLL_MAX_BYTES + 1)) == NULL) {
+		close(fd);
+		return CB_ENOMEM;
+	}
+	while (*len <= ENROLL_MAX_BYTES && (n = read(fd, *buf + *len,
+	    ENROLL_MAX_BYTES + 1 - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	return CB_OK;
+}
+
 /* Read one drop; it is removed whatever it held. */
 static int
 drop_read(const char *path, char **buf, size_t *len, char *why,
     size_t whysize)
 {
 	struct stat st;
-	ssize_t n;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	*buf = NULL;
@@ -134,15 +150,7 @@ drop_read(const char *path, char **buf, size_t *len, char *why,
 			close(fd);
 		return CB_EINVAL;
 	}
-	if ((*buf = malloc(ENROLL_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		return CB_ENOMEM;
-	}
-	while (*len <= ENROLL_MAX_BYTES && (n = read(fd, *buf + *len,
-	    ENROLL_MAX_BYTES + 1 - *len)) > 0)
-		*len += (size_t)n;
-	close(fd);
-	return CB_OK;
+	return enroll_read_fd(fd, buf, len);
 }
 
 int

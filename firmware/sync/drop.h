@@ -45,6 +45,11 @@ void enroll_err_field(const char *err, char *field, size_t size);
 int enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
     int replace);
 
+/* Read at most ENROLL_MAX_BYTES + 1 bytes of fd (one more than a file
+ * may hold, so that the parser sees the excess) into *buf (malloc'd) and
+ * *len; fd is closed. CB_ENOMEM. */
+int enroll_read_fd(int fd, char **buf, size_t *len);
+
 /* sync: take a waiting drop (the replacing one first): *buf (malloc'd,
  * the caller wipes and frees), *len, *replace. CB_ENOTFOUND when none;
  * CB_EINVAL (with why) for something that is not a plain file of the
