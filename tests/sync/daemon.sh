@@ -9,19 +9,6 @@
 . "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
-# wait_for SECONDS CMD...: until CMD succeeds; 1 on time out
-wait_for() {
-	n=$(($1 * 5)); shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
-state_is() { [ "$(box_status_get sync.state)" = "$1" ]; }
-in_cloud() { curl -sf "$CLOUD/$SCHOOL_DB/$1" >/dev/null; }
-
 rig_start
 rig_box_start || t_done
 admin_setup

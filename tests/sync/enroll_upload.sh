@@ -22,17 +22,6 @@
 . "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
-wait_for() {	# SECONDS CMD...: until CMD succeeds; 1 on time out
-	n=$(($1 * 5)); shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
-state_is() { [ "$(box_status_get sync.state)" = "$1" ]; }
-in_cloud() { curl -sf "$CLOUD/$SCHOOL_DB/$1" >/dev/null; }
 sync_field() {	# KEY: a field of /api/v1/status/sync, as office
 	api office GET /api/v1/status/sync
 	printf '%s' "$BODY" | jq -r ".$1"

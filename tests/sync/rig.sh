@@ -373,6 +373,21 @@ sync_once() {
 	return $_rc
 }
 
+# wait_for SECONDS CMD...: until CMD succeeds; 1 on time out
+wait_for() {
+	n=$(($1 * 5)); shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+# state_is STATE: `classbox status` says sync.state=STATE
+state_is() { [ "$(box_status_get sync.state)" = "$1" ]; }
+# in_cloud ID: the cloud holds document ID
+in_cloud() { curl -sf "$CLOUD/$SCHOOL_DB/$1" >/dev/null; }
+
 # box_status_get KEY: one line of `classbox status` (sync.state, ...)
 box_status_get() {
 	"$CLASSBOX" status --data "$BOX_DATA" 2>/dev/null | sed -n "s/^$1=//p"
