@@ -129,14 +129,16 @@ export function finalVerdicts() {
   else ok('no unexpected dialogs');
 }
 
-// A whole walk: the browser pinned to the box, the first page loaded, BODY
-// run with the page, the browser's own verdicts, and the exit status.
-export async function walkMain({ spki, tmp, chromiumPath, boxUrl }, body) {
+// A whole walk: BEFORE (if any) first, the browser pinned to the box, the
+// first page loaded, BODY run with the page and that first answer, the
+// browser's own verdicts, and the exit status.
+export async function walkMain({ spki, tmp, chromiumPath, boxUrl }, body, before) {
   try {
+    if (before) await before();
     const b = await launch({ spki, tmp, chromiumPath, boxUrl });
     try {
-      await b.page.goto(boxUrl, { waitUntil: 'load' });
-      await body(b.page);
+      const first = await b.page.goto(boxUrl, { waitUntil: 'load' });
+      await body(b.page, first);
     } finally {
       await b.close();
       run.page = null;

@@ -15,8 +15,8 @@
 // reads the logs with a filter. Screenshots: build/ui-artifacts/.
 import { readFileSync } from 'node:fs';
 import {
-  env, run, notOk, firstLine, assert, screenshot, check, launch, finalVerdicts,
-  waitMsg, msgText, waitH1, goHash, redrawn, pageApi, login, logout, Stop,
+  env, run, assert, screenshot, check, launch, walkMain,
+  waitMsg, msgText, waitH1, goHash, redrawn, pageApi, login, logout,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -466,30 +466,17 @@ async function englishBrowser() {
   }
 }
 
-try {
-  await englishBrowser();
-  const b = await launch({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL });
-  page = b.page;
-  try {
-    await check('the box answers', async () => {
-      const r = await page.goto(BOX_URL, { waitUntil: 'load' });
-      assert(r && r.status() === 200, `status ${r && r.status()}`);
-      const csp = (await r.headerValue('content-security-policy')) || '';
-      assert(!/unsafe-inline|unsafe-eval/.test(csp) && /script-src 'self'/.test(csp), `CSP ${csp}`);
-    });
-    await teacherAttendance();
-    await teacherPosts();
-    await studentPath();
-    await teacherSees();
-    await parentPath();
-    await adminPath();
-  } finally {
-    await b.close();
-    run.page = null;
-  }
-} catch (e) {
-  if (!(e instanceof Stop)) notOk(`the walk ran to its end: ${firstLine(e)}`);
-  else notOk('the walk ran to its end (stopped at the first failure above)');
-}
-finalVerdicts();
-process.exit(run.failed ? 1 : 0);
+await walkMain({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL }, async (p, r) => {
+  page = p;
+  await check('the box answers', async () => {
+    assert(r && r.status() === 200, `status ${r && r.status()}`);
+    const csp = (await r.headerValue('content-security-policy')) || '';
+    assert(!/unsafe-inline|unsafe-eval/.test(csp) && /script-src 'self'/.test(csp), `CSP ${csp}`);
+  });
+  await teacherAttendance();
+  await teacherPosts();
+  await studentPath();
+  await teacherSees();
+  await parentPath();
+  await adminPath();
+}, englishBrowser);
