@@ -30,11 +30,17 @@ upd() {	# upd ARGS...: classbox update/updated on the files above
 	    --slot-b "$T_DIR/slot-b" --state "$st" --booted B \
 	    --board qemu-x86_64 --root-pub "$keys/root.pub" "$@"
 }
+# check_trial TIMEOUT [updated args]: a fresh trial box, one pass of
+# updated's health check on the box's data, then `update status`
+check_trial() {
+	_t=$1; shift
+	trial_box
+	upd updated "$@" --data "$BOX_DATA" --health-timeout "$_t" \
+	    --once >"$T_DIR/updated.out" 2>&1
+	upd update status >"$T_DIR/status.out" 2>&1
+}
 
-trial_box
-upd updated --web-port "$BOX_PORT" --data "$BOX_DATA" --health-timeout 30 \
-    --once >"$T_DIR/updated.out" 2>&1
-upd update status >"$T_DIR/status.out" 2>&1
+check_trial 30 --web-port "$BOX_PORT"
 expect_match "web on its configured port and auth answer: slot B committed" \
     "$(cat "$T_DIR/status.out")" 'boot state: *slot B committed'
 expect_match "the epoch rose at the commit" "$(cat "$T_DIR/status.out")" 'epoch: *5'
@@ -48,11 +54,8 @@ expect_match "the API shows booted B, committed, epoch 5" "$BODY" \
 expect_match "and the last outcome" "$BODY" \
     '"last":\{"outcome":"committed","reason":null,"version":"9.9-trial","slot":"B"'
 
-trial_box
 nobody=$(free_port)
-upd updated --web-port "$nobody" --data "$BOX_DATA" --health-timeout 3 \
-    --once >"$T_DIR/updated.out" 2>&1
-upd update status >"$T_DIR/status.out" 2>&1
+check_trial 3 --web-port "$nobody"
 expect_match "no web on that port: rolled back to slot A" \
     "$(cat "$T_DIR/status.out")" 'boot state: *slot A committed'
 expect_match "the epoch did not rise" "$(cat "$T_DIR/status.out")" 'epoch: *0'
@@ -66,22 +69,15 @@ expect_match "the API shows the rollback and why" "$BODY" \
 # passes it as --web-bind, and the check asks web there ----
 box_stop
 box_start --bind ::1 || t_done
-trial_box
-upd updated --web-port "$BOX_PORT" --data "$BOX_DATA" --health-timeout 3 \
-    --once >"$T_DIR/updated.out" 2>&1
+check_trial 3 --web-port "$BOX_PORT"
 expect_match "web on ::1 alone is not found on the loopback's IPv4 (rolled back)" \
     "$(tr "\n" " " <"$st/last")" "outcome rolled-back.*nothing listens on 127.0.0.1 port $BOX_PORT"
-trial_box
-upd updated --web-port "$BOX_PORT" --web-bind ::1 --data "$BOX_DATA" \
-    --health-timeout 30 --once >"$T_DIR/updated.out" 2>&1
-upd update status >"$T_DIR/status.out" 2>&1
+check_trial 30 --web-port "$BOX_PORT" --web-bind ::1
 expect_match "with --web-bind ::1 it finds web there: slot B committed" \
     "$(cat "$T_DIR/status.out")" 'boot state: *slot B committed'
 expect_match "the log names the address it asked" "$(cat "$T_DIR/updated.out")" \
     'health check of web at ::1 port'
-trial_box
-upd updated --web-port "$BOX_PORT" --web-bind '[::1]' --data "$BOX_DATA" \
-    --health-timeout 30 --once >"$T_DIR/updated.out" 2>&1
+check_trial 30 --web-port "$BOX_PORT" --web-bind '[::1]'
 expect_match "[::1] is taken as ::1" "$(cat "$st/last")" 'outcome committed'
 expect_match "the image's updated run script passes CLASSBOX_BIND" \
     "$(cat "$TOP/rootfs/etc/sv/updated/run")" '--web-bind "\$\{CLASSBOX_BIND:-0.0.0.0\}"'
