@@ -74,6 +74,14 @@ sync_fail(struct sync_ctx *c, int rc, enum sync_fail kind,
 	return rc == CB_OK ? CB_EIO : rc;
 }
 
+/* Forget the recorded failure: a new cycle, or one retried another way. */
+static void
+sync_forget(struct sync_ctx *c)
+{
+	c->sc_fail = SYNC_FAIL_NONE;
+	c->sc_err[0] = 0;
+}
+
 void
 sync_replication_id(const char *box_id, const char *cloud, const char *db,
     const char *direction, char out[SYNC_BOX_ID_LEN + 1])
@@ -389,8 +397,7 @@ ask_for_fewer(struct sync_ctx *c, int rc, const char *what, size_t asked,
 	*n = asked / 2;
 	log_info("sync: the %s answer passed %u MiB; asking for %zu at a time",
 	    what, HTTPCLI_MAX_RESPONSE >> 20, *n);
-	c->sc_fail = SYNC_FAIL_NONE;
-	c->sc_err[0] = 0;
+	sync_forget(c);
 	return 1;
 }
 
@@ -842,8 +849,7 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch,
 			char why[sizeof(c->sc_err) + 64];
 			snprintf(why, sizeof(why), "%s: %s", ids[i],
 			    c->sc_err[0] ? c->sc_err : "too large");
-			c->sc_fail = SYNC_FAIL_NONE;
-			c->sc_err[0] = 0;
+			sync_forget(c);
 			pull_refused(c, why);
 			rc = CB_OK;
 		}
@@ -913,8 +919,7 @@ sync_pull(struct sync_ctx *c)
 			if (ask_for_fewer(c, rc, "_changes", limit, &limit))
 				continue;
 			if (rc == CB_ETOOBIG && docs) {
-				c->sc_fail = SYNC_FAIL_NONE;
-				c->sc_err[0] = 0;
+				sync_forget(c);
 				too_big = 1;
 				continue;
 			}
@@ -1265,8 +1270,7 @@ sync_cycle(struct sync_ctx *c)
 {
 	int rc;
 
-	c->sc_fail = SYNC_FAIL_NONE;
-	c->sc_err[0] = 0;
+	sync_forget(c);
 	c->sc_refused[0] = 0;
 	c->sc_nskip = 0;
 	if ((rc = sync_probe(c)) != CB_OK || (rc = sync_pull(c)) != CB_OK ||
