@@ -20,9 +20,14 @@ BOARD ?= qemu-x86_64
 BUILD ?= build
 IMAGE_DIR := $(BUILD)/image/$(BOARD)
 IMAGE_CLASSBOX := $(BUILD)/musl/classbox
-IMAGE_APT := squashfs-tools mtools dosfstools e2fsprogs gdisk cpio xz-utils \
-	qemu-system-x86 musl-tools file curl openssl zstd jq grub-common
-IMAGE_TOOLS := mksquashfs mcopy mkfs.vfat mkfs.ext4 sgdisk cpio xz \
+# What `make image` needs on a fresh Debian machine: build-essential (gcc,
+# make, strip: the host classbox for `make keys`, BusyBox's build tools),
+# bzip2 (BusyBox's and mbedTLS's tarballs are .tar.bz2), musl-tools and
+# musl-dev (tools/sbom records the musl-dev package; musl-tools depends on
+# it, named here all the same).
+IMAGE_APT := build-essential bzip2 squashfs-tools mtools dosfstools e2fsprogs gdisk cpio xz-utils \
+	qemu-system-x86 musl-tools musl-dev file curl openssl zstd jq grub-common
+IMAGE_TOOLS := gcc make strip bzip2 mksquashfs mcopy mkfs.vfat mkfs.ext4 sgdisk cpio xz \
 	qemu-system-x86_64 musl-gcc file curl openssl zstd jq grub-mkimage
 
 .PHONY: image qemu system-test image-tools image-clean sbom keys bundle update-powercut

@@ -300,6 +300,17 @@ function sha256Of(p) {
   return c ? c.checksumValue : '';
 }
 
+// the Debian package and version of a component, from its purl
+// (pkg:deb/debian/NAME@VERSION?...); none for classbox itself
+function debianOf(p) {
+  const ref = (p.externalRefs || []).find((x) => x.referenceType === 'purl');
+  const m = ref && /^pkg:deb\/debian\/([^@?]+)@([^?#]+)/.exec(ref.referenceLocator || '');
+  if (!m) return { pkg: '', version: '' };
+  let version = m[2];
+  try { version = decodeURIComponent(version); } catch { /* keep it as written */ }
+  return { pkg: m[1], version };
+}
+
 async function viewSbom() {
   const r = await api('GET', '/admin/sbom');
   if (!r.ok && r.code === 'sbom_missing') {
@@ -315,12 +326,17 @@ async function viewSbom() {
     h('p', {}, t('sbom_intro', { n: pkgs.length, name: doc.name || '' }),
       created ? ` ${t('sbom_created', { when: created })}` : ''),
     h('div', { class: 'table-wrap' }, h('table', { id: 'sbom-table' },
-      h('thead', {}, h('tr', {}, ['sbom_name', 'sbom_version', 'sbom_licence', 'sbom_sha256']
+      h('thead', {}, h('tr', {}, ['sbom_name', 'sbom_version', 'sbom_debian_package',
+        'sbom_debian_version', 'sbom_licence', 'sbom_sha256']
         .map((k) => h('th', { scope: 'col' }, t(k))))),
-      h('tbody', {}, pkgs.map((p) => h('tr', {},
-        h('td', {}, p.name || ''), h('td', {}, p.versionInfo || ''),
-        h('td', {}, p.licenseDeclared || ''),
-        h('td', { class: 'hash' }, h('code', {}, sha256Of(p)))))))),
+      h('tbody', {}, pkgs.map((p) => {
+        const deb = debianOf(p);
+        return h('tr', {},
+          h('td', {}, p.name || ''), h('td', {}, p.versionInfo || ''),
+          h('td', {}, deb.pkg || t('sbom_not_debian')), h('td', {}, deb.version),
+          h('td', {}, p.licenseDeclared || ''),
+          h('td', { class: 'hash' }, h('code', {}, sha256Of(p))));
+      })))),
     h('div', { class: 'row' }, backLink('#/status', 'back_status'))));
 }
 

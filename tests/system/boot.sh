@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/system/boot.sh: boot the classbox image under QEMU (TCG), wait for
 # HTTPS on the forwarded port, log in with the initial password the console
-# shows, change it (forced), create a teacher,
+# shows, change it (forced), read the SBOM as admin, create a teacher,
 # power off, boot again: the data partition, the new admin password and the
 # teacher are all still there.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any failed.
@@ -49,6 +49,16 @@ api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\
 check "admin changes the password (204; got $STATUS)" [ "$STATUS" = 204 ]
 api adm GET /api/v1/me
 check "GET /api/v1/me after the change (200; got $STATUS)" [ "$STATUS" = 200 ]
+# The SBOM the image carries, as the admin UI's SBOM page reads it.
+api adm GET /api/v1/admin/sbom
+check "admin reads the SBOM through the forwarded port (200; got $STATUS)" [ "$STATUS" = 200 ]
+for c in kernel:linux- busybox:busybox; do
+	printf '%s' "$BODY" | jq -e --arg c "${c#*:}" '[.packages[] | select((.name | startswith($c))
+		and (.checksums[0].checksumValue | test("^[0-9a-f]{64}$")))] | length == 1' >/dev/null 2>&1
+	check "the box's SBOM lists the ${c%%:*} with its SHA-256" [ $? = 0 ]
+done
+cmp -s "$work/body" "$dir/sbom.spdx.json"
+check "it is the SBOM the image was built with ($dir/sbom.spdx.json)" [ $? = 0 ]
 teacher=tanaka.$$
 api adm POST /api/v1/users "{\"id\":\"$teacher\",\"name\":\"田中 先生\",\"role\":\"teacher\"}"
 tpw=$(json_str initial_password)

@@ -2,7 +2,8 @@
 // Chromium, after roles.mjs (same box, same admin password): cloud sync
 // (its state; the enrollment file uploaded, refused with the field named,
 // then taken by sync, then replaced behind a confirmation),
-// box status with the disk, the SBOM ("absent" on a host box), the export
+// box status with the disk, the SBOM ("absent" on a host box; an image's
+// document, served in the box's place, as a table), the export
 // (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
 // page (the CA downloads; a network change's confirm-or-revert step, with
 // the walk writing netcfg's state file in its place),
@@ -155,6 +156,44 @@ async function adminOps() {
     await waitH1('ソフトウェア部品表（SBOM）');
     await page.locator('#sbom-missing', { hasText: 'ソフトウェア部品表がありません' }).waitFor();
     await screenshot('sbom-absent');
+  });
+  await check('the SBOM page shows an image\'s components: Debian package and version, licence, SHA-256', async () => {
+    // The host box has no SBOM file: the answer an image's box gives
+    // (tools/sbom's shape) is served in its place for this page only.
+    const sha = (c) => c.repeat(64);
+    const doc = {
+      spdxVersion: 'SPDX-2.3', name: 'classbox-image-qemu-x86_64-test', creationInfo: { created: '2026-11-26T12:00:00Z' },
+      packages: [
+        { SPDXID: 'SPDXRef-Package-busybox', name: 'busybox', versionInfo: '1.37.0', licenseDeclared: 'GPL-2.0-only',
+          checksums: [{ algorithm: 'SHA256', checksumValue: sha('b') }],
+          externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl',
+            referenceLocator: 'pkg:deb/debian/busybox@1%3A1.37.0-6?arch=source&distro=trixie' }] },
+        { SPDXID: 'SPDXRef-Package-classbox', name: 'classbox', versionInfo: 'bf28ae3',
+          licenseDeclared: 'LicenseRef-classbox-proprietary', checksums: [{ algorithm: 'SHA256', checksumValue: sha('c') }] },
+      ],
+    };
+    await page.route('**/api/v1/admin/sbom', (route) => route.fulfill({
+      status: 200, contentType: 'application/spdx+json', body: JSON.stringify(doc) }));
+    try {
+      await goHash('#/status');
+      await waitH1('本体の状態');
+      await page.click('a:has-text("ソフトウェア部品表")');
+      await waitH1('ソフトウェア部品表（SBOM）');
+      await page.locator('#sbom-table').waitFor();
+      const head = await page.locator('#sbom-table thead th').allTextContents();
+      assert(JSON.stringify(head) === JSON.stringify(['名前', 'バージョン', 'Debian パッケージ',
+        'Debian のバージョン', 'ライセンス', 'SHA-256']), `header ${JSON.stringify(head)}`);
+      const rows = await page.locator('#sbom-table tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      assert(JSON.stringify(rows[0]) === JSON.stringify(['busybox', '1.37.0', 'busybox', '1:1.37.0-6',
+        'GPL-2.0-only', sha('b')]), `busybox row ${JSON.stringify(rows[0])}`);
+      assert(JSON.stringify(rows[1]) === JSON.stringify(['classbox', 'bf28ae3', '—（classbox のもの）', '',
+        'LicenseRef-classbox-proprietary', sha('c')]), `classbox row ${JSON.stringify(rows[1])}`);
+      assert(await page.locator('#sbom-missing').count() === 0, 'no "absent" message');
+      await screenshot('sbom-present');
+    } finally {
+      await page.unroute('**/api/v1/admin/sbom');
+    }
   });
   await check('the export downloads a whole ZIP, the progress bar reaches 100 %', async () => {
     await page.click('#nav a:has-text("データの書き出し")');
