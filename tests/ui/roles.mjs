@@ -370,6 +370,12 @@ async function teacherAbsences() {
     assert(cells[0] === STUDENT && cells[1] === '欠席' && cells[3] === '取り下げ', JSON.stringify(cells));
     await fitsSmallScreens('the absence notices');
   });
+  await check('a teacher is refused the backups (admins only), by the menu and by the API', async () => {
+    expectRefusal(/^\/api\/v1\/admin\/backups$/, 403);
+    assert(await page.locator('#nav a', { hasText: 'バックアップ' }).count() === 0, 'no backups in the menu');
+    const r = await pageApi('GET', '/admin/backups');
+    assert(r.status === 403 && r.body.error.code === 'forbidden', JSON.stringify(r));
+  });
   await logout();
 }
 
