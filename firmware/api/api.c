@@ -145,6 +145,9 @@ static const struct api_route api_routes[] = {
 	/* The image's software bill of materials (sbom.c). */
 	{ HTTP_M_GET, P_EXACT, "/api/v1/admin/sbom", R_SESSION | R_ADMIN,
 	    api_admin_sbom },
+	/* The backups, from the root job's status file (backup_api.c). */
+	{ HTTP_M_GET, P_EXACT, "/api/v1/admin/backups", R_SESSION | R_ADMIN,
+	    api_admin_backups },
 	/* Offline password reset codes (reset.c). */
 	{ HTTP_M_POST, P_PATTERN, "/api/v1/users/*/reset-code", R_SESSION,
 	    api_reset_code_issue },

@@ -190,6 +190,8 @@ int api_status_json(struct api_req *r);
 int api_sysnotices_list(struct api_req *r);
 int api_sysnotices_create(struct api_req *r);
 int api_sysnotices_delete(struct api_req *r);
+/* backup_api.c: GET /api/v1/admin/backups, from DATA/backup/status.json. */
+int api_admin_backups(struct api_req *r);
 /* sbom.c: GET /api/v1/admin/sbom, the image's SPDX document. */
 int api_admin_sbom(struct api_req *r);
 /* reset.c: offline password reset codes. */

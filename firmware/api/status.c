@@ -373,10 +373,9 @@ status_html(struct api *a, struct http_exchange *ex)
 	school = jstr(yyjson_mut_obj_get(root, "school"), "state");
 	sb_str(&s, "<!doctype html>\n<html lang=\"ja\"><head><meta charset="
 	    "\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
-	    "<title>稼働状況 / Status</title><style>body{font-family:sans-serif;"
-	    "max-width:40em;margin:1em auto;padding:0 1em}.notice{border:1px "
-	    "solid #888;padding:.5em;margin:.5em 0}.warning,.critical{border-"
-	    "color:#c00;background:#fee}td{padding:.2em .6em}</style></head>"
+	    "<title>稼働状況 / Status</title><link rel=\"icon\" href=\"data:,\">"
+	    /* firmware/web/status.css: the CSP forbids an inline style */
+	    "<link rel=\"stylesheet\" href=\"/status.css\"></head>"
 	    "<body>\n<h1>稼働状況 <small>/ Status</small></h1>\n<table>\n");
 	sb_str(&s, "<tr><td>サーバー / Server</td><td id=\"status\">"
 	    "稼働中 / up</td></tr>\n<tr><td>時刻 / Time</td><td id=\"time\">");

@@ -2,7 +2,7 @@
  * backup.c: `classbox backup`: create, verify, list and restore encrypted
  * generations of the box's LMDB environments (docs/backup.md).
  *
- *   classbox backup create --data DIR --to TARGET [--keep N]
+ *   classbox backup create --data DIR --to TARGET [--keep N] [--daily-at HH:MM]
  *   classbox backup verify FILE [--data DIR]
  *   classbox backup list --to TARGET
  *   classbox backup restore FILE --data DIR [--dry-run]
@@ -25,6 +25,7 @@
 #include "audit/audit.h"
 #include "auth/account.h"
 #include "backup/backup.h"
+#include "backup/bkstatus.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
@@ -43,7 +44,8 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: classbox backup create --data DIR --to TARGET [--keep N]\n"
+	    "usage: classbox backup create --data DIR --to TARGET [--keep N] "
+	    "[--daily-at HH:MM]\n"
 	    "       classbox backup verify FILE [--data DIR]\n"
 	    "       classbox backup list --to TARGET\n"
 	    "       classbox backup restore FILE --data DIR [--dry-run]\n");
@@ -459,8 +461,11 @@ write_marker(const char *target, const char *name, const char *text)
 	return rc;
 }
 
+/* *stage says how far the run got ("done" when it succeeded): the status
+ * file for web names it (bkstatus.h); the details go to stderr. */
 static int
-backup_create(const char *data, const char *target, long keep)
+backup_create(const char *data, const char *target, long keep,
+    const char **stage)
 {
 	char work[BK_PATH], lock[BK_PATH], name[128], final[BK_PATH];
 	char tmp[BK_PATH], src_dir[BK_PATH], err[BK_ERR_MAX], ts[32];
@@ -479,8 +484,10 @@ backup_create(const char *data, const char *target, long keep)
 	struct stat sb;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*stage = "target";
 	if ((rc = check_target(data, target)) != 0)
 		return 1;
+	*stage = "lock";
 	if (pjoin(lock, target, ".classbox-backup.lock") != 0)
 		return 1;
 	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
@@ -490,8 +497,10 @@ backup_create(const char *data, const char *target, long keep)
 		return 1;
 	}
 	clean_tmp(target);
+	*stage = "keys";
 	if (open_kek(data, &ks) != 0)
 		return 1;
+	*stage = "copy";
 	if (make_work_dir(data, "create", work) != 0) {
 		ks.ks_close(&ks);
 		return 1;
@@ -534,6 +543,7 @@ backup_create(const char *data, const char *target, long keep)
 		goto fail;
 	}
 	/* 2. One encrypted file: temporary name, fsync, rename, fsync dir. */
+	*stage = "write";
 	for (;;) {
 		now = cb_now_ms();
 		sec = (time_t)(now / 1000);
@@ -585,6 +595,7 @@ backup_create(const char *data, const char *target, long keep)
 	stat(final, &sb);
 	printf("backup: wrote %s (%lld bytes)\n", final, (long long)sb.st_size);
 	/* 3. Verify the file as written: decrypt, hashes, every record. */
+	*stage = "verify";
 	rm_tree(work);
 	if (make_work_dir(data, "verify", work) != 0)
 		return 1;
@@ -621,6 +632,7 @@ backup_create(const char *data, const char *target, long keep)
 		free_list(gens, ngen);
 		fsync_path(target, 1);
 	}
+	*stage = "done";
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("backup: ok: %s verified (%zu environments, %.1f s)\n", name,
 	    nsecs, (double)(t1.tv_sec - t0.tv_sec) +
@@ -848,12 +860,75 @@ fail:
 	return 1;
 }
 
+/* One generation's line in the status file: size, creation time (its
+ * header, else the file's time), whether its .verified marker is there. */
+static void
+record_generation(const char *target, const char *name, struct bks_gen *g)
+{
+	char p[BK_PATH], m[BK_PATH + 16], err[BK_ERR_MAX];
+	struct bk_header h;
+	struct stat sb;
+
+	cb_strlcpy(g->bg_name, name, sizeof(g->bg_name));
+	if (pjoin(p, target, name) != 0 || stat(p, &sb) != 0)
+		return;
+	g->bg_bytes = (int64_t)sb.st_size;
+	g->bg_created_ms = bk_read_header(p, &h, err) == 0 ?
+	    h.bh_created_ms : (int64_t)sb.st_mtime * 1000;
+	snprintf(m, sizeof(m), "%s%s", p, BK_VERIFIED);
+	g->bg_verified = access(m, F_OK) == 0;
+}
+
+/*
+ * DATA/backup/status.json after every run, ok or not, for the admins' page
+ * (bkstatus.h): web cannot read the target. A run without --daily-at (by
+ * hand) keeps the schedule the last file named. A failure to write it is
+ * said but does not change the run's outcome.
+ */
+static void
+record_run(const char *data, const char *target, long keep, int daily_at,
+    int64_t started_ms, int ok, const char *stage)
+{
+	struct bks_status *s = calloc(2, sizeof(*s)), *prev = s + 1;
+	char dir[BK_PATH], path[BK_PATH], rt[BK_PATH], err[BK_ERR_MAX];
+	char **gens;
+	size_t n;
+
+	if (s == NULL || pjoin(dir, data, BKS_SUBDIR) != 0 ||
+	    pjoin(path, data, BKS_FILE) != 0) {
+		free(s);
+		return;
+	}
+	if (daily_at < 0 && bks_read(path, prev, err, sizeof(err)) == 0)
+		daily_at = prev->bs_daily_at_min;
+	cb_strlcpy(s->bs_target, realpath(target, rt) ? rt : target,
+	    sizeof(s->bs_target));
+	s->bs_keep = (int)keep;
+	s->bs_daily_at_min = daily_at;
+	s->bs_next_ms = bks_next_run(cb_now_ms(), daily_at);
+	s->bs_run_started_ms = started_ms;
+	s->bs_run_finished_ms = cb_now_ms();
+	s->bs_run_ok = ok;
+	cb_strlcpy(s->bs_run_stage, stage, sizeof(s->bs_run_stage));
+	if (list_generations(target, &gens, &n) == 0) {
+		for (size_t i = 0; i < n && i < BKS_GEN_MAX; i++)
+			record_generation(target, gens[i], &s->bs_gen[i]);
+		s->bs_ngen = n < BKS_GEN_MAX ? n : BKS_GEN_MAX;
+		free_list(gens, n);
+	}
+	if (cb_make_dir(dir, 0755, (uid_t)-1, (gid_t)-1) != CB_OK ||
+	    bks_write(path, s) != CB_OK)
+		fprintf(stderr, "backup: cannot write %s (the web UI's backup "
+		    "page will not show this run)\n", path);
+	free(s);
+}
+
 int
 cmd_backup(int argc, char **argv)
 {
 	const char *sub, *data = CB_DEFAULT_DATA, *target = NULL, *file = NULL;
 	long keep = BK_KEEP_DEFAULT;
-	int dry_run = 0;
+	int dry_run = 0, daily_at = -1;
 	char *end;
 
 	cb_log_init("backup");
@@ -872,6 +947,13 @@ cmd_backup(int argc, char **argv)
 				    BK_KEEP_MAX);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--daily-at") == 0 && i + 1 < argc) {
+			if ((daily_at = bks_parse_hhmm(argv[++i])) < 0) {
+				fprintf(stderr, "backup: --daily-at wants HH:MM "
+				    "(00:00 to 23:59), the time in the "
+				    "crontab\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--dry-run") == 0)
 			dry_run = 1;
 		else if (argv[i][0] != '-' && file == NULL)
@@ -879,8 +961,15 @@ cmd_backup(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (strcmp(sub, "create") == 0 && target != NULL)
-		return backup_create(data, target, keep);
+	if (strcmp(sub, "create") == 0 && target != NULL) {
+		int64_t started = cb_now_ms();
+		const char *stage = "target";
+		int rc = backup_create(data, target, keep, &stage);
+
+		record_run(data, target, keep, daily_at, started, rc == 0,
+		    stage);
+		return rc;
+	}
 	if (strcmp(sub, "list") == 0 && target != NULL)
 		return backup_list(target);
 	if (strcmp(sub, "verify") == 0 && file != NULL) {

@@ -479,7 +479,10 @@ async function viewStatus() {
     h('table', { class: 'kv' }, h('tbody', {},
       row('status_server', s.status === 'up' ? t('status_up') : s.status),
       row('status_version', s.version),
-      row('status_clock', `${t(`clock_${s.time.state}`)} (±${s.time.error_ms} ms)`),
+      // error_ms is left out when the box could not read its clock
+      row('status_clock', h('span', { id: 'status-clock' }, Number.isFinite(s.time.error_ms)
+        ? `${t(`clock_${s.time.state}`)} (±${s.time.error_ms} ms)`
+        : t('status_clock_no_bound', { state: t(`clock_${s.time.state}`) }))),
       row('status_now', fmtTime(s.time.now_ms)),
       row('status_synced', s.time.synced_at_ms ? fmtTime(s.time.synced_at_ms) : t('never')),
       row('status_school', t(`school_state_${s.school.state}`)),
@@ -489,13 +492,14 @@ async function viewStatus() {
         ahead: (s.notices.upcoming || []).length })))),
     h('p', { class: 'note' }, t('status_public_note')),
     h('div', { class: 'row' }, h('a', { href: '#/sync', class: 'button secondary' }, t('nav_sync')),
+      h('a', { href: '#/backups', class: 'button secondary' }, t('nav_backups')),
       h('a', { href: '#/sbom', class: 'button secondary' }, t('sbom_title'))),
     h('div', { class: 'row' }, h('a', { href: '/status', class: 'button secondary' }, t('status_public')), backLink())));
 }
 
-// The admin's pages. Pages of features still being built (sync status,
-// export, termination, SBOM, updates) are added here, one entry each, when
-// their API lands: { path: '/sync', nav: 'nav_sync', when: is.admin, view }.
+// The admin's pages here; the operations pages are registered by their own
+// modules the same way (ops.js: sync, export, termination, SBOM; lan.js,
+// update.js, backups.js, conflicts.js).
 addPages([
   { path: '/users', nav: 'nav_users', when: is.admin, view: () => { Object.assign(users, { page: 0, cursors: [''], find: '' }); return viewUsers(); } },
   { path: '/users/new', when: is.admin, view: viewCreateUser },

@@ -15,6 +15,7 @@ import './ops.js';
 import './lan.js';
 import './conflicts.js';
 import './update.js';
+import './backups.js';
 
 // ---- session --------------------------------------------------------
 

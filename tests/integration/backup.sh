@@ -58,16 +58,31 @@ else ok "the file is encrypted (no names, no ids in clear)"; fi
 out=$("$CLASSBOX" backup list --to "$TARGET" 2>&1)
 expect_match "list shows the generation, verified" "$out" 'classbox-.*\.cbbak +[0-9]+ .* yes$'
 
+# The status file for the web UI (DATA/backup/status.json, 0644): the run,
+# the generation, no secret. The web side: tests/ui/admin_ops.mjs.
+ST=$BOX_DATA/backup/status.json
+expect_eq "the status file is readable by others (web)" \
+    "$(stat -c %a "$ST" 2>/dev/null)" 644
+expect_eq "the status file records the run ok at stage done" \
+    "$(jq -r '"\(.run.ok) \(.run.stage) \(.generations | length) \(.generations[0].verified)"' "$ST")" \
+    "true done 1 true"
+expect_eq "the status file names the generation" \
+    "$(jq -r '.generations[0].name' "$ST")" "$(basename "$F1")"
+check "refuse a bad --daily-at" \
+    sh -c "! '$CLASSBOX' backup create --data '$BOX_DATA' --to '$TARGET' --daily-at 25:00"
+
 check "refuse a target inside the data directory" \
     sh -c "! '$CLASSBOX' backup create --data '$BOX_DATA' --to '$BOX_DATA'"
 check "refuse a missing target (USB stick not mounted)" \
     sh -c "! '$CLASSBOX' backup create --data '$BOX_DATA' --to '$T_DIR/nostick'"
+expect_eq "a failed run is recorded with where it stopped" \
+    "$(jq -r '"\(.run.ok) \(.run.stage)"' "$ST")" "false target"
 
 # 15 generations, keep 14.
 i=2
 while [ $i -le 15 ]; do
 	"$CLASSBOX" backup create --data "$BOX_DATA" --to "$TARGET" --keep 14 \
-	    >>"$T_DIR/check.log" 2>&1 || not_ok "generation $i"
+	    --daily-at 02:30 >>"$T_DIR/check.log" 2>&1 || not_ok "generation $i"
 	i=$((i + 1))
 done
 expect_eq "15 generations with --keep 14 leave 14" \
@@ -76,6 +91,9 @@ expect_eq "each one has its verified marker" \
     "$(ls "$TARGET" | grep -c '\.cbbak\.verified$')" 14
 if [ -e "$F1" ]; then not_ok "the oldest generation was dropped"
 else ok "the oldest generation was dropped"; fi
+expect_eq "the status file lists 14, the schedule and a next run ahead" \
+    "$(jq -r --argjson now "$(($(date +%s) * 1000))" '"\(.generations | length) \(.daily_at) \(.next_ms > $now and .next_ms < $now + 86400000)"' "$ST")" \
+    "14 02:30 true"
 LATEST=$(ls "$TARGET"/classbox-*.cbbak | tail -1)
 
 out=$("$CLASSBOX" backup restore "$LATEST" --data "$BOX_DATA" --dry-run 2>&1); rc=$?

@@ -1,5 +1,7 @@
 // tests/ui/admin_ops.mjs: the administrator's operations pages in Debian's
-// Chromium, after roles.mjs (same box, same admin password): cloud sync
+// Chromium, after roles.mjs (same box, same admin password): backups (the
+// generation tests/ui/run made with `classbox backup create`, verified, the
+// last run's outcome and the next one), cloud sync
 // (its state; the enrollment file uploaded, refused with the field named,
 // then taken by sync, then replaced behind a confirmation),
 // box status with the disk, the SBOM ("absent" on a host box; an image's
@@ -13,11 +15,12 @@
 // box is never terminated. Run by tests/ui/run, which passes:
 //   BOX_URL BOX_SPKI UI_ARTIFACTS UI_TMP CHROMIUM ADMIN_PW DEMO_PASSWORDS
 //   NETCFG_DIR (the box's --netcfg-dir)
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+//   BACKUP_DIR (where tests/ui/run made a backup), BOX_DATA (the box's data)
+import { readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   env, run, notOk, assert, screenshot, check, waitMsg, waitH1, goHash, login,
-  logout, walkMain,
+  logout, walkMain, expectRefusal,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -33,6 +36,8 @@ const TEACHER = 't01';
 const NETCFG_DIR = env('NETCFG_DIR');      // the box's --netcfg-dir
 const ENROLL_GOOD = env('ENROLL_GOOD');    // an enrollment file (tests/ui/run)
 const ENROLL_BAD = env('ENROLL_BAD');      // the same with an http:// cloud
+const BACKUP_DIR = env('BACKUP_DIR');      // the backup target of tests/ui/run
+const BACKUP_STATUS = join(env('BOX_DATA'), 'backup', 'status.json');   // the job's, for web
 
 let page;
 
@@ -66,6 +71,7 @@ const netcfgRequestId = () => Number(/^id=(\d+)$/m.exec(readFileSync(join(NETCFG
 // The confirm-or-revert step of a network change, netcfg played by the walk.
 async function networkChange() {
   await check('a static address: the box applies it, the countdown runs, confirming here is refused with the new address', async () => {
+    expectRefusal(/^\/api\/v1\/lan\/network\/confirm$/, 409);
     // on the LAN page since the check above
     await page.selectOption('#net-mode', 'static');
     await page.fill('#net-address', '10.99.0.5/24');
@@ -102,12 +108,63 @@ async function networkChange() {
   });
 }
 
+// The backups page after tests/ui/run's `classbox backup create`: web
+// reads only the job's status file, never the target (root's, 0700).
+async function backups() {
+  const gens = readdirSync(BACKUP_DIR).filter((f) => /^classbox-.*\.cbbak$/.test(f));
+  await check('backups: the generation made by classbox backup is listed, verified, with the last run and the next', async () => {
+    assert(gens.length === 1, `one generation in ${BACKUP_DIR}: ${gens}`);
+    await page.click('#nav a:has-text("バックアップ")');
+    await waitH1('バックアップ');
+    const rows = page.locator('#backup-table tbody tr');
+    await rows.first().waitFor();
+    assert(await rows.count() === 1, `${await rows.count()} rows`);
+    const cells = (await rows.first().locator('td').allTextContents()).map((c) => c.trim());
+    assert(cells[3] === gens[0] && cells[2] === '検証済み' && /\d+(\.\d+)? (KB|MB)/.test(cells[1]),
+      JSON.stringify(cells));
+    await page.locator('#backup-last-run', { hasText: /に成功$/ }).waitFor();
+    await page.locator('#backup-ok', { hasText: '予定どおりに作られ、検証されています' }).waitFor();
+    assert(await page.locator('#backup-warnings').count() === 0, 'no warning');
+    // the next run: 02:30 school time (--daily-at, the job ran in JST)
+    const next = (await page.textContent('#backup-next')).trim();
+    assert(/\s0?2:30$/.test(next), `next run "${next}"`);
+    await screenshot('backups');
+  });
+  await check('backups: a failed last run and an old last backup are warned about, in words', async () => {
+    // the job's status file as a failed night leaves it, the last good
+    // generation three days old (web judges the age; the limit is 48 h)
+    const real = readFileSync(BACKUP_STATUS, 'utf8');
+    const st = JSON.parse(real);
+    const old = Date.now() - 3 * 86400_000;
+    st.generations = [{ ...st.generations[0], created_ms: old }];
+    st.run = { started_ms: Date.now() - 60_000, finished_ms: Date.now() - 59_000, ok: false, stage: 'write' };
+    try {
+      writeFileSync(`${BACKUP_STATUS}.tmp`, JSON.stringify(st));
+      renameSync(`${BACKUP_STATUS}.tmp`, BACKUP_STATUS);
+      await goHash('#/');
+      await goHash('#/backups');
+      await waitH1('バックアップ');
+      const warns = page.locator('#backup-warnings p');
+      await warns.first().waitFor();
+      const texts = await warns.allTextContents();
+      assert(texts.length === 2 && /48 時間（2 日）より前/.test(texts[0]) && /前回のバックアップは失敗しました/.test(texts[1]),
+        JSON.stringify(texts));
+      await page.locator('#backup-last-run.bad', { hasText: '失敗（ファイルを書き込めませんでした' }).waitFor();
+      await screenshot('backups-warnings');
+    } finally {
+      writeFileSync(`${BACKUP_STATUS}.tmp`, real);
+      renameSync(`${BACKUP_STATUS}.tmp`, BACKUP_STATUS);
+    }
+  });
+}
+
 async function adminOps() {
-  await check('the admin sees sync, export and the campus network in the menu', async () => {
+  await check('the admin sees backups, sync, export and the campus network in the menu', async () => {
     await login('admin', ADMIN_PW);
-    for (const text of ['クラウド同期', 'データの書き出し', '校内ネットワーク'])
+    for (const text of ['バックアップ', 'クラウド同期', 'データの書き出し', '校内ネットワーク'])
       await page.locator('#nav a', { hasText: text }).first().waitFor();
   });
+  await backups();
   await check('sync status: the state in words, last good sync, changes waiting, last error', async () => {
     await goHash('#/sync');
     await waitH1('クラウド同期');
@@ -119,6 +176,7 @@ async function adminOps() {
     await screenshot('sync');
   });
   await check('sync page: a bad enrollment file is refused naming the field', async () => {
+    expectRefusal(/^\/api\/v1\/sync\/enrollment$/, 400);
     await page.locator('h2', { hasText: 'この本体を登録する' }).waitFor();
     await page.setInputFiles('#sync-enroll-file', ENROLL_BAD);
     await page.click('#sync-enroll-form button[type=submit]');
@@ -152,6 +210,7 @@ async function adminOps() {
     assert(/\d+% 使用、空き/.test(disk), `disk row "${disk}"`);
   });
   await check('the SBOM page says clearly that a host box has none', async () => {
+    expectRefusal(/^\/api\/v1\/admin\/sbom$/, 404);
     await page.click('a:has-text("ソフトウェア部品表")');
     await waitH1('ソフトウェア部品表（SBOM）');
     await page.locator('#sbom-missing', { hasText: 'ソフトウェア部品表がありません' }).waitFor();
@@ -231,6 +290,7 @@ async function adminOps() {
     await page.locator('#banners [data-banner="terminating"]').waitFor();
   });
   await check('end of service: the school name is asked for, a wrong one is refused (page and box)', async () => {
+    expectRefusal(/^\/api\/v1\/school\/terminate$/, 400);
     await page.locator('label', { hasText: '学校名を入力してください' }).waitFor();
     const discard = page.locator('label.check', { hasText: 'まだ送信されていないログを破棄して終了する' });
     await discard.waitFor();

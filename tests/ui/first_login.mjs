@@ -11,7 +11,7 @@
 // console/CSP checks still run. Waits are for elements, never sleeps.
 import {
   env, TIMEOUT, run, ok, notOk, note, firstLine, assert, screenshot, check, launch,
-  finalVerdicts, waitMsg, waitH1, goHash, Stop,
+  finalVerdicts, waitMsg, waitH1, goHash, Stop, expectRefusal,
 } from './lib.mjs';
 
 const BOX_URL = env('BOX_URL');
@@ -109,6 +109,7 @@ async function scenario() {
 
     // 2. the administrator's first login: held at the password change
     await check('a wrong password is refused with a message in words', async () => {
+      expectRefusal(/^\/api\/v1\/login$/, 401);
       await page.fill('#login-user', 'admin');
       await page.fill('#login-password', 'not-the-password');
       await page.click('#main button[type="submit"]');
@@ -138,6 +139,7 @@ async function scenario() {
       await goHash('#/users');   // and stay there: the change must still land home
     });
     await check('while the change is pending, the API refuses the user list too', async () => {
+      expectRefusal(/^\/api\/v1\/users$/, 403);
       const r = await pageApi('GET', '/users');
       assert(r.status === 403 && r.code === 'password_change_required', JSON.stringify(r));
     });
@@ -151,6 +153,7 @@ async function scenario() {
     });
     await screenshot('admin-password-too-short');
     await check('the box\'s own refusal (password containing the user id) shows in words', async () => {
+      expectRefusal(/^\/api\/v1\/password$/, 400);
       await page.fill('#pw-old', BOX_PW);
       await page.fill('#pw-new', 'admin-2026-spring');
       await page.fill('#pw-confirm', 'admin-2026-spring');
@@ -278,6 +281,7 @@ async function scenario() {
     });
     await screenshot('teacher-home');
     await check('the teacher cannot reach user management by address or by API', async () => {
+      expectRefusal(/^\/api\/v1\/users$/, 403);
       for (const hash of ['#/users', '#/users/new']) {
         await goHash(hash);
         await waitH1('ホーム');

@@ -26,7 +26,7 @@ export const VIEWPORTS = {
 // ---- verdicts ---------------------------------------------------------------
 
 export class Stop extends Error {}
-export const run = { failed: 0, shot: 0, page: null, art: '.', prefix: '' };
+export const run = { failed: 0, shot: 0, page: null, art: '.', prefix: '', step: null };
 export const ok = (what) => console.log(`ok - ${what}`);
 export const notOk = (what) => { run.failed++; console.log(`not ok - ${what}`); };
 export const note = (text) => console.log(`# ${text}`);
@@ -43,7 +43,7 @@ export async function screenshot(name, viewport) {
     if (viewport) await page.setViewportSize(VIEWPORTS[viewport]);
     await page.screenshot({ path: file, fullPage: true });
   } catch (e) {
-    note(`screenshot ${file} failed: ${firstLine(e)}`);
+    notOk(`screenshot ${file} saved: ${firstLine(e)}`);
   } finally {
     if (viewport && before) await page.setViewportSize(before);
   }
@@ -52,6 +52,7 @@ export async function screenshot(name, viewport) {
 // check WHAT FN: ok if FN resolves; otherwise not ok, a screenshot, and the
 // scenario stops (later steps depend on earlier ones).
 export async function check(what, fn) {
+  run.step = what;
   try {
     await fn();
     ok(what);
@@ -59,12 +60,31 @@ export async function check(what, fn) {
     notOk(`${what}: ${firstLine(e)}`);
     await screenshot('FAILED');
     throw new Stop();
+  } finally {
+    run.step = null;
   }
+}
+
+// ---- refusals the walk provokes on purpose -------------------------------------
+
+// Every 4xx answer of the API fails the walk unless the step it came in
+// declared it with expectRefusal(PATH_RE, STATUS) (inside that check()),
+// or it is GET /api/v1/me answered 401: how the UI learns, at every load,
+// that nobody is logged in yet.
+const ALWAYS_EXPECTED = [{ path: /^\/api\/v1\/me$/, status: 401, step: null }];
+const expected = [];
+export function expectRefusal(path, status) {
+  assert(run.step, 'expectRefusal is called inside a check()');
+  expected.push({ path, status, step: run.step });
+}
+function refusalExpected(path, status) {
+  return ALWAYS_EXPECTED.some((e) => e.status === status && e.path.test(path)) ||
+    expected.some((e) => e.step === run.step && e.status === status && e.path.test(path));
 }
 
 // ---- the browser and what it reports ---------------------------------------
 
-export const seen = { console: [], api4xx: [], csp: [], server: [], dialogs: [] };
+export const seen = { console: [], api4xx: [], unexpected4xx: [], csp: [], server: [], dialogs: [] };
 
 // A fresh profile; pin: trust the box's key (false: trust nothing, to
 // show that the pin is what makes the box's certificate acceptable).
@@ -93,19 +113,23 @@ export async function launch({ spki, tmp, chromiumPath, boxUrl, lang = 'ja', pin
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const url = (m.location() && m.location().url) || '';
-      // Chromium logs every 4xx fetch as "Failed to load resource". The API
-      // answers 401 to /me before login and 4xx to the refusals the walk
-      // provokes on purpose (a file of the wrong type, a notice after the
-      // cut-off): the API's contract, not UI errors. Anything else counts.
+      // Chromium logs every 4xx fetch as "Failed to load resource". For the
+      // API, the answer itself is judged (the 'response' watcher below:
+      // expected by its step, or a failure). Anything else counts.
       if (/^Failed to load resource: the server responded with a status of 4\d\d\b/.test(m.text()) &&
-          new URL(url, boxUrl).pathname.startsWith('/api/v1/')) {
-        seen.api4xx.push(`${m.text()} ${url}`);
-        return;
-      }
+          new URL(url, boxUrl).pathname.startsWith('/api/v1/')) return;
       seen.console.push(`${m.text()} ${url}`);
     });
     page.on('pageerror', (e) => seen.console.push(`pageerror: ${firstLine(e)}`));
-    page.on('response', (r) => { if (r.status() >= 500) seen.server.push(`${r.status()} ${r.url()}`); });
+    page.on('response', (r) => {
+      const st = r.status();
+      if (st >= 500) seen.server.push(`${st} ${r.url()}`);
+      const path = new URL(r.url()).pathname;
+      if (st < 400 || st >= 500 || !path.startsWith('/api/v1/')) return;
+      const what = `${st} ${r.request().method()} ${path}${run.step ? ` (in "${run.step}")` : ''}`;
+      if (refusalExpected(path, st)) seen.api4xx.push(what);
+      else seen.unexpected4xx.push(what);
+    });
     page.on('dialog', (d) => { seen.dialogs.push(`${d.type()}: ${d.message()}`); d.accept(); });
   };
   for (const p of context.pages()) watch(p);
@@ -119,6 +143,8 @@ export async function launch({ spki, tmp, chromiumPath, boxUrl, lang = 'ja', pin
 // The verdicts on what the browser reported, after the walk.
 export function finalVerdicts() {
   for (const e of seen.api4xx) note(`expected API refusal: ${e}`);
+  if (seen.unexpected4xx.length) notOk(`no API refusal the walk did not expect: ${seen.unexpected4xx.join(' | ')}`);
+  else ok('no API refusal the walk did not expect');
   if (seen.console.length) notOk(`no console errors or page errors: ${seen.console.join(' | ')}`);
   else ok('no console errors or page errors');
   if (seen.csp.length) notOk(`no CSP violations: ${seen.csp.join(' | ')}`);
@@ -149,6 +175,25 @@ export async function walkMain({ spki, tmp, chromiumPath, boxUrl }, body, before
   }
   finalVerdicts();
   process.exit(run.failed ? 1 : 0);
+}
+
+// At the phone and the iPad viewports, the page (as drawn now) has no
+// horizontal overflow: nothing wider than the screen, no sideways scroll.
+// Wide tables scroll inside their .table-wrap, which is allowed.
+export async function fitsSmallScreens(name) {
+  const page = run.page;
+  const before = page.viewportSize();
+  try {
+    for (const vp of ['phone', 'tablet']) {
+      await page.setViewportSize(VIEWPORTS[vp]);
+      const [sw, iw] = await page.evaluate(() => new Promise((res) => requestAnimationFrame(() =>
+        res([document.documentElement.scrollWidth, window.innerWidth]))));
+      assert(sw <= iw, `${name} at ${vp} ${VIEWPORTS[vp].width}x${VIEWPORTS[vp].height}: ` +
+        `scrollWidth ${sw} > innerWidth ${iw}`);
+    }
+  } finally {
+    if (before) await page.setViewportSize(before);
+  }
 }
 
 // ---- the UI's signals ---------------------------------------------------------

@@ -15,7 +15,7 @@
 // reads the logs with a filter. Screenshots: build/ui-artifacts/.
 import { readFileSync } from 'node:fs';
 import {
-  env, run, assert, screenshot, check, launch, walkMain,
+  env, run, seen, assert, screenshot, check, launch, walkMain, expectRefusal, fitsSmallScreens,
   waitMsg, msgText, waitH1, goHash, redrawn, pageApi, login, logout,
 } from './lib.mjs';
 
@@ -34,6 +34,8 @@ const TEACHER = 't01';          // homeroom teacher of 1-1
 const STUDENT = 's10101';       // in 1-1
 const STUDENT2 = 's10102';      // in 1-1: resets the password with a code
 const PARENT = 'p10101';        // STUDENT's parent
+const ABSENT = 's10105';        // marked 欠席 by the teacher today
+const ABSENT_PARENT = 'p10105'; // ABSENT's parent
 const stamp = Date.now().toString(36).slice(-5);
 const ANN_TITLE = `明日の持ち物 ${stamp}`;
 const ASG_TITLE = `理科レポート ${stamp}`;
@@ -98,6 +100,9 @@ async function teacherAttendance() {
   });
   await screenshot('teacher-attendance-tablet', 'tablet');
   await screenshot('teacher-attendance-phone', 'phone');
+  await check('the roll fits a phone and an iPad: no sideways scrolling', async () => {
+    await fitsSmallScreens('the roll');
+  });
   await check('unsaved taps survive a reload of the page (kept in the browser until saved)', async () => {
     await page.reload({ waitUntil: 'load' });
     await waitH1('1年1組 — 出欠');
@@ -183,6 +188,7 @@ async function studentPath() {
     // online: a request for the school platform, the code comes from it
     await page.click('#reset-request');
     await waitMsg(/依頼を受け付けました。.*コードはプラットフォームから.*先生に相談/, 'ok');
+    expectRefusal(/^\/api\/v1\/password\/reset$/, 401);
     await page.fill('#reset-code', 'WRONGCODE2');
     await page.fill('#reset-new', STUDENT2_PW);
     await page.fill('#reset-confirm', STUDENT2_PW);
@@ -233,6 +239,7 @@ async function studentPath() {
     await waitMsg(/^「big\.png」は 781 KB あり、大きすぎます/, 'error');
   });
   await check('a file that is not what its name says is refused by the box, in words', async () => {
+    expectRefusal(/^\/api\/v1\/files$/, 415);
     await page.setInputFiles('#sub-file', { name: 'photo.png', mimeType: 'image/png',
       buffer: Buffer.from('this is not a picture at all') });
     await page.click('#main form button[type="submit"]');
@@ -258,10 +265,27 @@ async function studentPath() {
     await page.locator('#my-submissions a[download="jikken.png"]').waitFor();
   });
   await screenshot('student-submitted-phone', 'phone');
-  await check('my attendance shows today\'s record from the teacher', async () => {
+  await check('the submitted assignment fits a phone and an iPad: no sideways scrolling', async () => {
+    await fitsSmallScreens('the assignment page');
+  });
+  await check('my attendance shows today\'s record from the teacher: one record, 出席', async () => {
     await page.click('#nav a:has-text("自分の出欠")');
     await waitH1('自分の出欠');
-    await page.locator('.roll-counts', { hasText: '出席' }).waitFor();
+    // the box holds the teacher's record of this morning (present), on
+    // top of the demo's history; the page counts exactly what the box holds
+    const r = await pageApi('GET', `/attendance?student=${STUDENT}&limit=100`);
+    const rows = r.body.items;
+    assert(!r.body.next && rows.some((a) => a.date === TODAY && a.period === 0 && a.status === 'present' &&
+      a.recorded_by === TEACHER), `today's record: ${JSON.stringify(rows.filter((a) => a.date === TODAY))}`);
+    const n = (st) => rows.filter((a) => a.status === st).length;
+    const counts = (await page.locator('.roll-counts').textContent()).trim();
+    const want = `記録 ${rows.length} 件: 出席 ${n('present')} / 欠席 ${n('absent')} / 遅刻 ${n('late')} / 早退 ${n('early_leave')}`;
+    assert(counts === want, `counts "${counts}", the box holds "${want}"`);
+    // present is not an absence: no row for today in the table
+    const [y, m, d] = TODAY.split('-').map(Number);
+    const dates = await page.locator('#main tbody tr td:first-child').allTextContents();
+    assert(!dates.some((c) => c.startsWith(`${y}年${m}月${d}日`)), `a row for today: ${dates}`);
+    await fitsSmallScreens('my attendance');
   });
   await logout();
 }
@@ -305,10 +329,14 @@ async function parentPath() {
     await page.locator('#sent-notices li', { hasText: '発熱のため' }).waitFor();
   });
   await screenshot('parent-absence-phone', 'phone');
+  await check('the absence notice page fits a phone and an iPad: no sideways scrolling', async () => {
+    await fitsSmallScreens('the absence notice page');
+  });
   // Today's notice: refused from 08:30 school time on, accepted before.
   const late = schoolNow().slice(12) >= '08:30';
   await check(late ? 'a late-arrival notice for today after 08:30 is refused: phone the school'
     : 'a late-arrival notice for today before 08:30 is accepted', async () => {
+    if (late) expectRefusal(/^\/api\/v1\/absence-notices$/, 409);
     await page.fill('#n-date', TODAY);
     await page.check('input[name="n-kind"][value="late"]');
     await page.click('#main form button[type="submit"]');
@@ -324,6 +352,47 @@ async function parentPath() {
   await check('the parent reads the class announcement too', async () => {
     await page.click('#nav a:has-text("お知らせ")');
     await page.locator('.item h2', { hasText: ANN_TITLE }).waitFor();
+  });
+  await logout();
+}
+
+// The day's absence notices (#/absences): the parent's notice for tomorrow,
+// withdrawn by then, as the teacher sees it.
+async function teacherAbsences() {
+  await check('the teacher\'s absence notices of tomorrow show the parent\'s notice, withdrawn', async () => {
+    await login(TEACHER, people.get(TEACHER).pw);
+    await page.click('#nav a:has-text("欠席連絡一覧")');
+    await waitH1('欠席・遅刻・早退連絡');
+    await redrawn(() => page.fill('#notices-date', TOMORROW));
+    const row = page.locator('#main tbody tr', { hasText: '発熱のため' });
+    await row.waitFor();
+    const cells = (await row.locator('td').allTextContents()).map((c) => c.trim());
+    assert(cells[0] === STUDENT && cells[1] === '欠席' && cells[3] === '取り下げ', JSON.stringify(cells));
+    await fitsSmallScreens('the absence notices');
+  });
+  await check('a teacher is refused the backups (admins only), by the menu and by the API', async () => {
+    expectRefusal(/^\/api\/v1\/admin\/backups$/, 403);
+    assert(await page.locator('#nav a', { hasText: 'バックアップ' }).count() === 0, 'no backups in the menu');
+    const r = await pageApi('GET', '/admin/backups');
+    assert(r.status === 403 && r.body.error.code === 'forbidden', JSON.stringify(r));
+  });
+  await logout();
+}
+
+// A parent whose child the teacher marked absent today sees that record.
+async function parentSeesAttendance() {
+  await check('a parent sees the child\'s attendance: today\'s 欠席 from the teacher\'s roll', async () => {
+    await login(ABSENT_PARENT, people.get(ABSENT_PARENT).pw);
+    await page.click('#nav a:has-text("お子さま")');
+    await waitH1('お子さま');
+    const sec = page.locator('section.subcard', { has: page.locator('h2', { hasText: `（${ABSENT}）` }) });
+    await sec.waitFor();
+    // the newest row (the table is newest first): today's, from the roll
+    const [y, m, d] = TODAY.split('-').map(Number);
+    const cells = (await sec.locator('tbody tr').first().locator('td').allTextContents()).map((c) => c.trim());
+    assert(cells[0].startsWith(`${y}年${m}月${d}日`) && cells[1] === '朝の HR' && cells[2] === '欠席',
+      JSON.stringify(cells));
+    await fitsSmallScreens('the children page');
   });
   await logout();
 }
@@ -349,6 +418,7 @@ async function adminPath() {
     `im2.${stamp},井上 花,先生,1,3,`,
     `im3.${stamp},上田 誠,教員,1,3,`].join('\r\n') + '\r\n';
   await check('a CSV with one bad line: the line and what is wrong, in words; nothing registered', async () => {
+    expectRefusal(/^\/api\/v1\/users\/im1\./, 404);
     await page.click('#nav a:has-text("名簿の取り込み")');
     await waitH1('名簿の取り込み（CSV）');
     await page.setInputFiles('#import-file', { name: 'meibo.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
@@ -392,11 +462,38 @@ async function adminPath() {
       JSON.stringify(rows.slice(0, 3)));
   });
   await screenshot('admin-logs-tablet', 'tablet');
-  await check('the status page shows the clock and the school', async () => {
+  await check('the status page shows the clock (state and error bound, as the box says) and the school', async () => {
     await page.click('#nav a:has-text("本体の状態")');
     await waitH1('本体の状態');
     await page.locator('table.kv td', { hasText: '稼働中' }).waitFor();
     await page.locator('table.kv td', { hasText: '利用中' }).waitFor();
+    const st = (await pageApi('GET', '/status')).body.time;
+    const word = { synced: '同期済み', holdover: '保持中', unsynced: '未同期' }[st.state];
+    const clock = (await page.textContent('#status-clock')).trim();
+    assert(word && !/undefined|NaN/.test(clock) && (Number.isFinite(st.error_ms)
+      ? new RegExp(`^${word} \\(±\\d+ ms\\)$`).test(clock)
+      : clock === `${word}（誤差は不明: 本体の時計を読めませんでした）`), `clock row "${clock}" for ${JSON.stringify(st)}`);
+    await fitsSmallScreens('the status page');
+  });
+  await check('the public /status page (linked from there) is styled by its sheet, with no CSP violation', async () => {
+    const before = seen.csp.length;
+    await page.click('#main a[href="/status"]');
+    await page.locator('h1', { hasText: '稼働状況' }).waitFor();
+    await page.locator('#time').waitFor();
+    // status.css applied: body at most 40em wide (no inline <style>, which the CSP blocks)
+    const maxWidth = await page.evaluate(() => getComputedStyle(document.body).maxWidth);
+    assert(/^\d+(\.\d+)?px$/.test(maxWidth), `body max-width ${maxWidth}`);
+    assert(seen.csp.length === before, `CSP violations on /status: ${seen.csp.slice(before).join(' | ')}`);
+    await fitsSmallScreens('the public status page');
+    await page.goto(`${BOX_URL}/#/status`, { waitUntil: 'load' });
+    await waitH1('本体の状態');
+  });
+  await check('backups: before any backup ran, the page warns in words', async () => {
+    await page.click('#nav a:has-text("バックアップ")');
+    await waitH1('バックアップ');
+    await page.locator('#backup-warnings p', { hasText: '検証済みのバックアップがまだありません' }).waitFor();
+    await page.locator('#main .note', { hasText: '保管中のバックアップはありません。' }).waitFor();
+    await fitsSmallScreens('the backups page');
   });
   await check('an incident notice posted by the admin shows as a banner above the pages', async () => {
     await page.click('#nav a:has-text("お知らせ・メンテナンス")');
@@ -453,6 +550,7 @@ async function englishBrowser() {
       await page.locator('a', { hasText: 'Forgot your password?' }).waitFor();
     });
     await check('a wrong password is refused in English words', async () => {
+      expectRefusal(/^\/api\/v1\/login$/, 401);
       await page.fill('#login-user', 'no.such.user');
       await page.fill('#login-password', 'not-the-password');
       await page.click('#main button[type="submit"]');
@@ -478,5 +576,7 @@ await walkMain({ spki: SPKI, tmp: TMP, chromiumPath: CHROMIUM, boxUrl: BOX_URL }
   await studentPath();
   await teacherSees();
   await parentPath();
+  await teacherAbsences();
+  await parentSeesAttendance();
   await adminPath();
 }, englishBrowser);

@@ -1,7 +1,8 @@
 /*
  * test_backup.c: the backup container (firmware/backup): a round trip of
  * several sections over many chunks, a truncated file, a flipped byte
- * anywhere, reordered chunks, a wrong key.
+ * anywhere, reordered chunks, a wrong key; the status file for web
+ * (backup/bkstatus.c): a round trip, and what its reader refuses.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "backup/backup.h"
+#include "backup/bkstatus.h"
 #include "core/cb.h"
 #include "store/seal.h"
 #include "t.h"
@@ -323,6 +325,79 @@ T_TEST(end_marker_on_a_chunk_boundary)
 	T_EQ_INT(extract("bb", &ks, NULL, err, &n), 0);
 	T_EQ_INT(n, 1);
 	ks.ks_close(&ks);
+}
+
+T_TEST(status_file_round_trip)
+{
+	static struct bks_status s, r;
+	char p[128], err[160];
+	struct stat sb;
+
+	memset(&s, 0, sizeof(s));
+	cb_strlcpy(s.bs_target, "/data/backups", sizeof(s.bs_target));
+	s.bs_keep = 14;
+	s.bs_daily_at_min = bks_parse_hhmm("02:30");
+	s.bs_next_ms = 1795717800000;
+	s.bs_run_started_ms = 1795631400000;
+	s.bs_run_finished_ms = 1795631400812;
+	s.bs_run_ok = 0;
+	cb_strlcpy(s.bs_run_stage, "write", sizeof(s.bs_run_stage));
+	s.bs_ngen = 2;
+	cb_strlcpy(s.bs_gen[0].bg_name, "classbox-20261125T173000.123Z.cbbak",
+	    BKS_NAME_MAX);
+	s.bs_gen[0].bg_created_ms = 1795631400123;
+	s.bs_gen[0].bg_bytes = 115075;
+	s.bs_gen[0].bg_verified = 1;
+	cb_strlcpy(s.bs_gen[1].bg_name, "classbox-20261124T173000.001Z.cbbak",
+	    BKS_NAME_MAX);
+	path_of(p, sizeof(p), "status.json");
+	T_EQ_INT(bks_write(p, &s), 0);
+	T_ASSERT(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0644);
+	T_EQ_INT(bks_read(p, &r, err, sizeof(err)), 0);
+	T_EQ_STR(r.bs_target, "/data/backups");
+	T_EQ_INT(r.bs_keep, 14);
+	T_EQ_INT(r.bs_daily_at_min, 150);
+	T_EQ_INT(r.bs_next_ms, 1795717800000);
+	T_EQ_INT(r.bs_run_ok, 0);
+	T_EQ_STR(r.bs_run_stage, "write");
+	T_EQ_INT(r.bs_ngen, 2);
+	T_EQ_STR(r.bs_gen[0].bg_name, s.bs_gen[0].bg_name);
+	T_EQ_INT(r.bs_gen[0].bg_bytes, 115075);
+	T_EQ_INT(r.bs_gen[0].bg_verified, 1);
+	T_EQ_INT(r.bs_gen[1].bg_verified, 0);
+	path_of(p, sizeof(p), "no-such-status.json");
+	T_EQ_INT(bks_read(p, &r, err, sizeof(err)), CB_ENOTFOUND);
+}
+
+T_TEST(status_file_refusals)
+{
+	static struct bks_status r;
+	static const char *bad[] = {
+		"",
+		"[]",
+		"{\"version\":2,\"target\":\"/x\",\"keep\":1,\"generations\":[]}",
+		"{\"version\":1,\"keep\":1,\"generations\":[]}",
+		"{\"version\":1,\"target\":\"/x\",\"keep\":-1,\"generations\":[]}",
+		"{\"version\":1,\"target\":\"/x\",\"keep\":1,\"daily_at\":\"24:00\","
+		    "\"generations\":[]}",
+		"{\"version\":1,\"target\":\"/x\",\"keep\":1,\"run\":{\"started_ms\":1,"
+		    "\"ok\":true,\"stage\":\"rm -rf\"},\"generations\":[]}",
+		"{\"version\":1,\"target\":\"/x\",\"keep\":1,\"generations\":"
+		    "[{\"name\":\"../etc/passwd\",\"bytes\":1,\"verified\":true}]}",
+		"{\"version\":1,\"target\":\"/x\",\"keep\":1,\"generations\":"
+		    "[{\"name\":\"a\",\"bytes\":1,\"verified\":1}]}",
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		err[0] = 0;
+		T_EQ_INT(bks_parse(bad[i], strlen(bad[i]), &r, err,
+		    sizeof(err)), CB_EINVAL);
+		T_ASSERT(strncmp(err, "backup status: ", 15) == 0);
+	}
+	T_EQ_INT(bks_parse_hhmm("23:59"), 23 * 60 + 59);
+	T_EQ_INT(bks_parse_hhmm("2:30"), -1);
+	T_EQ_INT(bks_parse_hhmm("12:60"), -1);
 }
 
 T_MAIN()
