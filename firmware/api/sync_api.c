@@ -253,6 +253,8 @@ api_sync_proxy_put(struct api_req *r)
 	struct proxy p;
 	int rc, put = CB_EINVAL;
 
+	if (q->body_len == 0)
+		return api_req_error(r, API_E_BAD_REQUEST);
 	if (q->body_len > PROXY_SETTING_MAX) {
 		cb_wipe((char *)q->body, q->body_len);
 		return api_req_error(r, API_E_TOO_LARGE);
