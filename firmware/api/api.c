@@ -137,6 +137,13 @@ static const struct api_route api_routes[] = {
 	/* The enrollment file, handed to sync (sync_api.c). */
 	{ HTTP_M_POST, P_EXACT, "/api/v1/sync/enrollment",
 	    R_SESSION | R_ADMIN | R_FILE, api_sync_enrollment },
+	/* The cloud link's proxy, handed to sync the same way (sync_api.c). */
+	{ HTTP_M_GET, P_EXACT, "/api/v1/sync/proxy", R_SESSION | R_ADMIN,
+	    api_sync_proxy_get },
+	{ HTTP_M_PUT, P_EXACT, "/api/v1/sync/proxy",
+	    R_SESSION | R_ADMIN | R_BODY, api_sync_proxy_put },
+	{ HTTP_M_DELETE, P_EXACT, "/api/v1/sync/proxy", R_SESSION | R_ADMIN,
+	    api_sync_proxy_delete },
 	{ HTTP_M_GET, P_EXACT, "/api/v1/notices", R_SESSION, api_sysnotices_list },
 	{ HTTP_M_POST, P_EXACT, "/api/v1/notices", R_SESSION | R_ADMIN | R_BODY,
 	    api_sysnotices_create },

@@ -218,6 +218,9 @@ int api_update_upload_drop(struct api_req *r);
 int api_update_status(struct api_req *r);
 /* sync_api.c */
 int api_sync_enrollment(struct api_req *r);
+int api_sync_proxy_get(struct api_req *r);
+int api_sync_proxy_put(struct api_req *r);
+int api_sync_proxy_delete(struct api_req *r);
 
 /* "suspend" -> USER_OP_SUSPEND, or 0. */
 uint32_t api_user_op_from_name(const char *name);

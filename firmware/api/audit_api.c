@@ -79,6 +79,8 @@ static const struct {
 	{ api_update_upload_done, "update.submit" },
 	{ api_update_upload_drop, "update.drop" },
 	{ api_sync_enrollment, "sync.enrollment" },
+	{ api_sync_proxy_put, "sync.proxy_set" },
+	{ api_sync_proxy_delete, "sync.proxy_clear" },
 	/* reads of personal data */
 	{ api_members_list, "class_member.read" },
 	{ api_announcement_receipts, "announcement_receipt.read" },

@@ -29,6 +29,8 @@
 #include "core/proc.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"
+#include "sync/proxy.h"
+#include "sync/status.h"
 
 #define SYNC_API_RECORD		"sync:enrollment"
 #define SYNC_API_FIELD_MAX	48
@@ -163,4 +165,173 @@ api_sync_enrollment(struct api_req *r)
 	rc = sync_api_accepted(r, &e, replace && exists);
 	enroll_free(&e);
 	return rc;
+}
+
+/* ---- the proxy (docs/lan.md, "The school's web proxy") -------------------
+ *
+ *   GET    /api/v1/sync/proxy   what sync uses and where it was set
+ *   PUT    /api/v1/sync/proxy   {"proxy":"http://H:P"[,"proxy_user":U,
+ *                               "proxy_password":P]}
+ *   DELETE /api/v1/sync/proxy   clear the admin's setting (the config's or
+ *                               the enrollment's applies again)
+ *
+ * Like the enrollment: web checks the setting (sync/proxy.c), drops it in
+ * DATA/sync/drop and forgets it; sync checks it again, keeps it where web
+ * cannot read it and answers in its status file, which GET reads. The
+ * operation log gets sync.proxy_set / sync.proxy_clear on "sync:proxy",
+ * never the setting.
+ */
+#define SYNC_API_PROXY_RECORD	"sync:proxy"
+
+static int
+sync_api_proxy_invalid(struct api_req *r, const char *err)
+{
+	char field[SYNC_API_FIELD_MAX], ja[SYNC_API_FIELD_MAX + 320];
+
+	enroll_err_field(err, field, sizeof(field));
+	snprintf(ja, sizeof(ja), "プロキシの設定が正しくありません (%s)", err);
+	return sync_api_refuse(r, 400, "invalid_proxy", field[0] ? field :
+	    "proxy", err, ja);
+}
+
+/* Hand the setting (canonical JSON, "{}" to clear) to sync. */
+static int
+sync_api_proxy_drop(struct api_req *r, const struct proxy *p)
+{
+	char drop[PATH_MAX], *json;
+	size_t len;
+	int rc;
+
+	if (sync_api_path(r->r_api, "drop", drop, sizeof(drop)) != CB_OK)
+		return CB_EUNAVAIL;
+	if ((rc = proxy_setting_json(p, &json, &len)) != CB_OK)
+		return rc;
+	rc = proxy_drop_put(drop, json, len);
+	cb_wipe(json, len);
+	free(json);
+	if (rc != CB_OK)
+		log_warn("web: cannot hand the proxy setting to sync in %s: %s",
+		    drop, cb_strerror(rc));
+	return rc;
+}
+
+static int
+sync_api_proxy_unavailable(struct api_req *r)
+{
+	return sync_api_refuse(r, 503, "sync_unavailable", NULL,
+	    "The sync process's drop directory is not there; is sync "
+	    "running?", "同期プロセスの受け取り場所がありません。");
+}
+
+static int
+sync_api_proxy_accepted(struct api_req *r, const struct proxy *p)
+{
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = doc ? yyjson_mut_obj(doc) : NULL;
+
+	if (o == NULL ||
+	    !yyjson_mut_obj_add_bool(doc, o, "accepted", true) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "host", p->px_set ?
+	    p->px_host : "") ||
+	    !yyjson_mut_obj_add_int(doc, o, "port", p->px_set ?
+	    p->px_port : 0) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "user", p->px_user[0] != '\0') ||
+	    !yyjson_mut_obj_add_bool(doc, o, "password",
+	    p->px_password[0] != '\0')) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	yyjson_mut_doc_set_root(doc, o);
+	return api_req_json(r, 202, doc);
+}
+
+int
+api_sync_proxy_put(struct api_req *r)
+{
+	const struct http_req *q = http_request(r->r_ex);
+	char err[256];
+	struct proxy p;
+	int rc, put = CB_EINVAL;
+
+	if (q->body_len == 0)
+		return api_req_error(r, API_E_BAD_REQUEST);
+	if (q->body_len > PROXY_SETTING_MAX) {
+		cb_wipe((char *)q->body, q->body_len);
+		return api_req_error(r, API_E_TOO_LARGE);
+	}
+	rc = proxy_setting_parse(q->body, q->body_len, &p, err, sizeof(err));
+	if (rc == CB_OK && !p.px_set) {
+		snprintf(err, sizeof(err), "\"proxy\" is missing (DELETE "
+		    "/api/v1/sync/proxy clears the setting)");
+		rc = CB_EINVAL;
+	}
+	if (rc == CB_OK)
+		put = sync_api_proxy_drop(r, &p);
+	cb_wipe((char *)q->body, q->body_len);
+	if (rc != CB_OK)
+		return sync_api_proxy_invalid(r, err);
+	if (put != CB_OK) {
+		proxy_wipe(&p);
+		return sync_api_proxy_unavailable(r);
+	}
+	api_audit_note(r, SYNC_API_PROXY_RECORD);
+	log_info("web: an admin handed a proxy setting to sync (%s port %d, "
+	    "%s)", p.px_host, p.px_port, p.px_user[0] ? "with a user and "
+	    "password" : "without a user and password");
+	rc = sync_api_proxy_accepted(r, &p);
+	proxy_wipe(&p);
+	return rc;
+}
+
+int
+api_sync_proxy_delete(struct api_req *r)
+{
+	struct proxy none;
+
+	memset(&none, 0, sizeof(none));
+	if (sync_api_proxy_drop(r, &none) != CB_OK)
+		return sync_api_proxy_unavailable(r);
+	api_audit_note(r, SYNC_API_PROXY_RECORD);
+	log_info("web: an admin cleared the proxy setting");
+	return sync_api_proxy_accepted(r, &none);
+}
+
+/* The proxy sync said it uses (its status file), and whether a setting
+ * waits in the drop directory (web may look the name up, not list). */
+int
+api_sync_proxy_get(struct api_req *r)
+{
+	char pending[PATH_MAX];
+	struct sync_status st;
+	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
+	yyjson_mut_val *o = doc ? yyjson_mut_obj(doc) : NULL;
+	int known = r->r_api->a_sync_status != NULL &&
+	    sync_status_read(r->r_api->a_sync_status, &st) == CB_OK;
+	int waiting = sync_api_path(r->r_api, "drop/" PROXY_DROP, pending,
+	    sizeof(pending)) == CB_OK && access(pending, F_OK) == 0;
+
+	if (!known) {
+		memset(&st, 0, sizeof(st));
+		strcpy(st.st_proxy_source, "unknown");
+	}
+	if (o == NULL ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "source",
+	    st.st_proxy_source[0] ? st.st_proxy_source : "none") ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "host", st.st_proxy_host) ||
+	    !yyjson_mut_obj_add_int(doc, o, "port", st.st_proxy_port) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "user", st.st_proxy_user != 0) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "password",
+	    st.st_proxy_password != 0) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "pending", waiting) ||
+	    !yyjson_mut_obj_add_strcpy(doc, o, "result",
+	    st.st_proxy_result) ||
+	    !yyjson_mut_obj_add_int(doc, o, "result_ms", st.st_proxy_ms) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "result_ok",
+	    st.st_proxy_ok != 0)) {
+		yyjson_mut_doc_free(doc);
+		return api_req_error(r, API_E_BUSY);
+	}
+	yyjson_mut_doc_set_root(doc, o);
+	http_add_header(r->r_ex, "Cache-Control", "no-store");
+	return api_req_json(r, 200, doc);
 }

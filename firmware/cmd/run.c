@@ -63,6 +63,7 @@ struct run_ctx {
 	int enrolled;			/* DATA/sync/enroll.json: start sync */
 	int sync_unsynced_clock;	/* --allow-unsynced-clock for sync */
 	int no_sync;			/* --no-sync: tests run sync themselves */
+	const char *proxy, *proxy_auth;	/* sync's --proxy, --proxy-auth */
 	char sync_dir[PATH_MAX], enroll[PATH_MAX], drop_dir[PATH_MAX];
 	char clock_hint[PATH_MAX];	/* sync's https-date, for auth */
 	const char *mdns_state;		/* passed to web (docs/lan.md) */
@@ -95,6 +96,8 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "demo-small", no_argument, NULL, 'S' },
 		{ "mdns-state", required_argument, NULL, 'm' },
 		{ "netcfg-dir", required_argument, NULL, 'n' },
+		{ "proxy", required_argument, NULL, 'P' },
+		{ "proxy-auth", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
@@ -121,14 +124,21 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'S': r->demo = 2; break;
 		case 'm': r->mdns_state = optarg; break;
 		case 'n': r->netcfg_dir = optarg; break;
+		case 'P': r->proxy = optarg; break;
+		case 'A': r->proxy_auth = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
 			    "[--web-uid N] [--auth-uid N] [--demo | "
 			    "--demo-small] [--allow-unsynced-clock | --no-sync] "
-			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
+			    "[--mdns-state FILE] [--netcfg-dir DIR] "
+			    "[--proxy URL [--proxy-auth FILE]]\n");
 			return CB_EINVAL;
 		}
+	}
+	if (r->proxy_auth != NULL && r->proxy == NULL) {
+		fprintf(stderr, "classbox run: --proxy-auth needs --proxy\n");
+		return CB_EINVAL;
 	}
 	if (!root && (r->web_uid != (uid_t)-1 || r->auth_uid != (uid_t)-1)) {
 		fprintf(stderr, "classbox run: --web-uid/--auth-uid need root\n");
@@ -293,15 +303,27 @@ run_prepare(struct run_ctx *r)
 	snprintf(y[0], 64, "%d", (int)r->sync_uid);
 	snprintf(y[1], 64, "%d", (int)r->web_uid);
 	snprintf(y[2], 64, "%d", (int)r->auth_uid);
+	/* The proxy of the config (sync/proxy.h): a URL and a file's name,
+	 * never a password, on sync's command line. */
+	const char *z[6] = { NULL };
+	k = 0;
+	if (r->sync_unsynced_clock)
+		z[k++] = "--allow-unsynced-clock";
+	if (r->proxy) {
+		z[k++] = "--proxy";
+		z[k++] = r->proxy;
+	}
+	if (r->proxy && r->proxy_auth) {
+		z[k++] = "--proxy-auth";
+		z[k++] = r->proxy_auth;
+	}
 	if (r->sync_uid == (uid_t)-1)
-		run_argv(r, SVC_SYNC, "sync", "--data", r->data,
-		    r->sync_unsynced_clock ? "--allow-unsynced-clock" : NULL,
-		    (char *)NULL);
+		run_argv(r, SVC_SYNC, "sync", "--data", r->data, z[0], z[1],
+		    z[2], z[3], z[4], (char *)NULL);
 	else
 		run_argv(r, SVC_SYNC, "sync", "--data", r->data, "--uid", y[0],
-		    "--gid", y[1], "--group", y[2],
-		    r->sync_unsynced_clock ? "--allow-unsynced-clock" : NULL,
-		    (char *)NULL);
+		    "--gid", y[1], "--group", y[2], z[0], z[1], z[2], z[3],
+		    z[4], (char *)NULL);
 	for (int i = 0; i < SVC_COUNT; i++)
 		r->svc[i].backoff_ms = RUN_BACKOFF_MIN_MS;
 }

@@ -90,5 +90,14 @@ cmd_status(int argc, char **argv)
 	printf("sync.error_kind=%s\n", st.st_error_kind);
 	printf("sync.refused=%llu\n", (unsigned long long)st.st_refused);
 	printf("sync.last_refused=%s\n", st.st_last_refused);
+	/* The proxy in use and where it was set; never its credentials. */
+	printf("sync.proxy_source=%s\n", st.st_proxy_source);
+	if (st.st_proxy_host[0] != '\0')
+		printf("sync.proxy=%s:%d\nsync.proxy_auth=%s\n",
+		    st.st_proxy_host, st.st_proxy_port, st.st_proxy_user ?
+		    "user and password set" : "none");
+	else
+		printf("sync.proxy=\n");
+	printf("sync.proxy_result=%s\n", st.st_proxy_result);
 	return 0;
 }

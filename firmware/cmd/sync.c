@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -31,6 +32,7 @@
 #include "store/store.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"
+#include "sync/proxy.h"
 #include "sync/repl.h"
 #include "sync/reset_grants.h"
 #include "sync/status.h"
@@ -52,6 +54,7 @@ struct sync_opts {
 	size_t batch_docs;
 	uid_t uid;
 	gid_t gid, gid2;
+	struct proxy proxy;	/* --proxy, --proxy-auth (the config's) */
 };
 
 static volatile sig_atomic_t sync_stop;
@@ -77,9 +80,12 @@ sync_parse(int argc, char **argv, struct sync_opts *o)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
 		{ "group", required_argument, NULL, 'G' },
+		{ "proxy", required_argument, NULL, 'P' },
+		{ "proxy-auth", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = CB_DEFAULT_DATA;
+	const char *data = CB_DEFAULT_DATA, *auth = NULL;
+	char err[PROXY_URL_MAX + 300];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -98,12 +104,32 @@ sync_parse(int argc, char **argv, struct sync_opts *o)
 		case 'u': o->uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'g': o->gid = (gid_t)strtoul(optarg, NULL, 10); break;
 		case 'G': o->gid2 = (gid_t)strtoul(optarg, NULL, 10); break;
+		case 'P':
+			if (proxy_url_parse(optarg, &o->proxy, err,
+			    sizeof(err)) != CB_OK) {
+				fprintf(stderr, "classbox sync: --proxy: %s\n",
+				    err);
+				return CB_EINVAL;
+			}
+			break;
+		case 'A': auth = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox sync [--data DIR] "
 			    "[--once] [--allow-unsynced-clock] "
-			    "[--backoff-max S] [--batch N]\n");
+			    "[--backoff-max S] [--batch N] [--proxy URL "
+			    "[--proxy-auth FILE]]\n");
 			return CB_EINVAL;
 		}
+	}
+	/* Read now, while sync may still be root: the file is root's. */
+	if (auth != NULL && !o->proxy.px_set) {
+		fprintf(stderr, "classbox sync: --proxy-auth needs --proxy\n");
+		return CB_EINVAL;
+	}
+	if (auth != NULL && proxy_auth_load(auth, &o->proxy, err,
+	    sizeof(err)) != CB_OK) {
+		fprintf(stderr, "classbox sync: --proxy-auth: %s\n", err);
+		return CB_EINVAL;
 	}
 	if (o->backoff_max_s < SYNC_BACKOFF_MIN_S ||
 	    o->backoff_max_s > SYNC_BACKOFF_MAX_S || o->batch_docs > 10000) {
@@ -256,6 +282,148 @@ sync_take_drop(const struct sync_opts *o, struct sync_status *st,
 }
 
 /*
+ * The admin's proxy setting handed over by web (sync/proxy.h): checked
+ * again, kept as DATA/sync/proxy.json (0600) or, cleared ("{}"), that
+ * file removed; the outcome in words in the status. Returns 1 when the
+ * setting changed.
+ */
+static int
+sync_take_proxy(const struct sync_opts *o, struct sync_status *st)
+{
+	char drop[PATH_MAX], path[PATH_MAX], buf[PROXY_SETTING_MAX];
+	char err[SYNC_STATUS_ERR_MAX - 16];
+	struct proxy p;
+	size_t len, jlen;
+	char *json;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	if (cb_path_join(drop, sizeof(drop), o->data, SYNC_DROP_SUBDIR) ||
+	    cb_path_join(path, sizeof(path), o->data, PROXY_SETTING_FILE))
+		return 0;
+	rc = proxy_drop_take(drop, buf, sizeof(buf), &len, err, sizeof(err));
+	if (rc == CB_ENOTFOUND)
+		return 0;
+	if (rc == CB_OK)
+		rc = proxy_setting_parse(buf, len, &p, err, sizeof(err));
+	cb_wipe(buf, sizeof(buf));
+	if (rc == CB_OK && !p.px_set) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = CB_EIO;
+		snprintf(err, sizeof(err), rc == CB_OK ? "the proxy set in "
+		    "the admin UI is cleared" : "cannot remove the proxy "
+		    "setting in DATA/sync");
+	} else if (rc == CB_OK) {
+		if ((rc = proxy_setting_json(&p, &json, &jlen)) == CB_OK) {
+			rc = cb_write_file_atomic(path, json, jlen, 0600);
+			cb_wipe(json, jlen);
+			free(json);
+		}
+		if (rc != CB_OK)
+			snprintf(err, sizeof(err), "cannot keep the proxy "
+			    "setting in DATA/sync");
+		else
+			snprintf(err, sizeof(err), "proxy set in the admin "
+			    "UI: %.100s port %d, %s", p.px_host, p.px_port,
+			    p.px_user[0] ? "with a user and password" :
+			    "without a user and password");
+	}
+	proxy_wipe(&p);
+	st->st_proxy_ok = rc == CB_OK;
+	st->st_proxy_ms = cb_now_ms();
+	snprintf(st->st_proxy_result, sizeof(st->st_proxy_result), "%s%s",
+	    rc == CB_OK ? "" : "refused: ", err);
+	if (rc == CB_OK)
+		log_info("sync: %s", st->st_proxy_result);
+	else
+		log_warn("sync: the admin's proxy setting was %s",
+		    st->st_proxy_result);
+	return rc == CB_OK;
+}
+
+/*
+ * The proxy to use: the admin's setting, else the config's (--proxy),
+ * else the enrollment's (en NULL: not enrolled). *p holds the secrets:
+ * the caller wipes it.
+ */
+static int
+sync_proxy_choose(const struct sync_opts *o, const struct enroll *en,
+    struct proxy *p, enum proxy_source *src, char *err, size_t errsize)
+{
+	char path[PATH_MAX], buf[PROXY_SETTING_MAX + 1], why[200];
+	ssize_t n;
+	int fd, rc;
+
+	memset(p, 0, sizeof(*p));
+	*src = PROXY_NONE;
+	if (cb_path_join(path, sizeof(path), o->data, PROXY_SETTING_FILE))
+		return CB_ETOOBIG;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		rc = n < 0 ? CB_EIO : proxy_setting_parse(buf, (size_t)n, p,
+		    why, sizeof(why));
+		cb_wipe(buf, sizeof(buf));
+		if (rc != CB_OK) {
+			snprintf(err, errsize, "the proxy set in the admin UI "
+			    "(DATA/%s) cannot be read (%.150s): set it again",
+			    PROXY_SETTING_FILE, n < 0 ? "read error" : why);
+			return rc;
+		}
+		*src = p->px_set ? PROXY_ADMIN : PROXY_NONE;
+		if (p->px_set)
+			return CB_OK;
+	} else if (errno != ENOENT) {
+		snprintf(err, errsize, "cannot read DATA/%s: %s",
+		    PROXY_SETTING_FILE, strerror(errno));
+		return CB_EIO;
+	}
+	if (o->proxy.px_set) {
+		*p = o->proxy;
+		*src = PROXY_CONFIG;
+	} else if (en != NULL && en->en_has_proxy) {
+		p->px_set = 1;
+		snprintf(p->px_host, sizeof(p->px_host), "%s",
+		    en->en_proxy_host);
+		p->px_port = en->en_proxy_port;
+		snprintf(p->px_user, sizeof(p->px_user), "%s",
+		    en->en_proxy_user ? en->en_proxy_user : "");
+		snprintf(p->px_password, sizeof(p->px_password), "%s",
+		    en->en_proxy_password ? en->en_proxy_password : "");
+		*src = PROXY_ENROLLMENT;
+	}
+	return CB_OK;
+}
+
+/* What the status says of the proxy in use: never the user or password. */
+static void
+sync_proxy_status(struct sync_status *st, const struct proxy *p,
+    enum proxy_source src)
+{
+	snprintf(st->st_proxy_source, sizeof(st->st_proxy_source), "%s",
+	    proxy_source_name(src));
+	snprintf(st->st_proxy_host, sizeof(st->st_proxy_host), "%s",
+	    p->px_set ? p->px_host : "");
+	st->st_proxy_port = p->px_set ? p->px_port : 0;
+	st->st_proxy_user = p->px_user[0] != '\0';
+	st->st_proxy_password = p->px_password[0] != '\0';
+}
+
+/* Not enrolled: the status still shows the proxy that will be used. */
+static void
+sync_proxy_publish(const struct sync_opts *o, struct sync_status *st)
+{
+	char err[SYNC_STATUS_ERR_MAX];
+	enum proxy_source src;
+	struct proxy p;
+
+	if (sync_proxy_choose(o, NULL, &p, &src, err, sizeof(err)) != CB_OK)
+		log_warn("sync: %s", err);
+	sync_proxy_status(st, &p, src);
+	proxy_wipe(&p);
+}
+
+/*
  * Not enrolled: wait for an enrollment, uploaded (the drop) or written by
  * `classbox enroll` on the console. Returns 0 when one is there (the
  * caller exits so that the supervisor starts sync again with it).
@@ -279,6 +447,7 @@ sync_wait_enrollment(const struct sync_opts *o, struct sync_status *st,
 	    "`classbox enroll FILE` on the console");
 	if (sync_status_write(status_path, st) != CB_OK)
 		log_warn("sync: cannot write %s", status_path);
+	sync_proxy_publish(o, st);
 	log_info("sync: not enrolled: waiting for an enrollment");
 	signal(SIGTERM, sync_on_signal);
 	signal(SIGINT, sync_on_signal);
@@ -286,6 +455,11 @@ sync_wait_enrollment(const struct sync_opts *o, struct sync_status *st,
 		if (sync_take_drop(o, st, status_path) ||
 		    access(enroll, F_OK) == 0)
 			return 0;
+		if (sync_take_proxy(o, st)) {
+			sync_proxy_publish(o, st);
+			if (sync_status_write(status_path, st) != CB_OK)
+				log_warn("sync: cannot write %s", status_path);
+		}
 		usleep(SYNC_DROP_CHECK_MS * 1000);
 	}
 	return 1;
@@ -300,28 +474,40 @@ sync_log_there(const char *dir)
 	    access(p, R_OK) == 0;
 }
 
+/*
+ * The TLS client and the HTTP client over it, through the proxy chosen
+ * now (sync_proxy_choose); the status says which proxy.
+ */
 static int
-sync_setup(struct sync_run *r, char *err, size_t errsize)
+sync_link(struct sync_run *r, char *err, size_t errsize)
 {
-	char path[PATH_MAX];
+	static const char *const from[] = {
+		[PROXY_ADMIN] = "in the admin UI",
+		[PROXY_CONFIG] = "in the box's config (CLASSBOX_PROXY_AUTH)",
+	};
+	enum proxy_source src;
 	struct tlscli_err te;
+	struct proxy p;
 	int rc;
 
-	if (cb_path_join(path, sizeof(path), r->r_o->data, SYNC_ENROLL_PATH))
-		return CB_ETOOBIG;
-	if ((rc = enroll_load(path, &r->r_en, err, errsize)) != CB_OK)
+	if ((rc = sync_proxy_choose(r->r_o, &r->r_en, &p, &src, err,
+	    errsize)) != CB_OK)
 		return rc;
+	sync_proxy_status(&r->r_st, &p, src);
 	struct tlscli_config tc = {
 		.tc_ca_pem = r->r_en.en_ca_pem,
 		.tc_cert_pem = r->r_en.en_cert_pem,
 		.tc_key_pem = r->r_en.en_key_pem,
-		.tc_proxy_host = r->r_en.en_has_proxy ?
-		    r->r_en.en_proxy_host : NULL,
-		.tc_proxy_port = r->r_en.en_proxy_port,
-		.tc_proxy_user = r->r_en.en_proxy_user,
-		.tc_proxy_password = r->r_en.en_proxy_password,
+		.tc_proxy_host = p.px_set ? p.px_host : NULL,
+		.tc_proxy_port = p.px_port,
+		.tc_proxy_user = p.px_user[0] ? p.px_user : NULL,
+		.tc_proxy_password = p.px_password[0] ? p.px_password : NULL,
+		.tc_proxy_from = src == PROXY_ADMIN || src == PROXY_CONFIG ?
+		    from[src] : NULL,
 	};
-	if ((rc = tlscli_new(&r->r_tls, &tc, &te)) != CB_OK) {
+	rc = tlscli_new(&r->r_tls, &tc, &te);
+	proxy_wipe(&p);
+	if (rc != CB_OK) {
 		snprintf(err, errsize, "%s", te.te_msg);
 		return rc;
 	}
@@ -330,6 +516,44 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 		snprintf(err, errsize, "username or password too long");
 		return rc;
 	}
+	r->r_ctx.sc_http = r->r_http;
+	return CB_OK;
+}
+
+/* The admin changed the proxy: a new link for the next cycle. */
+static int
+sync_relink(struct sync_run *r)
+{
+	char err[SYNC_ERR_MAX];
+	int rc;
+
+	httpcli_free(r->r_http);
+	tlscli_free(r->r_tls);
+	r->r_http = NULL;
+	r->r_tls = NULL;
+	r->r_ctx.sc_http = NULL;
+	if ((rc = sync_link(r, err, sizeof(err))) != CB_OK)
+		log_err("sync: cannot set up the cloud link again: %s", err);
+	else if (r->r_st.st_proxy_host[0] != '\0')
+		log_info("sync: the cloud link now goes through the proxy %s "
+		    "port %d (from: %s)", r->r_st.st_proxy_host,
+		    r->r_st.st_proxy_port, r->r_st.st_proxy_source);
+	else
+		log_info("sync: the cloud link now goes direct");
+	return rc;
+}
+
+static int
+sync_setup(struct sync_run *r, char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (cb_path_join(path, sizeof(path), r->r_o->data, SYNC_ENROLL_PATH))
+		return CB_ETOOBIG;
+	if ((rc = enroll_load(path, &r->r_en, err, errsize)) != CB_OK ||
+	    (rc = sync_link(r, err, errsize)) != CB_OK)
+		return rc;
 	if ((rc = cmd_store_open(r->r_o->data, &r->r_store)) != CB_OK) {
 		snprintf(err, errsize, "cannot open the classroom store: %s",
 		    cb_strerror(rc));
@@ -556,6 +780,15 @@ sync_wait(struct sync_run *r, int64_t until, int probing, uint64_t *seen_seq)
 			sync_stop = 1;
 			return 0;
 		}
+		if (!r->r_o->once && sync_take_proxy(r->r_o, &r->r_st)) {
+			if (sync_relink(r) != CB_OK) {
+				sync_stop = 1;	/* the supervisor starts
+						 * sync again */
+				return 0;
+			}
+			sync_status_save(r);
+			return 1;	/* a new proxy: try it now */
+		}
 		if (probing && cb_mono_ms() >= next_probe) {
 			r->r_ctx.sc_fail = SYNC_FAIL_NONE;
 			if (sync_probe(&r->r_ctx) == CB_OK)
@@ -628,35 +861,36 @@ sync_daemon(struct sync_run *r)
 	return 0;
 }
 
-int
-cmd_sync(int argc, char **argv)
+static int
+sync_main(struct sync_opts *o, int argc, char **argv)
 {
-	struct sync_opts o;
 	struct sync_run r;
 	char err[SYNC_ERR_MAX] = "";
 	int rc;
 
-	cb_log_init("sync");
-	if (sync_parse(argc, argv, &o) != CB_OK)
+	if (sync_parse(argc, argv, o) != CB_OK)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	if (sync_drop(&o) != CB_OK)
+	if (sync_drop(o) != CB_OK)
 		return 1;
 	memset(&r, 0, sizeof(r));
-	r.r_o = &o;
-	if (cb_path_join(r.r_status_path, sizeof(r.r_status_path), o.data,
+	r.r_o = o;
+	if (cb_path_join(r.r_status_path, sizeof(r.r_status_path), o->data,
 	    SYNC_STATUS_FILE) != CB_OK)
 		return 1;
 	strcpy(r.r_st.st_state, "starting");
 	(void)sync_status_read(r.r_status_path, &r.r_st);
+	/* The admin's proxy setting handed over meanwhile: kept now, used
+	 * from the first cycle (with --once too). */
+	(void)sync_take_proxy(o, &r.r_st);
 	/* An enrollment uploaded meanwhile (or one that could not start):
 	 * install it first, then start again with it. */
-	if (!o.once && sync_take_drop(&o, &r.r_st, r.r_status_path))
+	if (!o->once && sync_take_drop(o, &r.r_st, r.r_status_path))
 		return 0;
 	if ((rc = sync_setup(&r, err, sizeof(err))) != CB_OK &&
-	    rc == CB_ENOTFOUND && !o.once) {
+	    rc == CB_ENOTFOUND && !o->once) {
 		sync_teardown(&r);
-		return sync_wait_enrollment(&o, &r.r_st, r.r_status_path);
+		return sync_wait_enrollment(o, &r.r_st, r.r_status_path);
 	}
 	if (rc != CB_OK) {
 		fprintf(stderr, "sync: %s\n", err[0] ? err : cb_strerror(rc));
@@ -670,7 +904,7 @@ cmd_sync(int argc, char **argv)
 		sync_teardown(&r);
 		return 1;
 	}
-	if (o.once) {
+	if (o->once) {
 		if (!sync_clock_ok(&r, err, sizeof(err))) {
 			fprintf(stderr, "sync: %s; certificates cannot be "
 			    "checked (--allow-unsynced-clock overrides, for "
@@ -704,5 +938,18 @@ cmd_sync(int argc, char **argv)
 	sync_teardown(&r);
 	if (sync_reenroll)
 		log_info("sync: starting again with the new enrollment");
+	return rc;
+}
+
+int
+cmd_sync(int argc, char **argv)
+{
+	struct sync_opts o;
+	int rc;
+
+	cb_log_init("sync");
+	memset(&o, 0, sizeof(o));
+	rc = sync_main(&o, argc, argv);
+	proxy_wipe(&o.proxy);
 	return rc;
 }

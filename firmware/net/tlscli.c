@@ -44,6 +44,7 @@ struct tlscli {
 	char *c_proxy_host;
 	int c_proxy_port;
 	char *c_proxy_auth;		/* base64 of user:password, or NULL */
+	char c_proxy_from[TLSCLI_PROXY_FROM_MAX];	/* "": enrollment */
 	int64_t c_floor_ms;		/* validity judged at max(now, this) */
 	int c_connect_ms, c_io_ms;
 };
@@ -130,6 +131,9 @@ tc_proxy_setup(struct tlscli *c, const struct tlscli_config *cfg)
 	if ((c->c_proxy_host = strdup(cfg->tc_proxy_host)) == NULL)
 		return CB_ENOMEM;
 	c->c_proxy_port = cfg->tc_proxy_port;
+	if (cfg->tc_proxy_from != NULL)
+		snprintf(c->c_proxy_from, sizeof(c->c_proxy_from), "%s",
+		    cfg->tc_proxy_from);
 	if (cfg->tc_proxy_user == NULL)
 		return CB_OK;
 	n = snprintf(up, sizeof(up), "%s:%s", cfg->tc_proxy_user,
@@ -427,6 +431,12 @@ tc_proxy(struct tlscli *c, int fd, const char *host, int port,
 	/* 407 is the standard answer; tinyproxy 1.11 answers wrong
 	 * credentials with 401. Before the tunnel stands, either is the
 	 * proxy's: the cloud has not been reached. */
+	if ((code == 407 || code == 401) && c->c_proxy_from[0] != '\0')
+		return tc_fail(err, TLSCLI_PROXY_AUTH, "proxy authentication "
+		    "failed: the proxy refused %s %s (HTTP %d)",
+		    c->c_proxy_auth ? "the user and password set" :
+		    "to work without a user and password; none is set",
+		    c->c_proxy_from, code);
 	if (code == 407 || code == 401)
 		return tc_fail(err, TLSCLI_PROXY_AUTH, "proxy authentication "
 		    "failed: the proxy refused %s (HTTP %d)", c->c_proxy_auth ?

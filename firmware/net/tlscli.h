@@ -24,6 +24,7 @@
 #define TLSCLI_HOST_MAX			253	/* a DNS name */
 #define TLSCLI_PROXY_REPLY_MAX		4096	/* the proxy's CONNECT answer */
 #define TLSCLI_ERR_MAX			200
+#define TLSCLI_PROXY_FROM_MAX		64	/* tc_proxy_from */
 
 /* Why a connection failed, so that the status can say it in words. */
 enum tlscli_why {
@@ -56,6 +57,10 @@ struct tlscli_config {
 	int tc_proxy_port;
 	const char *tc_proxy_user;	/* NULL: no Proxy-Authorization */
 	const char *tc_proxy_password;
+	/* Where the proxy was set, for a person fixing a refusal: e.g. "in
+	 * the admin UI" (copied; NULL: the enrollment file, whose field
+	 * names the messages use). */
+	const char *tc_proxy_from;
 	int tc_connect_timeout_ms;	/* 0: TLSCLI_CONNECT_TIMEOUT_MS */
 	int tc_io_timeout_ms;		/* 0: TLSCLI_IO_TIMEOUT_MS */
 };

@@ -15,6 +15,7 @@
 #include "core/proc.h"
 #include "net/tlscli.h"
 #include "sync/drop.h"
+#include "sync/proxy.h"
 #include "sync/status.h"
 
 int
@@ -75,18 +76,17 @@ drop_write_all(int fd, const char *p, size_t len)
 	return CB_OK;
 }
 
-int
-enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
-    int replace)
+/* Write buf into drop_dir as name, through the temporary name tmpname:
+ * a write cut short leaves only tmpname, which sync never takes. */
+static int
+drop_put(const char *drop_dir, const char *tmpname, const char *name,
+    const char *buf, size_t len)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	int fd, rc;
 
-	if (len > ENROLL_MAX_BYTES)
-		return CB_ETOOBIG;
-	if (cb_path_join(tmp, sizeof(tmp), drop_dir, ENROLL_DROP_TMP) ||
-	    cb_path_join(dst, sizeof(dst), drop_dir, replace ?
-	    ENROLL_DROP_REPLACE : ENROLL_DROP_NEW))
+	if (cb_path_join(tmp, sizeof(tmp), drop_dir, tmpname) ||
+	    cb_path_join(dst, sizeof(dst), drop_dir, name))
 		return CB_ETOOBIG;
 	/* A temporary name left by a write cut short: ours to replace
 	 * (web may unlink in the drop directory, never list it). */
@@ -110,6 +110,24 @@ enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
 }
 
 int
+enroll_drop_put(const char *drop_dir, const char *buf, size_t len,
+    int replace)
+{
+	if (len > ENROLL_MAX_BYTES)
+		return CB_ETOOBIG;
+	return drop_put(drop_dir, ENROLL_DROP_TMP, replace ?
+	    ENROLL_DROP_REPLACE : ENROLL_DROP_NEW, buf, len);
+}
+
+int
+proxy_drop_put(const char *drop_dir, const char *buf, size_t len)
+{
+	if (len > PROXY_SETTING_MAX)
+		return CB_ETOOBIG;
+	return drop_put(drop_dir, PROXY_DROP_TMP, PROXY_DROP, buf, len);
+}
+
+int
 enroll_read_fd(int fd, char **buf, size_t *len)
 {
 	ssize_t n;
@@ -126,31 +144,68 @@ enroll_read_fd(int fd, char **buf, size_t *len)
 	return CB_OK;
 }
 
-/* Read one drop; it is removed whatever it held. */
+/* Open one drop of at most max bytes and remove it, whatever it holds:
+ * the open descriptor, or CB_ENOTFOUND, or CB_EINVAL (with why). */
 static int
-drop_read(const char *path, char **buf, size_t *len, char *why,
-    size_t whysize)
+drop_open(const char *path, size_t max, const char *what, int *out,
+    char *why, size_t whysize)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
-	*buf = NULL;
-	*len = 0;
+	*out = -1;
 	if (fd < 0 && errno == ENOENT)
 		return CB_ENOTFOUND;
 	(void)unlink(path);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 0 || st.st_size > ENROLL_MAX_BYTES) {
+	    st.st_nlink != 0 || (size_t)st.st_size > max) {
 		/* Unlinked above: a plain drop now has no link left. A
 		 * symlink, a device, a second name of another file or an
 		 * oversized file is refused unread. */
-		snprintf(why, whysize, "the uploaded enrollment was not a "
-		    "plain file of at most %d bytes", ENROLL_MAX_BYTES);
+		snprintf(why, whysize, "the %s was not a plain file of at "
+		    "most %zu bytes", what, max);
 		if (fd >= 0)
 			close(fd);
 		return CB_EINVAL;
 	}
+	*out = fd;
+	return CB_OK;
+}
+
+/* Read one enrollment drop; it is removed whatever it held. */
+static int
+drop_read(const char *path, char **buf, size_t *len, char *why,
+    size_t whysize)
+{
+	int fd, rc;
+
+	*buf = NULL;
+	*len = 0;
+	if ((rc = drop_open(path, ENROLL_MAX_BYTES, "uploaded enrollment",
+	    &fd, why, whysize)) != CB_OK)
+		return rc;
 	return enroll_read_fd(fd, buf, len);
+}
+
+int
+proxy_drop_take(const char *drop_dir, char *buf, size_t size, size_t *len,
+    char *why, size_t whysize)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, rc;
+
+	why[0] = '\0';
+	*len = 0;
+	if (cb_path_join(path, sizeof(path), drop_dir, PROXY_DROP))
+		return CB_ETOOBIG;
+	if ((rc = drop_open(path, size, "proxy setting", &fd, why,
+	    whysize)) != CB_OK)
+		return rc;
+	while (*len < size && (n = read(fd, buf + *len, size - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	return CB_OK;
 }
 
 int

@@ -61,6 +61,14 @@ int enroll_drop_take(const char *drop_dir, char **buf, size_t *len,
  * run as root and uid != (uid_t)-1. */
 int enroll_install(const char *data, const char *buf, size_t len, uid_t uid);
 
+/* The admin's proxy setting (sync/proxy.h) takes the same way: web writes
+ * drop/PROXY_DROP_TMP and renames it to PROXY_DROP (the last one wins);
+ * sync takes it (a plain file with one link of at most size bytes into
+ * buf, then removed; CB_ENOTFOUND when none, CB_EINVAL with why). */
+int proxy_drop_put(const char *drop_dir, const char *buf, size_t len);
+int proxy_drop_take(const char *drop_dir, char *buf, size_t size,
+    size_t *len, char *why, size_t whysize);
+
 /* (seed.c) Ask auth (socket sock) to make the enrollment's admin_password the
  * first admin's initial password. The outcome in words goes to msg
  * (never the password); the auth status is returned. */

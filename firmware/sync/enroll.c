@@ -13,6 +13,7 @@
 
 #include "core/cb.h"
 #include "sync/enroll.h"
+#include "sync/proxy.h"
 
 __attribute__((format(printf, 3, 4)))
 static int
@@ -128,34 +129,18 @@ en_check_keys(yyjson_val *root, char *err, size_t errsize)
 }
 
 /* "http://host:port" (a proxy speaks plain HTTP; CONNECT makes the
- * tunnel through which TLS runs end to end). */
+ * tunnel through which TLS runs end to end): the same parser as the
+ * admin's and the config's proxy (sync/proxy.c). */
 static int
 en_proxy(struct enroll *e, const char *proxy, char *err, size_t errsize)
 {
-	const char *host, *colon;
-	char *end;
-	long port;
+	struct proxy p;
+	char why[160];
 
-	if (strncmp(proxy, "http://", 7) != 0)
-		return en_fail(err, errsize, "enrollment: \"proxy\" must be "
-		    "http://host:port");
-	host = proxy + 7;
-	colon = strrchr(host, ':');
-	if (colon == NULL || colon == host ||
-	    (size_t)(colon - host) > TLSCLI_HOST_MAX)
-		return en_fail(err, errsize, "enrollment: \"proxy\" needs a "
-		    "host and a port");
-	port = strtol(colon + 1, &end, 10);
-	if ((*end != 0 && strcmp(end, "/") != 0) || port < 1 || port > 65535)
-		return en_fail(err, errsize, "enrollment: the proxy port is "
-		    "not a number from 1 to 65535");
-	memcpy(e->en_proxy_host, host, (size_t)(colon - host));
-	for (const char *c = e->en_proxy_host; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
-			return en_fail(err, errsize, "enrollment: the proxy "
-			    "host is not a host name or IPv4 address");
-	e->en_proxy_port = (int)port;
+	if (proxy_url_parse(proxy, &p, why, sizeof(why)) != CB_OK)
+		return en_fail(err, errsize, "enrollment: %s", why);
+	memcpy(e->en_proxy_host, p.px_host, sizeof(e->en_proxy_host));
+	e->en_proxy_port = p.px_port;
 	e->en_has_proxy = 1;
 	return CB_OK;
 }

@@ -43,6 +43,18 @@ sync_status_write(const char *path, const struct sync_status *st)
 	    st->st_enroll_result) &&
 	    yyjson_mut_obj_add_int(d, o, "enroll_ms", st->st_enroll_ms) &&
 	    yyjson_mut_obj_add_bool(d, o, "enroll_ok", st->st_enroll_ok != 0) &&
+	    yyjson_mut_obj_add_str(d, o, "proxy_source",
+	    st->st_proxy_source) &&
+	    yyjson_mut_obj_add_str(d, o, "proxy_host", st->st_proxy_host) &&
+	    yyjson_mut_obj_add_int(d, o, "proxy_port", st->st_proxy_port) &&
+	    yyjson_mut_obj_add_bool(d, o, "proxy_user",
+	    st->st_proxy_user != 0) &&
+	    yyjson_mut_obj_add_bool(d, o, "proxy_password",
+	    st->st_proxy_password != 0) &&
+	    yyjson_mut_obj_add_str(d, o, "proxy_result",
+	    st->st_proxy_result) &&
+	    yyjson_mut_obj_add_int(d, o, "proxy_ms", st->st_proxy_ms) &&
+	    yyjson_mut_obj_add_bool(d, o, "proxy_ok", st->st_proxy_ok != 0) &&
 	    (json = yyjson_mut_write(d, 0, &len)) != NULL) {
 		rc = cb_write_file_atomic(path, json, len, 0644);
 		free(json);
@@ -97,6 +109,21 @@ sync_status_parse(const char *json, size_t len, struct sync_status *st)
 	    sizeof(st->st_enroll_result));
 	st->st_enroll_ms = yyjson_get_sint(yyjson_obj_get(o, "enroll_ms"));
 	st->st_enroll_ok = yyjson_get_bool(yyjson_obj_get(o, "enroll_ok"));
+	copy_str(yyjson_obj_get(o, "proxy_source"), st->st_proxy_source,
+	    sizeof(st->st_proxy_source));
+	copy_str(yyjson_obj_get(o, "proxy_host"), st->st_proxy_host,
+	    sizeof(st->st_proxy_host));
+	st->st_proxy_port = (int)yyjson_get_int(yyjson_obj_get(o,
+	    "proxy_port"));
+	if (st->st_proxy_port < 0 || st->st_proxy_port > 65535)
+		st->st_proxy_port = 0;
+	st->st_proxy_user = yyjson_get_bool(yyjson_obj_get(o, "proxy_user"));
+	st->st_proxy_password = yyjson_get_bool(yyjson_obj_get(o,
+	    "proxy_password"));
+	copy_str(yyjson_obj_get(o, "proxy_result"), st->st_proxy_result,
+	    sizeof(st->st_proxy_result));
+	st->st_proxy_ms = yyjson_get_sint(yyjson_obj_get(o, "proxy_ms"));
+	st->st_proxy_ok = yyjson_get_bool(yyjson_obj_get(o, "proxy_ok"));
 	yyjson_doc_free(d);
 	return st->st_state[0] ? CB_OK : CB_EINVAL;
 }

@@ -15,10 +15,12 @@
 #define SYNC_BOX_ID_FILE	"sync/box_id"		/* 0600 sync */
 #define SYNC_DROP_SUBDIR	"sync/drop"	/* 0730 sync:web: web hands an
 						 * uploaded enrollment over */
-#define SYNC_STATUS_MAX		4096		/* bytes of the file */
+#define SYNC_STATUS_MAX		8192		/* bytes of the file */
 #define SYNC_STATE_MAX		24
 #define SYNC_STATUS_ERR_MAX	256
 #define SYNC_ERR_KIND_MAX	8
+#define SYNC_PROXY_SOURCE_MAX	12
+#define SYNC_PROXY_HOST_MAX	253		/* TLSCLI_HOST_MAX */
 
 /* States: "not_enrolled", "waiting_clock", "syncing", "ok", "offline"
  * (the link or the cloud is down: retrying), "error" (a refusal a person
@@ -46,6 +48,17 @@ struct sync_status {
 	char st_enroll_result[SYNC_STATUS_ERR_MAX];
 	int64_t st_enroll_ms;		/* when; 0: never */
 	int st_enroll_ok;		/* 1 installed, 0 refused */
+	/* The proxy in use (sync/proxy.h): where it was set ("admin",
+	 * "config", "enrollment"; "" direct), its host and port, whether a
+	 * user and a password are set (never them); and what became of the
+	 * admin's last setting, in words, like the enrollment's. */
+	char st_proxy_source[SYNC_PROXY_SOURCE_MAX];
+	char st_proxy_host[SYNC_PROXY_HOST_MAX + 1];
+	int st_proxy_port;
+	int st_proxy_user, st_proxy_password;
+	char st_proxy_result[SYNC_STATUS_ERR_MAX];
+	int64_t st_proxy_ms;		/* when; 0: never */
+	int st_proxy_ok;		/* 1 taken, 0 refused */
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);

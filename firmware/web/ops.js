@@ -14,6 +14,7 @@ const SYNC_ERR_KINDS = ['link', 'tls', 'http', 'local', 'proto', 'clock', 'enrol
 const EXPORT_POLL_MS = 1000;         // docs/api.md: poll every second or two
 const ENROLL_POLL_MS = 1000;         // sync looks for an upload every second
 const ENROLL_WAIT_MS = 30000;        // ... and says what it made of it
+const PROXY_SOURCES = ['admin', 'config', 'enrollment'];
 const EXPORT_FLUSH = 8 << 20;        // bytes gathered before they join the Blob
 
 let lastExportUrl = null;          // the last export's Blob, until the next one
@@ -26,6 +27,7 @@ async function viewSync() {
   const r = await api('GET', '/status/sync');
   if (!r.ok) { fail(r); return; }
   const s = r.data;
+  const px = await api('GET', '/sync/proxy');
   const st = SYNC_STATES.includes(s.state) ? s.state : 'unknown';
   const when = (ms) => (ms ? fmtTime(ms) : t('never'));
   show(card(t('sync_title'),
@@ -45,6 +47,7 @@ async function viewSync() {
         t('sync_conflicts_n', { n: s.conflicts_open ?? 0 })))))),
     h('p', { class: 'note' }, t('sync_note')),
     ...enrollSection(s),
+    ...proxySection(px.ok ? px.data : null),
     h('div', { class: 'row' },
       h('button', { type: 'button', onclick: async () => { await viewSync(); say(t('sync_refreshed')); } },
         t('refresh')),
@@ -100,6 +103,78 @@ function enrollSection(s) {
     else send(false);
   });
   return [enrollResult(s), form].filter(Boolean);
+}
+
+// The proxy in use, in words: host:port, where it was set, with or
+// without credentials (never them; GET /sync/proxy).
+function proxyNow(p) {
+  if (!p || p.source === 'unknown') return t('sync_proxy_unknown');
+  if (!PROXY_SOURCES.includes(p.source) || !p.host) return t('sync_proxy_direct');
+  const from = { admin: t('sync_proxy_from_admin'), config: t('sync_proxy_from_config'),
+    enrollment: t('sync_proxy_from_enrollment') }[p.source];
+  return `${p.host}:${p.port} (${from}, ${t(p.user ? 'sync_proxy_auth_set' : 'sync_proxy_auth_none')})`;
+}
+
+function proxyResult(p) {
+  if (!p || !p.result_ms) return null;
+  return h('p', { class: `note ${p.result_ok ? '' : 'warn'}`, id: 'sync-proxy-result' },
+    t('sync_proxy_done', { when: fmtTime(p.result_ms) }), ' ', h('span', { lang: 'en' }, p.result));
+}
+
+// Until sync has taken the setting (result_ms moves on), then the page again.
+async function proxyWait(before) {
+  const until = Date.now() + ENROLL_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((res) => { setTimeout(res, ENROLL_POLL_MS); });
+    const r = await api('GET', '/sync/proxy');
+    if (r.ok && r.data.result_ms && r.data.result_ms !== before && !r.data.pending) {
+      await viewSync();
+      say(t(r.data.result_ok ? 'sync_proxy_ok' : 'sync_proxy_bad'), r.data.result_ok ? 'ok' : 'error');
+      return;
+    }
+  }
+  say(t('sync_proxy_slow'), 'error');
+}
+
+// The admin's proxy (PUT /sync/proxy; DELETE clears it): web hands it to
+// sync, which keeps it and says what it made of it.
+function proxySection(p) {
+  const form = h('form', { id: 'sync-proxy-form', class: 'stack' },
+    h('h2', {}, t('sync_proxy_title')),
+    h('p', { class: 'note' }, t('sync_proxy_note')),
+    h('p', { id: 'sync-proxy-now' }, t('sync_proxy_now'), ': ', proxyNow(p)),
+    field('sync-proxy-url', t('sync_proxy_url'), { type: 'text', inputmode: 'url', required: true, autocomplete: 'off',
+      placeholder: 'http://proxy.example:8080',
+      value: p && p.source === 'admin' && p.host ? `http://${p.host}:${p.port}` : null }),
+    field('sync-proxy-user', t('sync_proxy_user'), { type: 'text', autocomplete: 'off' }),
+    field('sync-proxy-password', t('sync_proxy_password'), { type: 'password', autocomplete: 'new-password' }),
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', id: 'sync-proxy-save' }, t('sync_proxy_save')),
+      p && p.source === 'admin'
+        ? h('button', { type: 'button', id: 'sync-proxy-clear', class: 'secondary', onclick: () => busy(form, async () => {
+          const r = await api('DELETE', '/sync/proxy');
+          if (!r.ok) { fail(r); return; }
+          say(t('sync_proxy_cleared'));
+          await proxyWait(p.result_ms);
+        }) }, t('sync_proxy_clear'))
+        : null));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = (id) => form.querySelector(`#${id}`).value;
+    const body = { proxy: v('sync-proxy-url').trim() };
+    if (v('sync-proxy-user') !== '' || v('sync-proxy-password') !== '') {
+      body.proxy_user = v('sync-proxy-user');
+      body.proxy_password = v('sync-proxy-password');
+    }
+    busy(form, async () => {
+      const r = await api('PUT', '/sync/proxy', body);
+      form.querySelector('#sync-proxy-password').value = '';
+      if (!r.ok) { fail(r); return; }
+      say(t('sync_proxy_sent'));
+      await proxyWait(p ? p.result_ms : 0);
+    });
+  });
+  return [proxyResult(p), form].filter(Boolean);
 }
 
 // ---- export -----------------------------------------------------------------

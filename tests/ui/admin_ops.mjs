@@ -3,7 +3,8 @@
 // generation tests/ui/run made with `classbox backup create`, verified, the
 // last run's outcome and the next one), cloud sync
 // (its state; the enrollment file uploaded, refused with the field named,
-// then taken by sync, then replaced behind a confirmation),
+// then taken by sync, then replaced behind a confirmation; a proxy set,
+// taken by sync, shown without its password, then cleared),
 // box status with the disk, the SBOM ("absent" on a host box; an image's
 // document, served in the box's place, as a table), the export
 // (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
@@ -202,6 +203,28 @@ async function adminOps() {
     await waitMsg('登録が済みました。同期を始めます。', 'ok');
     const res = await page.textContent('#sync-enroll-result');
     assert(/enrollment replaced/.test(res), `result "${res}"`);
+  });
+  await check('sync page: the admin sets the proxy, sync takes it, success in words; then clears it', async () => {
+    await page.locator('h2', { hasText: 'プロキシ（クラウドへの接続）' }).waitFor();
+    await page.fill('#sync-proxy-url', 'proxy:3128');
+    await page.click('#sync-proxy-save');
+    await waitMsg(/プロキシの設定が正しくありません.*http:\/\/host:port/, 'error');
+    await page.fill('#sync-proxy-url', 'http://192.0.2.1:3128');   // TEST-NET-1: never reached
+    await page.fill('#sync-proxy-user', 'school');
+    await page.fill('#sync-proxy-password', 'ui-proxy-secret');
+    await page.click('#sync-proxy-save');
+    await waitMsg('プロキシの設定が反映されました。次の同期からこの設定を使います。', 'ok');
+    const now = await page.textContent('#sync-proxy-now');
+    assert(/192\.0\.2\.1:3128/.test(now) && /この画面で設定/.test(now) && /ユーザー名とパスワードあり/.test(now),
+      `now "${now}"`);
+    const res = await page.textContent('#sync-proxy-result');
+    assert(/proxy set in the admin UI: 192\.0\.2\.1 port 3128/.test(res), `result "${res}"`);
+    assert(!(await page.content()).includes('ui-proxy-secret'), 'the password is nowhere in the page');
+    await screenshot('sync-proxy');
+    await page.click('#sync-proxy-clear');
+    await waitMsg('プロキシの設定が反映されました。次の同期からこの設定を使います。', 'ok');
+    const after = await page.textContent('#sync-proxy-now');
+    assert(!/192\.0\.2\.1/.test(after), `after clearing "${after}"`);
   });
   await check('box status shows the data partition and links the SBOM', async () => {
     await goHash('#/status');
