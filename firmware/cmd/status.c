@@ -90,5 +90,12 @@ cmd_status(int argc, char **argv)
 	printf("sync.error_kind=%s\n", st.st_error_kind);
 	printf("sync.refused=%llu\n", (unsigned long long)st.st_refused);
 	printf("sync.last_refused=%s\n", st.st_last_refused);
+	/* The enrollment's certificates (docs/lan.md, "Expiry"). */
+	if (st.st_client_cert_not_after_ms > 0)
+		status_time("sync.client_cert_not_after",
+		    st.st_client_cert_not_after_ms);
+	if (st.st_cloud_ca_not_after_ms > 0)
+		status_time("sync.cloud_ca_not_after",
+		    st.st_cloud_ca_not_after_ms);
 	return 0;
 }

@@ -275,7 +275,7 @@ api admin PUT /api/v1/lan/certificate "$UP"
 expect_eq "admin uploads a certificate" "$STATUS" 200
 expect_match "it is served (source uploaded)" "$BODY" '"source":"uploaded"'
 expect_match "warned: it expires within 30 days" "$BODY" \
-    '"warnings":\[\{"code":"certificate_expiring","which":"server","days_left":(9|10)\}'
+    '"warnings":\[\{"code":"certificate_expiring","which":"server","days_left":(9|10),"not_after_ms":[0-9]+\}'
 ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/up-cert.pem" \
     "https://$NEW_IP/status" 2>>"$T_DIR/curl.log")
 expect_eq "new connections get the uploaded certificate" "$ST" 200

@@ -142,6 +142,8 @@ expect_eq "... and so does the cloud CA (30 days)" \
 na=$(printf '%s' "$BODY" | jq -r .client_certificate.not_after_ms)
 want=$(($(date -d "$(openssl x509 -in "$c/short.crt" -noout -enddate | cut -d= -f2)" +%s) * 1000))
 expect_eq "... not_after_ms is the certificate's notAfter" "$na" "$want"
+expect_eq "classbox status prints it too" "$(box_status_get sync.client_cert_not_after)" \
+    "$(date -u -d "@$((want / 1000))" +%Y-%m-%dT%H:%M:%SZ)"
 api admin GET /api/v1/lan
 expect_eq "/api/v1/lan warns about the client certificate" \
     "$(printf '%s' "$BODY" | jq -c '.warnings[] | select(.which == "client") | [.code, .days_left]')" \
