@@ -211,6 +211,19 @@ int api_lan_network_ok(struct api_req *r);
 /* The expiry of the served certificate (ca = 0) or the CA's (ca = 1),
  * for /api/v1/status and /metrics; CB_ENOTFOUND when there is none. */
 int lan_cert_expiry(struct api *a, int ca, int64_t *not_after_s);
+/* Every certificate the box holds (docs/lan.md, "Expiry"): the served
+ * one, the local CA, and from sync's status file sync's client
+ * certificate and the cloud's CA. have[i] = 0 when there is none. */
+enum { LAN_CERT_SERVER, LAN_CERT_CA, LAN_CERT_CLIENT, LAN_CERT_CLOUD_CA,
+    LAN_CERT_N };
+extern const char *const lan_cert_which[LAN_CERT_N];	/* "server", ... */
+void lan_cert_expiries(struct api *a, int64_t not_after_s[LAN_CERT_N],
+    int have[LAN_CERT_N]);
+/* An admin's upload or the enrollment's server certificate: checked,
+ * written to the upload's place (the latest wins) and put in service.
+ * CB_EINVAL with why on a refusal; CB_EUNAVAIL without the LAN part. */
+int lan_install_cert(struct api *a, const char *cert_pem,
+    const char *key_pem, const char **why);
 /* update_api.c: update bundles uploaded into updated's spool. */
 int api_update_upload(struct api_req *r);
 int api_update_upload_done(struct api_req *r);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mbedtls/base64.h>
@@ -33,9 +34,19 @@
 #include "net/loop.h"
 #include "net/netcfg.h"
 #include "net/netif.h"
+#include "sync/status.h"
 
 #define LAN_PROFILE_MAX		(16 * 1024)
 #define LAN_DAY_S		86400
+
+/* Which files are in service: an upload replaced by another (an admin's
+ * or the enrollment's) keeps the same paths but not the same inodes, as
+ * every write is a rename. */
+struct lan_served {
+	dev_t ls_dev;
+	ino_t ls_cert_ino, ls_key_ino;
+	int64_t ls_cert_mtime_ns;
+};
 
 struct api_lan {
 	struct lan_config al_cfg;
@@ -44,6 +55,7 @@ struct api_lan {
 	void *al_reload_arg;
 	struct loop *al_loop;
 	int al_uploaded;		/* serving an upload now */
+	struct lan_served al_served;	/* the files in service */
 };
 
 /* ---- certificate upkeep ------------------------------------------- */
@@ -64,13 +76,30 @@ lan_prepare(const struct lan_config *cfg, int64_t now_s, char *cert,
 	return cert_ensure(cfg->lc_tlsdir, &names, now_s, &issued);
 }
 
-/* Re-issue when names changed or expiry nears; reload when the file that
- * should be served changed. */
+static void
+lan_served(const char *cert, const char *key, struct lan_served *out)
+{
+	struct stat cs, ks;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(cert, &cs) != 0 || stat(key, &ks) != 0)
+		return;
+	out->ls_dev = cs.st_dev;
+	out->ls_cert_ino = cs.st_ino;
+	out->ls_key_ino = ks.st_ino;
+	out->ls_cert_mtime_ns = (int64_t)cs.st_mtim.tv_sec * 1000000000 +
+	    cs.st_mtim.tv_nsec;
+}
+
+/* Re-issue when names changed or expiry nears; reload when the files
+ * that should be served changed (re-issued, uploaded, replaced by another
+ * upload, removed). */
 static void
 lan_refresh(struct api_lan *l)
 {
 	char cert[PATH_MAX], key[PATH_MAX];
 	struct cert_names names;
+	struct lan_served now;
 	int uploaded = 0, issued = 0;
 
 	if (cert_paths(l->al_tlsdir, cert, sizeof(cert), key, sizeof(key),
@@ -83,9 +112,30 @@ lan_refresh(struct api_lan *l)
 			log_warn("lan: could not renew the server certificate; "
 			    "serving the one in use");
 	}
-	if ((issued || uploaded != l->al_uploaded) && l->al_reload != NULL &&
-	    l->al_reload(l->al_reload_arg, cert, key) == CB_OK)
+	lan_served(cert, key, &now);
+	if ((issued || uploaded != l->al_uploaded ||
+	    memcmp(&now, &l->al_served, sizeof(now)) != 0) &&
+	    l->al_reload != NULL &&
+	    l->al_reload(l->al_reload_arg, cert, key) == CB_OK) {
 		l->al_uploaded = uploaded;
+		l->al_served = now;
+	}
+}
+
+int
+lan_install_cert(struct api *a, const char *cert_pem, const char *key_pem,
+    const char **why)
+{
+	int rc;
+
+	*why = NULL;
+	if (a->a_lan == NULL)
+		return CB_EUNAVAIL;
+	if ((rc = cert_upload(a->a_lan->al_tlsdir, cert_pem, key_pem,
+	    cb_now_ms() / 1000, why)) != CB_OK)
+		return rc;
+	lan_refresh(a->a_lan);
+	return CB_OK;
 }
 
 static void
@@ -132,6 +182,7 @@ api_set_lan(struct api *a, const struct lan_config *cfg,
 	l->al_loop = lp;
 	(void)cert_paths(l->al_tlsdir, cert, sizeof(cert), key, sizeof(key),
 	    &l->al_uploaded);
+	lan_served(cert, key, &l->al_served);
 	a->a_lan = l;
 	return lp ? loop_tick(lp, lan_check_ms(), lan_on_tick, l) : CB_OK;
 }
@@ -175,6 +226,56 @@ lan_cert_expiry(struct api *a, int ca, int64_t *not_after_s)
 		return CB_ENOTFOUND;
 	*not_after_s = ci.ci_not_after_s;
 	return CB_OK;
+}
+
+const char *const lan_cert_which[LAN_CERT_N] = {
+	"server", "ca", "client", "cloud_ca"
+};
+
+void
+lan_cert_expiries(struct api *a, int64_t not_after_s[LAN_CERT_N],
+    int have[LAN_CERT_N])
+{
+	struct sync_status st;
+
+	for (int i = 0; i < LAN_CERT_N; i++) {
+		have[i] = 0;
+		not_after_s[i] = 0;
+	}
+	have[LAN_CERT_SERVER] = lan_cert_expiry(a, 0,
+	    &not_after_s[LAN_CERT_SERVER]) == CB_OK;
+	have[LAN_CERT_CA] = lan_cert_expiry(a, 1, &not_after_s[LAN_CERT_CA]) ==
+	    CB_OK;
+	if (a->a_sync_status == NULL ||
+	    sync_status_read(a->a_sync_status, &st) != CB_OK)
+		return;
+	/* sync writes 0 when it holds no enrollment (or could not read the
+	 * certificate): nothing to warn about then. */
+	have[LAN_CERT_CLIENT] = st.st_client_cert_not_after_ms > 0;
+	not_after_s[LAN_CERT_CLIENT] = st.st_client_cert_not_after_ms / 1000;
+	have[LAN_CERT_CLOUD_CA] = st.st_cloud_ca_not_after_ms > 0;
+	not_after_s[LAN_CERT_CLOUD_CA] = st.st_cloud_ca_not_after_ms / 1000;
+}
+
+/* {"code":"certificate_expiring"|"certificate_expired","which":W,
+ * "days_left":N,"not_after_ms":T} when within CERT_WARN_DAYS; NULL when
+ * there is nothing to say (or no memory). */
+static yyjson_mut_val *
+lan_warning(yyjson_mut_doc *d, int which, int64_t not_after_s,
+    int64_t now_s)
+{
+	yyjson_mut_val *w;
+
+	if (not_after_s - now_s >= (int64_t)CERT_WARN_DAYS * LAN_DAY_S ||
+	    (w = yyjson_mut_obj(d)) == NULL)
+		return NULL;
+	yyjson_mut_obj_add_str(d, w, "code", not_after_s <= now_s ?
+	    "certificate_expired" : "certificate_expiring");
+	yyjson_mut_obj_add_str(d, w, "which", lan_cert_which[which]);
+	yyjson_mut_obj_add_int(d, w, "days_left", (not_after_s - now_s) /
+	    LAN_DAY_S);
+	yyjson_mut_obj_add_int(d, w, "not_after_ms", not_after_s * 1000);
+	return w;
 }
 
 static yyjson_mut_val *
@@ -287,6 +388,21 @@ lan_network_json(yyjson_mut_doc *d, struct api_lan *l)
 	return o;
 }
 
+/* Every certificate the box holds, the served one first. */
+static void
+lan_add_warnings(yyjson_mut_doc *d, yyjson_mut_val *warn, struct api *a,
+    int64_t now_s)
+{
+	int64_t na[LAN_CERT_N];
+	int have[LAN_CERT_N];
+	yyjson_mut_val *w;
+
+	lan_cert_expiries(a, na, have);
+	for (int i = 0; i < LAN_CERT_N; i++)
+		if (have[i] && (w = lan_warning(d, i, na[i], now_s)) != NULL)
+			yyjson_mut_arr_append(warn, w);
+}
+
 int
 api_lan_view(struct api_req *r)
 {
@@ -322,18 +438,8 @@ api_lan_view(struct api_req *r)
 			yyjson_mut_obj_add_str(d, v, "source",
 			    l->al_uploaded ? "uploaded" : "local_ca");
 		yyjson_mut_obj_add_val(d, root, ca ? "ca" : "certificate", v);
-		if (ci.ci_not_after_s - now_s < (int64_t)CERT_WARN_DAYS *
-		    LAN_DAY_S) {
-			yyjson_mut_val *w = yyjson_mut_obj(d);
-			yyjson_mut_obj_add_str(d, w, "code",
-			    "certificate_expiring");
-			yyjson_mut_obj_add_str(d, w, "which", ca ? "ca" :
-			    "server");
-			yyjson_mut_obj_add_int(d, w, "days_left",
-			    (ci.ci_not_after_s - now_s) / LAN_DAY_S);
-			yyjson_mut_arr_append(warn, w);
-		}
 	}
+	lan_add_warnings(d, warn, r->r_api, now_s);
 	yyjson_mut_obj_add_val(d, root, "warnings", warn);
 	yyjson_mut_obj_add_val(d, root, "network", lan_network_json(d, l));
 	return api_req_json(r, 200, d);
@@ -587,14 +693,13 @@ api_lan_cert_upload(struct api_req *r)
 		return lan_field_err(r, API_FIELD_MISSING, cert ? "key" :
 		    "certificate");
 	}
-	rc = cert_upload(l->al_tlsdir, cert, key, cb_now_ms() / 1000, &why);
+	rc = lan_install_cert(r->r_api, cert, key, &why);
 	yyjson_doc_free(d);
 	if (rc != CB_OK)
 		return why ? lan_refuse(r, 400, "certificate_refused",
 		    "証明書と鍵を受け付けられませんでした", why) :
 		    api_req_error(r, API_E_INTERNAL);
 	api_audit_note(r, "lan:certificate");
-	lan_refresh(l);
 	return api_lan_view(r);
 }
 

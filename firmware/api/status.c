@@ -36,6 +36,7 @@
 #endif
 
 #define STATUS_PAGE_MAX		(64 * 1024)
+#define STATUS_METRICS_MAX	(16 * 1024)	/* the /metrics text */
 
 void
 api_set_http_server(struct api *a, const struct http_server *srv)
@@ -70,6 +71,26 @@ status_sync_enrolled(const struct api *a)
 	    (int)sizeof(p))
 		return false;
 	return access(p, F_OK) == 0;
+}
+
+/* KEY: {"not_after_ms","days_left","expires_soon","expired"}, or null
+ * when sync holds no such certificate. */
+static bool
+status_sync_cert(yyjson_mut_doc *doc, yyjson_mut_val *o, const char *key,
+    int64_t not_after_ms)
+{
+	int64_t left_s = not_after_ms / 1000 - cb_now_ms() / 1000;
+	yyjson_mut_val *c;
+
+	if (not_after_ms <= 0)
+		return yyjson_mut_obj_add_null(doc, o, key);
+	return (c = yyjson_mut_obj(doc)) != NULL &&
+	    yyjson_mut_obj_add_int(doc, c, "not_after_ms", not_after_ms) &&
+	    yyjson_mut_obj_add_int(doc, c, "days_left", left_s / 86400) &&
+	    yyjson_mut_obj_add_bool(doc, c, "expires_soon",
+	    left_s < (int64_t)CERT_WARN_DAYS * 86400) &&
+	    yyjson_mut_obj_add_bool(doc, c, "expired", left_s <= 0) &&
+	    yyjson_mut_obj_add_val(doc, o, key, c);
 }
 
 /* GET /api/v1/status/sync (admins). */
@@ -115,7 +136,10 @@ api_status_sync(struct api_req *r)
 	    st.st_enroll_result) ||
 	    !yyjson_mut_obj_add_int(doc, o, "enroll_ms", st.st_enroll_ms) ||
 	    !yyjson_mut_obj_add_bool(doc, o, "enroll_ok",
-	    st.st_enroll_ok != 0)) {
+	    st.st_enroll_ok != 0) ||
+	    !status_sync_cert(doc, o, "client_certificate",
+	    st.st_client_cert_not_after_ms) ||
+	    !status_sync_cert(doc, o, "cloud_ca", st.st_cloud_ca_not_after_ms)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}
@@ -163,6 +187,7 @@ status_certs(struct api *a, yyjson_mut_doc *doc, yyjson_mut_val *root,
 		    (na - now_s) / 86400) ||
 		    !yyjson_mut_obj_add_bool(doc, o, "expires_soon",
 		    na - now_s < (int64_t)CERT_WARN_DAYS * 86400) ||
+		    !yyjson_mut_obj_add_bool(doc, o, "expired", na <= now_s) ||
 		    !yyjson_mut_obj_add_val(doc, c, which[ca], o))
 			return 0;
 	}
@@ -460,37 +485,59 @@ sb_metric(struct sbuf *s, const char *name, const char *type,
 	sb_str(s, buf);
 }
 
-/* One HELP and TYPE per metric, then a sample per certificate. */
+/* One HELP and TYPE per metric, then a sample per certificate the box
+ * holds (lan_cert_expiries): the served one, the local CA, sync's client
+ * certificate and the cloud CA. */
 static void
 status_cert_metrics(struct api *a, struct sbuf *s)
 {
-	static const char *const which[2] = { "server", "ca" };
-	int64_t na[2], now_s = cb_now_ms() / 1000;
-	int have[2];
+	int64_t na[LAN_CERT_N], now_s = cb_now_ms() / 1000;
+	int have[LAN_CERT_N], any = 0;
 	char buf[160];
 
-	for (int ca = 0; ca <= 1; ca++)
-		have[ca] = lan_cert_expiry(a, ca, &na[ca]) == CB_OK;
-	if (!have[0] && !have[1])
+	lan_cert_expiries(a, na, have);
+	for (int i = 0; i < LAN_CERT_N; i++)
+		any |= have[i];
+	if (!any)
 		return;
 	sb_str(s, "# HELP classbox_certificate_not_after_seconds Expiry of "
-	    "the served certificate and of the box's CA.\n# TYPE "
+	    "each certificate the box holds.\n# TYPE "
 	    "classbox_certificate_not_after_seconds gauge\n");
-	for (int ca = 0; ca <= 1; ca++)
-		if (have[ca]) {
+	for (int i = 0; i < LAN_CERT_N; i++)
+		if (have[i]) {
 			snprintf(buf, sizeof(buf), "classbox_certificate_not_"
-			    "after_seconds{which=\"%s\"} %lld\n", which[ca],
-			    (long long)na[ca]);
+			    "after_seconds{which=\"%s\"} %lld\n",
+			    lan_cert_which[i], (long long)na[i]);
+			sb_str(s, buf);
+		}
+	sb_str(s, "# HELP classbox_certificate_days_left Whole days until "
+	    "the certificate expires, rounded toward zero.\n# TYPE "
+	    "classbox_certificate_days_left gauge\n");
+	for (int i = 0; i < LAN_CERT_N; i++)
+		if (have[i]) {
+			snprintf(buf, sizeof(buf), "classbox_certificate_days_"
+			    "left{which=\"%s\"} %lld\n", lan_cert_which[i],
+			    (long long)((na[i] - now_s) / 86400));
 			sb_str(s, buf);
 		}
 	sb_str(s, "# HELP classbox_certificate_expiring 1 when the "
-	    "certificate expires within 30 days.\n# TYPE "
+	    "certificate expires within 30 days (or has expired).\n# TYPE "
 	    "classbox_certificate_expiring gauge\n");
-	for (int ca = 0; ca <= 1; ca++)
-		if (have[ca]) {
+	for (int i = 0; i < LAN_CERT_N; i++)
+		if (have[i]) {
 			snprintf(buf, sizeof(buf), "classbox_certificate_"
-			    "expiring{which=\"%s\"} %d\n", which[ca],
-			    na[ca] - now_s < (int64_t)CERT_WARN_DAYS * 86400);
+			    "expiring{which=\"%s\"} %d\n", lan_cert_which[i],
+			    na[i] - now_s < (int64_t)CERT_WARN_DAYS * 86400);
+			sb_str(s, buf);
+		}
+	sb_str(s, "# HELP classbox_certificate_expired 1 when the "
+	    "certificate has expired.\n# TYPE "
+	    "classbox_certificate_expired gauge\n");
+	for (int i = 0; i < LAN_CERT_N; i++)
+		if (have[i]) {
+			snprintf(buf, sizeof(buf), "classbox_certificate_"
+			    "expired{which=\"%s\"} %d\n", lan_cert_which[i],
+			    na[i] <= now_s);
 			sb_str(s, buf);
 		}
 }
@@ -503,7 +550,7 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	    "403 LAN内からのみ / only from the school's LAN\n";
 	struct http_stats hs;
 	struct clock_status cs;
-	struct sbuf s = { NULL, 0, 8192, 0 };
+	struct sbuf s = { NULL, 0, STATUS_METRICS_MAX, 0 };
 	uint64_t seq = 0;
 	struct disk_state ds;
 	int clk;

@@ -13,6 +13,11 @@
  * action in the operation log; the record id is "sync:enrollment", the
  * content is never logged. What sync made of it shows in
  * GET /api/v1/status/sync (enroll_result).
+ *
+ * A server certificate and key in the file (server_cert_pem,
+ * server_key_pem) are web's: web installs them itself, exactly as an
+ * admin's upload on the LAN page (lan_install_cert), and hands sync the
+ * file without them.
  */
 #include <errno.h>
 #include <limits.h>
@@ -101,12 +106,67 @@ sync_api_accepted(struct api_req *r, const struct enroll *e, int replace)
 	    !yyjson_mut_obj_add_strcpy(doc, o, "school_db", e->en_school_db) ||
 	    !yyjson_mut_obj_add_strcpy(doc, o, "audit_db", e->en_audit_db) ||
 	    !yyjson_mut_obj_add_bool(doc, o, "admin_password",
-	    e->en_admin_password != NULL)) {
+	    e->en_admin_password != NULL) ||
+	    !yyjson_mut_obj_add_bool(doc, o, "server_certificate",
+	    e->en_server_cert_pem != NULL)) {
 		yyjson_mut_doc_free(doc);
 		return api_req_error(r, API_E_BUSY);
 	}
 	yyjson_mut_doc_set_root(doc, o);
 	return api_req_json(r, 202, doc);
+}
+
+/* The drop holds no server certificate or key: they are web's, and sync
+ * never sees web's key (enroll_without_server). */
+static int
+sync_api_drop(const char *drop, const char *buf, size_t len, int replace)
+{
+	char *kept;
+	size_t klen;
+	int rc;
+
+	if ((rc = enroll_without_server(buf, len, &kept, &klen)) != CB_OK)
+		return rc;
+	rc = enroll_drop_put(drop, kept ? kept : buf, kept ? klen : len,
+	    replace);
+	if (kept != NULL) {
+		cb_wipe(kept, klen);
+		free(kept);
+	}
+	return rc;
+}
+
+/*
+ * The enrollment's server certificate, installed as an admin's upload
+ * (docs/lan.md: the latest wins). Checked already by enroll_check, so a
+ * failure here is the disk's, after sync has the enrollment: said as
+ * such, and the enrollment stays handed over. Not CB_OK: answered.
+ */
+static int
+sync_api_server_cert(struct api_req *r, const struct enroll *e)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (e->en_server_cert_pem == NULL)
+		return CB_OK;
+	rc = lan_install_cert(r->r_api, e->en_server_cert_pem,
+	    e->en_server_key_pem, &why);
+	if (rc == CB_OK) {
+		log_info("web: the enrollment's server certificate is in "
+		    "service");
+		return CB_OK;
+	}
+	log_warn("web: cannot install the enrollment's server certificate: "
+	    "%s", why ? why : cb_strerror(rc));
+	(void)sync_api_refuse(r, rc == CB_EINVAL ? 400 : 500,
+	    "server_certificate_not_installed", why ? "server_cert_pem" : NULL,
+	    "The enrollment was handed to sync, but its server certificate "
+	    "could not be installed; upload it on the LAN page.",
+	    "登録ファイルは同期プロセスに渡しましたが、サーバー証明書を入れられ"
+	    "ませんでした。校内ネットワークの画面から証明書をアップロードしてく"
+	    "ださい。");
+	return rc;
 }
 
 /*
@@ -138,7 +198,7 @@ api_sync_enrollment(struct api_req *r)
 	rc = enroll_check(q->body, q->body_len, &e, err, sizeof(err));
 	if (rc == CB_OK && (replace || !exists))	/* nothing to replace:
 							 * a new one */
-		put = enroll_drop_put(drop, q->body, q->body_len,
+		put = sync_api_drop(drop, q->body, q->body_len,
 		    replace && exists);
 	cb_wipe((char *)q->body, q->body_len);
 	if (rc != CB_OK)
@@ -162,7 +222,10 @@ api_sync_enrollment(struct api_req *r)
 	api_audit_note(r, SYNC_API_RECORD);
 	log_info("web: an admin handed an enrollment to sync (%s, cloud %s)",
 	    replace && exists ? "replacing" : "new", e.en_url.hu_host);
-	rc = sync_api_accepted(r, &e, replace && exists);
+	if (sync_api_server_cert(r, &e) != CB_OK)
+		rc = 0;		/* answered */
+	else
+		rc = sync_api_accepted(r, &e, replace && exists);
 	enroll_free(&e);
 	return rc;
 }

@@ -99,5 +99,12 @@ cmd_status(int argc, char **argv)
 	else
 		printf("sync.proxy=\n");
 	printf("sync.proxy_result=%s\n", st.st_proxy_result);
+	/* The enrollment's certificates (docs/lan.md, "Expiry"). */
+	if (st.st_client_cert_not_after_ms > 0)
+		status_time("sync.client_cert_not_after",
+		    st.st_client_cert_not_after_ms);
+	if (st.st_cloud_ca_not_after_ms > 0)
+		status_time("sync.cloud_ca_not_after",
+		    st.st_cloud_ca_not_after_ms);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "cmd/cmd.h"
 #include "core/cb.h"
 #include "core/proc.h"
+#include "net/cert.h"
 #include "net/httpcli.h"
 #include "net/tlscli.h"
 #include "store/seal.h"
@@ -474,6 +475,27 @@ sync_log_there(const char *dir)
 	    access(p, R_OK) == 0;
 }
 
+/* When the enrollment's client certificate and the cloud CA expire (the
+ * first certificate of each), for web's warnings (docs/lan.md); 0 when
+ * not enrolled. Not secret: both are shown to the cloud on every
+ * connection. */
+static void
+sync_cert_dates(const struct enroll *en, struct sync_status *st)
+{
+	struct cert_info ci;
+
+	st->st_client_cert_not_after_ms = 0;
+	st->st_cloud_ca_not_after_ms = 0;
+	if (en == NULL)
+		return;
+	if (cert_info_pem(en->en_cert_pem, strlen(en->en_cert_pem) + 1,
+	    &ci) == CB_OK)
+		st->st_client_cert_not_after_ms = ci.ci_not_after_s * 1000;
+	if (cert_info_pem(en->en_ca_pem, strlen(en->en_ca_pem) + 1, &ci) ==
+	    CB_OK)
+		st->st_cloud_ca_not_after_ms = ci.ci_not_after_s * 1000;
+}
+
 /*
  * The TLS client and the HTTP client over it, through the proxy chosen
  * now (sync_proxy_choose); the status says which proxy.
@@ -551,8 +573,9 @@ sync_setup(struct sync_run *r, char *err, size_t errsize)
 
 	if (cb_path_join(path, sizeof(path), r->r_o->data, SYNC_ENROLL_PATH))
 		return CB_ETOOBIG;
-	if ((rc = enroll_load(path, &r->r_en, err, errsize)) != CB_OK ||
-	    (rc = sync_link(r, err, errsize)) != CB_OK)
+	rc = enroll_load(path, &r->r_en, err, errsize);
+	sync_cert_dates(rc == CB_OK ? &r->r_en : NULL, &r->r_st);
+	if (rc != CB_OK || (rc = sync_link(r, err, errsize)) != CB_OK)
 		return rc;
 	if ((rc = cmd_store_open(r->r_o->data, &r->r_store)) != CB_OK) {
 		snprintf(err, errsize, "cannot open the classroom store: %s",

@@ -620,56 +620,77 @@ cert_der_file(const char *path, uint8_t *out, size_t size, size_t *len)
 
 /* ---- an admin's certificate --------------------------------------- */
 
+/* The checks of cert_upload_check on parsed objects; *why on a refusal. */
+static void
+cert_pair_check(struct cert_ctx *c, mbedtls_x509_crt *crt,
+    mbedtls_pk_context *key, const char *cert_pem, const char *key_pem,
+    int64_t now_s, const char **why)
+{
+	if (mbedtls_x509_crt_parse(crt, (const unsigned char *)cert_pem,
+	    strlen(cert_pem) + 1) != 0)
+		*why = "the certificate is not PEM X.509";
+	else if (mbedtls_pk_parse_key(key, (const unsigned char *)key_pem,
+	    strlen(key_pem) + 1, NULL, 0, mbedtls_ctr_drbg_random,
+	    &c->cc_drbg) != 0)
+		*why = "the key is not an unencrypted PEM private key";
+	else if (!mbedtls_pk_can_do(key, MBEDTLS_PK_ECDSA))
+		*why = "the key must be ECDSA (the box offers ECDSA suites only)";
+	else if (mbedtls_pk_check_pair(&crt->pk, key, mbedtls_ctr_drbg_random,
+	    &c->cc_drbg) != 0)
+		*why = "the key does not belong to the (first) certificate";
+	else if (cert_x509_time(&crt->valid_to) <= now_s ||
+	    cert_x509_time(&crt->valid_from) > now_s + CERT_CLOCK_SKEW_S)
+		*why = "the certificate is expired or not yet valid";
+}
+
+int
+cert_upload_check(const char *cert_pem, const char *key_pem, int64_t now_s,
+    const char **why)
+{
+	struct cert_ctx c;
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	int rc = CB_OK;
+
+	*why = NULL;
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&key);
+	if (cert_ctx_init(&c) != CB_OK)
+		rc = CB_ECRYPTO;
+	else {
+		cert_pair_check(&c, &crt, &key, cert_pem, key_pem, now_s, why);
+		if (*why != NULL)
+			rc = CB_EINVAL;
+	}
+	mbedtls_pk_free(&key);
+	mbedtls_x509_crt_free(&crt);
+	cert_ctx_free(&c);
+	return rc;
+}
+
 int
 cert_upload(const char *tlsdir, const char *cert_pem, const char *key_pem,
     int64_t now_s, const char **why)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	struct cert_ctx c;
-	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
-	int rc = CB_EINVAL;
+	int rc;
 
-	*why = NULL;
-	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&key);
-	if (cert_ctx_init(&c) != CB_OK) {
-		rc = CB_ECRYPTO;
-		goto out;
-	}
-	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem,
-	    strlen(cert_pem) + 1) != 0)
-		*why = "the certificate is not PEM X.509";
-	else if (mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem,
-	    strlen(key_pem) + 1, NULL, 0, mbedtls_ctr_drbg_random,
-	    &c.cc_drbg) != 0)
-		*why = "the key is not an unencrypted PEM private key";
-	else if (!mbedtls_pk_can_do(&key, MBEDTLS_PK_ECDSA))
-		*why = "the key must be ECDSA (the box offers ECDSA suites only)";
-	else if (mbedtls_pk_check_pair(&crt.pk, &key, mbedtls_ctr_drbg_random,
-	    &c.cc_drbg) != 0)
-		*why = "the key does not belong to the (first) certificate";
-	else if (cert_x509_time(&crt.valid_to) <= now_s ||
-	    cert_x509_time(&crt.valid_from) > now_s + CERT_CLOCK_SKEW_S)
-		*why = "the certificate is expired or not yet valid";
-	if (*why != NULL)
-		goto out;
+	if ((rc = cert_upload_check(cert_pem, key_pem, now_s, why)) != CB_OK)
+		return rc;
 	if (cert_path(dir, sizeof(dir), tlsdir, "uploaded") != CB_OK ||
 	    cb_make_dir(dir, 0700, (uid_t)-1, (gid_t)-1) != CB_OK ||
 	    cert_path(path, sizeof(path), dir, "key.pem") != CB_OK ||
-	    cb_write_file_atomic(path, key_pem, strlen(key_pem), 0600) != CB_OK ||
-	    cert_path(path, sizeof(path), dir, "cert.pem") != CB_OK ||
+	    cb_write_file_atomic(path, key_pem, strlen(key_pem), 0600) != CB_OK)
+		return CB_EIO;
+	/* A new key beside the old certificate would not match: without
+	 * the certificate, both go (back to the box's own CA). */
+	if (cert_path(path, sizeof(path), dir, "cert.pem") != CB_OK ||
 	    cb_write_file_atomic(path, cert_pem, strlen(cert_pem), 0644) !=
 	    CB_OK) {
-		rc = CB_EIO;
-		goto out;
+		(void)cert_upload_remove(tlsdir);
+		return CB_EIO;
 	}
-	rc = CB_OK;
-out:
-	mbedtls_pk_free(&key);
-	mbedtls_x509_crt_free(&crt);
-	cert_ctx_free(&c);
-	return rc;
+	return CB_OK;
 }
 
 int

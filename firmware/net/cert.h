@@ -72,11 +72,17 @@ int cert_der_file(const char *path, uint8_t *out, size_t size,
     size_t *len);
 
 /*
- * Check an uploaded certificate chain and key (PEM, NUL-terminated): the
- * key is an unencrypted ECDSA key (the server offers ECDSA suites only),
- * matches the first certificate, which is valid at now_s. On CB_OK writes them to TLSDIR/uploaded/. why gets a
- * short English reason on failure.
+ * Check a server certificate chain and key from an admin's upload or the
+ * enrollment file (PEM, NUL-terminated): the key is an unencrypted ECDSA
+ * key (the server offers ECDSA suites only), matches the first
+ * certificate, which is valid at now_s. CB_EINVAL with why (a short
+ * English reason, never the key) on a refusal.
  */
+int cert_upload_check(const char *cert_pem, const char *key_pem,
+    int64_t now_s, const char **why);
+/* cert_upload_check, then write them to TLSDIR/uploaded/ (key 0600 first,
+ * then the certificate 0644, each atomic) as the calling user. The latest
+ * upload wins, whichever way it came. */
 int cert_upload(const char *tlsdir, const char *cert_pem,
     const char *key_pem, int64_t now_s, const char **why);
 /* Remove the upload: back to the box's own CA. */

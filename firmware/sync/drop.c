@@ -11,12 +11,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <yyjson.h>
+
 #include "core/cb.h"
 #include "core/proc.h"
+#include "net/cert.h"
 #include "net/tlscli.h"
 #include "sync/drop.h"
 #include "sync/proxy.h"
 #include "sync/status.h"
+
+/* The server certificate and key, checked as an admin's upload is. */
+static int
+enroll_check_server(struct enroll *e, char *err, size_t errsize)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (e->en_server_cert_pem == NULL)
+		return CB_OK;
+	rc = cert_upload_check(e->en_server_cert_pem, e->en_server_key_pem,
+	    cb_now_ms() / 1000, &why);
+	if (rc == CB_OK)
+		return CB_OK;
+	snprintf(err, errsize, "enrollment: \"%s\": %s", why != NULL &&
+	    strstr(why, "key") != NULL ? "server_key_pem" : "server_cert_pem",
+	    why != NULL ? why : "the server certificate cannot be checked");
+	enroll_free(e);
+	return rc == CB_EINVAL ? rc : CB_ENOMEM;
+}
 
 int
 enroll_check(const char *buf, size_t len, struct enroll *e, char *err,
@@ -36,7 +59,7 @@ enroll_check(const char *buf, size_t len, struct enroll *e, char *err,
 		return rc == CB_ENOMEM ? rc : CB_EINVAL;
 	}
 	tlscli_free(tls);
-	return CB_OK;
+	return enroll_check_server(e, err, errsize);
 }
 
 void
@@ -228,13 +251,50 @@ enroll_drop_take(const char *drop_dir, char **buf, size_t *len,
 }
 
 int
+enroll_without_server(const char *buf, size_t len, char **out, size_t *olen)
+{
+	yyjson_doc *d = yyjson_read(buf, len, 0);
+	yyjson_val *root = d ? yyjson_doc_get_root(d) : NULL;
+	yyjson_mut_doc *m;
+	yyjson_mut_val *mroot;
+
+	*out = NULL;
+	if (!yyjson_is_obj(root) || (yyjson_obj_get(root, "server_cert_pem") ==
+	    NULL && yyjson_obj_get(root, "server_key_pem") == NULL)) {
+		yyjson_doc_free(d);
+		return root == NULL ? CB_EINVAL : CB_OK;
+	}
+	m = yyjson_doc_mut_copy(d, NULL);
+	yyjson_doc_free(d);
+	if (m == NULL || (mroot = yyjson_mut_doc_get_root(m)) == NULL) {
+		yyjson_mut_doc_free(m);
+		return CB_ENOMEM;
+	}
+	(void)yyjson_mut_obj_remove_key(mroot, "server_cert_pem");
+	(void)yyjson_mut_obj_remove_key(mroot, "server_key_pem");
+	*out = yyjson_mut_write(m, YYJSON_WRITE_PRETTY, olen);
+	yyjson_mut_doc_free(m);
+	return *out == NULL ? CB_ENOMEM : CB_OK;
+}
+
+int
 enroll_install(const char *data, const char *buf, size_t len, uid_t uid)
 {
-	char out[PATH_MAX];
+	char out[PATH_MAX], *kept;
+	size_t klen;
+	int rc;
 
 	if (cb_path_join(out, sizeof(out), data, SYNC_ENROLL_PATH) != CB_OK)
 		return CB_ETOOBIG;
-	if (cb_write_file_atomic(out, buf, len, 0600) != CB_OK)
+	if ((rc = enroll_without_server(buf, len, &kept, &klen)) != CB_OK)
+		return rc;
+	rc = cb_write_file_atomic(out, kept ? kept : buf, kept ? klen : len,
+	    0600);
+	if (kept != NULL) {
+		cb_wipe(kept, klen);
+		free(kept);
+	}
+	if (rc != CB_OK)
 		return CB_EIO;
 	if (uid != (uid_t)-1 && geteuid() == 0 && chown(out, uid, uid) != 0)
 		return CB_EIO;

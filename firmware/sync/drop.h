@@ -57,8 +57,16 @@ int enroll_read_fd(int fd, char **buf, size_t *len);
 int enroll_drop_take(const char *drop_dir, char **buf, size_t *len,
     int *replace, char *why, size_t whysize);
 
-/* Keep buf as DATA/sync/enroll.json (0600, atomic), owned by uid when
- * run as root and uid != (uid_t)-1. */
+/* buf without server_cert_pem and server_key_pem: *out (malloc'd, the
+ * caller wipes and frees, *olen) or NULL when buf has neither and serves
+ * as it is. The server certificate is web's (installed by web or by the
+ * console as web's upload); sync never keeps web's key. */
+int enroll_without_server(const char *buf, size_t len, char **out,
+    size_t *olen);
+
+/* Keep buf, without the server certificate and key, as
+ * DATA/sync/enroll.json (0600, atomic), owned by uid when run as root and
+ * uid != (uid_t)-1. */
 int enroll_install(const char *data, const char *buf, size_t len, uid_t uid);
 
 /* The admin's proxy setting (sync/proxy.h) takes the same way: web writes

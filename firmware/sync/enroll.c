@@ -102,10 +102,31 @@ en_pem(yyjson_val *obj, const char *key, const char *label, int required,
 	return en_dup(s, out);
 }
 
+/* The box's own server certificate and key (docs/lan.md): both or
+ * neither; web installs them as an admin's upload. */
+static int
+en_server(yyjson_val *root, struct enroll *e, char *err, size_t errsize)
+{
+	int rc;
+
+	if ((rc = en_pem(root, "server_cert_pem", "CERTIFICATE", 0,
+	    &e->en_server_cert_pem, err, errsize)) ||
+	    (rc = en_pem(root, "server_key_pem", "PRIVATE KEY", 0,
+	    &e->en_server_key_pem, err, errsize)))
+		return rc;
+	if ((e->en_server_cert_pem == NULL) != (e->en_server_key_pem == NULL))
+		return en_fail(err, errsize, "enrollment: \"%s\" without "
+		    "\"%s\"", e->en_server_cert_pem ? "server_cert_pem" :
+		    "server_key_pem", e->en_server_cert_pem ?
+		    "server_key_pem" : "server_cert_pem");
+	return CB_OK;
+}
+
 static const char *const en_known[] = {
 	"version", "cloud", "school_db", "audit_db", "ca_pem",
 	"client_cert_pem", "client_key_pem", "username", "password",
-	"admin_password", "proxy", "proxy_user", "proxy_password", NULL
+	"admin_password", "proxy", "proxy_user", "proxy_password",
+	"server_cert_pem", "server_key_pem", NULL
 };
 
 static int
@@ -211,7 +232,7 @@ en_fields(yyjson_val *root, struct enroll *e, char *err, size_t errsize)
 	    (rc = en_pem(root, "client_key_pem", "PRIVATE KEY", 1,
 	    &e->en_key_pem, err, errsize)))
 		return rc;
-	return CB_OK;
+	return en_server(root, e, err, errsize);
 }
 
 int
@@ -261,6 +282,8 @@ enroll_free(struct enroll *e)
 	en_wipe_free(&e->en_ca_pem);
 	en_wipe_free(&e->en_cert_pem);
 	en_wipe_free(&e->en_key_pem);
+	en_wipe_free(&e->en_server_cert_pem);
+	en_wipe_free(&e->en_server_key_pem);
 	en_wipe_free(&e->en_username);
 	en_wipe_free(&e->en_password);
 	en_wipe_free(&e->en_admin_password);

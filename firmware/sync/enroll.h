@@ -2,7 +2,8 @@
  * enroll.h: the enrollment file the platform issues for a school
  * (SYNC_CONTRACT.md, docs/sync.md): the cloud's URL, the school's database
  * names, the CA to pin, the client certificate and key, the replication
- * credentials, optionally the first admin's password and an HTTP proxy.
+ * credentials, optionally the first admin's password, an HTTP proxy and
+ * the box's own server certificate and key for the campus LAN.
  *
  * enroll_parse is pure (no I/O) and fuzzed. It refuses unknown fields, a
  * non-https URL, database names CouchDB would refuse, PEM blocks that do
@@ -35,6 +36,10 @@ struct enroll {
 	char en_proxy_host[TLSCLI_HOST_MAX + 1];
 	int en_proxy_port;
 	char *en_proxy_user, *en_proxy_password;
+	/* The box's server certificate chain and key for the campus LAN
+	 * (both or neither, NULL: absent); web installs them, sync keeps
+	 * neither (enroll_install). */
+	char *en_server_cert_pem, *en_server_key_pem;
 };
 
 /* Parse and check; on failure a message for a person goes to err. */

@@ -55,6 +55,10 @@ sync_status_write(const char *path, const struct sync_status *st)
 	    st->st_proxy_result) &&
 	    yyjson_mut_obj_add_int(d, o, "proxy_ms", st->st_proxy_ms) &&
 	    yyjson_mut_obj_add_bool(d, o, "proxy_ok", st->st_proxy_ok != 0) &&
+	    yyjson_mut_obj_add_int(d, o, "client_cert_not_after_ms",
+	    st->st_client_cert_not_after_ms) &&
+	    yyjson_mut_obj_add_int(d, o, "cloud_ca_not_after_ms",
+	    st->st_cloud_ca_not_after_ms) &&
 	    (json = yyjson_mut_write(d, 0, &len)) != NULL) {
 		rc = cb_write_file_atomic(path, json, len, 0644);
 		free(json);
@@ -71,6 +75,17 @@ copy_str(yyjson_val *v, char *out, size_t size)
 	out[0] = 0;
 	if (s != NULL && strlen(s) < size && cb_utf8_valid(s, strlen(s)))
 		memcpy(out, s, strlen(s) + 1);
+}
+
+/* A time in ms since the epoch; 0 when absent, of another type or
+ * negative. */
+static int64_t
+status_ms(yyjson_val *o, const char *key)
+{
+	yyjson_val *v = yyjson_obj_get(o, key);
+
+	return yyjson_is_int(v) && yyjson_get_sint(v) > 0 ?
+	    yyjson_get_sint(v) : 0;
 }
 
 int
@@ -124,6 +139,9 @@ sync_status_parse(const char *json, size_t len, struct sync_status *st)
 	    sizeof(st->st_proxy_result));
 	st->st_proxy_ms = yyjson_get_sint(yyjson_obj_get(o, "proxy_ms"));
 	st->st_proxy_ok = yyjson_get_bool(yyjson_obj_get(o, "proxy_ok"));
+	st->st_client_cert_not_after_ms = status_ms(o,
+	    "client_cert_not_after_ms");
+	st->st_cloud_ca_not_after_ms = status_ms(o, "cloud_ca_not_after_ms");
 	yyjson_doc_free(d);
 	return st->st_state[0] ? CB_OK : CB_EINVAL;
 }

@@ -59,6 +59,11 @@ struct sync_status {
 	char st_proxy_result[SYNC_STATUS_ERR_MAX];
 	int64_t st_proxy_ms;		/* when; 0: never */
 	int st_proxy_ok;		/* 1 taken, 0 refused */
+	/* "Not after" of the enrollment's client certificate and of the
+	 * cloud CA it pins (the first certificate of each PEM field), for
+	 * the expiry warnings (docs/lan.md); 0: not enrolled or unreadable. */
+	int64_t st_client_cert_not_after_ms;
+	int64_t st_cloud_ca_not_after_ms;
 };
 
 int sync_status_write(const char *path, const struct sync_status *st);

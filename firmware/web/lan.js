@@ -12,6 +12,8 @@ import { confirmInline } from './admin.js';
 const CONFIRM_S_DEFAULT = 120;       // docs/api.md: confirm_s 5-900
 const LAN_POLL_MS = 2000;            // while a change waits for its confirmation
 const PEM_MAX = 16 * 1024;           // the box's body limit for the upload
+// every certificate the box holds (docs/lan.md, "Expiry"): GET /lan warnings
+const CERT_WHICH = ['server', 'ca', 'client', 'cloud_ca'];
 const PHASES = ['idle', 'waiting', 'confirmed', 'reverted', 'refused', 'failed'];
 
 const kvRow = (k, v) => h('tr', {}, h('th', { scope: 'row' }, t(k)), h('td', {}, v));
@@ -192,8 +194,11 @@ async function viewLan() {
   if (!r.ok) { fail(r); return; }
   const l = r.data;
   const skew = st.ok && st.data.time ? st.data.time.now_ms - Date.now() : 0;
-  const warnings = (l.warnings || []).map((w) => h('p', { class: 'banner warning' },
-    t(w.which === 'ca' ? 'lan_warn_ca' : 'lan_warn_server', { n: w.days_left })));
+  const warnings = (l.warnings || []).filter((w) => CERT_WHICH.includes(w.which)).map((w) => {
+    const expired = w.code === 'certificate_expired';
+    return h('p', { class: `banner ${expired ? 'critical' : 'warning'}`, 'data-cert-warning': w.which },
+      t(`lan_${expired ? 'expired' : 'warn'}_${w.which}`, { n: w.days_left, date: fmtTime(w.not_after_ms) }));
+  });
   show(card(t('lan_title'),
     ...warnings,
     h('table', { class: 'kv' }, h('tbody', {},

@@ -176,7 +176,7 @@ expect_eq "mobileconfig: a plist with com.apple.security.root holding the CA" \
 # ---- warnings: status and metrics carry the expiry ----
 ST=$(curl -sS --cacert "$BOX_CA" "$BOX_URL/api/v1/status")
 expect_match "/api/v1/status: certificate expiry, no warning" "$ST" \
-    '"certificates":\{"server":\{"not_after_ms":[0-9]+,"days_left":39[0-9],"expires_soon":false\},"ca":\{[^}]*"days_left":36[0-9][0-9]'
+    '"certificates":\{"server":\{"not_after_ms":[0-9]+,"days_left":39[0-9],"expires_soon":false,"expired":false\},"ca":\{[^}]*"days_left":36[0-9][0-9]'
 ST=$(curl -sS --cacert "$BOX_CA" "$BOX_URL/metrics")
 expect_match "/metrics: classbox_certificate_expiring{which=\"ca\"} 0" "$ST" \
     'classbox_certificate_expiring\{which="ca"\} 0'
@@ -275,7 +275,7 @@ api admin PUT /api/v1/lan/certificate "$UP"
 expect_eq "admin uploads a certificate" "$STATUS" 200
 expect_match "it is served (source uploaded)" "$BODY" '"source":"uploaded"'
 expect_match "warned: it expires within 30 days" "$BODY" \
-    '"warnings":\[\{"code":"certificate_expiring","which":"server","days_left":(9|10)\}'
+    '"warnings":\[\{"code":"certificate_expiring","which":"server","days_left":(9|10),"not_after_ms":[0-9]+\}'
 ST=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T_DIR/up-cert.pem" \
     "https://$NEW_IP/status" 2>>"$T_DIR/curl.log")
 expect_eq "new connections get the uploaded certificate" "$ST" 200

@@ -193,6 +193,25 @@ async function adminOps() {
     await page.locator('h2', { hasText: '登録を置き換える' }).waitFor();
     await screenshot('sync-enrolled');
   });
+  await check('LAN page: the enrollment\'s client certificate (30 days) is warned about in words', async () => {
+    // sync publishes its certificates' dates once it runs with the new
+    // enrollment: look again (sync page, LAN page) until they are there
+    // (the walk is on the sync page now)
+    const warn = page.locator('[data-cert-warning="client"]');
+    for (let i = 0; i < 40; i++) {
+      await goHash('#/lan');
+      await waitH1('校内ネットワーク');
+      if (await warn.count() > 0) break;
+      await page.waitForTimeout(500);
+      await goHash('#/sync');
+    }
+    const text = await warn.textContent();
+    assert(/同期用のクライアント証明書.*あと 29 日/.test(text), `warning "${text}"`);
+    await page.locator('[data-cert-warning="cloud_ca"].banner.warning').waitFor();
+    await screenshot('lan-sync-cert-warning');
+    await goHash('#/sync');	// where the next check goes on
+    await page.locator('h2', { hasText: '登録を置き換える' }).waitFor();
+  });
   await check('sync page: replacing the enrollment asks first', async () => {
     await page.setInputFiles('#sync-enroll-file', ENROLL_GOOD);
     await page.click('#sync-enroll-form button[type=submit]');
@@ -348,6 +367,7 @@ async function adminOps() {
     await goHash('#/lan');
     await waitH1('Campus network');
     await page.locator('a[data-ca="ca.mobileconfig"]', { hasText: 'Configuration profile' }).waitFor();
+    await page.locator('[data-cert-warning="client"]', { hasText: 'The sync client certificate' }).waitFor();
     await page.click('[data-lang="ja"]');
     await waitH1('校内ネットワーク');
   });

@@ -47,6 +47,8 @@ const dyn = {
   disk_level_: ['ok', 'warn', 'critical', 'full'],
   lan_net_phase_: ['idle', 'waiting', 'confirmed', 'reverted', 'refused', 'failed'],
   lan_mode_: ['dhcp', 'static'],
+  lan_warn_: ['server', 'ca', 'client', 'cloud_ca'],
+  lan_expired_: ['server', 'ca', 'client', 'cloud_ca'],
   conflict_rule_: ['manual', 'cloud_wins', 'last_writer_wins', 'append_only', 'couchdb_winner'],
   conflict_type_: ['guidance_note', 'user', 'class', 'membership', 'attendance', 'submission',
     'receipt', 'absence_notice'],

@@ -137,7 +137,7 @@ T_TEST(mdns_state_names_checked)
 T_TEST(upload_refusals)
 {
 	const char *why;
-	char cert[CERT_PEM_MAX], key[CERT_PEM_MAX], path[128];
+	char cert[CERT_PEM_MAX], key[CERT_PEM_MAX], path[128], updir[128];
 	FILE *f;
 	size_t len;
 	struct cert_names n;
@@ -161,6 +161,11 @@ T_TEST(upload_refusals)
 	fclose(f);
 	T_EQ_INT(cert_upload(dir, cert, key, 1790000000, &why), CB_EINVAL);
 	T_EQ_STR(why, "the key does not belong to the (first) certificate");
+	/* The same check for the enrollment's pair, which writes nothing. */
+	T_EQ_INT(cert_upload_check(cert, key, 1790000000, &why), CB_EINVAL);
+	T_EQ_STR(why, "the key does not belong to the (first) certificate");
+	snprintf(updir, sizeof(updir), "%s/uploaded", dir);
+	T_ASSERT(access(updir, F_OK) != 0);
 	/* The server's own pair, long after it expired: refused. */
 	snprintf(path, sizeof(path), "%s/cert.pem", dir);
 	f = fopen(path, "r");
@@ -170,6 +175,9 @@ T_TEST(upload_refusals)
 	T_EQ_INT(cert_upload(dir, cert, key, 1790000000 + 1000 * 86400LL,
 	    &why), CB_EINVAL);
 	T_EQ_STR(why, "the certificate is expired or not yet valid");
+	T_EQ_INT(cert_upload_check(cert, key, 1790000000, &why), CB_OK);
+	T_ASSERT(why == NULL);
+	T_ASSERT(access(updir, F_OK) != 0);
 	T_EQ_INT(cert_upload(dir, cert, key, 1790000000, &why), CB_OK);
 	char c[128], k[128];
 	int up;

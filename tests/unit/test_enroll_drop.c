@@ -183,6 +183,33 @@ T_TEST(install_is_0600_and_atomic)
 	unlink(p);
 }
 
+T_TEST(install_keeps_no_server_certificate_or_key)
+{
+	static const char with[] = "{\"a\":1,\"server_cert_pem\":\"C\","
+	    "\"server_key_pem\":\"SECRETKEY\",\"b\":\"x\"}";
+	char p[300], buf[256] = "", *out;
+	size_t olen;
+	ssize_t n;
+	int fd;
+
+	setup();
+	/* Without the fields: kept byte for byte (out NULL). */
+	T_EQ_INT(enroll_without_server("{\"a\":1}", 7, &out, &olen), CB_OK);
+	T_ASSERT(out == NULL);
+	T_EQ_INT(enroll_without_server("not json", 8, &out, &olen), CB_EINVAL);
+	T_EQ_INT(enroll_install(data, with, strlen(with), (uid_t)-1), CB_OK);
+	snprintf(p, sizeof(p), "%s/%s", data, SYNC_ENROLL_PATH);
+	fd = open(p, O_RDONLY);
+	T_ASSERT(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	T_ASSERT(n > 0);
+	T_ASSERT(strstr(buf, "server_") == NULL);
+	T_ASSERT(strstr(buf, "SECRETKEY") == NULL);
+	T_ASSERT(strstr(buf, "\"a\"") != NULL && strstr(buf, "\"b\"") != NULL);
+	unlink(p);
+}
+
 T_TEST(err_field_named)
 {
 	char f[48];
@@ -201,6 +228,9 @@ T_TEST(err_field_named)
 	enroll_err_field("enrollment: the proxy port is not a number", f,
 	    sizeof(f));
 	T_EQ_STR(f, "proxy");
+	enroll_err_field("enrollment: \"server_key_pem\": the key does not "
+	    "belong to the (first) certificate", f, sizeof(f));
+	T_EQ_STR(f, "server_key_pem");
 	enroll_err_field("enrollment: not a JSON object", f, sizeof(f));
 	T_EQ_STR(f, "");
 	/* A quoted word longer than the buffer: not cut, not named. */

@@ -322,6 +322,41 @@ T_TEST(enroll_refusals_name_the_field_never_the_secret)
 	T_ASSERT(strstr(err, "pp") == NULL || strstr(err, "proxy") != NULL);
 }
 
+T_TEST(enroll_server_certificate_both_or_neither)
+{
+	static const char cert[] = "\"server_cert_pem\":\"-----BEGIN "
+	    "CERTIFICATE-----\\nD\\n-----END CERTIFICATE-----\\n\",";
+	static const char key[] = "\"server_key_pem\":\"-----BEGIN EC "
+	    "PRIVATE KEY-----\\nE\\n-----END EC PRIVATE KEY-----\\n\",";
+	char to[512], err[256];
+	struct enroll e;
+
+	/* Absent: neither is set. */
+	T_EQ_INT(enroll_parse(enroll_ok, strlen(enroll_ok), &e, err,
+	    sizeof(err)), 0);
+	T_ASSERT(e.en_server_cert_pem == NULL && e.en_server_key_pem == NULL);
+	enroll_free(&e);
+	/* Both: parsed (their contents are checked by enroll_check). */
+	snprintf(to, sizeof(to), "%s%s\"username\"", cert, key);
+	T_EQ_INT(enroll_variant("\"username\"", to, err, sizeof(err)), 0);
+	/* One without the other, or not PEM: refused, naming the field. */
+	snprintf(to, sizeof(to), "%s\"username\"", cert);
+	T_EQ_INT(enroll_variant("\"username\"", to, err, sizeof(err)),
+	    CB_EINVAL);
+	T_ASSERT(strstr(err, "\"server_cert_pem\" without \"server_key_pem\"")
+	    != NULL);
+	snprintf(to, sizeof(to), "%s\"username\"", key);
+	T_EQ_INT(enroll_variant("\"username\"", to, err, sizeof(err)),
+	    CB_EINVAL);
+	T_ASSERT(strstr(err, "\"server_key_pem\" without") != NULL);
+	snprintf(to, sizeof(to), "%s\"server_key_pem\":\"E\",\"username\"",
+	    cert);
+	T_EQ_INT(enroll_variant("\"username\"", to, err, sizeof(err)),
+	    CB_EINVAL);
+	T_ASSERT(strstr(err, "\"server_key_pem\" is not a PEM") != NULL);
+	T_ASSERT(strstr(err, "E\"") == NULL);
+}
+
 T_TEST(url_parse)
 {
 	struct httpcli_url u;
@@ -412,6 +447,8 @@ T_TEST(status_file_round_trip)
 	st.st_pending = 20000;
 	strcpy(st.st_last_error, "connection to the cloud cut during a read");
 	strcpy(st.st_error_kind, "link");
+	st.st_client_cert_not_after_ms = 1796000000000;
+	st.st_cloud_ca_not_after_ms = 1890000000000;
 	T_EQ_INT(sync_status_write(path, &st), 0);
 	T_EQ_INT(sync_status_read(path, &back), 0);
 	T_EQ_STR(back.st_state, "offline");
@@ -419,6 +456,14 @@ T_TEST(status_file_round_trip)
 	T_EQ_INT(back.st_last_ok_ms, 1795689216000);
 	T_EQ_STR(back.st_last_error, st.st_last_error);
 	T_EQ_STR(back.st_error_kind, "link");
+	T_EQ_INT(back.st_client_cert_not_after_ms, 1796000000000);
+	T_EQ_INT(back.st_cloud_ca_not_after_ms, 1890000000000);
+	/* Absent, negative or of another type: 0 (nothing to warn about). */
+	T_EQ_INT(sync_status_parse("{\"state\":\"ok\","
+	    "\"client_cert_not_after_ms\":-5,\"cloud_ca_not_after_ms\":\"x\"}",
+	    72, &back), 0);
+	T_EQ_INT(back.st_client_cert_not_after_ms, 0);
+	T_EQ_INT(back.st_cloud_ca_not_after_ms, 0);
 	unlink(path);
 	T_EQ_INT(sync_status_read(path, &back), CB_ENOTFOUND);
 	T_EQ_INT(sync_status_parse("{}", 2, &back), CB_EINVAL);
