@@ -376,10 +376,12 @@ time_step(const char *arg)
 }
 
 /* The clock as the box's logs see it: each writer keeps its own floor;
- * the highest one is the box's. 0, or -1 when the kernel cannot be read. */
+ * the highest one is the box's. With hint (sync's HTTPS Date estimate, or
+ * NULL) the state may be https-date, as the logs' own would. 0, or -1 when
+ * the kernel cannot be read. */
 static int
-time_best(const char *dir, struct clock_status *best, char *best_path,
-    size_t best_size)
+time_best(const char *dir, const char *hint, struct clock_status *best,
+    char *best_path, size_t best_size)
 {
 	char path[AUDIT_PATH_MAX];
 	struct clock_status st;
@@ -391,6 +393,8 @@ time_best(const char *dir, struct clock_status *best, char *best_path,
 		    CLOCK_FLOOR_FILE) >= (int)sizeof(path) ||
 		    clock_open(&c, path, NULL, CLOCK_READONLY) != 0)
 			continue;
+		if (hint != NULL)
+			(void)clock_set_hint(c, hint);
 		if (clock_state(c, &st) == 0 && (!have ||
 		    st.cs_floor_ms > best->cs_floor_ms)) {
 			*best = st;
@@ -430,7 +434,7 @@ time_https_date(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (time_best(dir, &st, path, sizeof(path)) != 0) {
+	if (time_best(dir, NULL, &st, path, sizeof(path)) != 0) {
 		fprintf(stderr, "time: cannot read the kernel clock\n");
 		return 1;
 	}
@@ -468,8 +472,9 @@ int
 cmd_time(int argc, char **argv)
 {
 	const char *dir = AUDIT_DEFAULT_DIR;
-	char best_path[AUDIT_PATH_MAX] = "";
+	char best_path[AUDIT_PATH_MAX] = "", hint[AUDIT_PATH_MAX];
 	struct clock_status best;
+	int n;
 
 	if (argc == 3 && strcmp(argv[1], "--dir") == 0)
 		dir = argv[2];
@@ -489,7 +494,10 @@ cmd_time(int argc, char **argv)
 		return 2;
 	}
 	cb_log_init("time");
-	if (time_best(dir, &best, best_path, sizeof(best_path)) != 0) {
+	/* DATA/audit's sibling DATA/sync holds sync's HTTPS Date estimate. */
+	n = snprintf(hint, sizeof(hint), "%s/../sync/" CLOCK_HINT_FILE, dir);
+	if (time_best(dir, n > 0 && n < (int)sizeof(hint) ? hint : NULL,
+	    &best, best_path, sizeof(best_path)) != 0) {
 		fprintf(stderr, "time: cannot read the kernel clock\n");
 		return 1;
 	}
