@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 
 #define CLOCK_FILE_MAX		256	/* the floor file is one short text */
 #define CLOCK_PATH_MAX		4096
+#define CLOCK_STR_(x)		#x
+#define CLOCK_STR(x)		CLOCK_STR_(x)
 
 struct clock {
 	struct clock_source c_src;
@@ -89,14 +92,12 @@ clock_kernel_mark_synced(uint32_t error_ms)
 	return CB_OK;
 }
 
-int
-clock_kernel_step(int64_t offset_us)
+static int
+clock_kernel_setoffset(int64_t offset_us)
 {
 	struct timex tx;
 	int64_t sec, usec;
 
-	if (offset_us > CLOCK_STEP_MAX_US || offset_us < -CLOCK_STEP_MAX_US)
-		return CB_EINVAL;
 	/* ADJ_SETOFFSET wants tv_usec in [0, 1e6), the sign in tv_sec. */
 	sec = offset_us / 1000000;
 	usec = offset_us % 1000000;
@@ -111,6 +112,23 @@ clock_kernel_step(int64_t offset_us)
 	if (adjtimex(&tx) < 0)
 		return errno == EPERM ? CB_EPERM : CB_EIO;
 	return CB_OK;
+}
+
+int
+clock_kernel_step(int64_t offset_us)
+{
+	if (offset_us > CLOCK_STEP_MAX_US || offset_us < -CLOCK_STEP_MAX_US)
+		return CB_EINVAL;
+	return clock_kernel_setoffset(offset_us);
+}
+
+int
+clock_kernel_jump(int64_t offset_ms)
+{
+	/* 2^53 us is 285 years: any offset between two plausible clocks. */
+	if (offset_ms > (1LL << 53) / 1000 || offset_ms < -(1LL << 53) / 1000)
+		return CB_EINVAL;
+	return clock_kernel_setoffset(offset_ms * 1000);
 }
 
 const char *
@@ -329,30 +347,121 @@ clock_hint_write(const char *path, struct clock_hint *h)
 }
 
 int
-clock_hint_read(const char *path, struct clock_hint *h)
+clock_hint_parse(const char *in, size_t len, struct clock_hint *h)
 {
 	char buf[CLOCK_FILE_MAX];
 	long long at, est, e;
-	ssize_t n;
-	int fd;
 
 	memset(h, 0, sizeof(*h));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? CB_ENOTFOUND : CB_EIO;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return CB_EIO;
-	buf[n] = 0;
-	if (sscanf(buf, "classbox-https-date 1\nboot %36[0-9a-f-]\nat %lld\n"
-	    "estimate %lld\nerror %lld\n", h->ch_boot_id, &at, &est, &e) != 4 ||
-	    strlen(h->ch_boot_id) != CLOCK_BOOT_ID_LEN || at < 0 || est <= 0 ||
-	    e < 0 || e > CLOCK_HTTPS_DATE_MAX_ERROR_MS)
+	if (len >= sizeof(buf) || memchr(in, 0, len) != NULL)
 		return CB_EINVAL;
+	memcpy(buf, in, len);
+	buf[len] = 0;
+	/* sscanf's %lld on an out-of-range number is undefined: at most
+	 * 18 digits each (the times are ms, 13 digits until 2286). */
+	if (sscanf(buf, "classbox-https-date 1\nboot %36[0-9a-f-]\n"
+	    "at %18lld\nestimate %18lld\nerror %18lld\n", h->ch_boot_id, &at,
+	    &est, &e) != 4 || strlen(h->ch_boot_id) != CLOCK_BOOT_ID_LEN ||
+	    at < 0 || est <= 0 || e < 0 || e > CLOCK_HTTPS_DATE_MAX_ERROR_MS) {
+		memset(h, 0, sizeof(*h));
+		return CB_EINVAL;
+	}
 	h->ch_boot_ms = at;
 	h->ch_est_ms = est;
 	h->ch_error_ms = (uint32_t)e;
 	return CB_OK;
+}
+
+int
+clock_hint_read(const char *path, struct clock_hint *h)
+{
+	char buf[CLOCK_FILE_MAX];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	memset(h, 0, sizeof(*h));
+	/* Root reads what sync wrote: a regular file only, never a link or
+	 * a FIFO that would hold the reader. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0)
+		return errno == ENOENT ? CB_ENOTFOUND : CB_EIO;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return CB_EINVAL;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return CB_EIO;
+	return clock_hint_parse(buf, (size_t)n, h);
+}
+
+int
+clock_hint_this_boot(const struct clock_hint *h)
+{
+	char id[CLOCK_BOOT_ID_LEN + 1];
+
+	clock_read_boot_id(id);
+	return id[0] != 0 && strcmp(id, h->ch_boot_id) == 0;
+}
+
+/* ---- setting the clock from the hint (root) ---- */
+
+enum clock_step_verdict
+clock_step_judge(const struct clock_hint *h, const struct clock_status *st,
+    int64_t boot_ms, int64_t *offset_ms, uint32_t *error_ms)
+{
+	int64_t age = boot_ms - h->ch_boot_ms, est, err, target, base;
+	uint32_t unused;
+
+	*offset_ms = 0;
+	*error_ms = 0;
+	if (st->cs_now.st_state == CLOCK_SYNCED ||
+	    st->cs_now.st_state == CLOCK_HOLDOVER || st->cs_kernel_synced)
+		return CLOCK_STEP_NTP;
+	if (age < 0 || age > CLOCK_STEP_HINT_MAX_AGE_MS)
+		return CLOCK_STEP_STALE;
+	est = h->ch_est_ms + age;
+	err = (int64_t)h->ch_error_ms +
+	    (age * CLOCK_UNDISCIPLINED_PPM + 999999) / 1000000;
+	*error_ms = (uint32_t)err;
+	if (err > CLOCK_STEP_HINT_MAX_ERROR_MS)
+		return CLOCK_STEP_ROUGH;
+	if (st->cs_floor_ms > est + err)
+		return CLOCK_STEP_FLOOR;
+	if (clock_hint_judge(h, st->cs_real_ms, boot_ms, &unused) ==
+	    CLOCK_HTTPS_DATE)
+		return CLOCK_STEP_AGREES;
+	target = est > st->cs_floor_ms ? est : st->cs_floor_ms;
+	base = st->cs_real_ms > st->cs_floor_ms ? st->cs_real_ms :
+	    st->cs_floor_ms;
+	if (target - base > CLOCK_STEP_MAX_AHEAD_MS)
+		return CLOCK_STEP_TOO_FAR;
+	*offset_ms = target - st->cs_real_ms;
+	return CLOCK_STEP_GO;
+}
+
+const char *
+clock_step_verdict_text(enum clock_step_verdict v)
+{
+	switch (v) {
+	case CLOCK_STEP_GO: return "";
+	case CLOCK_STEP_AGREES: return "the clock agrees with the cloud's "
+	    "time already";
+	case CLOCK_STEP_NTP: return "NTP keeps the clock (synced or in "
+	    "holdover): the cloud's time is not used";
+	case CLOCK_STEP_STALE: return "the cloud's time is too old to set the "
+	    "clock from (sync writes it while it waits for the clock)";
+	case CLOCK_STEP_ROUGH: return "the cloud's time is too rough to set "
+	    "the clock from (its error bound is too large)";
+	case CLOCK_STEP_FLOOR: return "the cloud's time is before a time this "
+	    "box has already handed out (the floor): not going back";
+	case CLOCK_STEP_TOO_FAR: return "the cloud's time is more than "
+	    CLOCK_STR(CLOCK_STEP_MAX_AHEAD_DAYS) " days ahead of both the clock and the floor: set the date by hand or "
+	    "let NTP through";
+	}
+	return "?";
 }
 
 int

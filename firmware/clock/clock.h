@@ -30,6 +30,7 @@
 #ifndef CLOCK_H
 #define CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLOCK_SYNCED_MAX_ERROR_MS	100	/* kernel maxerror for "synced" */
@@ -142,13 +143,13 @@ int clock_kernel_step(int64_t offset_us);
  * is blocked, sync (unprivileged) takes the Date header of an answer that
  * came over a TLS connection whose certificate verified against the
  * enrolled CA, and writes an estimate of real time to a hint file
- * (DATA/sync/https-date, 0644). Nobody steps the kernel clock from it:
- * a process whose clock has a hint (clock_set_hint) names a stamp
- * "https-date" instead of "unsynced" when the kernel's wall clock lies
- * within the estimate's error bound, the bound grown by
- * CLOCK_UNDISCIPLINED_PPM since. The stamp is still max(real time,
- * floor): the hint never moves a stamp backwards, and a floor ahead of
- * the estimate simply leaves the state unsynced.
+ * (DATA/sync/https-date, 0644). A process whose clock has a hint
+ * (clock_set_hint) names a stamp "https-date" instead of "unsynced" when
+ * the kernel's wall clock lies within the estimate's error bound, the
+ * bound grown by CLOCK_UNDISCIPLINED_PPM since. The stamp is still
+ * max(real time, floor): the hint never moves a stamp backwards, and a
+ * floor ahead of the estimate simply leaves the state unsynced. sync
+ * never sets the clock; root may, from the hint (clock_step_judge below).
  *
  * Error bound of an estimate: the Date header has whole seconds and was
  * made somewhere within the round trip, so real time at the answer lies
@@ -190,6 +191,63 @@ int clock_hint_read(const char *path, struct clock_hint *h);
 int64_t clock_boot_ms(void);
 /* Let this clock name stamps "https-date" from the hint file at path. */
 int clock_set_hint(struct clock *c, const char *path);
+
+/* The hint's file text into h (no boot id check). CB_EINVAL when it does
+ * not parse or is out of range; the file is written by the unprivileged
+ * sync and read by root (tests/fuzz/fuzz_clock_hint.c). */
+int clock_hint_parse(const char *buf, size_t len, struct clock_hint *h);
+/* 1 when the hint was made in this boot (its boot id is this one's). */
+int clock_hint_this_boot(const struct clock_hint *h);
+
+/*
+ * Setting the clock from the hint, for a box whose clock is wrong (a dead
+ * RTC battery) and whose NTP is blocked. Root only: `classbox time
+ * --https-date`, which rootfs/etc/sv/ntpd/run calls once NTP has been
+ * silent for its NTPD_HTTPS_DATE_AFTER_S. clock_step_judge is pure: given
+ * the hint, the clock's status (the highest persisted floor, the kernel's
+ * clock and state) and CLOCK_BOOTTIME now, it says whether to step and by
+ * how much. In order, it refuses when:
+ *   NTP        the clock is synced or in holdover, or the kernel says
+ *              synchronised: NTP's time is better than the cloud's;
+ *   STALE      the estimate is older than CLOCK_STEP_HINT_MAX_AGE_MS (sync
+ *              writes a new one every 10 s while it waits for the clock),
+ *              or from a later boot time than now;
+ *   ROUGH      its bound, grown since, exceeds CLOCK_STEP_HINT_MAX_ERROR_MS;
+ *   FLOOR      the floor is ahead of the estimate plus its bound: time this
+ *              box has already handed out says the cloud is wrong;
+ *   TOO_FAR    the step would put the clock more than
+ *              CLOCK_STEP_MAX_AHEAD_DAYS ahead of both the kernel clock and
+ *              the floor: sync, which writes the hint, parses the cloud's
+ *              answers; a fault there must not throw the box's floors
+ *              years ahead, where they would stay;
+ * and does nothing (AGREES) when the kernel clock is within the bound
+ * already. Otherwise GO: *offset_ms steps the kernel clock to
+ * max(estimate, floor), never before the floor. The kernel then stays
+ * unsynchronised, so stamps say "https-date", not "synced".
+ */
+#define CLOCK_STEP_HINT_MAX_AGE_MS	(5 * 60 * 1000)
+#define CLOCK_STEP_HINT_MAX_ERROR_MS	5000	/* 2 s + a 3 s round trip */
+#define CLOCK_STEP_MAX_AHEAD_DAYS	400	/* a box left in a cupboard */
+#define CLOCK_STEP_MAX_AHEAD_MS		(CLOCK_STEP_MAX_AHEAD_DAYS * 86400000LL)
+
+enum clock_step_verdict {
+	CLOCK_STEP_GO = 0,
+	CLOCK_STEP_AGREES,
+	CLOCK_STEP_NTP,
+	CLOCK_STEP_STALE,
+	CLOCK_STEP_ROUGH,
+	CLOCK_STEP_FLOOR,
+	CLOCK_STEP_TOO_FAR,
+};
+
+enum clock_step_verdict clock_step_judge(const struct clock_hint *h,
+    const struct clock_status *st, int64_t boot_ms, int64_t *offset_ms,
+    uint32_t *error_ms);
+/* Why, in words, for the log ("" for GO). */
+const char *clock_step_verdict_text(enum clock_step_verdict v);
+/* Step the kernel clock by offset_ms, however far (ADJ_SETOFFSET; the
+ * kernel marks itself unsynchronised). CB_EPERM without the right. */
+int clock_kernel_jump(int64_t offset_ms);
 
 /* "synced", "holdover", "https-date", "unsynced". */
 const char *clock_state_name(enum clock_state s);

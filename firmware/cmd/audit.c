@@ -15,6 +15,8 @@
  *       clock is synchronised (the image's ntpd hook, rootfs/etc/sv/ntpd)
  *   classbox time --step SECONDS                  root: step the clock by
  *       SECONDS (that hook, at the first sync)
+ *   classbox time --https-date [--dir DIR] [--hint FILE]   root: set the
+ *       clock from sync's HTTPS Date hint when NTP is silent (ntpd/run)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +36,10 @@
 #define AUDIT_TAIL_DEFAULT	20
 #define AUDIT_TEST_MAX		1000000	/* append-test entries per run */
 #define AUDIT_PATH_MAX		4096
+#define TIME_HINT_DEFAULT	CB_DEFAULT_DATA "/sync/" CLOCK_HINT_FILE
+/* `classbox time --https-date` exit statuses besides 0 (stepped), 1 and 2 */
+#define TIME_EXIT_AGREES	3	/* nothing to do */
+#define TIME_EXIT_REFUSED	4	/* a bound said no, or no usable hint */
 
 static const char *const audit_logs[] = { AUDIT_LOG_LOGIN, AUDIT_LOG_OPS };
 
@@ -369,14 +375,106 @@ time_step(const char *arg)
 	return 0;
 }
 
+/* The clock as the box's logs see it: each writer keeps its own floor;
+ * the highest one is the box's. With hint (sync's HTTPS Date estimate, or
+ * NULL) the state may be https-date, as the logs' own would. 0, or -1 when
+ * the kernel cannot be read. */
+static int
+time_best(const char *dir, const char *hint, struct clock_status *best,
+    char *best_path, size_t best_size)
+{
+	char path[AUDIT_PATH_MAX];
+	struct clock_status st;
+	struct clock *c;
+	int have = 0;
+
+	for (size_t l = 0; l < CB_ARRAY_LEN(audit_logs); l++) {
+		if (snprintf(path, sizeof(path), "%s/%s/%s", dir, audit_logs[l],
+		    CLOCK_FLOOR_FILE) >= (int)sizeof(path) ||
+		    clock_open(&c, path, NULL, CLOCK_READONLY) != 0)
+			continue;
+		if (hint != NULL)
+			(void)clock_set_hint(c, hint);
+		if (clock_state(c, &st) == 0 && (!have ||
+		    st.cs_floor_ms > best->cs_floor_ms)) {
+			*best = st;
+			have = 1;
+			(void)cb_strlcpy(best_path, path, best_size);
+		}
+		clock_close(c);
+	}
+	return have ? 0 : -1;
+}
+
+/*
+ * `classbox time --https-date`: when NTP is silent, step the kernel clock
+ * to sync's HTTPS Date estimate within the bounds of clock_step_judge.
+ * One line on stdout says what was done or why not (ntpd/run logs it).
+ */
+static int
+time_https_date(int argc, char **argv)
+{
+	const char *dir = AUDIT_DEFAULT_DIR, *hint = TIME_HINT_DEFAULT;
+	char path[AUDIT_PATH_MAX];
+	struct clock_status st;
+	struct clock_hint h;
+	enum clock_step_verdict v;
+	int64_t off;
+	uint32_t err;
+	int rc;
+
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
+			dir = argv[i + 1];
+		else if (i + 1 < argc && strcmp(argv[i], "--hint") == 0)
+			hint = argv[i + 1];
+		else {
+			fprintf(stderr, "usage: classbox time --https-date "
+			    "[--dir AUDIT_DIR] [--hint FILE]\n");
+			return 2;
+		}
+	}
+	if (time_best(dir, NULL, &st, path, sizeof(path)) != 0) {
+		fprintf(stderr, "time: cannot read the kernel clock\n");
+		return 1;
+	}
+	rc = clock_hint_read(hint, &h);
+	if (rc == CB_ENOTFOUND) {
+		printf("no time from the cloud yet (%s: none; sync writes it "
+		    "while it waits for the clock)\n", hint);
+		return TIME_EXIT_REFUSED;
+	}
+	if (rc != CB_OK || !clock_hint_this_boot(&h)) {
+		printf("the cloud's time in %s is %s: not used\n", hint,
+		    rc != CB_OK ? "unreadable or malformed" :
+		    "from an earlier boot");
+		return TIME_EXIT_REFUSED;
+	}
+	v = clock_step_judge(&h, &st, clock_boot_ms(), &off, &err);
+	if (v != CLOCK_STEP_GO) {
+		printf("%s\n", clock_step_verdict_text(v));
+		return v == CLOCK_STEP_AGREES ? TIME_EXIT_AGREES :
+		    TIME_EXIT_REFUSED;
+	}
+	if ((rc = clock_kernel_jump(off)) != CB_OK) {
+		fprintf(stderr, "time: cannot step the clock: %s\n",
+		    rc == CB_EPERM ? "not allowed (run as root)" :
+		    cb_strerror(rc));
+		return 1;
+	}
+	printf("stepped the clock by %+.3f s to the cloud's authenticated "
+	    "time (https-date, error bound %" PRIu32 " ms)\n", off / 1000.0,
+	    err);
+	return 0;
+}
+
 int
 cmd_time(int argc, char **argv)
 {
 	const char *dir = AUDIT_DEFAULT_DIR;
-	char path[AUDIT_PATH_MAX], best_path[AUDIT_PATH_MAX] = "";
-	struct clock_status st, best;
-	struct clock *c;
-	int have = 0;
+	char best_path[AUDIT_PATH_MAX] = "", hint[AUDIT_PATH_MAX];
+	struct clock_status best;
+	int n;
 
 	if (argc == 3 && strcmp(argv[1], "--dir") == 0)
 		dir = argv[2];
@@ -384,28 +482,22 @@ cmd_time(int argc, char **argv)
 		return time_kernel_synced(argv[2]);
 	else if (argc == 3 && strcmp(argv[1], "--step") == 0)
 		return time_step(argv[2]);
-	else if (argc != 1) {
+	else if (argc >= 2 && strcmp(argv[1], "--https-date") == 0) {
+		cb_log_init("time");
+		return time_https_date(argc, argv);
+	} else if (argc != 1) {
 		fprintf(stderr, "usage: classbox time [--dir AUDIT_DIR]\n"
 		    "       classbox time --kernel-synced ERROR_MS\n"
-		    "       classbox time --step SECONDS\n");
+		    "       classbox time --step SECONDS\n"
+		    "       classbox time --https-date [--dir AUDIT_DIR] "
+		    "[--hint FILE]\n");
 		return 2;
 	}
 	cb_log_init("time");
-	/* Each writer keeps its own floor; the highest one is the box's. */
-	for (size_t l = 0; l < CB_ARRAY_LEN(audit_logs); l++) {
-		if (snprintf(path, sizeof(path), "%s/%s/%s", dir, audit_logs[l],
-		    CLOCK_FLOOR_FILE) >= (int)sizeof(path) ||
-		    clock_open(&c, path, NULL, CLOCK_READONLY) != 0)
-			continue;
-		if (clock_state(c, &st) == 0 && (!have ||
-		    st.cs_floor_ms > best.cs_floor_ms)) {
-			best = st;
-			have = 1;
-			(void)cb_strlcpy(best_path, path, sizeof(best_path));
-		}
-		clock_close(c);
-	}
-	if (!have) {
+	/* DATA/audit's sibling DATA/sync holds sync's HTTPS Date estimate. */
+	n = snprintf(hint, sizeof(hint), "%s/../sync/" CLOCK_HINT_FILE, dir);
+	if (time_best(dir, n > 0 && n < (int)sizeof(hint) ? hint : NULL,
+	    &best, best_path, sizeof(best_path)) != 0) {
 		fprintf(stderr, "time: cannot read the kernel clock\n");
 		return 1;
 	}

@@ -631,8 +631,9 @@ sync_teardown(struct sync_run *r)
  * The HTTPS Date fallback (clock.h): while the clock is neither synced nor
  * in holdover, the Date header of the cloud's last answer (over TLS
  * verified against the enrolled CA) becomes the hint file that names
- * stamps "https-date". sync never sets the clock: it has no right to, and
- * needs none.
+ * stamps "https-date". sync never sets the clock: it has no right to.
+ * Root may, from this file, when NTP is silent and the kernel clock is far
+ * from it (`classbox time --https-date`, run by rootfs/etc/sv/ntpd/run).
  */
 static void
 sync_take_date(struct sync_run *r)

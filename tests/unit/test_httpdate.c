@@ -1,8 +1,9 @@
 /*
  * test_httpdate.c: the cloud's Date header as a time source of last
  * resort (net/httpdate.c), the estimate it gives (clock_hint_make), how a
- * stamp is judged against it (clock_hint_judge), the hint file, and the
- * Date header captured by the HTTP response parser.
+ * stamp is judged against it (clock_hint_judge), the hint file, when root
+ * may set the clock from it (clock_step_judge), and the Date header
+ * captured by the HTTP response parser.
  */
 #include <stdint.h>
 #include <string.h>
@@ -169,6 +170,7 @@ T_TEST(hint_file_names_stamps)
 	T_EQ_INT(back.ch_boot_ms, 1000);
 	T_EQ_INT(back.ch_error_ms, h.ch_error_ms);
 	T_EQ_INT((int)strlen(back.ch_boot_id), CLOCK_BOOT_ID_LEN);
+	T_EQ_INT(clock_hint_this_boot(&back), 1);
 	T_EQ_INT(clock_set_hint(c, hint), CB_OK);	/* read it now */
 	T_EQ_INT(clock_state(c, &st), CB_OK);
 	T_EQ_INT(st.cs_now.st_state, CLOCK_HTTPS_DATE);
@@ -205,6 +207,145 @@ T_TEST(hint_file_names_stamps)
 	clock_close(c);
 	unlink(hint);
 	unlink(floor);
+}
+
+/* An unsynced clock: the kernel at wall_ms, the highest floor floor_ms. */
+static struct clock_status
+unsynced_at(int64_t wall_ms, int64_t floor_ms)
+{
+	struct clock_status st;
+
+	memset(&st, 0, sizeof(st));
+	st.cs_real_ms = wall_ms;
+	st.cs_floor_ms = floor_ms;
+	st.cs_now.st_ms = wall_ms > floor_ms ? wall_ms : floor_ms;
+	st.cs_now.st_state = CLOCK_UNSYNCED;
+	return st;
+}
+
+T_TEST(step_from_hint_within_named_bounds)
+{
+	const int64_t y2000 = 946684800000LL;	/* a dead RTC */
+	struct clock_status st;
+	struct clock_hint h;
+	int64_t off;
+	uint32_t e;
+
+	/* Estimate T_2026 + 500 at boot time 10 s, bound 2 s + 40 ms. */
+	T_EQ_INT(clock_hint_make(T_2026, 40, 10000, &h), CB_OK);
+	T_EQ_INT(h.ch_est_ms, T_2026 + 520);
+
+	/* The kernel in 2000, the floor an hour back, 30 s later: step to
+	 * the estimate grown by those 30 s (the bound by 3 ms: 100 ppm). */
+	st = unsynced_at(y2000, T_2026 - 3600000);
+	T_EQ_INT(clock_step_judge(&h, &st, 40000, &off, &e), CLOCK_STEP_GO);
+	T_EQ_INT(y2000 + off, T_2026 + 520 + 30000);
+	T_EQ_INT(e, 2043);
+	/* Never before the floor: a floor 1 s past the estimate (within
+	 * its bound) is where the clock goes. */
+	st = unsynced_at(y2000, T_2026 + 520 + 31000);
+	T_EQ_INT(clock_step_judge(&h, &st, 40000, &off, &e), CLOCK_STEP_GO);
+	T_EQ_INT(y2000 + off, T_2026 + 520 + 31000);
+	/* A floor beyond the bound: the cloud contradicts the box's own
+	 * past; not going back. */
+	st = unsynced_at(y2000, T_2026 + 520 + 30000 + 2044);
+	T_EQ_INT(clock_step_judge(&h, &st, 40000, &off, &e), CLOCK_STEP_FLOOR);
+	T_EQ_INT(off, 0);
+	/* The kernel clock ahead by a minute: stepped back to the estimate
+	 * (the floor, written by that clock, is older). */
+	st = unsynced_at(T_2026 + 520 + 90000, T_2026);
+	T_EQ_INT(clock_step_judge(&h, &st, 40000, &off, &e), CLOCK_STEP_GO);
+	T_EQ_INT(off, -60000);
+	/* Within the bound already: nothing to do. */
+	st = unsynced_at(T_2026 + 520 + 30000 + 1500, 0);
+	T_EQ_INT(clock_step_judge(&h, &st, 40000, &off, &e),
+	    CLOCK_STEP_AGREES);
+	T_EQ_INT(off, 0);
+
+	/* Stale: older than CLOCK_STEP_HINT_MAX_AGE_MS, or from a boot
+	 * time still to come. */
+	st = unsynced_at(y2000, T_2026 - 86400000);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000 + CLOCK_STEP_HINT_MAX_AGE_MS,
+	    &off, &e), CLOCK_STEP_GO);
+	T_EQ_INT(clock_step_judge(&h, &st, 10001 + CLOCK_STEP_HINT_MAX_AGE_MS,
+	    &off, &e), CLOCK_STEP_STALE);
+	T_EQ_INT(clock_step_judge(&h, &st, 9999, &off, &e), CLOCK_STEP_STALE);
+	T_EQ_INT(off, 0);
+	/* Rough: a round trip of 3 s is the most a step takes. */
+	T_EQ_INT(clock_hint_make(T_2026, 3000, 10000, &h), CB_OK);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_GO);
+	T_EQ_INT(clock_step_judge(&h, &st, 20000, &off, &e), CLOCK_STEP_ROUGH);
+	T_EQ_INT(clock_hint_make(T_2026, 3001, 10000, &h), CB_OK);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_ROUGH);
+
+	/* NTP has the clock: synced, holdover, or the kernel says so. */
+	T_EQ_INT(clock_hint_make(T_2026, 40, 10000, &h), CB_OK);
+	st = unsynced_at(y2000, 0);
+	st.cs_now.st_state = CLOCK_SYNCED;
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_NTP);
+	st.cs_now.st_state = CLOCK_HOLDOVER;
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_NTP);
+	st.cs_now.st_state = CLOCK_UNSYNCED;
+	st.cs_kernel_synced = 1;
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_NTP);
+
+	/* Too far: more than CLOCK_STEP_MAX_AHEAD_DAYS past both the
+	 * kernel clock and the floor (a faulty sync must not throw the
+	 * floors years ahead); within it, a box left unplugged all summer. */
+	st = unsynced_at(y2000, T_2026 + 520 - CLOCK_STEP_MAX_AHEAD_MS);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_GO);
+	st = unsynced_at(T_2026 + 520 - CLOCK_STEP_MAX_AHEAD_MS, 0);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e), CLOCK_STEP_GO);
+	st = unsynced_at(y2000, T_2026 + 520 - CLOCK_STEP_MAX_AHEAD_MS - 1);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e),
+	    CLOCK_STEP_TOO_FAR);
+	st = unsynced_at(y2000, 0);
+	T_EQ_INT(clock_step_judge(&h, &st, 10000, &off, &e),
+	    CLOCK_STEP_TOO_FAR);
+	T_EQ_INT(off, 0);
+	for (int v = CLOCK_STEP_AGREES; v <= CLOCK_STEP_TOO_FAR; v++)
+		T_ASSERT(strlen(clock_step_verdict_text(v)) > 20);
+}
+
+T_TEST(hint_parse_refuses_what_root_must_not_read)
+{
+	static const char good[] = "classbox-https-date 1\nboot "
+	    "0123abcd-0000-4000-8000-00000000beef\nat 1000\n"
+	    "estimate 1795694400500\nerror 2040\n";
+	static const char *const bad[] = {
+		"classbox-https-date 2\nboot 0123abcd-0000-4000-8000-"
+		    "00000000beef\nat 1000\nestimate 1\nerror 2040\n",
+		"classbox-https-date 1\nboot 0123abcd\nat 1000\n"
+		    "estimate 1\nerror 2040\n",
+		"classbox-https-date 1\nboot 0123abcd-0000-4000-8000-"
+		    "00000000beef\nat -1\nestimate 1\nerror 2040\n",
+		"classbox-https-date 1\nboot 0123abcd-0000-4000-8000-"
+		    "00000000beef\nat 1000\nestimate 0\nerror 2040\n",
+		"classbox-https-date 1\nboot 0123abcd-0000-4000-8000-"
+		    "00000000beef\nat 1000\nestimate 1\nerror 10001\n",
+		"classbox-https-date 1\nboot 0123abcd-0000-4000-8000-"
+		    "00000000beef\nat 1000\nestimate 99999999999999999999\n"
+		    "error 2\n",
+	};
+	struct clock_hint h;
+
+	T_EQ_INT(clock_hint_parse(good, sizeof(good) - 1, &h), CB_OK);
+	T_EQ_INT(h.ch_est_ms, 1795694400500LL);
+	T_EQ_INT(h.ch_boot_ms, 1000);
+	T_EQ_INT(h.ch_error_ms, 2040);
+	T_EQ_INT(clock_hint_this_boot(&h), 0);	/* not this boot's id */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_EQ_INT(clock_hint_parse(bad[i], strlen(bad[i]), &h),
+		    CB_EINVAL);
+	/* A NUL inside, or longer than the file can be. */
+	T_EQ_INT(clock_hint_parse(good, sizeof(good), &h), CB_EINVAL);
+	{
+		char big[300];
+
+		memset(big, ' ', sizeof(big));
+		memcpy(big, good, sizeof(good) - 1);
+		T_EQ_INT(clock_hint_parse(big, sizeof(big), &h), CB_EINVAL);
+	}
 }
 
 T_TEST(parser_keeps_one_valid_date)
