@@ -225,6 +225,7 @@ async function adminOps() {
   });
   await check('sync page: the admin sets the proxy, sync takes it, success in words; then clears it', async () => {
     await page.locator('h2', { hasText: 'プロキシ（クラウドへの接続）' }).waitFor();
+    expectRefusal(/^\/api\/v1\/sync\/proxy$/, 400);
     await page.fill('#sync-proxy-url', 'proxy:3128');
     await page.click('#sync-proxy-save');
     await waitMsg(/プロキシの設定が正しくありません.*http:\/\/host:port/, 'error');
