@@ -58,6 +58,10 @@ case $got in
 "auth auth web web ") ok "auth and web run as their own users ($got)" ;;
 *) not_ok "auth and web run as their own users (got '$got'; ps: $(console_out R4))" ;;
 esac
+console_run RTZ 'for p in /proc/[0-9]*; do read -r c 2>/dev/null <$p/comm; [ "$c" = crond ] && tr "\\0" "\\n" <$p/environ | grep "^TZ="; done'
+console_wait RTZ; sleep 0.3
+tz=$(console_out RTZ | grep '^TZ=' | tail -1)
+check "crond runs the daily jobs at the school's time (TZ=JST-9; got '$tz')" [ "$tz" = TZ=JST-9 ]
 console_run R5 "id -u web; id -u auth; id -u sync"
 console_wait R5; sleep 0.5
 check "users web, auth, sync are 60001, 60002, 60003 ($(console_out R5 | tr '\n' ' '))" \
