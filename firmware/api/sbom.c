@@ -23,46 +23,16 @@
 static int
 sbom_read(const char *path, char **buf, size_t *len)
 {
-	struct stat sb;
-	char *b;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	*buf = NULL;
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? CB_ENOTFOUND :
 		    CB_EIO;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return CB_ENOTFOUND;
-	}
-	if (sb.st_size > API_SBOM_MAX_BYTES) {
-		close(fd);
-		return CB_ETOOBIG;
-	}
-	if ((b = malloc((size_t)sb.st_size + 1)) == NULL) {
-		close(fd);
-		return CB_ENOMEM;
-	}
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, b + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	rc = cb_read_fd_whole(fd, API_SBOM_MAX_BYTES, buf, len);
 	close(fd);
-	if (got != (size_t)sb.st_size) {
-		free(b);
-		return CB_EIO;
-	}
-	b[got] = '\0';
-	*buf = b;
-	*len = got;
-	return CB_OK;
+	return rc == CB_EINVAL ? CB_ENOTFOUND : rc;	/* not a regular file */
 }
 
 int

@@ -153,9 +153,7 @@ int
 bks_read(const char *path, struct bks_status *s, char *err, size_t errsize)
 {
 	char *buf;
-	struct stat sb;
-	size_t got = 0;
-	ssize_t n;
+	size_t len;
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
@@ -165,27 +163,21 @@ bks_read(const char *path, struct bks_status *s, char *err, size_t errsize)
 		    strerror(errno));
 		return CB_EIO;
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > BKS_MAX_BYTES) {
-		close(fd);
+	rc = cb_read_fd_whole(fd, BKS_MAX_BYTES, &buf, &len);
+	close(fd);
+	switch (rc) {
+	case CB_OK:
+		break;
+	case CB_EINVAL:
+	case CB_ETOOBIG:
 		return bks_fail(err, errsize, "not a regular file of at most "
 		    "64 KiB");
+	case CB_EIO:
+		return bks_fail(err, errsize, "the file changed while read");
+	default:
+		return rc;
 	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		close(fd);
-		return CB_ENOMEM;
-	}
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	rc = got == (size_t)sb.st_size ? bks_parse(buf, got, s, err, errsize) :
-	    bks_fail(err, errsize, "the file changed while read");
+	rc = bks_parse(buf, len, s, err, errsize);
 	free(buf);
 	return rc;
 }

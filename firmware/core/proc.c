@@ -6,7 +6,9 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,6 +112,40 @@ fail:
 	log_err("cannot write %s: %s", path, strerror(errno));
 	(void)unlink(tmp);
 	return CB_EIO;
+}
+
+int
+cb_read_fd_whole(int fd, size_t max, char **buf, size_t *len)
+{
+	struct stat sb;
+	size_t got = 0;
+	ssize_t n;
+	char *b;
+
+	*buf = NULL;
+	*len = 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return CB_EINVAL;
+	if ((uint64_t)sb.st_size > max)
+		return CB_ETOOBIG;
+	if ((b = malloc((size_t)sb.st_size + 1)) == NULL)
+		return CB_ENOMEM;
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, b + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)sb.st_size) {
+		free(b);
+		return CB_EIO;
+	}
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	return CB_OK;
 }
 
 int

@@ -20,6 +20,11 @@ int cb_make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid);
 int cb_write_file_atomic(const char *path, const void *buf, size_t len,
     mode_t mode);
 
+/* All of the regular file open on fd into *buf (malloc'd, NUL-terminated,
+ * *len bytes); fd stays open. CB_EINVAL: not a regular file; CB_ETOOBIG:
+ * larger than max; CB_EIO: it changed while read. */
+int cb_read_fd_whole(int fd, size_t max, char **buf, size_t *len);
+
 /* out = a "/" b; CB_ETOOBIG when it does not fit. */
 int cb_path_join(char *out, size_t size, const char *a, const char *b);
 
