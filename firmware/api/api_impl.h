@@ -180,6 +180,8 @@ void api_audit_drain(struct api *a);
 /* export.c: GET /api/v1/export (a streamed ZIP), /export/progress. */
 int api_export(struct api_req *r);
 int api_export_progress(struct api_req *r);
+int api_export_confirm(struct api_req *r);	/* export_receipt.c */
+int api_export_receipt(struct api_req *r);
 /* terminate.c: POST /api/v1/school/terminate. */
 int api_school_terminate(struct api_req *r);
 int api_audit_login_view(struct api_req *r);

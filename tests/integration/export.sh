@@ -86,7 +86,7 @@ PY
 expect_eq "the CSVs hold every record once (a notice aside: none here)" "$ROWS" "$TOTAL"
 NAME=$(python3 -c 'import csv,sys
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")):
-    if r["_id"] == "user:s2026001": print(r["name"])' "$X/user.csv")
+    if r["レコードID"] == "user:s2026001": print(r["氏名"])' "$X/user.csv")
 expect_eq "a name with a comma, quotes and a formula survives, defused with an apostrophe" "$NAME" "'$ODD"
 expect_eq "attendance rows" "$(python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))))' "$X/attendance.csv")" 2
 if grep -q '"data"' "$X/file.csv"; then not_ok "file.csv leaves the base64 out"; else ok "file.csv leaves the base64 out"; fi
