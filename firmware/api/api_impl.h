@@ -108,6 +108,7 @@ struct api_req {
 	/* terminate.c: what was erased, for the answer. */
 	int r_term_store, r_term_ops;
 	uint64_t r_term_head;
+	int r_term_no_export;		/* ended without a confirmed export */
 };
 
 typedef int api_step_fn(struct api_req *r);

@@ -29,7 +29,7 @@
 #define EXPORT_BATCH		256	/* changes read per store call */
 #define EXPORT_LOG_BATCH	128	/* operation-log entries per step */
 #define EXPORT_NAME_SLOTS	512	/* names cached (a direct map) */
-#define EXPORT_RECEIPT_FILE	"export-receipt.json"	/* in DATA */
+#define EXPORT_RECEIPT_FILE	"web/export-receipt.json" /* in DATA: web's */
 #define EXPORT_ACTION_DONE	"export.complete"
 #define EXPORT_ACTION_NOTES	"export.guidance_notes"
 #define EXPORT_ACTION_CONFIRM	"export.confirm"

@@ -3,7 +3,7 @@
  * the two questions asked of it (docs/operations.md "Before the end").
  *
  * When an export's stream has written its last byte (the ZIP's end
- * record), the box keeps DATA/export-receipt.json: the export's id, who
+ * record), the box keeps DATA/web/export-receipt.json (web's own folder): the export's id, who
  * made it, the SHA-256 of every byte it sent, their count, and the
  * store's last change when it began. No personal data: ids, times and
  * hashes. The operation log says the same ("export.complete").

@@ -78,7 +78,9 @@ term_hex(const uint8_t *b, size_t n, char *out)
 
 /* Step 1 and 2: the last entry, then the marker with the chain head (no
  * personal data: ids, times, a hash), so the cloud's copy of the log can
- * be checked against the box's last word. */
+ * be checked against the box's last word, and whether the school's data
+ * was exported first ("confirmed") or the admin overrode that
+ * ("overridden"): the one record of it that outlives the keys. */
 static int
 term_mark(struct api_req *r, struct audit_link *head)
 {
@@ -100,9 +102,10 @@ term_mark(struct api_req *r, struct audit_link *head)
 	term_hex(head->al_hash, AUDIT_HASH_LEN, hash);
 	snprintf(text, sizeof(text), "{\"terminated_ms\":%lld,\"by\":\"%s\","
 	    "\"ops_log_head\":{\"seq\":%" PRIu64 ",\"time_ms\":%lld,"
-	    "\"hash\":\"%s\"}}\n", (long long)cb_now_ms(),
+	    "\"hash\":\"%s\"},\"export\":\"%s\"}\n", (long long)cb_now_ms(),
 	    r->r_sess.as_user.au_uid, head->al_seq,
-	    (long long)head->al_time_ms, hash);
+	    (long long)head->al_time_ms, hash, r->r_term_no_export ?
+	    "overridden" : "confirmed");
 	if ((rc = erase_mark(a->a_keys_dir, text)) != CB_OK)
 		return rc;
 	a->a_terminated = 1;
@@ -332,6 +335,7 @@ term_export_checked(struct api_req *r, int no_export)
 	}
 	log_warn("termination by %s without a confirmed export: %s",
 	    r->r_sess.as_user.au_uid, en);
+	r->r_term_no_export = 1;	/* the marker keeps it too */
 	if (r->r_api->a_ops != NULL &&
 	    (rc = audit_append(r->r_api->a_ops, &rec, NULL)) != CB_OK)
 		log_err("ALARM: the operation log cannot be written (%s): "

@@ -283,9 +283,10 @@ x_line(struct xwalk *w, const char *s, size_t n,
 	}
 	if (e.ae_seq > w->w_expect) {
 		x_problem(out, AUDIT_REMOVED, w->w_expect, k, "entry %" PRIu64
-		    " was removed: line %" PRIu64 " holds entry %" PRIu64
-		    " (entries %" PRIu64 "-%" PRIu64 " are missing)",
-		    w->w_expect, k, e.ae_seq, w->w_expect, e.ae_seq - 1);
+		    " is missing at line %" PRIu64 ": the line holds entry %"
+		    PRIu64 " (entries %" PRIu64 "-%" PRIu64 " were removed "
+		    "or moved)", w->w_expect, k, e.ae_seq, w->w_expect,
+		    e.ae_seq - 1);
 		return 1;
 	}
 	if (e.ae_seq < w->w_expect) {
