@@ -344,13 +344,14 @@ zip_read_central(const uint8_t *b, size_t cd, size_t end, size_t *o,
 		    "(check the unpacked folder instead)");
 	loff = get32(c + 42);
 	if (nl == 0 || memchr(c + ZIP_CENTRAL_LEN, 0, nl) != NULL ||
-	    loff < *low || cd - loff < ZIP_LOCAL_LEN)
+	    loff < *low || loff > cd || cd - loff < ZIP_LOCAL_LEN)
 		return zip_bad(why, size, "an entry's name or place is wrong");
 	l = b + loff;
+	/* Bounds first: the header, its name and extra field before cd. */
 	if (get32(l) != ZIP_SIG_LOCAL || get16(l + 8) != 0 ||
-	    get16(l + 26) != nl || memcmp(l + ZIP_LOCAL_LEN,
-	    c + ZIP_CENTRAL_LEN, nl) != 0 ||
-	    cd - loff - ZIP_LOCAL_LEN < nl + get16(l + 28))
+	    get16(l + 26) != nl ||
+	    cd - loff - ZIP_LOCAL_LEN < nl + get16(l + 28) ||
+	    memcmp(l + ZIP_LOCAL_LEN, c + ZIP_CENTRAL_LEN, nl) != 0)
 		return zip_bad(why, size, "an entry's local header does not "
 		    "match the central directory");
 	data = loff + ZIP_LOCAL_LEN + nl + get16(l + 28);
