@@ -147,8 +147,7 @@ export_receipt_done(struct api_export *x, const uint8_t sha[32])
 	rc.rc_bytes = x->x_bytes;
 	rc.rc_store_seq = x->x_store_seq;
 	rc.rc_completed_ms = cb_now_ms();
-	for (int i = 0; i < 32; i++)
-		snprintf(rc.rc_sha + 2 * i, 3, "%02x", sha[i]);
+	cb_hex_encode(sha, 32, rc.rc_sha);
 	(void)cb_strlcpy(rc.rc_by, x->x_uid, sizeof(rc.rc_by));
 	if ((r = receipt_write(x->x_api, &rc)) != CB_OK)
 		log_err("export %" PRIu64 ": its receipt cannot be kept (%s): "

@@ -64,18 +64,6 @@ api_terminated_at_start(struct api *a)
 	return 1;
 }
 
-static void
-term_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Step 1 and 2: the last entry, then the marker with the chain head (no
  * personal data: ids, times, a hash), so the cloud's copy of the log can
  * be checked against the box's last word, and whether the school's data
@@ -99,7 +87,7 @@ term_mark(struct api_req *r, struct audit_link *head)
 			log_err("ALARM: the termination is not in the operation "
 			    "log: %s", cb_strerror(rc));
 	}
-	term_hex(head->al_hash, AUDIT_HASH_LEN, hash);
+	cb_hex_encode(head->al_hash, AUDIT_HASH_LEN, hash);
 	snprintf(text, sizeof(text), "{\"terminated_ms\":%lld,\"by\":\"%s\","
 	    "\"ops_log_head\":{\"seq\":%" PRIu64 ",\"time_ms\":%lld,"
 	    "\"hash\":\"%s\"},\"export\":\"%s\"}\n", (long long)cb_now_ms(),

@@ -22,18 +22,6 @@ static const char *const line_keys[LINE_KEYS] = { "seq", "time", "time_ms",
     "time_state", "error_ms", "kind", "actor", "action", "target", "result",
     "client", "agent", "prev_hash", "hash" };
 
-static void
-hex_put(const uint8_t *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* 64 lowercase hex digits into 32 bytes. */
 static int
 hex_get(const char *s, size_t len, uint8_t *out)
@@ -103,8 +91,8 @@ audit_line_format(const struct audit_entry *e, char *out, size_t size)
 		    line_keys[6 + i]);
 		o += line_str(buf + o, str[i]);	/* <= 2 * 255 + 2 bytes */
 	}
-	hex_put(e->ae_prev_hash, AUDIT_HASH_LEN, ph);
-	hex_put(e->ae_hash, AUDIT_HASH_LEN, h);
+	cb_hex_encode(e->ae_prev_hash, AUDIT_HASH_LEN, ph);
+	cb_hex_encode(e->ae_hash, AUDIT_HASH_LEN, h);
 	o += (size_t)snprintf(buf + o, sizeof(buf) - o, ",\"prev_hash\":\"%s\","
 	    "\"hash\":\"%s\"}\n", ph, h);
 	assert(o < sizeof(buf));
@@ -120,7 +108,7 @@ audit_link_format(const struct audit_link *l, char *out, size_t size)
 	char h[2 * AUDIT_HASH_LEN + 1];
 	int n;
 
-	hex_put(l->al_hash, AUDIT_HASH_LEN, h);
+	cb_hex_encode(l->al_hash, AUDIT_HASH_LEN, h);
 	n = snprintf(out, size, "{\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64
 	    ",\"hash\":\"%s\"}", l->al_seq, l->al_time_ms, h);
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;

@@ -301,8 +301,7 @@ xv_sha256(const uint8_t *data, size_t len, char hex[65])
 
 	if (mbedtls_sha256(data, len, h, 0) != 0)
 		fatalx("export_verify: SHA-256 failed");
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	cb_hex_encode(h, sizeof(h), hex);
 }
 
 /* An unpacked export: its parts read from the folder. */
