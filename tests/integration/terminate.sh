@@ -62,16 +62,6 @@ DEK_OPS=$(dek "$BOX_DATA/audit/ops")
 [ -n "$DEK_STORE" ] && [ -n "$DEK_OPS" ] && ok "before: the wrapped data keys are read raw" ||
     not_ok "before: the wrapped data keys are read raw"
 
-# export_zip OUT: the admin downloads the export (XID: its id);
-# confirm_zip FILE: the admin confirms a download by its SHA-256.
-export_zip() {
-	curl -sS --cacert "$BOX_CA" -b "$T_DIR/jar.admin" -D "$T_DIR/xhdr" \
-	    -o "$1" "$BOX_URL/api/v1/export" 2>>"$T_DIR/curl.log"
-	XID=$(tr -d '\r' <"$T_DIR/xhdr" | sed -n 's/^X-Export-Id: //p')
-}
-confirm_zip() {
-	api admin POST /api/v1/export/confirm "{\"export_id\":$XID,\"sha256\":\"$(sha256sum <"$1" | cut -c1-64)\"}"
-}
 export_zip "$T_DIR/early.zip"
 confirm_zip "$T_DIR/early.zip"
 expect_eq "an export made while the school is active is confirmed" "$STATUS" 200
