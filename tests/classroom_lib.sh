@@ -44,3 +44,15 @@ json_id() {
 try: print(json.load(sys.stdin)["_id"])
 except Exception: print("")'
 }
+
+# export_zip OUT: the admin downloads the whole export (XID: its id);
+# confirm_zip FILE: the admin confirms a download by its SHA-256 (the
+# termination waits for that: docs/operations.md "Before the end").
+export_zip() {
+	curl -sS --cacert "$BOX_CA" -b "$T_DIR/jar.admin" -D "$T_DIR/xhdr" \
+	    -o "$1" "$BOX_URL/api/v1/export" 2>>"$T_DIR/curl.log"
+	XID=$(tr -d '\r' <"$T_DIR/xhdr" | sed -n 's/^X-Export-Id: //p')
+}
+confirm_zip() {
+	api admin POST /api/v1/export/confirm "{\"export_id\":${XID:-0},\"sha256\":\"$(sha256sum <"$1" | cut -c1-64)\"}"
+}

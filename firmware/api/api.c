@@ -85,6 +85,8 @@ static const struct api_route api_routes[] = {
 	/* The admins' download of everything (export.c). */
 	CR(GET, "export", R_ADMIN, api_export),
 	CR(GET, "export/progress", R_ADMIN, api_export_progress),
+	CR(GET, "export/receipt", R_ADMIN, api_export_receipt),
+	CR(POST, "export/confirm", R_ADMIN, api_export_confirm),
 	CR(GET, "classes", 0, api_classes_list),
 	CR(POST, "classes", R_BODY, api_classes_create),
 	CR(GET, "classes/*", 0, api_class_get),
@@ -554,8 +556,9 @@ api_touch(struct api_req *r)
 
 /*
  * The school's life cycle, before any endpoint: terminated, nothing but
- * logout; terminating, no writes but logout, password and the admins'
- * PUT /school (which moves the termination on or calls it off). The
+ * logout; terminating, no writes but logout, password, the admins'
+ * PUT /school (which moves the termination on or calls it off) and their
+ * confirmation of an export (which writes no record). The
  * classroom handlers apply the same rules again through core/policy.c.
  */
 static enum api_err_code
@@ -570,7 +573,7 @@ api_school_gate(struct api_req *r, const struct http_req *q)
 		return API_E_TERMINATED;
 	if (st == PS_TERMINATING && api_is_write(q->method) &&
 	    fn != api_password && fn != api_school_put &&
-	    fn != api_school_terminate)
+	    fn != api_school_terminate && fn != api_export_confirm)
 		return API_E_TERMINATING;
 	return API_E_NONE;
 }
@@ -583,6 +586,7 @@ api_write_essential(api_step_fn *fn)
 {
 	return fn == api_logout || fn == api_password ||
 	    fn == api_school_put || fn == api_school_terminate ||
+	    fn == api_export_confirm ||
 	    fn == api_sysnotices_create || fn == api_sysnotices_delete ||
 	    fn == api_users_op || fn == api_reset_code_issue;
 }

@@ -108,6 +108,7 @@ struct api_req {
 	/* terminate.c: what was erased, for the answer. */
 	int r_term_store, r_term_ops;
 	uint64_t r_term_head;
+	int r_term_no_export;		/* ended without a confirmed export */
 };
 
 typedef int api_step_fn(struct api_req *r);
@@ -180,6 +181,8 @@ void api_audit_drain(struct api *a);
 /* export.c: GET /api/v1/export (a streamed ZIP), /export/progress. */
 int api_export(struct api_req *r);
 int api_export_progress(struct api_req *r);
+int api_export_confirm(struct api_req *r);	/* export_receipt.c */
+int api_export_receipt(struct api_req *r);
 /* terminate.c: POST /api/v1/school/terminate. */
 int api_school_terminate(struct api_req *r);
 int api_audit_login_view(struct api_req *r);

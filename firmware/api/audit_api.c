@@ -75,6 +75,7 @@ static const struct {
 	 * starts (terminate.c, export.c); refusals are logged here. */
 	{ api_school_terminate, "school.terminate" },
 	{ api_export, "export.read" },
+	{ api_export_confirm, "export.confirm" },
 	{ api_update_upload, "update.upload" },
 	{ api_update_upload_done, "update.submit" },
 	{ api_update_upload_drop, "update.drop" },

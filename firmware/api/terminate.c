@@ -7,7 +7,9 @@
  *
  * POST /api/v1/school/terminate {"confirm": "<the school's name>"}
  *
- * by an admin, while terminating, ends it for good, in this order:
+ * by an admin, while terminating, once the school's data is exported and
+ * the download confirmed (term_export_checked), ends it for good, in this
+ * order:
  *   1. the answers waiting for the operation log are logged, then the
  *      entry "school.terminate" (one durable commit);
  *   2. DATA/keys/terminated is written (durably): from here on this web
@@ -27,6 +29,7 @@
 #include <yyjson.h>
 
 #include "api/classroom.h"
+#include "api/export.h"
 #include "audit/audit.h"
 #include "core/cb.h"
 #include "core/proc.h"
@@ -61,21 +64,11 @@ api_terminated_at_start(struct api *a)
 	return 1;
 }
 
-static void
-term_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Step 1 and 2: the last entry, then the marker with the chain head (no
  * personal data: ids, times, a hash), so the cloud's copy of the log can
- * be checked against the box's last word. */
+ * be checked against the box's last word, and whether the school's data
+ * was exported first ("confirmed") or the admin overrode that
+ * ("overridden"): the one record of it that outlives the keys. */
 static int
 term_mark(struct api_req *r, struct audit_link *head)
 {
@@ -94,12 +87,13 @@ term_mark(struct api_req *r, struct audit_link *head)
 			log_err("ALARM: the termination is not in the operation "
 			    "log: %s", cb_strerror(rc));
 	}
-	term_hex(head->al_hash, AUDIT_HASH_LEN, hash);
+	cb_hex_encode(head->al_hash, AUDIT_HASH_LEN, hash);
 	snprintf(text, sizeof(text), "{\"terminated_ms\":%lld,\"by\":\"%s\","
 	    "\"ops_log_head\":{\"seq\":%" PRIu64 ",\"time_ms\":%lld,"
-	    "\"hash\":\"%s\"}}\n", (long long)cb_now_ms(),
+	    "\"hash\":\"%s\"},\"export\":\"%s\"}\n", (long long)cb_now_ms(),
 	    r->r_sess.as_user.au_uid, head->al_seq,
-	    (long long)head->al_time_ms, hash);
+	    (long long)head->al_time_ms, hash, r->r_term_no_export ?
+	    "overridden" : "confirmed");
 	if ((rc = erase_mark(a->a_keys_dir, text)) != CB_OK)
 		return rc;
 	a->a_terminated = 1;
@@ -155,20 +149,32 @@ term_auth_done(struct api_req *r, const void *reply)
 	return term_reply(r, st->as_status == CB_OK);
 }
 
-/* The confirmation: the school's name, retyped exactly; *discard = 1
- * when the admin accepts losing log entries not yet uploaded. */
+/* A boolean of the body, if there (CB_OK), else false. */
 static int
-term_confirmed(struct cr_ctx *c, int *discard)
+term_flag(struct cr_ctx *c, yyjson_doc *body, const char *name, int *out)
+{
+	yyjson_val *v = yyjson_obj_get(cr_root(body), name);
+
+	*out = yyjson_is_true(v);
+	return v != NULL && !yyjson_is_bool(v) ?
+	    cr_field(c, API_FIELD_TYPE, name) : CB_OK;
+}
+
+/* The confirmation: the school's name, retyped exactly; *discard = 1
+ * when the admin accepts losing log entries not yet uploaded, *no_export
+ * = 1 when the admin ends the school without a confirmed export. */
+static int
+term_confirmed(struct cr_ctx *c, int *discard, int *no_export)
 {
 	static const char *const fields[] = { "confirm",
-	    "discard_unuploaded_logs" };
+	    "discard_unuploaded_logs", "terminate_without_export" };
 	yyjson_doc *body = NULL, *school = NULL;
 	const char *want;
-	yyjson_val *got, *dv;
+	yyjson_val *got;
 	int rc;
 
-	*discard = 0;
-	if ((rc = cr_body(c, fields, 2, &body)) == CB_OK &&
+	*discard = *no_export = 0;
+	if ((rc = cr_body(c, fields, 3, &body)) == CB_OK &&
 	    (rc = cr_get(c, "school", &school)) == CB_OK) {
 		got = yyjson_obj_get(cr_root(body), "confirm");
 		want = cr_str(school, "name");
@@ -178,11 +184,12 @@ term_confirmed(struct cr_ctx *c, int *discard)
 		    yyjson_get_len(got) > TERM_CONFIRM_MAX || want == NULL ||
 		    strcmp(yyjson_get_str(got), want) != 0)
 			rc = cr_field(c, API_FIELD_VALUE, "confirm");
-		dv = yyjson_obj_get(cr_root(body), "discard_unuploaded_logs");
-		if (rc == CB_OK && dv != NULL && !yyjson_is_bool(dv))
-			rc = cr_field(c, API_FIELD_TYPE,
-			    "discard_unuploaded_logs");
-		*discard = yyjson_is_true(dv);
+		if (rc == CB_OK)
+			rc = term_flag(c, body, "discard_unuploaded_logs",
+			    discard);
+		if (rc == CB_OK)
+			rc = term_flag(c, body, "terminate_without_export",
+			    no_export);
 	}
 	yyjson_doc_free(body);
 	yyjson_doc_free(school);
@@ -290,6 +297,42 @@ term_enrolled(const struct api *a)
 }
 
 /*
+ * Nothing is erased before the school has its data: the last whole export
+ * must have been downloaded and confirmed, with nothing changed since
+ * (export_receipt.c). A box that was never enrolled holds the only copy
+ * of its 5-year logs, which that export carries. terminate_without_export
+ * overrides, and the operation log says who did.
+ */
+static int
+term_export_checked(struct api_req *r, int no_export)
+{
+	struct audit_record rec = { AUDIT_KIND_OPERATION,
+	    r->r_sess.as_user.au_uid, "school.terminate_without_export",
+	    "school", "ok", http_request(r->r_ex)->peer, "" };
+	char en[300], ja[400], msg[500];
+	int rc;
+
+	if (export_receipt_ok(r->r_api, en, sizeof(en), ja, sizeof(ja)))
+		return 1;
+	if (!no_export) {
+		snprintf(msg, sizeof(msg), "%s Nothing is erased until the "
+		    "school's data is exported and confirmed (or "
+		    "\"terminate_without_export\": true).", en);
+		(void)export_refuse(r, 409, "export_not_confirmed", msg, ja);
+		return 0;
+	}
+	log_warn("termination by %s without a confirmed export: %s",
+	    r->r_sess.as_user.au_uid, en);
+	r->r_term_no_export = 1;	/* the marker keeps it too */
+	if (r->r_api->a_ops != NULL &&
+	    (rc = audit_append(r->r_api->a_ops, &rec, NULL)) != CB_OK)
+		log_err("ALARM: the operation log cannot be written (%s): "
+		    "a termination without export is not logged",
+		    cb_strerror(rc));
+	return 1;
+}
+
+/*
  * While the box is enrolled, the last step waits for the logs to be in
  * the cloud: auth says how much of the login log is not, the operation
  * log's marker says the rest. discard_unuploaded_logs: true overrides
@@ -300,14 +343,16 @@ api_school_terminate(struct api_req *r)
 {
 	struct auth_token t;
 	struct cr_ctx c;
-	int discard, rc;
+	int discard, no_export, rc;
 
 	if (cr_begin(r, &c) != CB_OK)
 		return cr_error(&c);
 	if (c.c_school != PS_TERMINATING)
 		return cr_fail(&c, API_E_INVALID_STATE), cr_error(&c);
-	if (term_confirmed(&c, &discard) != CB_OK)
+	if (term_confirmed(&c, &discard, &no_export) != CB_OK)
 		return cr_error(&c);
+	if (!term_export_checked(r, no_export))
+		return 0;			/* answered */
 	if (!term_enrolled(r->r_api))
 		return term_go(r);
 	if (discard) {

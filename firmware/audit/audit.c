@@ -1015,3 +1015,40 @@ out:
 	kv_abort(txn);
 	return rc;
 }
+
+int
+audit_read(struct audit_log *log, uint64_t from, uint64_t through,
+    struct audit_entry *out, size_t max, size_t *n_out,
+    struct audit_link *head, struct audit_link *anchor)
+{
+	struct audit_link h, a;
+	struct kv_txn *txn;
+	size_t n = 0;
+	int rc;
+
+	*n_out = 0;
+	if (max > AUDIT_QUERY_MAX_PAGE)
+		max = AUDIT_QUERY_MAX_PAGE;
+	if ((rc = kv_begin(log->al_env, 0, &txn)) != 0)
+		return rc;
+	if ((rc = audit_get_link(log, txn, "head", &h)) != 0 ||
+	    (rc = audit_get_link(log, txn, "anchor", &a)) != 0)
+		goto out;
+	if (from <= a.al_seq)
+		from = a.al_seq + 1;
+	if (through == 0 || through > h.al_seq)
+		through = h.al_seq;
+	/* Bounded by max; a missing entry (purged meanwhile, or removed) is
+	 * an error, never a silent gap. */
+	for (uint64_t seq = from; n < max && seq <= through; seq++, n++)
+		if ((rc = audit_get(log, txn, seq, &out[n])) != 0)
+			goto out;
+	*n_out = n;
+	if (head != NULL)
+		*head = h;
+	if (anchor != NULL)
+		*anchor = a;
+out:
+	kv_abort(txn);
+	return rc;
+}

@@ -185,6 +185,15 @@ struct audit_query {
 int audit_query(struct audit_log *log, const struct audit_query *q,
     struct audit_entry *out, size_t *n_out, uint64_t *next_cursor);
 
+/* Entries from seq from (the anchor's next when lower) through seq
+ * through (0 or past the head: the head), oldest first, at most max
+ * (<= AUDIT_QUERY_MAX_PAGE), decoded with their hashes; the head and the
+ * anchor as of the same read (may be NULL). The admins' export walks a
+ * log with it (api/export.c): a missing entry is an error, not a gap. */
+int audit_read(struct audit_log *log, uint64_t from, uint64_t through,
+    struct audit_entry *out, size_t max, size_t *n_out,
+    struct audit_link *head, struct audit_link *anchor);
+
 /* The canonical encoding: version 1 | seq u64 | time i64 | time_state u8 |
  * error_ms u32 | kind u8 | 6 x (len u16 | UTF-8 bytes) | prev_hash[32], all
  * integers big-endian, strings in the order actor, action, target, result,

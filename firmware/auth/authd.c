@@ -122,6 +122,7 @@ union authd_req {
 	struct auth_reset_ask reset_ask;
 	struct auth_reset_grant reset_grant;
 	struct auth_admin_seed admin_seed;
+	struct auth_audit_range range;
 };
 _Static_assert(sizeof(union authd_req) + sizeof(struct auth_hdr) <=
     AUTHD_CLIENT_INBUF, "every request fits the input buffer");
@@ -139,6 +140,7 @@ struct authd {
 	struct authd_client d_clients[AUTHD_CLIENTS_MAX];
 	struct auth_user_list_r d_list_r;	/* 23 KB: not on the stack */
 	struct auth_audit_r d_audit_r;		/* 35 KB: not on the stack */
+	struct auth_audit_range_r d_range_r;	/* as big */
 	union auth_reply_any d_reply;		/* reply_status's, as big */
 	struct clock *d_clock;			/* stamps the login log */
 	struct audit_log *d_audit;		/* the login log, or NULL */
@@ -278,6 +280,8 @@ msg_name(uint32_t type)
 		[AUTH_AUDIT_PENDING] = "AUTH_AUDIT_PENDING",
 		[AUTH_AUDIT_PENDING_R] = "AUTH_AUDIT_PENDING_R",
 		[AUTH_ADMIN_SEED] = "AUTH_ADMIN_SEED",
+		[AUTH_AUDIT_RANGE] = "AUTH_AUDIT_RANGE",
+		[AUTH_AUDIT_RANGE_R] = "AUTH_AUDIT_RANGE_R",
 	};
 
 	return type < AUTH_MSG_TYPE_MAX && names[type] ? names[type] :
@@ -1249,6 +1253,29 @@ on_audit(struct authd *d, struct authd_client *c, uint32_t id,
 	cb_wipe(r, sizeof(*r));
 }
 
+/* The login log for the admins' export, oldest first (authproto.h). */
+static void
+on_audit_range(struct authd *d, struct authd_client *c, uint32_t id,
+    struct auth_audit_range *m)
+{
+	struct auth_audit_range_r *r = &d->d_range_r;
+	struct authd_actor a;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->aarr_status = actor_admin(d, c, m->aarq_token, &a);
+	if (r->aarr_status == 0 && d->d_audit == NULL)
+		r->aarr_status = CB_ENOTFOUND;
+	if (r->aarr_status == 0)
+		r->aarr_status = audit_read(d->d_audit, m->aarq_from,
+		    m->aarq_through, r->aarr_entries, AUTH_AUDIT_PAGE_MAX, &n,
+		    &r->aarr_head, &r->aarr_anchor);
+	r->aarr_count = r->aarr_status == 0 ? (uint32_t)n : 0;
+	client_send(d, c, AUTH_AUDIT_RANGE_R, id, r, sizeof(*r));
+	cb_wipe(r, sizeof(*r));
+	cb_wipe(&a, sizeof(a));
+}
+
 /* --- offline reset codes (authproto.h, issue 5 item 9) --- */
 
 /* A fresh code of AUTH_RESET_CODE_LEN symbols, uniformly drawn. */
@@ -1737,6 +1764,7 @@ dispatch(struct authd *d, struct authd_client *c, const struct auth_hdr *h)
 	case AUTH_ADMIN_SEED:
 		on_admin_seed(d, c, h->ah_id, &m->admin_seed);
 		break;
+	case AUTH_AUDIT_RANGE: on_audit_range(d, c, h->ah_id, &m->range); break;
 	default: fatalx("auth: dispatch of unchecked type %u", h->ah_type);
 	}
 	cb_wipe(m, sizeof(*m));	/* passwords */

@@ -63,6 +63,8 @@ enum auth_msg_type {
 	AUTH_AUDIT_PENDING,	/* struct auth_token -> AUTH_AUDIT_PENDING_R */
 	AUTH_AUDIT_PENDING_R,
 	AUTH_ADMIN_SEED,	/* struct auth_admin_seed -> AUTH_STATUS_R */
+	AUTH_AUDIT_RANGE,	/* struct auth_audit_range -> AUTH_AUDIT_RANGE_R */
+	AUTH_AUDIT_RANGE_R,
 	AUTH_MSG_TYPE_MAX
 };
 
@@ -235,6 +237,22 @@ struct auth_audit_r {
 	struct audit_entry aar_entries[AUTH_AUDIT_PAGE_MAX];
 };
 
+/* The login log for the admins' export (api/export.c): entries from ..
+ * through (0 = the head), oldest first, with the head and the anchor of
+ * the same read, so that web writes the chain as it is and a copy can be
+ * checked offline (audit/export_log.h). An admin's token, as above. */
+struct auth_audit_range {
+	uint8_t aarq_token[AUTH_TOKEN_LEN];
+	uint64_t aarq_from, aarq_through;
+};
+
+struct auth_audit_range_r {
+	int32_t aarr_status;
+	uint32_t aarr_count;
+	struct audit_link aarr_head, aarr_anchor;
+	struct audit_entry aarr_entries[AUTH_AUDIT_PAGE_MAX];
+};
+
 /*
  * Offline password reset (issue 5, item 9): an admin, or a teacher for the
  * students of their homeroom and those students' parents (web checks the
@@ -372,6 +390,8 @@ auth_msg_len(uint32_t type)
 	case AUTH_AUDIT_PENDING: return sizeof(struct auth_token);
 	case AUTH_AUDIT_PENDING_R: return sizeof(struct auth_audit_pending_r);
 	case AUTH_ADMIN_SEED:	return sizeof(struct auth_admin_seed);
+	case AUTH_AUDIT_RANGE:	return sizeof(struct auth_audit_range);
+	case AUTH_AUDIT_RANGE_R: return sizeof(struct auth_audit_range_r);
 	default:		return 0;
 	}
 }
@@ -398,6 +418,7 @@ auth_reply_type(uint32_t type)
 	case AUTH_RESET_GRANT:	return AUTH_STATUS_R;
 	case AUTH_AUDIT_PENDING: return AUTH_AUDIT_PENDING_R;
 	case AUTH_ADMIN_SEED:	return AUTH_STATUS_R;
+	case AUTH_AUDIT_RANGE:	return AUTH_AUDIT_RANGE_R;
 	default:		return 0;
 	}
 }
@@ -417,6 +438,7 @@ union auth_reply_any {
 	struct auth_audit_r	audit;
 	struct auth_reset_issue_r reset_issue;
 	struct auth_audit_pending_r audit_pending;
+	struct auth_audit_range_r audit_range;
 };
 
 /* 1 for the types a client may send to auth. */

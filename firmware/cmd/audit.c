@@ -5,6 +5,8 @@
  * owner of the log directories.
  *
  *   classbox audit verify [--dir DIR]             both logs; exit 1 on a break
+ *   classbox audit verify --export FILE           an export's logs, offline
+ *       (audit/export_verify.c); exit 1 altered, 2 not checkable
  *   classbox audit tail [--dir DIR] [--log login|ops] [-n N]
  *   classbox audit append-test --dir DIR --log login|ops N
  *       tests only: appends N synthetic entries (actor "test", action
@@ -27,6 +29,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "audit/export_log.h"
 #include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
@@ -48,6 +51,8 @@ audit_usage(void)
 {
 	fprintf(stderr,
 	    "usage: classbox audit verify [--dir DIR]\n"
+	    "       classbox audit verify --export FILE|FOLDER   an admins' "
+	    "export,\n         on any machine (docs/audit.md)\n"
 	    "       classbox audit tail [--dir DIR] [--log login|ops] [-n N]\n"
 	    "       classbox audit purge [--dir DIR] [--log login|ops]   entries "
 	    "older\n         than 5 years that the cloud has (the sync's upload "
@@ -251,7 +256,7 @@ audit_is_log(const char *name)
 int
 cmd_audit(int argc, char **argv)
 {
-	const char *dir = AUDIT_DEFAULT_DIR, *only = NULL, *sub;
+	const char *dir = AUDIT_DEFAULT_DIR, *only = NULL, *sub, *xp = NULL;
 	long count = -1;
 	int bad = 0, i;
 
@@ -266,12 +271,17 @@ cmd_audit(int argc, char **argv)
 			only = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			count = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc &&
+		    strcmp(sub, "verify") == 0)
+			xp = argv[++i];
 		else if (argv[i][0] >= '0' && argv[i][0] <= '9' && count < 0)
 			count = strtol(argv[i], NULL, 10);
 		else
 			return audit_usage();
 	}
 	cb_log_init("audit");
+	if (xp != NULL)		/* an export, on any machine: no box needed */
+		return audit_export_verify_main(xp);
 	if (strcmp(sub, "append-test") == 0) {
 		if (only == NULL || count <= 0 || count > AUDIT_TEST_MAX)
 			return audit_usage();

@@ -276,6 +276,19 @@ cb_hexval(int c)
 	return -1;
 }
 
+void
+cb_hex_encode(const void *in, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	const uint8_t *b = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int
 cb_pct_decode(const char *s, size_t len, char *out, size_t size,
     int plus_space)

@@ -81,6 +81,8 @@ int cb_utf8_valid(const char *s, size_t len);
 
 /* The value of the hex digit c (either case), or -1. */
 int cb_hexval(int c);
+/* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1). */
+void cb_hex_encode(const void *in, size_t n, char *out);
 
 /* Percent-decode s[0..len) into out (NUL-terminated), '+' as a space when
  * plus_space; the decoded length, or -1 on a bad escape or when it does

@@ -225,6 +225,24 @@ rec_type_fields(enum rec_type t, const char **names, size_t max)
 	return n;
 }
 
+enum rec_ref
+rec_field_ref(enum rec_type t, const char *field)
+{
+	if ((unsigned)t >= REC_TYPE_COUNT)
+		return REC_REF_NONE;
+	for (size_t i = 0; i < REC_MAX_FIELDS &&
+	    rec_schemas[t].s_fields[i].f_name != NULL; i++) {
+		const struct rec_field *f = &rec_schemas[t].s_fields[i];
+
+		if (strcmp(f->f_name, field) != 0)
+			continue;
+		return f->f_kind == K_UID ? REC_REF_USER :
+		    f->f_kind == K_CLASS || f->f_kind == K_CLASS_OR_SCHOOL ?
+		    REC_REF_CLASS : REC_REF_NONE;
+	}
+	return REC_REF_NONE;
+}
+
 const char *
 rec_type_name(enum rec_type t)
 {

@@ -75,6 +75,11 @@ struct rec_err {
 /* The field names of type t, in table order, into names[] (up to max);
  * returns how many (export.c: the columns of a type's CSV). */
 size_t rec_type_fields(enum rec_type t, const char **names, size_t max);
+/* What a field names: a user (a login id), a class, or neither. */
+enum rec_ref { REC_REF_NONE, REC_REF_USER, REC_REF_CLASS };
+/* For field of type t (export.c: the name beside an id in a CSV);
+ * REC_REF_NONE for an unknown field and for lists. */
+enum rec_ref rec_field_ref(enum rec_type t, const char *field);
 /* "attendance" -> REC_ATTENDANCE; -1 when unknown. */
 int rec_type_from_name(const char *name, size_t len);
 const char *rec_type_name(enum rec_type t);

@@ -73,6 +73,7 @@ enum conn_state {
 	CS_READING,	/* idle, headers or body */
 	CS_DEFERRED,	/* the handler will call http_reply later */
 	CS_WRITING,	/* sending c_out */
+	CS_PAUSED,	/* a stream waits for http_stream_resume */
 	CS_DRAIN,	/* replied with close: discard input until EOF */
 	CS_DEAD,	/* socket closed; waits for http_reply to free */
 };
@@ -117,6 +118,7 @@ struct conn {
 	void *c_stream_arg;
 	int c_stream_end;	/* the final chunk is in c_out */
 	int c_out_stream;	/* c_out is the stream's chunk buffer */
+	int c_stream_wait;	/* fill said HTTP_STREAM_WAIT */
 };
 
 struct http_server {
@@ -192,6 +194,7 @@ conn_stream_end(struct conn *c, int completed)
 	c->c_fill = NULL;
 	c->c_done = NULL;
 	c->c_stream_end = 0;
+	c->c_stream_wait = 0;
 	if (done != NULL)
 		done(c->c_stream_arg, completed);
 }
@@ -724,8 +727,9 @@ conn_refill(struct conn *c)
 	}
 	buf = c->c_out;
 	rc = c->c_fill(c->c_stream_arg, buf + hdr, HTTP_STREAM_CHUNK, &n);
-	if (rc < 0 || n > HTTP_STREAM_CHUNK)
+	if (rc < 0 || n > HTTP_STREAM_CHUNK || rc > HTTP_STREAM_WAIT)
 		return rc < 0 ? rc : CB_EINVAL;
+	c->c_stream_wait = rc == HTTP_STREAM_WAIT;
 	c->c_out_off = 0;
 	c->c_out_len = 0;
 	if (n > 0) {
@@ -744,6 +748,34 @@ conn_refill(struct conn *c)
 	return CB_OK;
 }
 
+/* A stream's producer waits (HTTP_STREAM_WAIT): nothing to write until
+ * http_stream_resume. A hang-up still wakes us (conn_io); the write
+ * timeout ends a wait that never ends. */
+static int
+conn_pause(struct conn *c)
+{
+	c->c_state = CS_PAUSED;
+	c->c_deadline = http_now() + HTTP_WRITE_TIMEOUT_MS;
+	if (loop_mod(c->c_srv->s_loop, c->c_fd, 0) != CB_OK)
+		return conn_abort(c);
+	return STEP_WAIT;
+}
+
+void
+http_stream_resume(struct http_exchange *ex)
+{
+	struct conn *c = ex->ex_conn;
+
+	if (c->c_fill == NULL || !c->c_stream_wait)
+		return;
+	c->c_stream_wait = 0;
+	if (c->c_state != CS_PAUSED)
+		return;		/* still writing: conn_write asks again */
+	c->c_state = CS_WRITING;
+	c->c_deadline = http_now() + HTTP_WRITE_TIMEOUT_MS;
+	(void)conn_drive(c);
+}
+
 static int
 conn_write(struct conn *c)
 {
@@ -758,6 +790,8 @@ conn_write(struct conn *c)
 
 		if (c->c_fill != NULL && !c->c_stream_end &&
 		    c->c_out_off == c->c_out_len) {
+			if (c->c_stream_wait)
+				return conn_pause(c);
 			if (chunks++ == HTTP_STREAM_BURST)
 				return conn_wait(c, TLS_WANT_WRITE);
 			if (conn_refill(c) != CB_OK)
@@ -844,6 +878,7 @@ conn_drive(struct conn *c)
 		case CS_WRITING: step = conn_write(c); break;
 		case CS_DRAIN: step = conn_drain(c); break;
 		case CS_DEFERRED:
+		case CS_PAUSED:
 		case CS_DEAD:
 		default: return STEP_WAIT;
 		}
@@ -864,6 +899,10 @@ conn_io(struct loop *l, int fd, int events, void *arg)
 		/* Only a hang-up or error can wake a deferred connection. */
 		conn_close_fd(c);
 		c->c_state = CS_DEAD;
+		return;
+	}
+	if (c->c_state == CS_PAUSED) {
+		(void)conn_abort(c);	/* the same, for a waiting stream */
 		return;
 	}
 	(void)conn_drive(c);

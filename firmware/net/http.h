@@ -95,6 +95,17 @@ typedef int http_fill_fn(void *arg, char *buf, size_t size, size_t *len);
 typedef void http_done_fn(void *arg, int completed);
 int http_stream(struct http_exchange *ex, int status, const char *ctype,
     http_fill_fn *fill, http_done_fn *done, void *arg);
+/*
+ * fill may also return HTTP_STREAM_WAIT: what it wrote (*len, maybe 0)
+ * goes out, then the server asks no more until http_stream_resume(ex),
+ * ex being the exchange given to http_stream (valid until done is
+ * called). For a producer that waits on another process (the export's
+ * login log comes from auth). HTTP_WRITE_TIMEOUT_MS ends a wait that
+ * never ends (done with 0). Never call resume from fill itself; it may
+ * call done (the client left meanwhile) before it returns.
+ */
+#define HTTP_STREAM_WAIT	2
+void http_stream_resume(struct http_exchange *ex);
 
 struct http_server_config {
 	const char *bind_addr;		/* e.g. "0.0.0.0" or "::" */

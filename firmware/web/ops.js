@@ -8,6 +8,7 @@ import {
   addPages, is, card, backLink, busy, every, upload,
 } from './core.js';
 import { confirmInline } from './admin.js';
+import { Sha256, sha256OfBlob } from './sha256.js';
 
 const SYNC_STATES = ['ok', 'offline', 'error', 'waiting_clock', 'not_enrolled', 'not_running', 'unknown'];
 const SYNC_ERR_KINDS = ['link', 'tls', 'http', 'local', 'proto', 'clock', 'enroll'];
@@ -233,12 +234,14 @@ async function downloadExport(root) {
   let blob = new Blob([]);
   let parts = [];
   let pending = 0;
+  const sha = new Sha256();   // of what arrives: the box keeps its own
   try {
     const reader = res.body.getReader();
     for (;;) {
       const { done: end, value } = await reader.read();
       if (end) break;
       parts.push(value);
+      sha.update(value);
       received += value.length;
       pending += value.length;
       if (pending >= EXPORT_FLUSH) { blob = new Blob([blob, ...parts]); parts = []; pending = 0; }
@@ -261,11 +264,53 @@ async function downloadExport(root) {
   root.querySelector('#export-saved').replaceChildren(a);
   a.click();
   say(t('export_done', { name, size: fmtSize(received) }));
+  offerConfirm(root, id, sha.hex());
+}
+
+// ---- the confirmation: the box compares the SHA-256 of what arrived with
+// what it sent; termination waits for it (docs/operations.md) -------------
+
+async function confirmExport(root, id, digest) {
+  const out = root.querySelector('#export-verified');
+  const r = await api('POST', '/export/confirm', { export_id: id, sha256: digest });
+  if (!r.ok) {
+    out.className = 'note warn';
+    out.textContent = r.message || t('unexpected', { status: r.status });
+    return false;
+  }
+  out.className = 'note ok';
+  out.textContent = r.data.covers_everything ? t('export_confirmed', { id, sha: digest })
+    : t('export_confirmed_stale', { id, sha: digest });
+  return true;
+}
+
+// After a whole download: one click confirms it.
+function offerConfirm(root, id, digest) {
+  const button = h('button', { type: 'button', id: 'export-confirm' }, t('export_confirm'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;   // no double posts on a slow link
+    button.disabled = await confirmExport(root, id, digest);
+  });
+  root.querySelector('#export-check').replaceChildren(
+    h('p', {}, t('export_confirm_intro', { sha: digest })), h('div', { class: 'row' }, button));
+}
+
+// A file saved earlier (or fetched with curl): hashed here, a slice at a
+// time, then confirmed against the box's last whole export.
+async function confirmSavedFile(root, file) {
+  const out = root.querySelector('#export-verified');
+  out.className = 'note';
+  out.textContent = t('export_hashing', { name: file.name });
+  const rc = await api('GET', '/export/receipt');
+  if (!rc.ok) { out.className = 'note warn'; out.textContent = rc.message || t('export_none'); return; }
+  await confirmExport(root, rc.data.export_id, await sha256OfBlob(file));
 }
 
 async function startExport(root, button) {
   button.disabled = true;
   root.querySelector('#export-saved').replaceChildren();
+  root.querySelector('#export-check').replaceChildren();
+  root.querySelector('#export-verified').textContent = '';
   say(t('export_started'), 'info');
   try { await downloadExport(root); } finally { button.disabled = false; }
 }
@@ -274,16 +319,26 @@ async function viewExport() {
   const button = h('button', { type: 'button', id: 'export-start' }, t('export_download'));
   const root = card(t('export_title'),
     h('p', {}, t('export_intro')),
-    h('ul', {}, h('li', {}, t('export_json')), h('li', {}, t('export_csv')), h('li', {}, t('export_files'))),
+    h('ul', {}, h('li', {}, t('export_json')), h('li', {}, t('export_csv')), h('li', {}, t('export_files')),
+      h('li', {}, t('export_logs'))),
     h('p', { class: 'note' }, t('export_note')),
     h('div', { class: 'row' }, button),
     h('progress', { id: 'export-progress', max: '100', value: '0', 'aria-label': t('export_progress_label'),
       hidden: true }),
     h('p', { id: 'export-status' }),
     h('p', { id: 'export-saved' }),
+    h('div', { id: 'export-check' }),
+    h('p', { id: 'export-verified', role: 'status' }),
+    h('details', {}, h('summary', {}, t('export_verify_saved')),
+      h('label', {}, t('export_verify_pick'), ' ',
+        h('input', { type: 'file', id: 'export-verify-file', accept: '.zip,application/zip' }))),
     h('div', { class: 'row' }, h('a', { href: '#/termination', class: 'button secondary' }, t('nav_termination')),
       backLink()));
   button.addEventListener('click', () => startExport(root, button));
+  root.querySelector('#export-verify-file').addEventListener('change', (ev) => {
+    const f = ev.target.files && ev.target.files[0];
+    if (f) confirmSavedFile(root, f);
+  });
   show(root);
 }
 
@@ -316,6 +371,10 @@ function terminateForm(s, slot) {
     h('p', {}, t('term_final_note')),
     field('term-name', t('term_retype', { name: s.name }), { required: true, autocomplete: 'off',
       spellcheck: 'false' }),
+    // Nothing is erased before a confirmed export (409 export_not_confirmed);
+    // ending without one is the admin's explicit, logged choice.
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'term-no-export' }), ' ',
+      t('term_no_export')),
     // The box refuses while logs wait for the platform (409 logs_not_uploaded,
     // with the counts); this is the documented override.
     h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'term-discard' }), ' ',
@@ -329,6 +388,7 @@ function terminateForm(s, slot) {
     confirmInline(slot, t('term_confirm', { name: s.name }), t('term_do'), () => busy(form, async () => {
       const body = { confirm: input.value };
       if (form.querySelector('#term-discard').checked) body.discard_unuploaded_logs = true;
+      if (form.querySelector('#term-no-export').checked) body.terminate_without_export = true;
       const r = await api('POST', '/school/terminate', body);
       input.value = '';
       if (!r.ok) { fail(r); return; }
@@ -359,9 +419,14 @@ async function viewTermination() {
       slot, h('div', { class: 'row' }, backLink())));
     return;
   }
+  const rc = await api('GET', '/export/receipt');
+  const ok = rc.ok && rc.data.confirmed && rc.data.covers_everything;
   show(card(t('term_title'),
     h('p', { class: 'note warn' }, t('term_state', { state: t('school_state_terminating') })),
     h('p', {}, t('term_terminating_note')),
+    h('p', { id: 'term-export-status', class: ok ? 'note ok' : 'note warn' },
+      ok ? t('term_export_ok', { id: rc.data.export_id, when: fmtTime(rc.data.confirmed_ms) })
+        : rc.ok && rc.data.confirmed ? t('term_export_stale') : t('term_export_missing')),
     h('div', { class: 'row' }, exportLink,
       h('button', { type: 'button', class: 'secondary', onclick: () => setSchoolState(s, 'active') },
         t('term_cancel'))),

@@ -45,6 +45,16 @@ for A in $AS; do for j in 1 2 3 4 5 6 7 8; do i=$((i + 1))
 done; done
 expect_eq "24 worksheets are attached" "$(grep -c "^201$" "$T_DIR/up.log")" 24
 
+# A guidance note written under a grant: the admin holds no grant, yet the
+# export carries it (the admin's duty at termination).
+api admin POST /api/v1/grants '{"grantee_id":"t.sato","student_id":"s2026001"}'
+expect_eq "the admin grants t.sato s2026001's guidance notes" "$STATUS" 201
+api teacher POST /api/v1/guidance-notes '{"student_id":"s2026001","text":"面談の記録: 進路について"}'
+expect_eq "t.sato writes a guidance note under the grant" "$STATUS" 201
+NOTE=$(json_id)
+api admin GET "/api/v1/guidance-notes?student=s2026001"
+expect_eq "the admin, without a grant, cannot read it through the API" "$STATUS" 403
+
 # export CLIENT OUT [curl args] -> STATUS, headers in $T_DIR/xhdr
 export_get() {
 	name=$1 out=$2; shift 2
@@ -86,10 +96,86 @@ PY
 expect_eq "the CSVs hold every record once (a notice aside: none here)" "$ROWS" "$TOTAL"
 NAME=$(python3 -c 'import csv,sys
 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")):
-    if r["_id"] == "user:s2026001": print(r["name"])' "$X/user.csv")
+    if r["レコードID"] == "user:s2026001": print(r["氏名"])' "$X/user.csv")
 expect_eq "a name with a comma, quotes and a formula survives, defused with an apostrophe" "$NAME" "'$ODD"
 expect_eq "attendance rows" "$(python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig")))))' "$X/attendance.csv")" 2
 if grep -q '"data"' "$X/file.csv"; then not_ok "file.csv leaves the base64 out"; else ok "file.csv leaves the base64 out"; fi
+
+HEAD=$(head -1 "$X/attendance.csv" | tr -d '\r' | sed 's/^\xef\xbb\xbf//')
+expect_eq "attendance.csv: Japanese headers, a name beside each id" "$HEAD" \
+    "レコードID,版,日付,クラスID,クラス名,生徒ID,生徒名,時限,出欠,理由,記録者ID,記録者名,更新日時(ms)"
+ROW=$(python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")):
+    if r["生徒ID"] == "s2026002": print(r["生徒名"], r["クラス名"], r["記録者名"])' "$X/attendance.csv")
+expect_eq "an attendance row names the student, the class and the teacher" "$ROW" "山田 花子 2年3組 佐藤 先生"
+expect_eq "the guidance note written under a grant is in export.json" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([r["text"] for r in d["records"] if r["_id"]==sys.argv[2]][0])' "$X/export.json" "$NOTE")" \
+    "面談の記録: 進路について"
+expect_match "and in guidance_note.csv" "$(cat "$X/guidance_note.csv")" "$NOTE,.*面談の記録: 進路について"
+api admin GET "/api/v1/audit/ops?action=export.guidance_notes"
+expect_match "the operation log says who exported the guidance notes" "$BODY" '"actor":"admin","action":"export.guidance_notes"'
+FP=$(python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")):
+    if r["ファイル名"] == "w1.pdf": print(r["ZIP内の場所"])' "$X/file.csv")
+expect_match "file.csv says where w1.pdf is in the ZIP" "$FP" '^files/file_[A-Za-z0-9_-]+/w1\.pdf$'
+expect_eq "w1.pdf comes back byte for byte" "$(unzip -p "$ZIP" "$FP" | sha256sum)" "$(sha256sum <"$T_DIR/w1.pdf")"
+expect_eq "every worksheet is a file of its own" "$(echo "$LIST" | grep -c '^files/')" 24
+expect_eq "file records carry their path, not base64" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); f=[r for r in d["records"] if r["type"]=="file"]; print(len(f), sum("data" in r for r in f), sum(r["path"].startswith("files/") for r in f))' "$X/export.json")" "24 0 24"
+expect_eq "the manifest is the last entry and counts every entry" \
+    "$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["zip_entries"], m["complete"], m["records"]["guidance_note"]["count"], m["files"])' "$X/manifest.json")" \
+    "$(echo "$LIST" | wc -l) True 1 24"
+expect_eq "manifest.json is the last entry" "$(echo "$LIST" | tail -1)" manifest.json
+
+# The logs, checked offline, then tampered with.
+OUT=$("$CLASSBOX" audit verify --export "$ZIP" 2>&1); RC=$?
+expect_eq "classbox audit verify --export passes on the export" "$RC" 0
+expect_match "it checked the operation log's chain" "$OUT" 'ops log: entries 1-[0-9]+ \([0-9]+ lines\) intact'
+expect_match "and the login log's" "$OUT" 'login log: entries 1-[0-9]+ \([0-9]+ lines\) intact'
+TD=$T_DIR/tampered; mkdir -p "$TD"; unzip -q "$ZIP" -d "$TD"
+python3 - "$TD/logs/ops.jsonl" <<'PY'
+import sys
+p = sys.argv[1]; lines = open(p, encoding="utf-8").read().split("\n")
+lines[2] = lines[2].replace('"result":"ok"', '"result":"no"', 1)   # line 3
+open(p, "w", encoding="utf-8").write("\n".join(lines))
+PY
+OUT=$("$CLASSBOX" audit verify --export "$TD" 2>&1); RC=$?
+expect_eq "a changed line fails the check" "$RC" 1
+expect_match "and is named" "$OUT" 'ops log: logs/ops.jsonl: line 3 \(where entry 3 belongs\) was changed'
+unzip -q -o "$ZIP" logs/ops.jsonl -d "$TD"
+sed -i '5d' "$TD/logs/ops.jsonl"
+OUT=$("$CLASSBOX" audit verify --export "$TD" 2>&1); RC=$?
+expect_eq "a removed line fails the check" "$RC" 1
+expect_match "and is named" "$OUT" 'ops log: logs/ops.jsonl: entry 5 is missing at line 5'
+cp "$ZIP" "$T_DIR/edited.zip"
+python3 - "$T_DIR/edited.zip" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+i = b.index(b'"actor":"admin"', b.index(b'{"seq":2,'))   # entry 2 of a log
+b[i:i + 15] = b'"actor":"admiN"'
+open(p, "wb").write(b)
+PY
+OUT=$("$CLASSBOX" audit verify --export "$T_DIR/edited.zip" 2>&1); RC=$?
+expect_eq "an export edited in place fails the check" "$RC" 1
+expect_match "its CRC-32 says which entry" "$OUT" '^archive: logs/ops.jsonl was changed after the box wrote it'
+expect_match "and the chain which line" "$OUT" '^ops log: logs/ops.jsonl: line 2 \(where entry 2 belongs\) was changed: its content does not match its hash'
+
+# The download, confirmed: a cut or changed file is refused.
+XID=$(echo "$HDR" | sed -n 's/^X-Export-Id: //p')
+head -c 100000 "$ZIP" >"$T_DIR/cut.zip"
+api admin POST /api/v1/export/confirm "{\"export_id\":$XID,\"sha256\":\"$(sha256sum <"$T_DIR/cut.zip" | cut -c1-64)\"}"
+expect_eq "a cut download cannot be confirmed" "$STATUS $(printf '%s' "$BODY" | sed -n 's/.*"code":"\([a-z_]*\)".*/\1/p')" "409 export_mismatch"
+api admin POST /api/v1/export/confirm "{\"export_id\":$((XID + 7)),\"sha256\":\"$(sha256sum <"$ZIP" | cut -c1-64)\"}"
+expect_eq "nor another export's number" "$STATUS" 409
+api admin POST /api/v1/export/confirm "{\"export_id\":$XID,\"sha256\":\"xyz\"}"
+expect_match "a malformed digest is a clear 400 naming the field" "$STATUS $BODY" '^400 .*"field":"sha256"'
+api admin POST /api/v1/export/confirm "{\"export_id\":$XID,\"sha256\":\"$(sha256sum <"$ZIP" | cut -c1-64)\"}"
+expect_eq "the whole download is confirmed" "$STATUS" 200
+expect_match "it covers everything" "$BODY" '"confirmed":true,.*"covers_everything":true'
+api admin GET "/api/v1/audit/ops?action=export.confirm"
+expect_match "the confirmation is logged" "$BODY" "\"action\":\"export.confirm\",\"target\":\"export:$XID\""
+api teacher POST /api/v1/export/confirm "{\"export_id\":$XID,\"sha256\":\"$(sha256sum <"$ZIP" | cut -c1-64)\"}"
+expect_eq "a teacher cannot confirm" "$STATUS" 403
 
 export_get teacher "$T_DIR/t.zip"
 expect_eq "a teacher cannot export" "$STATUS" 403

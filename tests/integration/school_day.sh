@@ -221,6 +221,11 @@ REV=$(printf '%s' "$BODY" | sed -n 's/.*"_rev":"\([^"]*\)".*/\1/p')
 api admin PUT /api/v1/school "{\"_rev\":\"$REV\",\"state\":\"terminated\"}"
 expect_match "PUT cannot end the school (it needs the confirmation)" "$STATUS $BODY" '^400 .*state'
 api admin POST /api/v1/school/terminate '{"confirm":"桜丘高等学校"}'
+expect_match "not before the school's data is exported and confirmed" "$STATUS $BODY" '^409 .*export_not_confirmed'
+export_zip "$T_DIR/final.zip"
+confirm_zip "$T_DIR/final.zip"
+expect_eq "the admin exports and confirms the download" "$STATUS" 200
+api admin POST /api/v1/school/terminate '{"confirm":"桜丘高等学校"}'
 expect_eq "the school is terminated" "$STATUS" 200
 api admin GET /api/v1/classes
 expect_match "then even admins are refused" "$STATUS $BODY" '^403 .*school_terminated'

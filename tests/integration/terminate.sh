@@ -4,7 +4,10 @@
 # with the box's keys; the admin starts the termination, retypes the
 # school's name and ends it; then nobody can log in (before and after a
 # restart), the keys are gone, the store's values, the logs and every
-# backup generation no longer decrypt, and the accounts are wiped.
+# backup generation no longer decrypt, and the accounts are wiped. Nothing
+# is erased before the school's data was exported whole and the download
+# confirmed with nothing changed since (terminate_override.sh: the
+# admin's logged override).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../classroom_lib.sh"
 
@@ -59,6 +62,10 @@ DEK_OPS=$(dek "$BOX_DATA/audit/ops")
 [ -n "$DEK_STORE" ] && [ -n "$DEK_OPS" ] && ok "before: the wrapped data keys are read raw" ||
     not_ok "before: the wrapped data keys are read raw"
 
+export_zip "$T_DIR/early.zip"
+confirm_zip "$T_DIR/early.zip"
+expect_eq "an export made while the school is active is confirmed" "$STATUS" 200
+
 # The steps and their refusals.
 api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
 expect_match "an active school cannot be ended at once" "$STATUS $BODY" '^409 .*invalid_state'
@@ -76,6 +83,22 @@ api admin POST /api/v1/school/terminate '{"confirm":"桜丘高校"}'
 expect_match "a mistyped name is refused" "$STATUS $BODY" '^400 .*confirm'
 api admin POST /api/v1/school/terminate '{}'
 expect_match "no confirmation is refused" "$STATUS $BODY" '^400 .*confirm'
+api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
+expect_match "the export made before terminating no longer covers everything" \
+    "$STATUS $BODY" '^409 .*"code":"export_not_confirmed".*Records changed after export'
+export_zip "$T_DIR/final.zip"
+api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
+expect_match "a downloaded but unconfirmed export is not enough" \
+    "$STATUS $BODY" '^409 .*"code":"export_not_confirmed".*not confirmed'
+head -c 2000 "$T_DIR/final.zip" >"$T_DIR/cut.zip"
+confirm_zip "$T_DIR/cut.zip"
+expect_match "a truncated download cannot be confirmed" "$STATUS $BODY" '^409 .*export_mismatch'
+confirm_zip "$T_DIR/final.zip"
+expect_match "the whole download is confirmed while terminating" "$STATUS $BODY" '^200 .*"covers_everything":true'
+out=$("$CLASSBOX" audit verify --export "$T_DIR/final.zip" 2>&1); rc=$?
+expect_eq "its logs verify offline before the keys go" "$rc" 0
+expect_eq "it holds the student's attendance" \
+    "$(unzip -p "$T_DIR/final.zip" attendance.csv | grep -c "s2026001,$STUDENT_NAME")" 1
 api admin GET "/api/v1/attendance?class=$C&date=$(TZ=Asia/Tokyo date +%F)"
 expect_eq "nothing was erased by the refusals (admins still read)" "$STATUS" 200
 api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
@@ -98,6 +121,8 @@ for k in keys/kek audit/ops/kek audit/login/kek auth/data.mdb; do
 done
 expect_match "the marker records the ops log's last head" \
     "$(cat "$BOX_DATA/keys/terminated" 2>&1)" '"ops_log_head":\{"seq":[1-9]'
+expect_match "and that the school's data was exported first" \
+    "$(cat "$BOX_DATA/keys/terminated" 2>&1)" '"export":"confirmed"'
 if grep -raqF "$STUDENT_NAME" "$BOX_DATA"; then not_ok "the student's name is nowhere in the data directory"
 else ok "the student's name is nowhere in the data directory"; fi
 [ -s "$BOX_DATA/store/data.mdb" ] && ok "the store's data file is still there (sealed)" ||

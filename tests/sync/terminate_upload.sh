@@ -23,6 +23,9 @@ rig_box_start || t_done
 admin_setup
 box_enroll "$ENROLL" || { not_ok "enroll: $(cat "$RIG/enroll.out")"; t_done; }
 terminating "box 1"
+export_zip "$T_DIR/box1.zip"	# the school's data first (terminate.sh)
+confirm_zip "$T_DIR/box1.zip"
+expect_eq "box 1: the export is downloaded and confirmed" "$STATUS" 200
 
 api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
 expect_eq "enrolled, logs not uploaded: the last step is refused" "$STATUS" 409
@@ -57,9 +60,11 @@ rig_box_start || t_done
 admin_setup
 box_enroll "$ENROLL" || { not_ok "enroll 2: $(cat "$RIG/enroll.out")"; t_done; }
 terminating "box 2"
-api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\"}"
+# box 2 ends without an export too (terminate_override.sh): both overrides
+api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\",\"terminate_without_export\":true}"
 expect_eq "box 2: refused while nothing is uploaded" "$STATUS" 409
-api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\",\"discard_unuploaded_logs\":true}"
+expect_eq "... for the logs" "$(printf '%s' "$BODY" | jq -r .error.code)" logs_not_uploaded
+api admin POST /api/v1/school/terminate "{\"confirm\":\"$NAME\",\"terminate_without_export\":true,\"discard_unuploaded_logs\":true}"
 expect_eq "box 2: the override ends it (the logs not uploaded are lost)" "$STATUS" 200
 expect_match "... and says so in the system log" "$(cat "$BOX_LOG")" \
     "discards the log entries not yet uploaded"

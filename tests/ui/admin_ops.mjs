@@ -7,10 +7,13 @@
 // taken by sync, shown without its password, then cleared),
 // box status with the disk, the SBOM ("absent" on a host box; an image's
 // document, served in the box's place, as a table), the export
-// (a whole ZIP file is downloaded, the progress bar ends at 100 %), the LAN
+// (a whole ZIP file is downloaded, the progress bar ends at 100 %; one
+// click confirms it with the box by its SHA-256; a saved file changed or
+// cut is refused, the saved file itself confirmed), the LAN
 // page (the CA downloads; a network change's confirm-or-revert step, with
 // the walk writing netcfg's state file in its place),
-// and the end of service: the school is set to terminating, every user
+// and the end of service: the school is set to terminating (the earlier
+// export no longer covers everything; a new one, confirmed, does), every user
 // (a teacher too) sees the banner, a wrong school name is refused in the
 // page and by the box, and the school is set back to active. The shared
 // box is never terminated. Run by tests/ui/run, which passes:
@@ -18,6 +21,7 @@
 //   NETCFG_DIR (the box's --netcfg-dir)
 //   BACKUP_DIR (where tests/ui/run made a backup), BOX_DATA (the box's data)
 import { readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   env, run, notOk, assert, screenshot, check, waitMsg, waitH1, goHash, login,
@@ -41,6 +45,7 @@ const BACKUP_DIR = env('BACKUP_DIR');      // the backup target of tests/ui/run
 const BACKUP_STATUS = join(env('BOX_DATA'), 'backup', 'status.json');   // the job's, for web
 
 let page;
+let lastExport;                   // the bytes of the last export downloaded
 
 // a download started by FN, saved under UI_TMP; its name and bytes
 async function download(fn) {
@@ -310,6 +315,32 @@ async function adminOps() {
     assert(await page.getAttribute('#export-progress', 'value') === '100' ||
       await page.evaluate(() => document.getElementById('export-progress').value) === 100, 'progress 100');
     await screenshot('export');
+    lastExport = bytes;
+  });
+  await check('one click confirms the download: the box finds the same SHA-256 it sent', async () => {
+    const sha = createHash('sha256').update(lastExport).digest('hex');
+    await page.locator('#export-check p', { hasText: sha }).waitFor();
+    await page.getByRole('button', { name: 'ダウンロードを確認する' }).click();
+    await page.locator('#export-verified',
+      { hasText: new RegExp(`^エクスポート \\d+ を確認しました。ボックスの送ったものと一致しています（SHA-256 ${sha}）。$`) })
+      .waitFor();
+    assert(await page.isDisabled('#export-confirm'), 'confirmed once');
+    await screenshot('export-confirmed');
+  });
+  await check('a saved file that was changed or cut is refused; the saved file itself is confirmed', async () => {
+    expectRefusal(/^\/api\/v1\/export\/confirm$/, 409);
+    const bad = Buffer.from(lastExport);
+    bad[bad.length >> 1] ^= 1;
+    await page.locator('summary', { hasText: '保存したファイルで確認する' }).click();
+    await page.setInputFiles('#export-verify-file', { name: 'classbox-export.zip', mimeType: 'application/zip', buffer: bad });
+    await page.locator('#export-verified', { hasText: 'SHA-256 がボックスの送ったものと一致しません' }).waitFor();
+    await page.setInputFiles('#export-verify-file', { name: 'cut.zip', mimeType: 'application/zip',
+      buffer: lastExport.subarray(0, lastExport.length - 1000) });
+    await page.locator('#export-verified', { hasText: 'SHA-256 がボックスの送ったものと一致しません' }).waitFor();
+    await page.setInputFiles('#export-verify-file', { name: 'classbox-export.zip', mimeType: 'application/zip',
+      buffer: lastExport });
+    await page.locator('#export-verified', { hasText: /を確認しました。ボックスの送ったものと一致しています/ }).waitFor();
+    await screenshot('export-verify-file');
   });
   await check('the LAN page offers the CA (PEM, DER, profile)', async () => {
     await page.click('#nav a:has-text("校内ネットワーク")');
@@ -331,6 +362,22 @@ async function adminOps() {
     await page.locator('.confirm').getByRole('button', { name: '利用終了手続きを始める' }).click();
     await waitMsg('利用終了手続き中にしました。データを書き出してください。', 'ok');
     await page.locator('#banners [data-banner="terminating"]').waitFor();
+  });
+  await check('end of service: the earlier export no longer covers everything; a new one, confirmed, does', async () => {
+    await page.locator('#term-export-status.warn',
+      { hasText: '確認したエクスポートの後に記録が変わりました' }).waitFor();
+    const override = page.locator('label.check', { hasText: 'エクスポートを確認せずに終了する' });
+    await override.waitFor();
+    assert(!(await page.isChecked('#term-no-export')), 'the export override is off by default');
+    await page.getByRole('link', { name: '先にデータを書き出す' }).click();
+    await waitH1('データの書き出し');
+    await download(() => page.click('#export-start'));
+    await page.getByRole('button', { name: 'ダウンロードを確認する' }).click();
+    await page.locator('#export-verified', { hasText: /を確認しました。ボックスの送ったものと一致しています/ }).waitFor();
+    await goHash('#/termination');
+    await waitH1('利用終了の手続き');
+    await page.locator('#term-export-status.ok', { hasText: /^エクスポート \d+ は確認済みです/ }).waitFor();
+    await screenshot('termination-export-confirmed');
   });
   await check('end of service: the school name is asked for, a wrong one is refused (page and box)', async () => {
     expectRefusal(/^\/api\/v1\/school\/terminate$/, 400);

@@ -1,9 +1,11 @@
 /*
  * test_zip.c: the stored-entry ZIP writer: CRC-32 check value, a small
  * archive's layout, and the refusals (entry open, too many entries, a name
- * too long). tests/integration/export.sh has Debian's unzip read a real one.
+ * too long); thousands of entries, the directory a record at a time; the
+ * reader on what the writer wrote, changed, cut and compressed. tests/integration/export.sh has Debian's unzip read a real one.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "t.h"
@@ -73,6 +75,108 @@ T_TEST(refusals)
 		T_EQ_INT(zip_end(&z, d, &n), 0);
 	}
 	T_EQ_INT(zip_begin(&z, "e", h, &n), CB_ETOOBIG);
+}
+
+struct seen {
+	int n, crc_bad;
+	char names[4][32];
+	uint8_t data[4][32];
+	size_t sizes[4];
+};
+
+static int
+see(void *arg, const struct zip_item *it)
+{
+	struct seen *s = arg;
+
+	if (s->n == 4 || it->zi_name_len >= 32 || it->zi_size > 32)
+		return -1;
+	memcpy(s->names[s->n], it->zi_name, it->zi_name_len);
+	s->names[s->n][it->zi_name_len] = '\0';
+	memcpy(s->data[s->n], it->zi_data, it->zi_size);
+	s->sizes[s->n++] = it->zi_size;
+	s->crc_bad += !it->zi_crc_ok;
+	return 0;
+}
+
+/* Two entries written with the writer, into out; their length. */
+static size_t
+two_entries(uint8_t *out)
+{
+	static struct zip_writer z;
+	size_t n, o = 0;
+
+	zip_init(&z, 1775001600);
+	zip_begin(&z, "logs/ops.jsonl", out + o, &n), o += n;
+	memcpy(out + o, "line1\n", 6), zip_data(&z, out + o, 6), o += 6;
+	zip_end(&z, out + o, &n), o += n;
+	zip_begin(&z, "files/file_x/課題.pdf", out + o, &n), o += n;
+	zip_end(&z, out + o, &n), o += n;	/* empty */
+	T_EQ_INT(zip_finish(&z, out + o, 4096, &n), 0);
+	zip_free(&z);
+	return o + n;
+}
+
+T_TEST(the_reader_reads_what_the_writer_wrote)
+{
+	uint8_t out[4096];
+	struct seen s;
+	char why[200];
+	size_t len = two_entries(out);
+
+	memset(&s, 0, sizeof(s));
+	T_EQ_INT(zip_read(out, len, see, &s, why, sizeof(why)), 0);
+	T_EQ_INT(s.n, 2);
+	T_EQ_STR(s.names[0], "logs/ops.jsonl");
+	T_EQ_STR(s.names[1], "files/file_x/課題.pdf");
+	T_EQ_INT(s.sizes[0], 6);
+	T_EQ_INT(memcmp(s.data[0], "line1\n", 6), 0);
+	T_EQ_INT(s.sizes[1], 0);
+	T_EQ_INT(s.crc_bad, 0);
+	/* A byte changed in the data: handed over, its CRC flagged. */
+	out[30 + 14] = 'L';
+	memset(&s, 0, sizeof(s));
+	T_EQ_INT(zip_read(out, len, see, &s, why, sizeof(why)), 0);
+	T_EQ_INT(s.crc_bad, 1);
+	out[30 + 14] = 'l';
+	/* Cut anywhere: refused, with a reason. */
+	for (size_t cut = 0; cut < len; cut += 7) {
+		why[0] = '\0';
+		memset(&s, 0, sizeof(s));
+		T_EQ_INT(zip_read(out, cut, see, &s, why, sizeof(why)),
+		    CB_EINVAL);
+		T_ASSERT(why[0] != '\0');
+	}
+	/* Compressed (method 8 in the central record): refused. */
+	out[len - 22 - (46 + 23) - (46 + 14) + 10] = 8;
+	T_EQ_INT(zip_read(out, len, see, &s, why, sizeof(why)), CB_EINVAL);
+	T_ASSERT(strstr(why, "compressed") != NULL);
+}
+
+T_TEST(many_entries_cost_bytes_each)
+{
+	static struct zip_writer z;
+	uint8_t h[ZIP_LOCAL_MAX], d[ZIP_DESC_LEN], c[ZIP_CENTRAL_MAX];
+	char name[64];
+	size_t n, total = 0;
+
+	zip_init(&z, 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "files/file_%d/w.pdf", i);
+		T_EQ_INT(zip_begin(&z, name, h, &n), 0);
+		T_EQ_INT(zip_end(&z, d, &n), 0);
+	}
+	T_ASSERT(z.zw_names_cap < 5000 * 32);
+	T_EQ_INT(zip_central(&z, 1, c, &n), CB_ESTATE);	/* in order */
+	for (size_t i = 0; i < z.zw_n; i++) {
+		T_EQ_INT(zip_central(&z, i, c, &n), 0);
+		total += n;
+	}
+	T_EQ_INT(zip_begin(&z, "late", h, &n), CB_ESTATE);
+	T_EQ_INT(zip_end_record(&z, c, &n), 0);
+	T_EQ_INT(c[10] | c[11] << 8, 5000);
+	T_EQ_INT(le32(c + 12), total);
+	zip_free(&z);
 }
 
 T_MAIN()
