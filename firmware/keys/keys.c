@@ -644,10 +644,8 @@ kek_wrap(struct keystore *ks, const uint8_t dek[SEAL_KEY_LEN],
 {
 	struct keys_kek *kk = ks->ks_ctx;
 
-	if (kk->kk_state != KEK_LOADED)
-		return CB_ECRYPTO;
-	return seal_wrap_key(kk->kk_kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), dek,
-	    out);
+	return kk->kk_state == KEK_LOADED ? seal_wrap_dek(kk->kk_kek, dek, out) :
+	    CB_ECRYPTO;
 }
 
 static int
@@ -656,10 +654,8 @@ kek_unwrap(struct keystore *ks, const uint8_t in[SEAL_WRAPPED_LEN],
 {
 	struct keys_kek *kk = ks->ks_ctx;
 
-	if (kk->kk_state != KEK_LOADED)
-		return CB_ECRYPTO;
-	return seal_unwrap_key(kk->kk_kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD),
-	    in, dek);
+	return kk->kk_state == KEK_LOADED ? seal_unwrap_dek(kk->kk_kek, in,
+	    dek) : CB_ECRYPTO;
 }
 
 static int

@@ -301,16 +301,27 @@ seal_unwrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad,
 	return rc;
 }
 
+int
+seal_wrap_dek(const uint8_t kek[SEAL_KEY_LEN], const uint8_t dek[SEAL_KEY_LEN],
+    uint8_t out[SEAL_WRAPPED_LEN])
+{
+	return seal_wrap_key(kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), dek, out);
+}
+
+int
+seal_unwrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t in[SEAL_WRAPPED_LEN], uint8_t dek[SEAL_KEY_LEN])
+{
+	return seal_unwrap_key(kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), in, dek);
+}
+
 static int
 kek_wrap(struct keystore *ks, const uint8_t dek[SEAL_KEY_LEN],
     uint8_t out[SEAL_WRAPPED_LEN])
 {
 	struct kek_file *kf = ks->ks_ctx;
 
-	if (!kf->kf_loaded)
-		return CB_ECRYPTO;
-	return seal_wrap_key(kf->kf_kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), dek,
-	    out);
+	return kf->kf_loaded ? seal_wrap_dek(kf->kf_kek, dek, out) : CB_ECRYPTO;
 }
 
 static int
@@ -319,10 +330,8 @@ kek_unwrap(struct keystore *ks, const uint8_t in[SEAL_WRAPPED_LEN],
 {
 	struct kek_file *kf = ks->ks_ctx;
 
-	if (!kf->kf_loaded)
-		return CB_ECRYPTO;
-	return seal_unwrap_key(kf->kf_kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), in,
-	    dek);
+	return kf->kf_loaded ? seal_unwrap_dek(kf->kf_kek, in, dek) :
+	    CB_ECRYPTO;
 }
 
 /* Overwrite the file in place with random bytes, flush, then unlink. On

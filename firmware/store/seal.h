@@ -56,6 +56,13 @@ int seal_unwrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad,
     size_t adlen, const uint8_t in[SEAL_WRAPPED_LEN],
     uint8_t key[SEAL_KEY_LEN]);
 
+/* A data key wrapped, or unwrapped, under kek with SEAL_DEK_AD: what
+ * every keystore's ks_wrap and ks_unwrap do. */
+int seal_wrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t dek[SEAL_KEY_LEN], uint8_t out[SEAL_WRAPPED_LEN]);
+int seal_unwrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t in[SEAL_WRAPPED_LEN], uint8_t dek[SEAL_KEY_LEN]);
+
 /* The file keystore: KEK = 32 random bytes in <dir>/kek, mode 0600. */
 int keystore_file_init(struct keystore *ks, const char *dir);
 
