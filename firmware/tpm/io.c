@@ -66,11 +66,13 @@ tpm_io_close(struct tpm_io *io)
 	io->ti_fd = -1;
 }
 
+/* A socket's peer may be gone (swtpm stopped): no SIGPIPE, an error. */
 static int
-write_all(int fd, const uint8_t *p, size_t len)
+write_all(int fd, int stream, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = stream ? send(fd, p, len, MSG_NOSIGNAL) :
+		    write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -122,7 +124,8 @@ tpm_io_xfer(struct tpm_io *io, const uint8_t *cmd, size_t cmd_len,
 
 	assert(cap >= TPM_HEADER_LEN && cmd_len >= TPM_HEADER_LEN);
 	*len = 0;
-	if (io->ti_fd < 0 || write_all(io->ti_fd, cmd, cmd_len) != 0)
+	if (io->ti_fd < 0 ||
+	    write_all(io->ti_fd, io->ti_stream, cmd, cmd_len) != 0)
 		return CB_EIO;
 	if (!io->ti_stream) {
 		do

@@ -447,8 +447,10 @@ start_session(struct tpm *t, uint32_t srk, const struct tpm_ecc_pub *pub,
 	}
 	if (rc == 0) {
 		s->ss_handle = r.tr_handle;
-		rc = tpm_session_key(s, salt) == 0 ? CB_OK :
-		    fail(t, CB_ECRYPTO, "cannot derive the session key");
+		if (tpm_session_key(s, salt) != 0) {
+			flush(t, r.tr_handle);
+			rc = fail(t, CB_ECRYPTO, "cannot derive the session key");
+		}
 	}
 	cb_wipe(salt, sizeof(salt));
 	return rc;
