@@ -37,7 +37,12 @@
 
 #define KEYS_ROOT_LEN		32
 #define KEYS_KEY_ID_LEN		16	/* hex digits of the root's key id */
-#define KEYS_DEFAULT_PCRS	"0,2,4,7"	/* docs/keys.md: why these */
+/* The boot the root key is sealed to (docs/keys.md, "Decision 2"): the
+ * firmware's code (0), option ROMs (2), the EFI applications the firmware
+ * started, GRUB and then the kernel (4), Secure Boot's state (7), and
+ * what the kernel's EFI stub measured: its command line and initramfs
+ * (9). */
+#define KEYS_DEFAULT_PCRS	"0,2,4,7,9"
 /* The recovery key's Argon2id: OWASP's password parameters (as auth's).
  * The key has 128 random bits, so no cost makes guessing it easier or
  * harder in practice; the memory-hard step is the issue's defence in

@@ -55,8 +55,8 @@ id=$(printf '%s\n' "$out" | sed -n 's/.*key id: \([0-9a-f]*\).*/\1/p')
 expect_match "init prints the recovery key once, 8 groups of 6 digits" \
     "$rec" '^([0-9]{6}-){7}[0-9]{6}$'
 out=$(keys status)
-expect_match "status: hardware-protected, PCRs 0,2,4,7" "$out" \
-    'hardware-protected: yes.*sealed to PCRs: 0,2,4,7'
+expect_match "status: hardware-protected, PCRs 0,2,4,7,9" "$out" \
+    'hardware-protected: yes.*sealed to PCRs: 0,2,4,7,9 '
 check "no root key in clear on the disk" test ! -e "$K/root.key"
 expect_match "unlock gives the same key id" "$(keys unlock --tpm "$TPM")" \
     "key id: $id"
@@ -76,7 +76,12 @@ expect_eq "tpm2-tools reads the PCR we read" "$ours" "$tools"
 # (Without the kernel's resource manager, swtpm keeps what each tool
 # loaded: flushed after each one.)
 clean() { tpm2_flushcontext -t; tpm2_flushcontext -l; tpm2_flushcontext -s; } 2>/dev/null
-off=$((4 + 1 + 4 + 4 * 32 + 34))
+# root.tpm: "CBTS", version, PCR mask (4 bytes), 32 bytes per PCR, the
+# storage key's name (34), then the TPM2B public and private areas.
+npcr=$(od -An -tu1 -j 5 -N4 "$K/root.tpm" | awk '{ n = 0
+	for (i = 1; i <= NF; i++) for (b = $i; b > 0; b = int(b / 2)) n += b % 2
+	print n }')
+off=$((4 + 1 + 4 + npcr * 32 + 34))
 publen=$(od -An -tu1 -j "$off" -N2 "$K/root.tpm" | awk '{ print $1 * 256 + $2 }')
 dd if="$K/root.tpm" of="$T_DIR/pub.bin" bs=1 skip="$off" count=$((publen + 2)) status=none
 dd if="$K/root.tpm" of="$T_DIR/priv.bin" bs=1 skip=$((off + publen + 2)) status=none
@@ -95,14 +100,14 @@ cat "$T_DIR/unseal.err" >>"$T_DIR/tools.log"
 check "tpm2-tools cannot unseal it with a password (policy only)" \
     sh -c "[ $rc -ne 0 ] && grep -q 'authValue or authPolicy is not available' '$T_DIR/unseal.err'"
 thief_load
-tpm2_unseal -c "$T_DIR/obj.ctx" -p pcr:sha256:0,2,4,7 >"$T_DIR/unseal.out" \
+tpm2_unseal -c "$T_DIR/obj.ctx" -p pcr:sha256:0,2,4,7,9 >"$T_DIR/unseal.out" \
     2>>"$T_DIR/tools.log"
 check "tpm2-tools unseals it under our PCR policy while the PCRs hold (our policy is plain TPM2_PolicyPCR)" \
     [ "$(wc -c <"$T_DIR/unseal.out")" -eq 32 ]
 clean
 tpm2_pcrextend 4:sha256=abababababababababababababababababababababababababababababababab
 thief_load
-tpm2_unseal -c "$T_DIR/obj.ctx" -p pcr:sha256:0,2,4,7 >"$T_DIR/unseal.out" \
+tpm2_unseal -c "$T_DIR/obj.ctx" -p pcr:sha256:0,2,4,7,9 >"$T_DIR/unseal.out" \
     2>"$T_DIR/unseal.err"
 rc=$?
 cat "$T_DIR/unseal.err" >>"$T_DIR/tools.log"
