@@ -4,6 +4,7 @@
  * each built, sent, and its answer parsed strictly.
  */
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,6 @@
 #define TPM_RC_INTEGRITY (TPM_RC_FMT1 + 0x01Fu)
 #define TPM_RC_POLICY_FAIL (TPM_RC_FMT1 + 0x01Du)
 #define TPM_RC_VALUE	(TPM_RC_FMT1 + 0x004u)
-#define TPM_RC_SIZE	(TPM_RC_FMT1 + 0x015u)
 #define TPM_RC_OBJECT_MEMORY	0x902u
 #define TPM_RC_SESSION_MEMORY	0x903u
 #define TPM_RC_LOCKOUT	0x921u
@@ -119,7 +119,7 @@ sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) != 0)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
@@ -618,6 +618,7 @@ tpm_pcr_read(struct tpm *t, uint32_t mask, struct tpm_pcrs *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	t->t_err[0] = '\0';
 	if ((mask >> TPM_PCR_COUNT) != 0)
 		return fail(t, CB_EINVAL, "no PCR above %d", TPM_PCR_COUNT - 1);
 	/* A TPM returns at most 8 digests per call: each round takes a
@@ -649,6 +650,7 @@ tpm_pcr_extend(struct tpm *t, unsigned pcr,
 	    .tc_handles = { pcr }, .tc_params = t->t_params };
 	int rc;
 
+	t->t_err[0] = '\0';
 	if (pcr >= TPM_PCR_COUNT)
 		return fail(t, CB_EINVAL, "no PCR %u", pcr);
 	wb_init(&w, t->t_params, sizeof(t->t_params));
