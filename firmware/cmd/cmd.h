@@ -21,6 +21,7 @@ int cmd_bundle(int argc, char **argv);
 int cmd_mdns(int argc, char **argv);
 int cmd_lan(int argc, char **argv);
 int cmd_netcfg(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 /* demo.c: seed the demo school (`classbox run --demo`) into a fresh data
  * directory, before auth and web start. */
@@ -43,7 +44,8 @@ int cmd_store_open(const char *data, struct store **sp);
 #define CB_WEB_SUBDIR		"web"		/* TLS key and cert, 0700 web */
 #define CB_RUN_SUBDIR		"run"		/* sockets */
 #define CB_STORE_SUBDIR		"store"		/* classroom LMDB env, 0700 web */
-#define CB_KEYS_SUBDIR		"keys"		/* store's KEK (kek, 0600), 0700 web */
+#define CB_KEYS_SUBDIR		"keys"		/* store's KEK (kek, 0600), 0700 web;
+					 * the key hierarchy (classbox keys) */
 #define CB_AUTH_SOCK		"run/auth.sock"
 #define CB_AUDIT_SUBDIR		"audit"		/* the audit logs, 0755 root */
 #define CB_AUDIT_LOGIN_SUBDIR	"audit/login"	/* login log, 0700 auth */

@@ -31,6 +31,7 @@ static const struct applet applets[] = {
 	{ "update", cmd_update, "install a signed update bundle; boot slot status" },
 	{ "updated", cmd_updated, "the update service: commit or roll back, spooled bundles" },
 	{ "bundle", cmd_bundle, "host: update keys, sign and verify bundles" },
+	{ "keys", cmd_keys, "the key hierarchy: TPM seal, recovery key, status" },
 };
 
 static void

@@ -19,8 +19,6 @@
 
 #define SEAL_VERSION	1
 #define KEK_FILE	"kek"
-/* Associated data of the wrapped DEK: binds it to its purpose. */
-static const char seal_dek_ad[] = "classbox data key v1";
 
 struct seal {
 	mbedtls_gcm_context s_gcm;
@@ -263,49 +261,77 @@ kek_load(struct keystore *ks, int create)
 	return rc;
 }
 
-static int
-kek_gcm(struct kek_file *kf, mbedtls_gcm_context *gcm)
+int
+seal_wrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad, size_t adlen,
+    const uint8_t key[SEAL_KEY_LEN], uint8_t out[SEAL_WRAPPED_LEN])
 {
-	mbedtls_gcm_init(gcm);
-	if (!kf->kf_loaded || mbedtls_gcm_setkey(gcm, MBEDTLS_CIPHER_ID_AES,
-	    kf->kf_kek, SEAL_KEY_LEN * 8) != 0) {
-		mbedtls_gcm_free(gcm);
-		return CB_ECRYPTO;
+	mbedtls_gcm_context gcm;
+	int rc;
+
+	mbedtls_gcm_init(&gcm);
+	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, kek,
+	    SEAL_KEY_LEN * 8) != 0)
+		rc = CB_ECRYPTO;
+	else
+		rc = gcm_seal(&gcm, ad, adlen, key, SEAL_KEY_LEN, out);
+	mbedtls_gcm_free(&gcm);
+	return rc;
+}
+
+int
+seal_unwrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad,
+    size_t adlen, const uint8_t in[SEAL_WRAPPED_LEN],
+    uint8_t key[SEAL_KEY_LEN])
+{
+	mbedtls_gcm_context gcm;
+	size_t len = 0;
+	int rc;
+
+	mbedtls_gcm_init(&gcm);
+	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, kek,
+	    SEAL_KEY_LEN * 8) != 0)
+		rc = CB_ECRYPTO;
+	else
+		rc = gcm_open(&gcm, ad, adlen, in, SEAL_WRAPPED_LEN, key, &len);
+	mbedtls_gcm_free(&gcm);
+	if (rc == 0 && len != SEAL_KEY_LEN) {
+		cb_wipe(key, SEAL_KEY_LEN);
+		rc = CB_ECRYPTO;
 	}
-	return CB_OK;
+	return rc;
+}
+
+int
+seal_wrap_dek(const uint8_t kek[SEAL_KEY_LEN], const uint8_t dek[SEAL_KEY_LEN],
+    uint8_t out[SEAL_WRAPPED_LEN])
+{
+	return seal_wrap_key(kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), dek, out);
+}
+
+int
+seal_unwrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t in[SEAL_WRAPPED_LEN], uint8_t dek[SEAL_KEY_LEN])
+{
+	return seal_unwrap_key(kek, SEAL_DEK_AD, strlen(SEAL_DEK_AD), in, dek);
 }
 
 static int
 kek_wrap(struct keystore *ks, const uint8_t dek[SEAL_KEY_LEN],
     uint8_t out[SEAL_WRAPPED_LEN])
 {
-	mbedtls_gcm_context gcm;
-	int rc;
+	struct kek_file *kf = ks->ks_ctx;
 
-	if ((rc = kek_gcm(ks->ks_ctx, &gcm)) != 0)
-		return rc;
-	rc = gcm_seal(&gcm, (const uint8_t *)seal_dek_ad,
-	    sizeof(seal_dek_ad) - 1, dek, SEAL_KEY_LEN, out);
-	mbedtls_gcm_free(&gcm);
-	return rc;
+	return kf->kf_loaded ? seal_wrap_dek(kf->kf_kek, dek, out) : CB_ECRYPTO;
 }
 
 static int
 kek_unwrap(struct keystore *ks, const uint8_t in[SEAL_WRAPPED_LEN],
     uint8_t dek[SEAL_KEY_LEN])
 {
-	mbedtls_gcm_context gcm;
-	size_t len;
-	int rc;
+	struct kek_file *kf = ks->ks_ctx;
 
-	if ((rc = kek_gcm(ks->ks_ctx, &gcm)) != 0)
-		return rc;
-	rc = gcm_open(&gcm, (const uint8_t *)seal_dek_ad,
-	    sizeof(seal_dek_ad) - 1, in, SEAL_WRAPPED_LEN, dek, &len);
-	mbedtls_gcm_free(&gcm);
-	if (rc == 0 && len != SEAL_KEY_LEN)
-		rc = CB_ECRYPTO;
-	return rc;
+	return kf->kf_loaded ? seal_unwrap_dek(kf->kf_kek, in, dek) :
+	    CB_ECRYPTO;
 }
 
 /* Overwrite the file in place with random bytes, flush, then unlink. On

@@ -5,8 +5,9 @@
  * data, so a sealed value moved to another key or table fails to open.
  *
  * The DEK is kept wrapped (AES-256-GCM) by a key-encryption key (KEK) held
- * by a keystore. Today the keystore is a 0600 file `kek` in the data
- * directory; a TPM-backed keystore fills the same struct later.
+ * by a keystore: a 0600 file `kek` (keystore_file_init, below), or the
+ * box's key hierarchy, where the KEK is wrapped by a root key sealed to
+ * the TPM (firmware/keys/keys.h, keys_keystore).
  *
  * Sealed value layout: version (1 byte, 1) | nonce (12) | ciphertext | tag (16).
  */
@@ -38,6 +39,29 @@ struct keystore {
 	int (*ks_erase)(struct keystore *ks);
 	void (*ks_close)(struct keystore *ks);
 };
+
+/* The associated data every keystore wraps a data key with, so that a
+ * wrapped data key moves between keystores of the same KEK unchanged. */
+#define SEAL_DEK_AD		"classbox data key v1"
+
+/* Wrap a 32-byte key under kek (AES-256-GCM, the sealed-value layout,
+ * SEAL_WRAPPED_LEN bytes); ad[0..adlen) binds it to its purpose. The one
+ * way keys are wrapped: by keystores (ad SEAL_DEK_AD) and by the key
+ * hierarchy (firmware/keys). */
+int seal_wrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad,
+    size_t adlen, const uint8_t key[SEAL_KEY_LEN],
+    uint8_t out[SEAL_WRAPPED_LEN]);
+/* CB_ECRYPTO when in was not wrapped under kek with ad, or was altered. */
+int seal_unwrap_key(const uint8_t kek[SEAL_KEY_LEN], const void *ad,
+    size_t adlen, const uint8_t in[SEAL_WRAPPED_LEN],
+    uint8_t key[SEAL_KEY_LEN]);
+
+/* A data key wrapped, or unwrapped, under kek with SEAL_DEK_AD: what
+ * every keystore's ks_wrap and ks_unwrap do. */
+int seal_wrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t dek[SEAL_KEY_LEN], uint8_t out[SEAL_WRAPPED_LEN]);
+int seal_unwrap_dek(const uint8_t kek[SEAL_KEY_LEN],
+    const uint8_t in[SEAL_WRAPPED_LEN], uint8_t dek[SEAL_KEY_LEN]);
 
 /* The file keystore: KEK = 32 random bytes in <dir>/kek, mode 0600. */
 int keystore_file_init(struct keystore *ks, const char *dir);
