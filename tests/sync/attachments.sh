@@ -222,7 +222,7 @@ if sync_once; then not_ok "through open_revs: sync --once exits 1 (one refused)"
 else ok "through open_revs: sync --once exits 1 (one refused)"; fi
 nginx_requests | tail -n +"$((mark + 1))" >"$RIG/access.or"
 expect_match "... it asked GET ?open_revs with attachments=true" \
-    "$(cat "$RIG/access.or")" '"GET /[^ ]*/file:viaopenrevs\?revs=true&attachments=true&open_revs='
+    "$(cat "$RIG/access.or")" '"GET /[^ ]*/file:viaopenrevs\?revs=true&attachments=true&att_encoding_info=true&open_revs='
 download s1 file:viaopenrevs "$RIG/got.txt"
 check "... and the box serves the file byte-identical" cmp "$TXT" "$RIG/got.txt"
 expect_eq "... the corrupted one is refused and counted" "$(box_status_get sync.refused)" 1
