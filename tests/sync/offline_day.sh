@@ -43,7 +43,7 @@ if [ "${pending:-0}" -ge "$CHANGES" ] 2>/dev/null; then
 else
 	not_ok "status: the $CHANGES changes waiting (got sync.pending='$pending')"
 fi
-expect_eq "nothing reached PouchDB meanwhile" "$(cloud_count "$SCHOOL_DB")" "$before"
+expect_eq "nothing reached the cloud meanwhile" "$(cloud_count "$SCHOOL_DB")" "$before"
 
 fp pass >/dev/null
 fp zero >/dev/null
@@ -55,7 +55,7 @@ else
 	not_ok "one sync after the link returns succeeds: $(tail -2 "$RIG/sync.err")"
 fi
 t1=$(date +%s)
-expect_eq "PouchDB holds the $CHANGES new documents" \
+expect_eq "the cloud holds the $CHANGES new documents" \
     "$(cloud_count "$SCHOOL_DB")" $((before + CHANGES))
 tail -n +"$((mark + 1))" "$CLOUD_LOG" | jq -r --arg db "$SCHOOL_DB" \
     'select(.db == $db and .op == "bulk_docs") | .revs[]' >"$RIG/sent"
