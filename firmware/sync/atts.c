@@ -423,24 +423,35 @@ stub_encoding(struct atts_in *a, yyjson_val *att)
 	return CB_OK;
 }
 
+/* The document the cloud sent, parsed: an object with a valid _id and
+ * _rev (a->ai_id, a->ai_rev), or CB_EINVAL with ai_why. *d to free. */
+static int
+wire_doc(const char *json, size_t len, struct atts_in *a, yyjson_doc **d,
+    yyjson_val **root)
+{
+	memset(a, 0, sizeof(*a));
+	*d = yyjson_read(json, len, 0);
+	if (*d == NULL || !yyjson_is_obj(*root = yyjson_doc_get_root(*d))) {
+		yyjson_doc_free(*d);
+		*d = NULL;
+		snprintf(a->ai_why, sizeof(a->ai_why), "a document that is not "
+		    "a JSON object");
+		return CB_EINVAL;
+	}
+	return ids_of(a, *root);
+}
+
 int
 atts_from_wire(const char *json, size_t len, int want_data,
     struct atts_in *a)
 {
 	const struct file_type *ft = NULL;
-	yyjson_val *root, *att = NULL;
+	yyjson_val *root = NULL, *att = NULL;
+	yyjson_doc *d;
 	size_t n;
 	int rc;
 
-	memset(a, 0, sizeof(*a));
-	yyjson_doc *d = yyjson_read(json, len, 0);
-	if (d == NULL || !yyjson_is_obj(root = yyjson_doc_get_root(d))) {
-		yyjson_doc_free(d);
-		snprintf(a->ai_why, sizeof(a->ai_why), "a document that is not "
-		    "a JSON object");
-		return CB_EINVAL;
-	}
-	if ((rc = ids_of(a, root)) != CB_OK ||
+	if ((rc = wire_doc(json, len, a, &d, &root)) != CB_OK ||
 	    yyjson_obj_get(root, "_attachments") == NULL)
 		goto out;	/* ATTS_PLAIN: the store judges the rest */
 	if ((rc = the_attachment(a, root, &att, &ft)) != CB_OK)
@@ -545,18 +556,11 @@ atts_from_encoded(const char *stub_json, size_t stub_len,
     const unsigned char *body, size_t len, int gzipped, struct atts_in *a)
 {
 	const struct file_type *ft = NULL;
-	yyjson_val *root, *att = NULL;
+	yyjson_val *root = NULL, *att = NULL;
+	yyjson_doc *d;
 	int rc;
 
-	memset(a, 0, sizeof(*a));
-	yyjson_doc *d = yyjson_read(stub_json, stub_len, 0);
-	if (d == NULL || !yyjson_is_obj(root = yyjson_doc_get_root(d))) {
-		yyjson_doc_free(d);
-		snprintf(a->ai_why, sizeof(a->ai_why), "a document that is not "
-		    "a JSON object");
-		return CB_EINVAL;
-	}
-	if ((rc = ids_of(a, root)) != CB_OK)
+	if ((rc = wire_doc(stub_json, stub_len, a, &d, &root)) != CB_OK)
 		goto out;
 	if (yyjson_obj_get(root, "_attachments") == NULL) {
 		rc = refuse(a, CB_EINVAL, "no attachment");
