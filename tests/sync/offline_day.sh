@@ -5,10 +5,12 @@
 # demo school is (store_put_batch, tests/sync/storetool.c). Sync fails and
 # the status says offline with the changes waiting; once the link returns,
 # one `classbox sync --once` sends them all, each exactly once, and both
-# sides hold the same documents and revisions.
+# sides hold the same documents and revisions. Against Apache CouchDB
+# 3.4.3 (a q=16 database; RIG_PEER=pouchdb for PouchDB Server).
 # OFFLINE_CHANGES (20000) and OFFLINE_API (10) change the mix.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/classroom_lib.sh"
+RIG_PEER=${RIG_PEER:-couchdb}
 . "$TOP/tests/sync/rig.sh"
 CHANGES=${OFFLINE_CHANGES:-20000}
 VIA_API=${OFFLINE_API:-10}
