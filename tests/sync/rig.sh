@@ -236,7 +236,7 @@ rig_couch_src() {
 	return 1
 }
 
-# The release, built once per machine into the download cache (about 3
+# The release, built once per machine into the download cache (3 to 4
 # minutes on 2 cores; later runs find it). Two tests starting at once on
 # a fresh machine wait for one build (flock).
 rig_couch_build() {
@@ -244,7 +244,7 @@ rig_couch_build() {
 	out=${CLASSBOX_CACHE:-$HOME/.cache/classbox}/couchdb-$COUCH_VERSION
 	mkdir -p "$(dirname "$out")"
 	[ -x "$out/rel/couchdb/bin/couchdb" ] ||
-	    echo "# building CouchDB $COUCH_VERSION from $src into $out (once per machine, about 3 minutes)"
+	    echo "# building CouchDB $COUCH_VERSION from $src into $out (once per machine, 3 to 4 minutes)"
 	COUCH_REL=$(flock "$out.lock" bash "$src/build.sh" "$out" \
 	    2>"$RIG/couchdb-build.err") && [ -x "$COUCH_REL/bin/couchdb" ] ||
 	    rig_fail "CouchDB $COUCH_VERSION built by $src/build.sh (see $RIG/couchdb-build.err, $out/build.log)"
