@@ -716,7 +716,18 @@ fetch_gzip_stub(struct sync_ctx *c, const char *db, const struct att_stub *st,
 	    eid, erev) >= (int)sizeof(path))
 		return sync_fail(c, CB_ETOOBIG, SYNC_FAIL_PROTO, "document id "
 		    "too long");
-	if ((rc = rq_failed(c, httpcli_get_encoded(c->sc_http, path, &r))))
+	rc = rq_failed(c, httpcli_get_encoded(c->sc_http, path, &r));
+	if (rc == CB_ETOOBIG) {
+		/* Past HTTPCLI_MAX_RESPONSE where the stub declared at most
+		 * ATTS_GZIP_MAX: refused as pull_fetch refuses one past it,
+		 * so that it cannot stop the pull for good. */
+		char why[sizeof(c->sc_err) + DOC_ID_MAX + 8];
+		snprintf(why, sizeof(why), "%s: %s", st->as_id, c->sc_err);
+		sync_forget(c);
+		pull_refused(c, why);
+		return CB_OK;
+	}
+	if (rc != CB_OK)
 		return rc;
 	if (r.hr_status == 404) {
 		log_warn("sync: the cloud could not give %s %s", st->as_id,

@@ -25,6 +25,7 @@ RESUME=${COUCH_RESUME_DOCS:-3000}
 RBATCH=100
 
 export CLOUD_CORRUPT_PREFIX=file:corrupt	# couchhook.js changes a byte
+export CLOUD_HUGE_PREFIX=file:huge	# ... or answers 48 MiB + 1
 rig_start
 
 # ---- the peer ---------------------------------------------------------
@@ -151,19 +152,23 @@ expect_eq "the box's text file is stored gzip-encoded in CouchDB" \
 curl -sS -o "$RIG/got.btxt" "$CLOUD/$SCHOOL_DB/$BF/data"
 check "... and CouchDB serves it byte-identical" cmp "$BTXT" "$RIG/got.btxt"
 
-# ---- a real mismatch ---------------------------------------------------------
+# ---- a real mismatch, and an answer past any the box reads -------------------
 cloud_put_inline file:corrupt-text text/plain "$TXT"
-lines=$(wc -l <"$CLOUD_LOG")
+cloud_put_inline file:huge-text text/plain "$TXT"
 if sync_once; then not_ok "a gzip-stored attachment served corrupted is refused (sync exits 1)"
 else ok "a gzip-stored attachment served corrupted is refused (sync exits 1)"; fi
-expect_match "... for its digest" "$(box_status_get sync.last_refused)" \
-    'file:corrupt-text .*do not match its digest'
-expect_eq "... status ok, one refused" \
-    "$(box_status_get sync.state) $(box_status_get sync.refused)" "ok 1"
-expect_eq "... and it is not on the box" "$(box_dump "$BOX_DATA" | grep -c '^file:corrupt')" 0
-cloud GET "/$SCHOOL_DB/file:corrupt-text"
-cloud DELETE "/$SCHOOL_DB/file:corrupt-text?rev=$(printf '%s' "$BODY" | jq -r ._rev)"
-check "its tombstone comes down" sync_once
+expect_match "... for its digest" "$(cat "$RIG/sync.err")" \
+    'refused: file:corrupt-text .*do not match its digest'
+expect_match "one served past 48 MiB is refused too, and the pull goes on" \
+    "$(cat "$RIG/sync.err")" 'refused: file:huge-text: .*larger than 50331648 bytes'
+expect_eq "... status ok, two refused" \
+    "$(box_status_get sync.state) $(box_status_get sync.refused)" "ok 2"
+expect_eq "... and neither is on the box" "$(box_dump "$BOX_DATA" | grep -c '^file:corrupt\|^file:huge')" 0
+for d in file:corrupt-text file:huge-text; do
+	cloud GET "/$SCHOOL_DB/$d"
+	cloud DELETE "/$SCHOOL_DB/$d?rev=$(printf '%s' "$BODY" | jq -r ._rev)"
+done
+check "their tombstones come down" sync_once
 
 # ---- a resume from an opaque checkpoint -------------------------------------
 expect_eq "the cloud takes $RESUME more documents" "$(cloud_bulk more 0 "$RESUME")" "$RESUME"

@@ -15,6 +15,9 @@
 // with the last byte of each inline attachment changed (digest kept), and
 // its attachment by itself (GET /db/id/att, as stored: gzip for text) with
 // its middle byte changed: a broken disk or proxy on the cloud's side.
+// With CLOUD_HUGE_PREFIX, such a document's attachment by itself is
+// answered with 48 MiB and one byte of zeros "gzip", past any answer the
+// box reads (HTTPCLI_MAX_RESPONSE), whatever its stub declared.
 //   node couchhook.js LISTEN_PORT COUCHDB_PORT
 'use strict';
 const fs = require('fs');
@@ -24,6 +27,37 @@ const zlib = require('zlib');
 const [listenPort, couchPort] = process.argv.slice(2).map(Number);
 const logFile = process.env.CLOUD_LOG;
 const corruptPrefix = process.env.CLOUD_CORRUPT_PREFIX || '';
+const hugePrefix = process.env.CLOUD_HUGE_PREFIX || '';
+const HUGE = 48 * 1024 * 1024 + 1;
+
+// A GET of a document's attachment that must be answered too big: true
+// when it was (then nothing goes to CouchDB).
+function answerHuge(req, res) {
+  const { parts } = route(req.url);
+  if (!hugePrefix || req.method !== 'GET' || parts.length !== 3 ||
+      !(parts[1] || '').startsWith(hugePrefix))
+    return false;
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip',
+    'content-length': HUGE });
+  const chunk = Buffer.alloc(1 << 20);
+  let left = HUGE;
+  // the box hangs up after the head (its limit is the Content-Length)
+  res.on('close', () => { left = 0; });
+  res.on('error', () => { left = 0; });
+  const more = () => {
+    while (left > 0 && !res.destroyed) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+        res.once('drain', more);
+        return;
+      }
+    }
+    res.end();
+  };
+  more();
+  return true;
+}
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 function record(obj) {
@@ -148,6 +182,8 @@ http.createServer((req, res) => {
   req.on('end', () => {
     const body = Buffer.concat(chunks);
     logRequest(req, body);
+    if (answerHuge(req, res))
+      return;
     const headers = { ...req.headers, host: `127.0.0.1:${couchPort}` };
     // The body is here whole: no 100-continue dance with CouchDB (node's
     // parser takes mochiweb's answer to it for a malformed response).
