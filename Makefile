@@ -120,6 +120,7 @@ bench: $(CLASSBOX)
 	CLASSBOX=$(CLASSBOX) tests/bench/run
 	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
 	CLASSBOX=$(CURDIR)/$(CLASSBOX) sh tests/bench/sync.sh
+	CLASSBOX=$(CURDIR)/$(CLASSBOX) RIG_PEER=couchdb sh tests/bench/sync.sh
 	tests/bench/audit.sh
 
 # Issue 3: a write acknowledged to a client survives a crash. make test runs

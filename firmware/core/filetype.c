@@ -4,13 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <yyjson.h>
+
 #include "core/cb.h"
 #include "core/filetype.h"
 
 static const struct file_type file_types[] = {
 	{ "image/jpeg", ".jpg" }, { "image/png", ".png" },
 	{ "image/heic", ".heic" }, { "application/pdf", ".pdf" },
-	{ "text/plain", ".txt" },
+	{ "text/plain", ".txt" }, { "application/json", ".json" },
 };
 
 const struct file_type *
@@ -61,6 +63,14 @@ file_sniff(const struct file_type *ft, const unsigned char *b, size_t n)
 				return 1;
 		return 0;
 	}
+	if (n == 0 || !cb_utf8_valid((const char *)b, n))
+		return 0;
+	/* application/json: that text, one JSON value (RFC 8259) */
+	if (strcmp(ft->ft_ctype, "application/json") == 0) {
+		yyjson_doc *d = yyjson_read((const char *)b, n, 0);
+		yyjson_doc_free(d);
+		return d != NULL;
+	}
 	/* text/plain: UTF-8 text, no NUL or controls but tab, LF, CR */
-	return n > 0 && cb_utf8_valid((const char *)b, n);
+	return 1;
 }

@@ -20,7 +20,8 @@ const struct file_type *file_type_of(const char *ct);
 /* The allow-listed type whose name is exactly ct, or NULL. */
 const struct file_type *file_type_exact(const char *ct);
 /* 1 when the bytes look like the declared type (magic numbers; text/plain:
- * UTF-8 without NUL or controls but tab, LF, CR). */
+ * UTF-8 without NUL or controls but tab, LF, CR; application/json: such
+ * text that is one JSON value). */
 int file_sniff(const struct file_type *ft, const unsigned char *b, size_t n);
 
 #endif

@@ -68,9 +68,11 @@ static const char *const e_att_status[] =
 static const char *const e_notice_kind[] =
     { "absent", "late", "early_leave", NULL };
 static const char *const e_notice_state[] = { "submitted", "withdrawn", NULL };
-/* The media types a file may have (api/files.c sniffs them). */
+/* The media types a file may have: core/filetype.c's allow-list, which
+ * api/files.c and sync/atts.c sniff (test_files checks they agree). */
 static const char *const e_file_ctype[] = { "image/jpeg", "image/png",
-    "image/heic", "application/pdf", "text/plain", NULL };
+    "image/heic", "application/pdf", "text/plain", "application/json",
+    NULL };
 static const char *const e_file_purpose[] = { "assignment", "submission",
     NULL };
 

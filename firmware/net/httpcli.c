@@ -26,6 +26,7 @@ struct httpcli {
 	struct tlscli_err h_err;
 	unsigned long long h_sent, h_received;
 	int h_gzip_off;			/* request bodies go out plain */
+	int h_keep_gzip;		/* httpcli_get_encoded in progress */
 	int64_t h_date_ms, h_date_rtt_ms, h_date_mono_ms;	/* last Date */
 };
 
@@ -172,6 +173,10 @@ hp_on_headers_complete(llhttp_t *ll)
 	case 0:
 		return 0;
 	case 1:
+		if (p->hp_keep_gzip) {
+			p->hp_kept_gzip = 1;
+			return 0;
+		}
 		break;
 	default:
 		p->hp_error = HTTPCLI_PERR_ENCODING;
@@ -589,12 +594,15 @@ static int
 hc_send(struct httpcli *h, const char *method, const char *path,
     const char *body, size_t bodylen, int gzipped)
 {
+	size_t cap = HTTPCLI_REQ_HEAD_MAX + strlen(path);
 	char *head;
 	int n, rc;
 
-	if ((head = malloc(HTTPCLI_REQ_HEAD_MAX)) == NULL)
+	if (strlen(path) > HTTPCLI_TARGET_MAX)
+		return CB_ETOOBIG;
+	if ((head = malloc(cap)) == NULL)
 		return CB_ENOMEM;
-	n = snprintf(head, HTTPCLI_REQ_HEAD_MAX, "%s %s%s HTTP/1.1\r\n"
+	n = snprintf(head, cap, "%s %s%s HTTP/1.1\r\n"
 	    "Host: %s%s%s:%d\r\nUser-Agent: classbox-sync\r\n"
 	    "Accept: application/json\r\nAccept-Encoding: gzip\r\n%s%s%s"
 	    "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n",
@@ -604,7 +612,7 @@ hc_send(struct httpcli *h, const char *method, const char *path,
 	    h->h_auth ? "Authorization: Basic " : "",
 	    h->h_auth ? h->h_auth : "", h->h_auth ? "\r\n" : "",
 	    gzipped ? "Content-Encoding: gzip\r\n" : "", body ? bodylen : 0);
-	if (n < 0 || n >= HTTPCLI_REQ_HEAD_MAX) {
+	if (n < 0 || (size_t)n >= cap) {
 		free(head);
 		return CB_ETOOBIG;
 	}
@@ -630,6 +638,7 @@ hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
 	if ((buf = malloc(HTTPCLI_READ_CHUNK)) == NULL)
 		return CB_ENOMEM;
 	httpcli_parse_init(&p, HTTPCLI_MAX_RESPONSE, head_only);
+	p.hp_keep_gzip = h->h_keep_gzip;
 	while (!p.hp_done) {
 		rc = tlscli_read(h->h_conn, buf, HTTPCLI_READ_CHUNK, &got,
 		    &h->h_err);
@@ -658,6 +667,7 @@ hc_receive(struct httpcli *h, int head_only, struct httpcli_resp *r,
 	r->hr_body = p.hp_body;
 	r->hr_len = p.hp_len;
 	r->hr_date_ms = p.hp_date_ms;
+	r->hr_gzip = p.hp_kept_gzip;
 	r->hr_done_mono_ms = cb_mono_ms();
 	p.hp_body = NULL;		/* the response owns it now */
 	httpcli_parse_free(&p);
@@ -763,6 +773,18 @@ httpcli_request(struct httpcli *h, const char *method, const char *path,
 	rc = hc_exchange(h, method, path, body, bodylen, 0, r);
 	if (rc == CB_OK && r->hr_status != gz_status)
 		h->h_gzip_off = 1;
+	return rc;
+}
+
+int
+httpcli_get_encoded(struct httpcli *h, const char *path,
+    struct httpcli_resp *r)
+{
+	int rc;
+
+	h->h_keep_gzip = 1;
+	rc = hc_exchange(h, "GET", path, NULL, 0, 0, r);
+	h->h_keep_gzip = 0;
 	return rc;
 }
 

@@ -24,6 +24,9 @@
 #define HTTPCLI_MAX_RESPONSE	(48u << 20)	/* bytes of one response body */
 #define HTTPCLI_MAX_HEADERS	(16u * 1024)	/* bytes of a response head */
 #define HTTPCLI_PATH_MAX	256		/* URL path prefix */
+/* A request's path and query: CouchDB's since= carries a whole update
+ * sequence (sync/proto.h PROTO_SEQ_MAX, 32 KiB, percent-encoded). */
+#define HTTPCLI_TARGET_MAX	(128u * 1024)
 #define HTTPCLI_USERPASS_MAX	512		/* user:password for Basic */
 #define HTTPCLI_READ_CHUNK	(16u * 1024)
 #define HTTPCLI_DATE_MAX	40		/* bytes of a Date value kept */
@@ -65,7 +68,10 @@ struct httpcli_parser {
 	size_t hp_encoding_len;		/* may exceed the buffer: refused */
 	int hp_in_encoding;
 	int hp_encodings;		/* Content-Encoding headers seen */
-	int hp_gzip;			/* the body is gzip */
+	int hp_gzip;			/* the body is gzip (being inflated) */
+	int hp_keep_gzip;		/* set after init: keep a gzip body
+					 * as sent (hp_kept_gzip), not inflated */
+	int hp_kept_gzip;
 	int hp_gzip_live;		/* hp_z is initialised */
 	int hp_gzip_end;		/* the gzip trailer arrived */
 	size_t hp_gzip_in;		/* compressed bytes fed */
@@ -108,6 +114,8 @@ struct httpcli_resp {
 	char *hr_body;			/* malloc'd, NUL-terminated, or NULL */
 	size_t hr_len;
 	int64_t hr_date_ms;		/* the Date header; 0 none or invalid */
+	int hr_gzip;			/* httpcli_get_encoded: the body is
+					 * gzip, as sent */
 	int64_t hr_sent_mono_ms;	/* cb_mono_ms() before the request */
 	int64_t hr_done_mono_ms;	/* ... and when the answer was in */
 };
@@ -127,6 +135,11 @@ void httpcli_free(struct httpcli *h);
  * httpcli_err() saying why. */
 int httpcli_request(struct httpcli *h, const char *method, const char *path,
     const char *body, size_t bodylen, struct httpcli_resp *r);
+/* GET that keeps a gzip answer as sent (hr_gzip 1) instead of inflating
+ * it: an attachment CouchDB stores gzip-encoded, whose digest is of those
+ * bytes (sync/atts.h). Bounded by HTTPCLI_MAX_RESPONSE as sent. */
+int httpcli_get_encoded(struct httpcli *h, const char *path,
+    struct httpcli_resp *r);
 const struct tlscli_err *httpcli_err(const struct httpcli *h);
 /* Forget the connection (after a failure, or to test reconnects). */
 void httpcli_disconnect(struct httpcli *h);

@@ -6,6 +6,7 @@
  * record names and the bytes match, and the length, the CouchDB digest
  * (md5-<base64>), the record's size and sha256 when present.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <mbedtls/md5.h>
 #include <mbedtls/sha256.h>
 #include <yyjson.h>
+#include <zlib.h>
 
 #include "core/cb.h"
 #include "core/filetype.h"
@@ -191,7 +193,7 @@ static int
 the_attachment(struct atts_in *a, yyjson_val *root, yyjson_val **att,
     const struct file_type **ft)
 {
-	yyjson_val *all = yyjson_obj_get(root, "_attachments"), *k;
+	yyjson_val *all = yyjson_obj_get(root, "_attachments"), *k, *enc;
 	const char *type = yyjson_get_str(yyjson_obj_get(root, "type"));
 	const char *ct;
 
@@ -225,8 +227,11 @@ the_attachment(struct atts_in *a, yyjson_val *root, yyjson_val **att,
 	if (!yyjson_equals_str(yyjson_obj_get(root, "content_type"), ct))
 		return refuse(a, CB_EINVAL, "the record's content_type is not "
 		    "the attachment's (%s)", ct);
-	if (yyjson_obj_get(*att, "encoding") != NULL)
-		return refuse(a, CB_EINVAL, "a compressed attachment");
+	enc = yyjson_obj_get(*att, "encoding");
+	if (enc != NULL && !yyjson_equals_str(enc, "gzip"))
+		return refuse(a, CB_EINVAL, "an attachment encoded as %.20s "
+		    "(CouchDB stores gzip or nothing)", yyjson_is_str(enc) ?
+		    yyjson_get_str(enc) : "a non-string");
 	return CB_OK;
 }
 
@@ -251,23 +256,16 @@ declared_length(struct atts_in *a, yyjson_val *att, int required,
 	return CB_OK;
 }
 
-/* Length, digest, magic, the record's size and sha256 against bytes. */
+/* The CouchDB digest, md5-<base64>, of the bytes as the cloud stores
+ * them (the file's bytes, or their gzip encoding). */
 static int
-check_bytes(struct atts_in *a, yyjson_val *root, yyjson_val *att,
-    const struct file_type *ft, const unsigned char *b, size_t n)
+check_digest(struct atts_in *a, yyjson_val *att, const unsigned char *b,
+    size_t n)
 {
-	unsigned char md5[16], sum[32];
-	char digest[ATTS_DIGEST_LEN + 1] = "md5-", hex[65];
-	size_t dl, want;
-	yyjson_val *size = yyjson_obj_get(root, "size");
-	yyjson_val *sha = yyjson_obj_get(root, "sha256");
-	int rc;
+	char digest[ATTS_DIGEST_LEN + 1] = "md5-";
+	unsigned char md5[16];
+	size_t dl;
 
-	if ((rc = declared_length(a, att, 0, &want)) != CB_OK)
-		return rc;
-	if (want != (size_t)-1 && want != n)
-		return refuse(a, CB_EINVAL, "the attachment has %zu bytes, "
-		    "its length says %zu", n, want);
 	if (mbedtls_md5(b, n, md5) != 0 || mbedtls_base64_encode(
 	    (unsigned char *)digest + 4, sizeof(digest) - 4, &dl, md5, 16))
 		return refuse(a, CB_EINVAL, "cannot compute the digest");
@@ -276,6 +274,19 @@ check_bytes(struct atts_in *a, yyjson_val *root, yyjson_val *att,
 	if (!yyjson_equals_str(yyjson_obj_get(att, "digest"), digest))
 		return refuse(a, CB_EINVAL, "the attachment's bytes do not "
 		    "match its digest");
+	return CB_OK;
+}
+
+/* The file's bytes: magic, and the record's size and sha256. */
+static int
+check_file(struct atts_in *a, yyjson_val *root, const struct file_type *ft,
+    const unsigned char *b, size_t n)
+{
+	unsigned char sum[32];
+	char hex[65];
+	yyjson_val *size = yyjson_obj_get(root, "size");
+	yyjson_val *sha = yyjson_obj_get(root, "sha256");
+
 	if (!file_sniff(ft, b, n))
 		return refuse(a, CB_EINVAL, "the attachment's bytes are not "
 		    "%s", ft->ft_ctype);
@@ -295,6 +306,45 @@ check_bytes(struct atts_in *a, yyjson_val *root, yyjson_val *att,
 	return CB_OK;
 }
 
+/* Length, digest, magic, the record's size and sha256 against bytes. */
+static int
+check_bytes(struct atts_in *a, yyjson_val *root, yyjson_val *att,
+    const struct file_type *ft, const unsigned char *b, size_t n)
+{
+	size_t want;
+	int rc;
+
+	if ((rc = declared_length(a, att, 0, &want)) != CB_OK)
+		return rc;
+	if (want != (size_t)-1 && want != n)
+		return refuse(a, CB_EINVAL, "the attachment has %zu bytes, "
+		    "its length says %zu", n, want);
+	if ((rc = check_digest(a, att, b, n)) != CB_OK)
+		return rc;
+	return check_file(a, root, ft, b, n);
+}
+
+/* Checked bytes kept: the record with "data" in base64url. */
+static int
+keep_bytes(struct atts_in *a, yyjson_val *root, const unsigned char *b,
+    size_t n)
+{
+	size_t cap = (n + 2) / 3 * 4 + 1;
+	char *url = malloc(cap);
+	int rc = CB_ENOMEM;
+
+	assert(n <= REC_FILE_MAX);
+	if (url != NULL && cb_b64url_encode(b, n, url, cap) == CB_OK) {
+		a->ai_length = n;
+		rc = rewrite(root, "_attachments", "data", make_str, url,
+		    &a->ai_json, &a->ai_len);
+		if (rc == CB_OK)
+			a->ai_kind = ATTS_INLINE;
+	}
+	free(url);
+	return rc;
+}
+
 /* Inline data: decode, check, and the record with "data" in base64url. */
 static int
 take_inline(struct atts_in *a, yyjson_val *root, yyjson_val *att,
@@ -302,12 +352,14 @@ take_inline(struct atts_in *a, yyjson_val *root, yyjson_val *att,
 {
 	yyjson_val *data = yyjson_obj_get(att, "data");
 	unsigned char *b = NULL;
-	char *url = NULL;
 	size_t dlen, n, cap;
 	int rc;
 
 	if (!yyjson_is_str(data))
 		return refuse(a, CB_EINVAL, "the attachment has no data");
+	if (yyjson_obj_get(att, "encoding") != NULL)
+		return refuse(a, CB_EINVAL, "a gzip-stored attachment sent "
+		    "inflated: its digest is of the stored bytes");
 	dlen = yyjson_get_len(data);
 	if (dlen / 4 * 3 > REC_FILE_MAX + 3)
 		return refuse(a, CB_ETOOBIG, "the attachment has about %zu "
@@ -326,20 +378,10 @@ take_inline(struct atts_in *a, yyjson_val *root, yyjson_val *att,
 		    "the limit of %u", n, (unsigned)REC_FILE_MAX);
 		goto out;
 	}
-	if ((rc = check_bytes(a, root, att, ft, b, n)) != CB_OK)
-		goto out;
-	rc = CB_ENOMEM;
-	if ((url = malloc((n + 2) / 3 * 4 + 1)) == NULL ||
-	    cb_b64url_encode(b, n, url, (n + 2) / 3 * 4 + 1) != CB_OK)
-		goto out;
-	a->ai_length = n;
-	rc = rewrite(root, "_attachments", "data", make_str, url, &a->ai_json,
-	    &a->ai_len);
-	if (rc == CB_OK)
-		a->ai_kind = ATTS_INLINE;
+	if ((rc = check_bytes(a, root, att, ft, b, n)) == CB_OK)
+		rc = keep_bytes(a, root, b, n);
 out:
 	free(b);
-	free(url);
 	return rc;
 }
 
@@ -360,24 +402,56 @@ ids_of(struct atts_in *a, yyjson_val *root)
 	return CB_OK;
 }
 
+/* A stub's encoding: none, or gzip with an encoded_length the box will
+ * fetch (at most ATTS_GZIP_MAX). Sets ai_gzip. */
+static int
+stub_encoding(struct atts_in *a, yyjson_val *att)
+{
+	yyjson_val *el = yyjson_obj_get(att, "encoded_length");
+
+	a->ai_gzip = 0;
+	if (yyjson_obj_get(att, "encoding") == NULL)
+		return CB_OK;	/* the_attachment let only gzip through */
+	if (!yyjson_is_uint(el))
+		return refuse(a, CB_EINVAL, "a gzip-stored attachment without "
+		    "its encoded_length");
+	if (yyjson_get_uint(el) > ATTS_GZIP_MAX)
+		return refuse(a, CB_ETOOBIG, "the attachment has %llu bytes as "
+		    "stored, over the limit of %u", (unsigned long long)
+		    yyjson_get_uint(el), (unsigned)ATTS_GZIP_MAX);
+	a->ai_gzip = 1;
+	return CB_OK;
+}
+
+/* The document the cloud sent, parsed: an object with a valid _id and
+ * _rev (a->ai_id, a->ai_rev), or CB_EINVAL with ai_why. *d to free. */
+static int
+wire_doc(const char *json, size_t len, struct atts_in *a, yyjson_doc **d,
+    yyjson_val **root)
+{
+	memset(a, 0, sizeof(*a));
+	*d = yyjson_read(json, len, 0);
+	if (*d == NULL || !yyjson_is_obj(*root = yyjson_doc_get_root(*d))) {
+		yyjson_doc_free(*d);
+		*d = NULL;
+		snprintf(a->ai_why, sizeof(a->ai_why), "a document that is not "
+		    "a JSON object");
+		return CB_EINVAL;
+	}
+	return ids_of(a, *root);
+}
+
 int
 atts_from_wire(const char *json, size_t len, int want_data,
     struct atts_in *a)
 {
 	const struct file_type *ft = NULL;
-	yyjson_val *root, *att = NULL;
+	yyjson_val *root = NULL, *att = NULL;
+	yyjson_doc *d;
 	size_t n;
 	int rc;
 
-	memset(a, 0, sizeof(*a));
-	yyjson_doc *d = yyjson_read(json, len, 0);
-	if (d == NULL || !yyjson_is_obj(root = yyjson_doc_get_root(d))) {
-		yyjson_doc_free(d);
-		snprintf(a->ai_why, sizeof(a->ai_why), "a document that is not "
-		    "a JSON object");
-		return CB_EINVAL;
-	}
-	if ((rc = ids_of(a, root)) != CB_OK ||
+	if ((rc = wire_doc(json, len, a, &d, &root)) != CB_OK ||
 	    yyjson_obj_get(root, "_attachments") == NULL)
 		goto out;	/* ATTS_PLAIN: the store judges the rest */
 	if ((rc = the_attachment(a, root, &att, &ft)) != CB_OK)
@@ -386,13 +460,122 @@ atts_from_wire(const char *json, size_t len, int want_data,
 		if (want_data)
 			rc = refuse(a, CB_EINVAL, "a stub of an attachment "
 			    "this box does not hold");
-		else if ((rc = declared_length(a, att, 1, &n)) == CB_OK) {
+		else if ((rc = declared_length(a, att, 1, &n)) == CB_OK &&
+		    (rc = stub_encoding(a, att)) == CB_OK) {
 			a->ai_kind = ATTS_STUB;
 			a->ai_length = n;
 		}
 		goto out;
 	}
 	rc = take_inline(a, root, att, ft);
+out:
+	yyjson_doc_free(d);
+	return rc;
+}
+
+/* One gzip member, whole (zlib checks its CRC-32 and length), nothing
+ * after it, inflated into at most REC_FILE_MAX bytes (*out malloc'd). */
+static int
+gunzip_file(struct atts_in *a, const unsigned char *gz, size_t len,
+    unsigned char **out, size_t *n)
+{
+	unsigned char *b = malloc(REC_FILE_MAX + 1);
+	z_stream z;
+	int zr;
+
+	assert(len <= ATTS_GZIP_MAX);
+	*out = NULL;
+	if (b == NULL)
+		return CB_ENOMEM;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		free(b);
+		return CB_ENOMEM;
+	}
+	z.next_in = (unsigned char *)gz;
+	z.avail_in = (uInt)len;
+	z.next_out = b;
+	z.avail_out = REC_FILE_MAX + 1;	/* one more tells "too big" */
+	zr = inflate(&z, Z_FINISH);
+	*n = z.total_out;
+	inflateEnd(&z);
+	if (zr == Z_STREAM_END && z.avail_in == 0 && *n <= REC_FILE_MAX) {
+		*out = b;
+		return CB_OK;
+	}
+	free(b);
+	if (zr == Z_MEM_ERROR)
+		return CB_ENOMEM;
+	if (z.avail_out == 0)
+		return refuse(a, CB_ETOOBIG, "the attachment inflates past "
+		    "the limit of %u bytes", (unsigned)REC_FILE_MAX);
+	if (zr == Z_STREAM_END)
+		return refuse(a, CB_EINVAL, "bytes after the attachment's "
+		    "gzip data");
+	return refuse(a, CB_EINVAL, "the attachment's gzip data is %s",
+	    zr == Z_BUF_ERROR ? "cut short" : "corrupt");
+}
+
+/* The bytes the cloud stores for a gzip stub: digest, inflate, length. */
+static int
+take_encoded(struct atts_in *a, yyjson_val *root, yyjson_val *att,
+    const struct file_type *ft, const unsigned char *gz, size_t len)
+{
+	unsigned char *b;
+	size_t want, n;
+	int rc;
+
+	if ((rc = declared_length(a, att, 1, &want)) != CB_OK ||
+	    (rc = stub_encoding(a, att)) != CB_OK)
+		return rc;
+	if (!a->ai_gzip)
+		return refuse(a, CB_EINVAL, "not a gzip-stored attachment");
+	if (len != (size_t)yyjson_get_uint(yyjson_obj_get(att,
+	    "encoded_length")))
+		return refuse(a, CB_EINVAL, "the attachment has %zu bytes as "
+		    "stored, its encoded_length says %llu", len,
+		    (unsigned long long)yyjson_get_uint(yyjson_obj_get(att,
+		    "encoded_length")));
+	if ((rc = check_digest(a, att, gz, len)) != CB_OK ||
+	    (rc = gunzip_file(a, gz, len, &b, &n)) != CB_OK)
+		return rc;
+	/* CouchDB records an attachment uploaded already gzipped through
+	 * the standalone API with its encoded length as "length" (it never
+	 * saw the file's): the digest above vouches for those bytes. */
+	if (n != want && want != len)
+		rc = refuse(a, CB_EINVAL, "the attachment inflates to %zu "
+		    "bytes, its length says %zu", n, want);
+	else if ((rc = check_file(a, root, ft, b, n)) == CB_OK)
+		rc = keep_bytes(a, root, b, n);
+	free(b);
+	return rc;
+}
+
+int
+atts_from_encoded(const char *stub_json, size_t stub_len,
+    const unsigned char *body, size_t len, int gzipped, struct atts_in *a)
+{
+	const struct file_type *ft = NULL;
+	yyjson_val *root = NULL, *att = NULL;
+	yyjson_doc *d;
+	int rc;
+
+	if ((rc = wire_doc(stub_json, stub_len, a, &d, &root)) != CB_OK)
+		goto out;
+	if (yyjson_obj_get(root, "_attachments") == NULL) {
+		rc = refuse(a, CB_EINVAL, "no attachment");
+		goto out;
+	}
+	if ((rc = the_attachment(a, root, &att, &ft)) != CB_OK)
+		goto out;
+	if (!yyjson_is_true(yyjson_obj_get(att, "stub")))
+		rc = refuse(a, CB_EINVAL, "not a stub");
+	else if (!gzipped)
+		rc = refuse(a, CB_EINVAL, "a gzip-stored attachment came "
+		    "decoded (no Content-Encoding: gzip): its digest is of the "
+		    "stored bytes");
+	else
+		rc = take_encoded(a, root, att, ft, body, len);
 out:
 	yyjson_doc_free(d);
 	return rc;

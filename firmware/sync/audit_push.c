@@ -168,7 +168,8 @@ push_log(struct sync_ctx *c, const char *dir, const char *name)
 	struct audit_entry *page = NULL;
 	struct audit_link head, anchor;
 	struct audit_log *log = NULL;
-	char since[PROTO_SEQ_MAX + 1], hh[33], newhash[33], seqs[128];
+	char hh[33], newhash[33], seqs[128];
+	const char *since;
 	char direction[32];
 	uint64_t done, next;
 	uint32_t gen;
@@ -182,7 +183,7 @@ push_log(struct sync_ctx *c, const char *dir, const char *name)
 		return CB_OK;
 	}
 	snprintf(direction, sizeof(direction), "audit-%s", name);
-	if ((rc = sync_ckpt_get(c, c->sc_en->en_audit_db, direction, since,
+	if ((rc = sync_ckpt_get(c, c->sc_en->en_audit_db, direction, &since,
 	    &k)) != CB_OK || (rc = audit_head(log, &head, &anchor)) != CB_OK)
 		goto out;
 	ack_parse(since, &done, &gen, hh);

@@ -1,6 +1,7 @@
 /*
  * proto.c: replication messages in and out (yyjson).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +12,26 @@
 #include "net/httpcli.h"
 #include "sync/proto.h"
 
-/* A seq as JSON text: a non-negative number or a bounded string. */
+/* A seq as JSON text (malloc'd): a non-negative number or a string of at
+ * most PROTO_SEQ_MAX bytes once written as JSON, without NUL. */
 static int
-seq_text(yyjson_val *v, char out[PROTO_SEQ_MAX + 1])
+seq_text(yyjson_val *v, char **out)
 {
 	size_t n;
 	char *s;
 
+	*out = NULL;
 	if (v == NULL || !(yyjson_is_uint(v) || (yyjson_is_str(v) &&
 	    yyjson_get_len(v) <= PROTO_SEQ_MAX - 2 &&
 	    strlen(yyjson_get_str(v)) == yyjson_get_len(v))))
 		return CB_EPROTO;
 	if ((s = yyjson_val_write(v, 0, &n)) == NULL)
 		return CB_ENOMEM;
-	if (n > PROTO_SEQ_MAX) {
+	if (n > PROTO_SEQ_MAX) {	/* escapes made it longer */
 		free(s);
 		return CB_EPROTO;
 	}
-	memcpy(out, s, n + 1);
-	free(s);
+	*out = s;
 	return CB_OK;
 }
 
@@ -59,6 +61,7 @@ void
 proto_changes_free(struct proto_changes *c)
 {
 	yyjson_doc_free(c->pcs_doc);
+	free(c->pcs_last_seq);
 	free(c->pcs_rows);
 	free(c->pcs_revs);
 	memset(c, 0, sizeof(*c));
@@ -112,9 +115,13 @@ proto_parse_changes(const char *json, size_t len, struct proto_changes *out)
 	root = yyjson_doc_get_root(doc);
 	results = yyjson_obj_get(root, "results");
 	if (!yyjson_is_obj(root) || !yyjson_is_arr(results) ||
-	    (n = yyjson_arr_size(results)) > PROTO_MAX_RESULTS ||
-	    seq_text(yyjson_obj_get(root, "last_seq"), out->pcs_last_seq))
+	    (n = yyjson_arr_size(results)) > PROTO_MAX_RESULTS)
 		goto proto;
+	if ((rc = seq_text(yyjson_obj_get(root, "last_seq"),
+	    &out->pcs_last_seq)) != CB_OK) {
+		proto_changes_free(out);
+		return rc;
+	}
 	cap = 1;
 	yyjson_arr_iter_init(results, &it);
 	while ((row = yyjson_arr_iter_next(&it)) != NULL) {
@@ -405,8 +412,10 @@ proto_parse_checkpoint(const char *json, size_t len,
 	    strlen(yyjson_get_str(rev)) != yyjson_get_len(rev) ||
 	    session_copy(yyjson_obj_get(root, "session_id"),
 	    out->ck_session) ||
-	    seq_text(yyjson_obj_get(root, "source_last_seq"), out->ck_seq))
+	    (rc = seq_text(yyjson_obj_get(root, "source_last_seq"),
+	    &out->ck_seq)) != CB_OK)
 		goto done;
+	rc = CB_EPROTO;
 	memcpy(out->ck_rev, yyjson_get_str(rev), yyjson_get_len(rev) + 1);
 	if (hist != NULL && !yyjson_is_arr(hist))
 		goto done;
@@ -414,28 +423,73 @@ proto_parse_checkpoint(const char *json, size_t len,
 	while (hist && (h = yyjson_arr_iter_next(&it)) != NULL &&
 	    out->ck_nhist < PROTO_HISTORY_MAX) {
 		if (!yyjson_is_obj(h) || session_copy(yyjson_obj_get(h,
-		    "session_id"), out->ck_hist[out->ck_nhist].h_session) ||
-		    seq_text(yyjson_obj_get(h, "recorded_seq"),
-		    out->ck_hist[out->ck_nhist].h_seq))
+		    "session_id"), out->ck_hist[out->ck_nhist].h_session))
 			goto done;
+		if ((rc = seq_text(yyjson_obj_get(h, "recorded_seq"),
+		    &out->ck_hist[out->ck_nhist].h_seq)) != CB_OK)
+			goto done;
+		rc = CB_EPROTO;
 		out->ck_nhist++;
 	}
 	rc = CB_OK;
 done:
 	yyjson_doc_free(doc);
 	if (rc != CB_OK)
-		memset(out, 0, sizeof(*out));
+		proto_checkpoint_free(out);
 	return rc;
 }
 
+void
+proto_checkpoint_free(struct proto_checkpoint *ck)
+{
+	assert(ck->ck_nhist <= PROTO_HISTORY_MAX);
+	free(ck->ck_seq);
+	for (size_t i = 0; i < PROTO_HISTORY_MAX; i++)
+		free(ck->ck_hist[i].h_seq);
+	memset(ck, 0, sizeof(*ck));
+}
+
 int
-proto_build_checkpoint(const char *local_id, const struct proto_checkpoint *ck,
-    char **out, size_t *outlen)
+proto_checkpoint_saved(struct proto_checkpoint *ck, const char *rev,
+    const char *session, const char *seq)
+{
+	char *copy;
+
+	assert(strlen(rev) <= REV_MAX && strlen(session) <= PROTO_SESSION_MAX);
+	if ((copy = strdup(seq)) == NULL)
+		return CB_ENOMEM;
+	free(ck->ck_seq);
+	ck->ck_seq = copy;
+	strcpy(ck->ck_rev, rev);
+	strcpy(ck->ck_session, session);
+	return CB_OK;
+}
+
+/* One history entry {"session_id", "recorded_seq"} appended to hist. */
+static int
+history_add(yyjson_mut_doc *d, yyjson_mut_val *hist, const char *session,
+    const char *seq)
+{
+	yyjson_mut_val *h = yyjson_mut_obj(d);
+
+	return h != NULL && yyjson_mut_obj_add_str(d, h, "session_id",
+	    session) && yyjson_mut_obj_add_val(d, h, "recorded_seq",
+	    yyjson_mut_rawcpy(d, seq)) && yyjson_mut_arr_append(hist, h) ?
+	    CB_OK : CB_ENOMEM;
+}
+
+int
+proto_build_checkpoint(const char *local_id,
+    const struct proto_checkpoint *prev, const char *session,
+    const char *seq, char **out, size_t *outlen)
 {
 	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
-	yyjson_mut_val *root, *hist, *h;
+	yyjson_mut_val *root, *hist;
+	size_t kept = 1;
 	int rc = CB_ENOMEM;
 
+	assert(strlen(seq) <= PROTO_SEQ_MAX && prev->ck_nhist <=
+	    PROTO_HISTORY_MAX);
 	*out = NULL;
 	if (d == NULL)
 		return CB_ENOMEM;
@@ -444,26 +498,24 @@ proto_build_checkpoint(const char *local_id, const struct proto_checkpoint *ck,
 	yyjson_mut_doc_set_root(d, root);
 	if (root == NULL || hist == NULL ||
 	    !yyjson_mut_obj_add_str(d, root, "_id", local_id) ||
-	    (ck->ck_rev[0] && !yyjson_mut_obj_add_str(d, root, "_rev",
-	    ck->ck_rev)) ||
-	    !yyjson_mut_obj_add_str(d, root, "session_id", ck->ck_session) ||
+	    (prev->ck_rev[0] && !yyjson_mut_obj_add_str(d, root, "_rev",
+	    prev->ck_rev)) ||
+	    !yyjson_mut_obj_add_str(d, root, "session_id", session) ||
 	    !yyjson_mut_obj_add_val(d, root, "source_last_seq",
-	    yyjson_mut_rawcpy(d, ck->ck_seq)) ||
+	    yyjson_mut_rawcpy(d, seq)) ||
 	    !yyjson_mut_obj_add_int(d, root, "replication_id_version", 3) ||
 	    !yyjson_mut_obj_add_str(d, root, "replicator", "classbox") ||
-	    !yyjson_mut_obj_add_val(d, root, "history", hist))
+	    !yyjson_mut_obj_add_val(d, root, "history", hist) ||
+	    history_add(d, hist, session, seq) != CB_OK)
 		goto done;
-	for (size_t i = 0; i <= ck->ck_nhist && i < PROTO_HISTORY_MAX; i++) {
-		const char *s = i == 0 ? ck->ck_session :
-		    ck->ck_hist[i - 1].h_session;
-		const char *q = i == 0 ? ck->ck_seq : ck->ck_hist[i - 1].h_seq;
-		if (i > 0 && strcmp(s, ck->ck_session) == 0)
+	for (size_t i = 0; i < prev->ck_nhist && kept < PROTO_HISTORY_MAX;
+	    i++) {
+		if (strcmp(prev->ck_hist[i].h_session, session) == 0)
 			continue;
-		if ((h = yyjson_mut_obj(d)) == NULL ||
-		    !yyjson_mut_obj_add_str(d, h, "session_id", s) ||
-		    !yyjson_mut_obj_add_val(d, h, "recorded_seq",
-		    yyjson_mut_rawcpy(d, q)) || !yyjson_mut_arr_append(hist, h))
+		if (history_add(d, hist, prev->ck_hist[i].h_session,
+		    prev->ck_hist[i].h_seq) != CB_OK)
 			goto done;
+		kept++;
 	}
 	if ((*out = yyjson_mut_write(d, 0, outlen)) != NULL)
 		rc = CB_OK;
@@ -472,39 +524,50 @@ done:
 	return rc;
 }
 
-void
+const char *
 proto_checkpoint_since(const struct proto_checkpoint *a,
-    const struct proto_checkpoint *b, char since[PROTO_SEQ_MAX + 1])
+    const struct proto_checkpoint *b)
 {
-	strcpy(since, "0");
-	if (a->ck_rev[0] == 0 || b->ck_rev[0] == 0)
-		return;
-	if (strcmp(a->ck_session, b->ck_session) == 0) {
-		strcpy(since, a->ck_seq);
-		return;
-	}
+	if (a->ck_rev[0] == 0 || b->ck_rev[0] == 0 || a->ck_seq == NULL)
+		return "0";
+	if (strcmp(a->ck_session, b->ck_session) == 0)
+		return a->ck_seq;
 	for (size_t i = 0; i < a->ck_nhist; i++)
 		for (size_t j = 0; j < b->ck_nhist; j++)
 			if (strcmp(a->ck_hist[i].h_session,
-			    b->ck_hist[j].h_session) == 0) {
-				strcpy(since, a->ck_hist[i].h_seq);
-				return;
-			}
+			    b->ck_hist[j].h_session) == 0)
+				return a->ck_hist[i].h_seq;
+	return "0";
 }
 
 int
-proto_seq_query(const char *seq_json, char *out, size_t outsize)
+proto_seq_query(const char *seq_json, char **out)
 {
+	size_t cap;
 	int rc = CB_EPROTO;
 
+	*out = NULL;
 	yyjson_doc *d = yyjson_read(seq_json, strlen(seq_json), 0);
 	yyjson_val *v = yyjson_doc_get_root(d);
 	if (yyjson_is_uint(v)) {
-		int n = snprintf(out, outsize, "%llu",
-		    (unsigned long long)yyjson_get_uint(v));
-		rc = n > 0 && (size_t)n < outsize ? CB_OK : CB_ETOOBIG;
-	} else if (yyjson_is_str(v))
-		rc = httpcli_escape(yyjson_get_str(v), out, outsize);
+		if ((*out = malloc(24)) == NULL)
+			rc = CB_ENOMEM;
+		else {
+			snprintf(*out, 24, "%llu",
+			    (unsigned long long)yyjson_get_uint(v));
+			rc = CB_OK;
+		}
+	} else if (yyjson_is_str(v)) {
+		/* every byte escaped at worst: three */
+		cap = yyjson_get_len(v) * 3 + 1;
+		if ((*out = malloc(cap)) == NULL)
+			rc = CB_ENOMEM;
+		else if ((rc = httpcli_escape(yyjson_get_str(v), *out, cap)) !=
+		    CB_OK) {
+			free(*out);
+			*out = NULL;
+		}
+	}
 	yyjson_doc_free(d);
 	return rc;
 }

@@ -7,7 +7,12 @@
  *
  * Sequences are opaque to us: a peer's seq is kept as the JSON text it
  * sent (a number for PouchDB, a string for CouchDB 2+), and given back in
- * since= as that number or that string.
+ * since= as that number or that string. A CouchDB 3 seq packs one entry
+ * per shard range (node, range, seq, uuid prefix, epoch node) into
+ * base64url: 436 bytes at q=16 on one node, about 15.5 KB for a 64-node
+ * cluster at q=64 with 255-character node names (docs/sync.md, "CouchDB
+ * and PouchDB Server"). So seqs live on the heap, each at most
+ * PROTO_SEQ_MAX bytes, never in fixed arrays.
  */
 #ifndef SYNC_PROTO_H
 #define SYNC_PROTO_H
@@ -18,7 +23,8 @@
 #include "store/doc.h"
 #include "store/revtree.h"
 
-#define PROTO_SEQ_MAX		256	/* bytes of a peer's seq as JSON */
+#define PROTO_SEQ_MAX		(32u * 1024) /* bytes of a peer's seq as JSON:
+					 * twice a 64-node q=64 cluster's */
 #define PROTO_MAX_RESULTS	10000	/* rows in one _changes answer */
 #define PROTO_MAX_REVS		REVTREE_MAX_LEAVES /* revisions per row */
 #define PROTO_SESSION_MAX	64
@@ -37,7 +43,7 @@ struct proto_changes {
 	void *pcs_doc;			/* owns the strings */
 	struct proto_change *pcs_rows;
 	size_t pcs_n;
-	char pcs_last_seq[PROTO_SEQ_MAX + 1];	/* JSON text */
+	char *pcs_last_seq;		/* JSON text, malloc'd */
 	const char **pcs_revs;		/* storage for every pc_revs */
 };
 int proto_parse_changes(const char *json, size_t len,
@@ -92,30 +98,42 @@ int proto_parse_bulk_docs(const char *json, size_t len,
     struct proto_bulk_result *out);
 
 /* ---- checkpoints (_local/<replication id>) ---- */
+/* A parsed checkpoint owns its seqs (free with proto_checkpoint_free);
+ * all zero is "none" (ck_rev "", ck_seq NULL). */
 struct proto_checkpoint {
 	char ck_rev[REV_MAX + 1];	/* "" when the peer has none */
 	char ck_session[PROTO_SESSION_MAX + 1];
-	char ck_seq[PROTO_SEQ_MAX + 1];	/* source_last_seq, JSON text */
+	char *ck_seq;			/* source_last_seq, JSON text */
 	size_t ck_nhist;
 	struct {
 		char h_session[PROTO_SESSION_MAX + 1];
-		char h_seq[PROTO_SEQ_MAX + 1];
+		char *h_seq;		/* recorded_seq, JSON text */
 	} ck_hist[PROTO_HISTORY_MAX];
 };
 int proto_parse_checkpoint(const char *json, size_t len,
     struct proto_checkpoint *out);
-/* The checkpoint document (with _id, and _rev when ck_rev is set):
- * malloc'd, NUL-terminated. The new session goes first in the history. */
+void proto_checkpoint_free(struct proto_checkpoint *ck);
+/* The checkpoint document that follows prev (its _rev when prev has one)
+ * for this session at seq: malloc'd, NUL-terminated. The session goes
+ * first in the history, then prev's other sessions (PROTO_HISTORY_MAX in
+ * all). */
 int proto_build_checkpoint(const char *local_id,
-    const struct proto_checkpoint *ck, char **out, size_t *outlen);
+    const struct proto_checkpoint *prev, const char *session,
+    const char *seq, char **out, size_t *outlen);
+/* After the document was saved: ck takes its new rev, session and (a
+ * copy of) seq. CB_ENOMEM leaves ck as it was. */
+int proto_checkpoint_saved(struct proto_checkpoint *ck, const char *rev,
+    const char *session, const char *seq);
 /* Where to start, from the source's and the target's checkpoint
  * (CouchDB's rule): the same session: its seq; else the newest session
- * in both histories: its seq; else "0" (from the beginning). */
-void proto_checkpoint_since(const struct proto_checkpoint *a,
-    const struct proto_checkpoint *b, char since[PROTO_SEQ_MAX + 1]);
+ * in both histories: its seq; else "0" (from the beginning). The answer
+ * points into a, or is the static "0". */
+const char *proto_checkpoint_since(const struct proto_checkpoint *a,
+    const struct proto_checkpoint *b);
 
-/* since= for a URL: the number as is, a string's contents percent-encoded. */
-int proto_seq_query(const char *seq_json, char *out, size_t outsize);
+/* since= for a URL: the number as is, a string's contents percent-encoded;
+ * *out malloc'd. CB_EPROTO when seq_json is neither. */
+int proto_seq_query(const char *seq_json, char **out);
 
 /* ---- the peer's welcome (GET /) and database info ---- */
 /* 1 when the JSON is an object with "couchdb" or "express-pouchdb" (a

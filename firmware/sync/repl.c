@@ -4,6 +4,7 @@
  * Push: the store's changes feed -> _revs_diff on the cloud -> _bulk_docs
  * (new_edits=false) -> _ensure_full_commit -> checkpoint. docs/sync.md.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,11 +109,10 @@ sync_replication_id(const char *box_id, const char *cloud, const char *db,
 
 /* ---- requests ---- */
 
+/* A request's failure (rc from httpcli) in words, by kind. */
 static int
-rq(struct sync_ctx *c, const char *method, const char *path,
-    const char *body, size_t len, struct httpcli_resp *r)
+rq_failed(struct sync_ctx *c, int rc)
 {
-	int rc = httpcli_request(c->sc_http, method, path, body, len, r);
 	const struct tlscli_err *e = httpcli_err(c->sc_http);
 
 	if (rc == CB_OK)
@@ -130,6 +130,14 @@ rq(struct sync_ctx *c, const char *method, const char *path,
 		return sync_fail(c, rc, SYNC_FAIL_LINK, "%s", e->te_msg[0] ?
 		    e->te_msg : "the link to the cloud failed");
 	}
+}
+
+static int
+rq(struct sync_ctx *c, const char *method, const char *path,
+    const char *body, size_t len, struct httpcli_resp *r)
+{
+	return rq_failed(c, httpcli_request(c->sc_http, method, path, body,
+	    len, r));
 }
 
 /* A status other than the expected ones, in words. */
@@ -194,8 +202,30 @@ sync_probe(struct sync_ctx *c)
 struct ckpt {
 	char k_id[8 + SYNC_BOX_ID_LEN + 1];	/* "_local/<repid>" */
 	struct proto_checkpoint k_local, k_remote;
-	char k_since[PROTO_SEQ_MAX + 1];
+	char *k_since;			/* JSON text, malloc'd */
 };
+
+static void
+ckpt_clear(struct ckpt *k)
+{
+	proto_checkpoint_free(&k->k_local);
+	proto_checkpoint_free(&k->k_remote);
+	free(k->k_since);
+	k->k_since = NULL;
+}
+
+/* Where the next batch starts (a copy of seq). */
+static int
+ckpt_since(struct sync_ctx *c, struct ckpt *k, const char *seq)
+{
+	char *copy = strdup(seq);
+
+	if (copy == NULL)
+		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+	free(k->k_since);
+	k->k_since = copy;
+	return CB_OK;
+}
 
 static int
 ckpt_load(struct sync_ctx *c, const char *db, const char *direction,
@@ -221,10 +251,14 @@ ckpt_load(struct sync_ctx *c, const char *db, const char *direction,
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
 		    store_errmsg(c->sc_store));
 	if ((rc = db_path(path, db, "/")) || cb_strlcpy(path + strlen(path),
-	    k->k_id, sizeof(path) - strlen(path)))
+	    k->k_id, sizeof(path) - strlen(path))) {
+		ckpt_clear(k);
 		return CB_ETOOBIG;
-	if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK)
+	}
+	if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK) {
+		ckpt_clear(k);
 		return rc;
+	}
 	if (r.hr_status == 200) {
 		if (proto_parse_checkpoint(r.hr_body, r.hr_len,
 		    &k->k_remote) != CB_OK)
@@ -233,11 +267,14 @@ ckpt_load(struct sync_ctx *c, const char *db, const char *direction,
 	} else if (r.hr_status != 404) {
 		rc = http_refused(c, &r, "reading the checkpoint");
 		httpcli_resp_free(&r);
+		ckpt_clear(k);
 		return rc;
 	}
 	httpcli_resp_free(&r);
-	proto_checkpoint_since(&k->k_local, &k->k_remote, k->k_since);
-	return CB_OK;
+	if ((rc = ckpt_since(c, k, proto_checkpoint_since(&k->k_local,
+	    &k->k_remote))) != CB_OK)
+		ckpt_clear(k);
+	return rc;
 }
 
 static int
@@ -246,15 +283,13 @@ ckpt_put_remote(struct sync_ctx *c, const char *db, struct ckpt *k,
 {
 	char path[SYNC_PATH_MAX];
 	struct httpcli_resp r;
-	struct proto_checkpoint ck = k->k_remote;
 	char *json;
 	size_t len;
 	int rc;
 
 	snprintf(path, sizeof(path), "/%s/%s", db, k->k_id);
-	strcpy(ck.ck_session, c->sc_session);
-	strcpy(ck.ck_seq, seq);
-	if ((rc = proto_build_checkpoint(k->k_id, &ck, &json, &len)) != 0)
+	if ((rc = proto_build_checkpoint(k->k_id, &k->k_remote,
+	    c->sc_session, seq, &json, &len)) != 0)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
 	rc = rq(c, "PUT", path, json, len, &r);
 	free(json);
@@ -268,73 +303,72 @@ ckpt_put_remote(struct sync_ctx *c, const char *db, struct ckpt *k,
 	yyjson_doc *d = yyjson_read(r.hr_body, r.hr_len, 0);
 	const char *rev = yyjson_get_str(yyjson_obj_get(
 	    yyjson_doc_get_root(d), "rev"));
-	if (rev == NULL || cb_strlcpy(k->k_remote.ck_rev, rev,
-	    sizeof(k->k_remote.ck_rev)) != CB_OK)
+	if (rev == NULL || strlen(rev) > REV_MAX)
 		rc = sync_fail(c, CB_EPROTO, SYNC_FAIL_PROTO, "the cloud "
 		    "saved the checkpoint without a revision");
+	else if (proto_checkpoint_saved(&k->k_remote, rev, c->sc_session,
+	    seq) != CB_OK)
+		rc = sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
 	yyjson_doc_free(d);
 	httpcli_resp_free(&r);
-	if (rc == CB_OK) {
-		strcpy(k->k_remote.ck_session, c->sc_session);
-		strcpy(k->k_remote.ck_seq, seq);
-	}
 	return rc;
 }
 
 static int
 ckpt_put_local(struct sync_ctx *c, struct ckpt *k, const char *seq)
 {
-	struct proto_checkpoint ck = k->k_local;
 	struct store_put_result res;
 	char *json;
 	size_t len;
 	int rc;
 
-	strcpy(ck.ck_session, c->sc_session);
-	strcpy(ck.ck_seq, seq);
-	if ((rc = proto_build_checkpoint(k->k_id, &ck, &json, &len)) != 0)
+	if ((rc = proto_build_checkpoint(k->k_id, &k->k_local,
+	    c->sc_session, seq, &json, &len)) != 0)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
 	rc = store_put(c->sc_store, json, len, 1, &res);
 	free(json);
 	if (rc != CB_OK)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "store: %s",
 		    store_errmsg(c->sc_store));
-	(void)cb_strlcpy(k->k_local.ck_rev, res.pr_rev,
-	    sizeof(k->k_local.ck_rev));
-	strcpy(k->k_local.ck_session, c->sc_session);
-	strcpy(k->k_local.ck_seq, seq);
+	if (proto_checkpoint_saved(&k->k_local, res.pr_rev, c->sc_session,
+	    seq) != CB_OK)
+		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL,
+		    "out of memory");
 	return CB_OK;
 }
 
 /* Both sides, the cloud first: a checkpoint only the cloud has is found
  * again through the history (same session on both sides next time only
- * if both writes succeeded). */
+ * if both writes succeeded). Then the next batch starts at seq. */
 static int
 ckpt_save(struct sync_ctx *c, const char *db, struct ckpt *k,
     const char *seq)
 {
 	int rc;
 
-	if ((rc = ckpt_put_remote(c, db, k, seq)) != CB_OK)
+	assert(strlen(seq) <= PROTO_SEQ_MAX);
+	if ((rc = ckpt_put_remote(c, db, k, seq)) != CB_OK ||
+	    (rc = ckpt_put_local(c, k, seq)) != CB_OK)
 		return rc;
-	return ckpt_put_local(c, k, seq);
+	return ckpt_since(c, k, seq);
 }
 
 int
 sync_ckpt_get(struct sync_ctx *c, const char *db, const char *direction,
-    char since[PROTO_SEQ_MAX + 1], void **kp)
+    const char **since, void **kp)
 {
 	struct ckpt *k = malloc(sizeof(*k));
 	int rc;
 
 	*kp = NULL;
+	*since = NULL;
 	if (k == NULL)
 		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
 	if ((rc = ckpt_load(c, db, direction, k)) != CB_OK) {
 		free(k);
 		return rc;
 	}
-	memcpy(since, k->k_since, PROTO_SEQ_MAX + 1);
+	*since = k->k_since;
 	*kp = k;
 	return CB_OK;
 }
@@ -348,6 +382,8 @@ sync_ckpt_set(struct sync_ctx *c, const char *db, void *k, const char *seq)
 void
 sync_ckpt_free(void *k)
 {
+	if (k != NULL)
+		ckpt_clear(k);
 	free(k);
 }
 
@@ -359,6 +395,8 @@ struct att_stub {
 	char *as_id;
 	char *as_rev;
 	size_t as_length;
+	char *as_json;			/* a gzip-stored one: its document */
+	size_t as_len;
 };
 
 struct pulled {
@@ -420,8 +458,20 @@ pulled_keep(struct pulled *p, char *json, size_t len)
 	return CB_OK;
 }
 
+static void
+stub_free(struct att_stub *s)
+{
+	free(s->as_id);
+	free(s->as_rev);
+	free(s->as_json);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A stub queued for its data: a gzip-stored one with its document
+ * (json, len), which atts_from_encoded completes. */
 static int
-stub_add(struct pulled *p, const struct atts_in *a)
+stub_add(struct pulled *p, const struct atts_in *a, const char *json,
+    size_t len)
 {
 	struct att_stub *s;
 
@@ -434,12 +484,18 @@ stub_add(struct pulled *p, const struct atts_in *a)
 		p->p_capstubs = cap;
 	}
 	s = &p->p_stubs[p->p_nstubs];
+	memset(s, 0, sizeof(*s));
 	s->as_id = strdup(a->ai_id);
 	s->as_rev = strdup(a->ai_rev);
 	s->as_length = a->ai_length;
-	if (s->as_id == NULL || s->as_rev == NULL) {
-		free(s->as_id);
-		free(s->as_rev);
+	if (a->ai_gzip && (s->as_json = malloc(len + 1)) != NULL) {
+		memcpy(s->as_json, json, len);
+		s->as_json[len] = 0;
+		s->as_len = len;
+	}
+	if (s->as_id == NULL || s->as_rev == NULL ||
+	    (a->ai_gzip && s->as_json == NULL)) {
+		stub_free(s);
 		return CB_ENOMEM;
 	}
 	p->p_nstubs++;
@@ -449,10 +505,8 @@ stub_add(struct pulled *p, const struct atts_in *a)
 static void
 stubs_clear(struct pulled *p)
 {
-	for (size_t i = 0; i < p->p_nstubs; i++) {
-		free(p->p_stubs[i].as_id);
-		free(p->p_stubs[i].as_rev);
-	}
+	for (size_t i = 0; i < p->p_nstubs; i++)
+		stub_free(&p->p_stubs[i]);
 	p->p_nstubs = 0;
 }
 
@@ -475,7 +529,7 @@ pulled_add(void *arg, const char *json, size_t len)
 	}
 	switch (a.ai_kind) {
 	case ATTS_STUB:
-		return stub_add(p, &a);
+		return stub_add(p, &a, json, len);
 	case ATTS_INLINE:
 		return pulled_keep(p, a.ai_json, a.ai_len);
 	case ATTS_PLAIN:
@@ -642,36 +696,104 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
 	return rc;
 }
 
+/* A gzip-stored attachment (sync/atts.h ATTS_GZIP_MAX): its bytes as the
+ * cloud stores them, GET /db/id/data?rev= kept gzipped, checked against
+ * the digest and inflated by atts_from_encoded. A revision the cloud no
+ * longer has (404) is one it could not give, as in _bulk_get. */
+static int
+fetch_gzip_stub(struct sync_ctx *c, const char *db, const struct att_stub *st,
+    struct pulled *p)
+{
+	char path[SYNC_PATH_MAX], eid[DOC_ID_MAX * 3 + 1], erev[REV_MAX * 3 + 1];
+	struct httpcli_resp r;
+	struct atts_in a;
+	int rc;
+
+	assert(st->as_json != NULL);
+	if (httpcli_escape(st->as_id, eid, sizeof(eid)) != CB_OK ||
+	    httpcli_escape(st->as_rev, erev, sizeof(erev)) != CB_OK ||
+	    snprintf(path, sizeof(path), "/%s/%s/" ATTS_NAME "?rev=%s", db,
+	    eid, erev) >= (int)sizeof(path))
+		return sync_fail(c, CB_ETOOBIG, SYNC_FAIL_PROTO, "document id "
+		    "too long");
+	rc = rq_failed(c, httpcli_get_encoded(c->sc_http, path, &r));
+	if (rc == CB_ETOOBIG) {
+		/* Past HTTPCLI_MAX_RESPONSE where the stub declared at most
+		 * ATTS_GZIP_MAX: refused as pull_fetch refuses one past it,
+		 * so that it cannot stop the pull for good. */
+		char why[sizeof(c->sc_err) + DOC_ID_MAX + 8];
+		snprintf(why, sizeof(why), "%s: %s", st->as_id, c->sc_err);
+		sync_forget(c);
+		pull_refused(c, why);
+		return CB_OK;
+	}
+	if (rc != CB_OK)
+		return rc;
+	if (r.hr_status == 404) {
+		log_warn("sync: the cloud could not give %s %s", st->as_id,
+		    st->as_rev);
+		httpcli_resp_free(&r);
+		return CB_OK;
+	}
+	if (r.hr_status != 200) {
+		rc = http_refused(c, &r, "GET attachment");
+		httpcli_resp_free(&r);
+		return rc;
+	}
+	rc = atts_from_encoded(st->as_json, st->as_len,
+	    (const unsigned char *)r.hr_body, r.hr_len, r.hr_gzip, &a);
+	httpcli_resp_free(&r);
+	if (rc == CB_ENOMEM)
+		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	if (rc != CB_OK) {
+		pull_refused(c, a.ai_why);
+		return CB_OK;
+	}
+	return pulled_keep(p, a.ai_json, a.ai_len);
+}
+
 /* The data of the queued stubs: _bulk_get?attachments=true for exactly
  * those revisions (no latest: a revision's attachment never changes), in
  * rounds of at most ATTS_GET_BYTES of base64, so that an answer is
- * bounded by what the stubs declared (each at most REC_FILE_MAX). */
+ * bounded by what the stubs declared (each at most REC_FILE_MAX); the
+ * gzip-stored ones one by one (fetch_gzip_stub). */
 static int
 fetch_stubs(struct sync_ctx *c, const char *db, struct pulled *p)
 {
 	struct att_stub *st = p->p_stubs;
-	size_t n = p->p_nstubs, i = 0, m, bytes;
+	size_t n = p->p_nstubs, i = 0, m, bytes, k = 0;
 	const char **ids = calloc(n, sizeof(*ids));
 	const char **revs = calloc(n, sizeof(*revs));
+	size_t *lens = calloc(n, sizeof(*lens));
 	int rc = CB_OK;
 
 	p->p_stubs = NULL;
 	p->p_nstubs = p->p_capstubs = 0;
-	if (ids == NULL || revs == NULL)
+	if (ids == NULL || revs == NULL || lens == NULL)
 		rc = sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
 	for (i = 0; rc == CB_OK && i < n; i++) {
-		ids[i] = st[i].as_id;
-		revs[i] = st[i].as_rev;
+		if (st[i].as_json != NULL) {
+			rc = fetch_gzip_stub(c, db, &st[i], p);
+			if (rc == CB_OK && p->p_bytes >= SYNC_BATCH_BYTES) {
+				rc = pulled_store(c, p);
+				pulled_clear(p);
+			}
+			continue;
+		}
+		ids[k] = st[i].as_id;
+		revs[k] = st[i].as_rev;
+		lens[k++] = st[i].as_length;
 	}
 	p->p_want_data = 1;
-	for (i = 0; rc == CB_OK && i < n; i += m) {
-		for (m = 0, bytes = 0; i + m < n && m < SYNC_BULK_GET_REVS &&
-		    (m == 0 || bytes + (st[i + m].as_length + 2) / 3 * 4 <=
+	for (i = 0; rc == CB_OK && i < k; i += m) {
+		for (m = 0, bytes = 0; i + m < k && m < SYNC_BULK_GET_REVS &&
+		    (m == 0 || bytes + (lens[i + m] + 2) / 3 * 4 <=
 		    ATTS_GET_BYTES); m++)
-			bytes += (st[i + m].as_length + 2) / 3 * 4;
+			bytes += (lens[i + m] + 2) / 3 * 4;
 		if (!c->sc_no_bulk_get) {
 			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, p,
-			    "/_bulk_get?revs=true&attachments=true");
+			    "/_bulk_get?revs=true&attachments=true"
+			    "&att_encoding_info=true");
 			if (rc == SYNC_NO_BULK_GET) {
 				rc = CB_OK;
 				m = 0;	/* again, by open_revs */
@@ -680,7 +802,8 @@ fetch_stubs(struct sync_ctx *c, const char *db, struct pulled *p)
 		} else {
 			m = 1;
 			rc = fetch_open_revs(c, db, ids[i], revs + i, 1, p,
-			    "revs=true&attachments=true");
+			    "revs=true&attachments=true&"
+			    "att_encoding_info=true");
 		}
 		if (rc == CB_OK && p->p_bytes >= SYNC_BATCH_BYTES) {
 			rc = pulled_store(c, p);
@@ -688,13 +811,12 @@ fetch_stubs(struct sync_ctx *c, const char *db, struct pulled *p)
 		}
 	}
 	p->p_want_data = 0;
-	for (i = 0; i < n; i++) {
-		free(st[i].as_id);
-		free(st[i].as_rev);
-	}
+	for (i = 0; i < n; i++)
+		stub_free(&st[i]);
 	free(st);
 	free(ids);
 	free(revs);
+	free(lens);
 	return rc;
 }
 
@@ -760,13 +882,68 @@ pull_note_settled(struct sync_ctx *c, const struct proto_changes *ch)
 	}
 }
 
+/* Fetch the n revisions (ids, revs) the box lacks, in _bulk_get rounds
+ * (or open_revs), their attachments' data after each round, and store
+ * them (sync/atts.c judges every one). */
+static int
+pull_fetch(struct sync_ctx *c, const char *db, const char **ids,
+    const char **revs, size_t n, struct pulled *p)
+{
+	size_t cap = SYNC_BULK_GET_REVS;	/* revisions per _bulk_get */
+	size_t i;
+	int rc = CB_OK;
+
+	for (i = 0; rc == CB_OK && i < n; ) {
+		size_t m = n - i < cap ? n - i : cap;
+		if (!c->sc_no_bulk_get) {
+			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, p,
+			    "/_bulk_get?revs=true&latest=true"
+			    "&att_encoding_info=true");
+			if (rc == SYNC_NO_BULK_GET) {
+				rc = CB_OK;
+				continue;	/* now without _bulk_get */
+			}
+			if (ask_for_fewer(c, rc, "_bulk_get", m, &cap)) {
+				rc = CB_OK;
+				continue;
+			}
+		} else {
+			/* One request per document with all its revisions. */
+			for (m = 1; i + m < n && ids[i + m] == ids[i]; m++)
+				;
+			rc = fetch_open_revs(c, db, ids[i], revs + i, m, p,
+			    "revs=true&latest=true&att_encoding_info=true");
+		}
+		if (rc == CB_ETOOBIG) {
+			/* One document past 48 MiB, far past what the store
+			 * takes (DOC_MAX_SIZE), or with too many revisions to
+			 * ask for: refused like one the store refuses, in the
+			 * words of the failure, and the pull goes on. */
+			char why[sizeof(c->sc_err) + 64];
+			snprintf(why, sizeof(why), "%s: %s", ids[i],
+			    c->sc_err[0] ? c->sc_err : "too large");
+			sync_forget(c);
+			pull_refused(c, why);
+			rc = CB_OK;
+		}
+		if (rc == CB_OK && p->p_nstubs > 0)
+			rc = fetch_stubs(c, db, p);
+		if (rc == CB_OK && (p->p_bytes >= SYNC_BATCH_BYTES ||
+		    i + m >= n)) {
+			rc = pulled_store(c, p);
+			pulled_clear(p);
+		}
+		i += m;
+	}
+	return rc;
+}
+
 /* Ask the store which revisions of the rows it lacks; fetch and store
  * them. *new_rows: how many rows had a revision this box lacked. */
 static int
 pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch,
     size_t *new_rows)
 {
-	size_t cap = SYNC_BULK_GET_REVS;	/* revisions per _bulk_get */
 	const char **ids = NULL, **revs = NULL;
 	struct pulled p = { .p_c = c };
 	size_t n = 0, total = 0, i, k;
@@ -821,47 +998,8 @@ pull_rows(struct sync_ctx *c, const char *db, const struct proto_changes *ch,
 				revs[n++] = pc->pc_revs[k];
 			}
 	}
-	for (i = 0; rc == CB_OK && i < n; ) {
-		size_t m = n - i < cap ? n - i : cap;
-		if (!c->sc_no_bulk_get) {
-			rc = fetch_bulk_get(c, db, ids + i, revs + i, m, &p,
-			    "/_bulk_get?revs=true&latest=true");
-			if (rc == SYNC_NO_BULK_GET) {
-				rc = CB_OK;
-				continue;	/* now without _bulk_get */
-			}
-			if (ask_for_fewer(c, rc, "_bulk_get", m, &cap)) {
-				rc = CB_OK;
-				continue;
-			}
-		} else {
-			/* One request per document with all its revisions. */
-			for (m = 1; i + m < n && ids[i + m] == ids[i]; m++)
-				;
-			rc = fetch_open_revs(c, db, ids[i], revs + i, m, &p,
-			    "revs=true&latest=true");
-		}
-		if (rc == CB_ETOOBIG) {
-			/* One document past 48 MiB, far past what the store
-			 * takes (DOC_MAX_SIZE), or with too many revisions to
-			 * ask for: refused like one the store refuses, in the
-			 * words of the failure, and the pull goes on. */
-			char why[sizeof(c->sc_err) + 64];
-			snprintf(why, sizeof(why), "%s: %s", ids[i],
-			    c->sc_err[0] ? c->sc_err : "too large");
-			sync_forget(c);
-			pull_refused(c, why);
-			rc = CB_OK;
-		}
-		if (rc == CB_OK && p.p_nstubs > 0)
-			rc = fetch_stubs(c, db, &p);
-		if (rc == CB_OK && (p.p_bytes >= SYNC_BATCH_BYTES ||
-		    i + m >= n)) {
-			rc = pulled_store(c, &p);
-			pulled_clear(&p);
-		}
-		i += m;
-	}
+	if (rc == CB_OK)
+		rc = pull_fetch(c, db, ids, revs, n, &p);
 	if (rc == CB_OK && p.p_n > 0)
 		rc = pulled_store(c, &p);
 	if (rc == CB_OK)
@@ -879,21 +1017,49 @@ out:
 	return rc;
 }
 
-int
-sync_pull(struct sync_ctx *c)
+/* GET _changes from since (JSON text) for at most ask rows, with the
+ * documents or without. The URL is as long as the seq: a CouchDB seq
+ * runs to kilobytes (PROTO_SEQ_MAX), past any fixed path buffer. The box
+ * reads no row's seq, only last_seq: seq_interval tells CouchDB (2.1 and
+ * later) to pack one per batch instead of one a row, which at q=16 on a
+ * long-named node is 700 bytes a row that gzip cannot shrink (PouchDB's
+ * replicator asks the same; other peers ignore it). */
+static int
+pull_changes_get(struct sync_ctx *c, const char *db, const char *since,
+    int docs, size_t ask, struct httpcli_resp *r)
 {
-	const char *db = c->sc_en->en_school_db;
+	char head[ENROLL_DB_MAX + 96], tail[64], *q = NULL;
+	struct sbuf path = { 0 };
+	int rc;
+
+	if (proto_seq_query(since, &q) != CB_OK) {
+		free(q);
+		q = NULL;	/* not ours to judge: from the start */
+	}
+	snprintf(head, sizeof(head), "/%s/_changes?style=all_docs&%ssince=",
+	    db, docs ? "include_docs=true&" : "");
+	snprintf(tail, sizeof(tail), "&limit=%zu&seq_interval=%zu", ask, ask);
+	if ((rc = sb_str(&path, head)) == CB_OK &&
+	    (rc = sb_str(&path, q ? q : "0")) == CB_OK &&
+	    (rc = sb_str(&path, tail)) == CB_OK)
+		rc = rq(c, "GET", path.b_p, NULL, 0, r);
+	else
+		rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
+	free(q);
+	sb_free(&path);
+	return rc;
+}
+
+static int
+pull_loop(struct sync_ctx *c, const char *db, struct ckpt *k)
+{
 	size_t max = c->sc_batch_docs ? c->sc_batch_docs : SYNC_BATCH_DOCS;
 	size_t limit = max;
-	char path[SYNC_PATH_MAX], since[PROTO_SEQ_MAX * 3 + 1];
 	struct proto_changes ch;
 	struct httpcli_resp r;
-	struct ckpt k;
 	size_t new_rows;
 	int rc, inline_docs, too_big = 0;
 
-	if ((rc = ckpt_load(c, db, "pull", &k)) != CB_OK)
-		return rc;
 	/*
 	 * First revisions come inline (include_docs) when the rows are
 	 * likely new to the box: from the start, and after a batch of which
@@ -901,7 +1067,7 @@ sync_pull(struct sync_ctx *c)
 	 * pushed, the steady state) the rows alone, and _bulk_get for the
 	 * few it lacks: a pushed day is not downloaded again.
 	 */
-	inline_docs = strcmp(k.k_since, "0") == 0;
+	inline_docs = strcmp(k->k_since, "0") == 0;
 	for (;;) {
 		/* When even one change's answer is too big, without the
 		 * documents: _bulk_get then fetches (or refuses) that one.
@@ -910,12 +1076,8 @@ sync_pull(struct sync_ctx *c)
 		size_t ask = docs || c->sc_batch_docs ? limit :
 		    limit * SYNC_ROWS_FACTOR;
 
-		if (proto_seq_query(k.k_since, since, sizeof(since)) != CB_OK)
-			strcpy(since, "0");
-		snprintf(path, sizeof(path), "/%s/_changes?style=all_docs&"
-		    "%ssince=%s&limit=%zu", db, docs ? "include_docs=true&" : "",
-		    since, ask);
-		if ((rc = rq(c, "GET", path, NULL, 0, &r)) != CB_OK) {
+		if ((rc = pull_changes_get(c, db, k->k_since, docs, ask,
+		    &r)) != CB_OK) {
 			if (ask_for_fewer(c, rc, "_changes", limit, &limit))
 				continue;
 			if (rc == CB_ETOOBIG && docs) {
@@ -938,9 +1100,8 @@ sync_pull(struct sync_ctx *c)
 		new_rows = 0;
 		if (ch.pcs_n > 0)
 			rc = pull_rows(c, db, &ch, &new_rows);
-		if (rc == CB_OK && strcmp(ch.pcs_last_seq, k.k_since) != 0) {
-			rc = ckpt_save(c, db, &k, ch.pcs_last_seq);
-			strcpy(k.k_since, ch.pcs_last_seq);
+		if (rc == CB_OK && strcmp(ch.pcs_last_seq, k->k_since) != 0) {
+			rc = ckpt_save(c, db, k, ch.pcs_last_seq);
 			c->sc_stats.ss_batches++;
 		}
 		size_t got = ch.pcs_n;
@@ -952,6 +1113,19 @@ sync_pull(struct sync_ctx *c)
 		too_big = 0;
 		limit = limit * 2 < max ? limit * 2 : max;
 	}
+}
+
+int
+sync_pull(struct sync_ctx *c)
+{
+	struct ckpt k;
+	int rc;
+
+	if ((rc = ckpt_load(c, c->sc_en->en_school_db, "pull", &k)) != CB_OK)
+		return rc;
+	rc = pull_loop(c, c->sc_en->en_school_db, &k);
+	ckpt_clear(&k);
+	return rc;
 }
 
 /* ---- push ---- */
@@ -1201,8 +1375,10 @@ sync_push(struct sync_ctx *c)
 	if ((rc = ckpt_load(c, db, "push", &k)) != CB_OK)
 		return rc;
 	seq_local(k.k_since, &since);
-	if ((chg = calloc(limit, sizeof(*chg))) == NULL)
+	if ((chg = calloc(limit, sizeof(*chg))) == NULL) {
+		ckpt_clear(&k);
 		return sync_fail(c, CB_ENOMEM, SYNC_FAIL_LOCAL, "out of memory");
+	}
 	for (;;) {
 		rc = store_changes(c->sc_store, since, chg, limit, &n);
 		if (rc != CB_OK) {
@@ -1229,6 +1405,7 @@ sync_push(struct sync_ctx *c)
 			break;
 	}
 	free(chg);
+	ckpt_clear(&k);
 	return rc;
 }
 
@@ -1248,8 +1425,10 @@ sync_pending(struct sync_ctx *c, uint64_t *pending)
 	    c->sc_en->en_school_db, "push", repid);
 	snprintf(id, sizeof(id), "_local/%s", repid);
 	if (store_local_get(c->sc_store, id, &d) == CB_OK) {
-		if (proto_parse_checkpoint(d.sd_json, d.sd_len, &ck) == CB_OK)
+		if (proto_parse_checkpoint(d.sd_json, d.sd_len, &ck) == CB_OK) {
 			seq_local(ck.ck_seq, &since);
+			proto_checkpoint_free(&ck);
+		}
 		store_doc_free(&d);
 	}
 	if ((chg = calloc(1000, sizeof(*chg))) == NULL)

@@ -84,10 +84,11 @@ int sync_push_audit(struct sync_ctx *c);
 /* Local changes not yet pushed (from the push checkpoint). */
 int sync_pending(struct sync_ctx *c, uint64_t *pending);
 
-/* Checkpoints for another direction (the audit push): where to start,
- * and saving a new seq (JSON text) on both sides. */
+/* Checkpoints for another direction (the audit push): where to start
+ * (*since: JSON text kept in *k, valid until the next sync_ckpt_set or
+ * sync_ckpt_free), and saving a new seq (JSON text) on both sides. */
 int sync_ckpt_get(struct sync_ctx *c, const char *db, const char *direction,
-    char since[PROTO_SEQ_MAX + 1], void **k);
+    const char **since, void **k);
 int sync_ckpt_set(struct sync_ctx *c, const char *db, void *k,
     const char *seq);
 void sync_ckpt_free(void *k);

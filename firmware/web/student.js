@@ -90,7 +90,7 @@ async function viewAssignment({ id }) {
     questions.map((q, i) => field(`sub-q${i}`, q, { autocomplete: 'off' })),
     textarea('sub-text', t('submission_text'), { rows: '3' }),
     field('sub-file', t('submission_file'), { type: 'file',
-      accept: '.pdf,.jpg,.jpeg,.png,.heic,.txt,application/pdf,image/jpeg,image/png,image/heic,text/plain',
+      accept: '.pdf,.jpg,.jpeg,.png,.heic,.txt,.json,application/pdf,image/jpeg,image/png,image/heic,text/plain,application/json',
       'aria-describedby': 'sub-file-help' }),
     h('p', { id: 'sub-file-help', class: 'note' }, t('file_help')),
     bar,

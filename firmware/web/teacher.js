@@ -13,7 +13,7 @@ const PERIOD_MAX = 12;                  // REC_PERIOD_MAX
 const DRAFT_PREFIX = 'cb_roll:';        // unsaved roll calls, per class/date/period
 export const UPLOAD_TYPES = {           // what the box accepts (files.c)
   'image/jpeg': /\.jpe?g$/i, 'image/png': /\.png$/i, 'image/heic': /\.hei[cf]$/i,
-  'application/pdf': /\.pdf$/i, 'text/plain': /\.txt$/i,
+  'application/pdf': /\.pdf$/i, 'text/plain': /\.txt$/i, 'application/json': /\.json$/i,
 };
 
 // The content type the box will check the bytes against, or null.
@@ -300,7 +300,7 @@ async function viewAssignments({ id }) {
     field('asg-due', t('due_date'), { type: 'datetime-local', required: true }),
     textarea('asg-questions', t('questions_one_per_line'), { rows: '3' }),
     field('asg-file', t('attachment_optional'), { type: 'file',
-      accept: '.pdf,.jpg,.jpeg,.png,.heic,.txt,application/pdf,image/jpeg,image/png,image/heic,text/plain' }),
+      accept: '.pdf,.jpg,.jpeg,.png,.heic,.txt,.json,application/pdf,image/jpeg,image/png,image/heic,text/plain,application/json' }),
     bar,
     h('div', { class: 'row' }, h('button', { type: 'submit' }, t('post'))));
   form.addEventListener('submit', (ev) => {

@@ -17,7 +17,11 @@
 #     loopback the push is bound by PouchDB Server's own time; over a real
 #     link, by the round trips each client makes.
 # Prints a markdown table (documents/s, bytes on the wire per document,
-# ratios); docs/benchmarks.md keeps one. The rig is tests/sync/rig.sh.
+# ratios); docs/benchmarks.md keeps one. The rig is tests/sync/rig.sh: the
+# server is PouchDB Server, or with RIG_PEER=couchdb Apache CouchDB 3.4.3
+# (its school database q=RIG_COUCH_Q, 16), which `make bench` runs too:
+# box and PouchDB then both replicate from the same CouchDB.
+T_NAME=${T_NAME:-bench_sync_${RIG_PEER:-pouchdb}}	# one directory per server
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/sync/rig.sh"
 DAYS=${BENCH_SYNC_DAYS:-40}
@@ -29,9 +33,14 @@ rig_start
 WAN_ARGS=
 [ "$RTT" -gt 0 ] && WAN_ARGS="$RIG/wan-pouch.ndjson $((RTT / 2))"
 t0=$(date +%s)
+if [ "$RIG_PEER" = couchdb ]; then
+	SERVER="CouchDB $COUCH_VERSION (q=$RIG_COUCH_Q)"
+else
+	SERVER="PouchDB Server $(jq -r .version "$TOP/tests/sync/node_modules/pouchdb-server/package.json")"
+fi
 n=$(node --max-old-space-size=4096 "$B/sync_school.js" school "$DAYS" "$CLOUD/$SCHOOL_DB") ||
-    rig_fail "seeding PouchDB Server"
-echo "# PouchDB Server: $n documents seeded in $(( $(date +%s) - t0 )) s" >&2
+    rig_fail "seeding $SERVER"
+echo "# $SERVER: $n documents seeded in $(( $(date +%s) - t0 )) s" >&2
 node "$B/sync_school.js" day 2026-11-26 >"$RIG/day-box.ndjson"
 node "$B/sync_school.js" day 2026-11-27 >"$RIG/day-pouch.ndjson"
 node "$B/sync_school.js" day 2026-11-30 >"$RIG/wan-box.ndjson"
@@ -139,7 +148,7 @@ bpb=$(per "$BOX_PULL_BYTES" "$BOX_PULL_DOCS"); ppb=$(per "$PD_PULL_BYTES" "$PD_P
 bsb=$(per "$BOX_PUSH_BYTES" "$DAY_DOCS"); psb=$(per "$PD_PUSH_BYTES" "$PD_PUSH_DOCS")
 
 cat <<EOF
-| sync, same run, same server ($(uname -m), $(nproc) cores) | classbox sync | PouchDB $(jq -r .version "$TOP/tests/sync/node_modules/pouchdb-core/package.json") (node $(node --version)) | ratio |
+| sync, same run, same server: $SERVER ($(uname -m), $(nproc) cores) | classbox sync | PouchDB $(jq -r .version "$TOP/tests/sync/node_modules/pouchdb-core/package.json") (node $(node --version)) | ratio |
 |---|---|---|---|
 | initial pull: documents | $BOX_PULL_DOCS | $PD_PULL_DOCS | |
 | initial pull: seconds | $(awk -v m="$BOX_PULL_MS" 'BEGIN { printf "%.1f", m / 1000 }') | $PD_PULL_S | |

@@ -4,6 +4,10 @@
  * record it accepts is parsed as replication input (as the store does)
  * and mapped back to its wire form, which must come back to the same
  * record. The input is also taken as a box record and mapped to the wire.
+ * Input with a NUL is also a gzip-stored stub, NUL, then the bytes GET
+ * .../data answered (sync/atts.c atts_from_encoded): as they are, as if
+ * they came decoded, and with the stub's digest and encoded_length made
+ * to fit them, so that the fuzzer reaches the inflating.
  * A crash, leak, sanitizer report or a mapping that does not round-trip
  * is a bug.
  */
@@ -58,6 +62,69 @@ round_trip(const char *rec, size_t len, size_t nbytes)
 	free(wire);
 }
 
+/* The stub's digest and encoded_length set for body[0..n): malloc'd. */
+static char *
+fitted_stub(const char *stub, size_t len, const uint8_t *body, size_t n)
+{
+	char digest[40] = "md5-", *out = NULL;
+	unsigned char md5[16];
+	size_t dl;
+	yyjson_doc *d = yyjson_read(stub, len, 0);
+	yyjson_mut_doc *m = yyjson_doc_mut_copy(d, NULL);
+	yyjson_mut_val *a = yyjson_mut_obj_get(yyjson_mut_obj_get(
+	    yyjson_mut_doc_get_root(m), "_attachments"), ATTS_NAME);
+
+	if (yyjson_mut_is_obj(a)) {
+		mbedtls_md5(body, n, md5);
+		mbedtls_base64_encode((unsigned char *)digest + 4, 30, &dl,
+		    md5, 16);
+		yyjson_mut_obj_remove_key(a, "digest");
+		yyjson_mut_obj_remove_key(a, "encoded_length");
+		yyjson_mut_obj_add_strcpy(m, a, "digest", digest);
+		yyjson_mut_obj_add_uint(m, a, "encoded_length", n);
+		out = yyjson_mut_write(m, 0, NULL);
+	}
+	yyjson_mut_doc_free(m);
+	yyjson_doc_free(d);
+	return out;
+}
+
+static void
+encoded(const uint8_t *data, size_t size)
+{
+	const uint8_t *nul = memchr(data, 0, size);
+	struct atts_in a;
+	char *fit;
+
+	if (nul == NULL)
+		return;
+	size_t slen = (size_t)(nul - data), n = size - slen - 1;
+	for (int gz = 0; gz < 2; gz++) {
+		if (atts_from_encoded((const char *)data, slen, nul + 1, n, gz,
+		    &a) == CB_OK && (!gz || a.ai_kind != ATTS_INLINE ||
+		    a.ai_length > REC_FILE_MAX))
+			abort();
+		atts_in_free(&a);
+	}
+	if (n > ATTS_GZIP_MAX || (fit = fitted_stub((const char *)data, slen,
+	    nul + 1, n)) == NULL)
+		return;
+	if (atts_from_encoded(fit, strlen(fit), nul + 1, n, 1, &a) == CB_OK) {
+		struct doc_input di;
+		char err[128];
+		if (a.ai_kind != ATTS_INLINE || a.ai_length > REC_FILE_MAX)
+			abort();
+		/* What the store accepts must map back exactly. */
+		if (doc_parse(a.ai_json, a.ai_len, 0, &di, err,
+		    sizeof(err)) == CB_OK) {
+			doc_input_free(&di);
+			round_trip(a.ai_json, a.ai_len, a.ai_length);
+		}
+	}
+	atts_in_free(&a);
+	free(fit);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,5 +147,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (atts_to_wire((const char *)data, size, &wire, &wlen) == CB_OK)
 		free(wire);
+	encoded(data, size);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * fuzz_sync_changes.c: the cloud's _changes?style=all_docs&include_docs=true
  * answer (sync/proto.c), and the first-generation documents taken inline
- * from it (each must be JSON with _revisions).
+ * from it (each must be JSON with _revisions); the last seq (at most
+ * PROTO_SEQ_MAX as JSON) as since= for the next request.
  * A crash, leak or sanitizer report is a bug.
  */
 #include <stdint.h>
@@ -19,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_changes c;
-	char q[PROTO_SEQ_MAX * 3 + 1], *json;
+	char *q, *json;
 	size_t len;
 
 	if (proto_parse_changes((const char *)data, size, &c) == CB_OK) {
@@ -38,7 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			yyjson_doc_free(d);
 			free(json);
 		}
-		(void)proto_seq_query(c.pcs_last_seq, q, sizeof(q));
+		if (strlen(c.pcs_last_seq) > PROTO_SEQ_MAX)
+			abort();
+		if (proto_seq_query(c.pcs_last_seq, &q) == CB_OK) {
+			if (strlen(q) > PROTO_SEQ_MAX * 3)
+				abort();
+			free(q);
+		}
 		proto_changes_free(&c);
 	}
 	return 0;

@@ -37,42 +37,7 @@ api teacher POST /api/v1/assignments "{\"class_id\":\"$C\",\"title\":\"数学 �
 expect_eq "the teacher creates an assignment" "$STATUS" 201
 A=$(json_id)
 
-# upload CLIENT CTYPE FILE NAME -> STATUS BODY
-upload() {
-	eval "csrf=\${CSRF_$1:-}"
-	STATUS=$(curl -sS --cacert "$BOX_CA" -b "$T_DIR/jar.$1" \
-	    -H "Origin: $BOX_URL" -H "X-CSRF-Token: $csrf" \
-	    -H "Content-Type: $2" --data-binary "@$3" -o "$T_DIR/body" \
-	    -w '%{http_code}' "$BOX_URL/api/v1/files?for=$A&name=$4" \
-	    2>>"$T_DIR/curl.log")
-	BODY=$(cat "$T_DIR/body")
-}
-# download CLIENT ID OUT -> STATUS, headers in $T_DIR/hdr
-download() {
-	STATUS=$(curl -sS --cacert "$BOX_CA" -b "$T_DIR/jar.$1" \
-	    -D "$T_DIR/hdr" -o "$3" -w '%{http_code}' \
-	    "$BOX_URL/api/v1/files/$2" 2>>"$T_DIR/curl.log")
-}
-md5_b64() { openssl dgst -md5 -binary "$1" | base64; }
-# file_doc ID CTYPE FILE [extra JSON fields]: a file record's fields (as
-# files.c writes them) without data, for the cloud
-file_doc() {
-	printf '{"type":"file","owner_id":"t.sato","purpose":"assignment","assignment_id":"%s","class_id":"%s","content_type":"%s","name":"%s","size":%s,"sha256":"%s","uploaded_at":%s,"attached_to":"%s"%s' \
-	    "$A" "$C" "$2" "${1#file:}.bin" "$(stat -c %s "$3")" \
-	    "$(sha256sum "$3" | cut -d' ' -f1)" "$(($(date +%s) * 1000))" \
-	    "$A" "${4:-}"
-}
-# cloud_put_inline ID CTYPE FILE [ATTCTYPE]: PUT with an inline attachment
-cloud_put_inline() {
-	{ file_doc "$1" "$2" "$3"
-	  printf ',"_attachments":{"data":{"content_type":"%s","data":"' "${4:-$2}"
-	  base64 -w0 "$3"
-	  printf '"}}}'; } >"$RIG/put.json"
-	STATUS=$(curl -sS -X PUT -H 'Content-Type: application/json' \
-	    --data-binary @"$RIG/put.json" -o "$RIG/cloud.body" \
-	    -w '%{http_code}' "$CLOUD/$SCHOOL_DB/$1" 2>>"$RIG/curl.log")
-	BODY=$(cat "$RIG/cloud.body")
-}
+. "$TOP/tests/sync/files_lib.sh"
 
 # A worksheet PDF with a UTF-8 name.
 PDF=$T_DIR/worksheet.pdf
@@ -222,7 +187,7 @@ if sync_once; then not_ok "through open_revs: sync --once exits 1 (one refused)"
 else ok "through open_revs: sync --once exits 1 (one refused)"; fi
 nginx_requests | tail -n +"$((mark + 1))" >"$RIG/access.or"
 expect_match "... it asked GET ?open_revs with attachments=true" \
-    "$(cat "$RIG/access.or")" '"GET /[^ ]*/file:viaopenrevs\?revs=true&attachments=true&open_revs='
+    "$(cat "$RIG/access.or")" '"GET /[^ ]*/file:viaopenrevs\?revs=true&attachments=true&att_encoding_info=true&open_revs='
 download s1 file:viaopenrevs "$RIG/got.txt"
 check "... and the box serves the file byte-identical" cmp "$TXT" "$RIG/got.txt"
 expect_eq "... the corrupted one is refused and counted" "$(box_status_get sync.refused)" 1

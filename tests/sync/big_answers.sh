@@ -6,8 +6,13 @@
 # box asks for fewer at a time until the answers fit, and gets them all.
 # One document of 52 MB (more than any answer the box reads, and 50 times
 # what the store takes) is refused, in words in the status, and the pull
-# goes on past it to the one after.
+# goes on past it to the one after. Against Apache CouchDB 3.4.3 (a q=16
+# database), whose max_document_size is raised from its default 8 MB to
+# 64 MB here so that it can hold the giant (RIG_PEER=pouchdb: PouchDB
+# Server, which has no such limit).
 . "$(dirname "$0")/../lib.sh"
+RIG_PEER=${RIG_PEER:-couchdb}
+RIG_COUCH_MAX_DOC=64000000
 . "$TOP/tests/sync/rig.sh"
 N=130
 PAD=440000
@@ -62,7 +67,7 @@ process.stdout.write(JSON.stringify({_id: "giant:0001", type: "sync_test", pad})
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
     --data-binary @"$RIG/giant.json" "$CLOUD/$SCHOOL_DB/giant:0001")
 rm -f "$RIG/giant.json"
-expect_eq "rig: PouchDB Server stores a 52 MB document" "$code" 201
+expect_eq "rig: the cloud ($RIG_PEER) stores a 52 MB document" "$code" 201
 curl -sS -X PUT -H 'Content-Type: application/json' \
     -d '{"type":"sync_test","text":"written after the giant"}' \
     "$CLOUD/$SCHOOL_DB/after:0001" >/dev/null

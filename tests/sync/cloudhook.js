@@ -6,7 +6,10 @@
 //   {"op":"bulk_get","db":...,"revs":["id rev",...]}      (rev "" = winner)
 //   {"op":"get","db":...,"id":...,"open_revs":[...]|"all"}
 //   {"op":"revs_diff","db":...,"revs":["id rev",...]}
-//   {"op":"changes","db":...,"since":...,"seqs":[seq,...]}  (answered rows)
+//   {"op":"changes","db":...,"since":...,"seqs":[seq,...],"rows":["id rev,rev",...]}
+//      (the answered rows: their seqs, and each row as the document and its
+//      leaves, which names a row whatever the seq: tests/sync/couchhook.js
+//      writes the same for CouchDB, whose seqs are opaque)
 // _local (checkpoint) documents are left out. The log file is CLOUD_LOG;
 // nothing is recorded without it.
 'use strict';
@@ -107,8 +110,12 @@ proto.changes = function (opts, cb) {
   const feed = changes.apply(this, arguments);
   const name = this.name;
   if (!o.live && !o.continuous && feed && typeof feed.on === 'function')
-    feed.on('complete', (info) => record({ op: 'changes', db: name,
-      since: o.since === undefined ? 0 : o.since,
-      seqs: ((info && info.results) || []).map((r) => r.seq) }));
+    feed.on('complete', (info) => {
+      const rows = (info && info.results) || [];
+      record({ op: 'changes', db: name,
+        since: o.since === undefined ? 0 : o.since,
+        seqs: rows.map((r) => r.seq),
+        rows: rows.map((r) => `${r.id} ${(r.changes || []).map((c) => c.rev).join(',')}`) });
+    });
   return feed;
 };

@@ -2,7 +2,18 @@
 # tests/sync/*.sh after tests/lib.sh (docs/sync-tests.md):
 #
 #   box --TLS--> faultproxy --> nginx (TLS 1.3, client certs) --> PouchDB Server
-#   127.0.0.1:FP_PORT           127.0.0.1:NGX_PORT                127.0.0.1:PDB_PORT (HTTP)
+#   127.0.0.1:FP_PORT           127.0.0.1:NGX_PORT                127.0.0.1:PEER_PORT (HTTP)
+#
+# or, with RIG_PEER=couchdb (a test sets it before sourcing this file; the
+# environment overrides), Apache CouchDB 3.4.3 behind couchhook.js:
+#
+#   ... nginx --> couchhook.js (HTTP proxy) --> CouchDB 3.4.3, single node
+#                 127.0.0.1:PEER_PORT           127.0.0.1:COUCH_PORT
+#
+# built once per machine from ../shared/couchdb (rig_couch_build), the box
+# a _users member named in each database's _security, the school database
+# made with ?q=$RIG_COUCH_Q (16) on a node with a 243-character name (the
+# longest CouchDB takes), so that its update sequences are over 400 bytes.
 #
 # rig_start sets up everything in $RIG (= $T_DIR/rig): a test CA and
 # certificates made with openssl now, PouchDB Server (npm, pinned by
@@ -30,6 +41,11 @@ AUDIT_DB=audit-0001
 RIG_USER=box-0001
 RIG_PASSWORD=rig-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 RIG_PIDS=
+RIG_PEER=${RIG_PEER:-pouchdb}
+case $RIG_PEER in pouchdb|couchdb) ;; *)
+	echo "not ok - sync rig: RIG_PEER is pouchdb or couchdb, not '$RIG_PEER'"
+	exit 1 ;;
+esac
 
 rig_fail() { not_ok "sync rig: $*"; t_done; }
 
@@ -168,6 +184,7 @@ rig_wait_port() {	# PORT: until something listens there (10 s)
 
 rig_pouchdb() {
 	rig_port PDB_PORT
+	PEER_PORT=$PDB_PORT
 	CLOUD=http://127.0.0.1:$PDB_PORT
 	CLOUD_LOG=$RIG/cloud.log
 	mkdir -p "$RIG/pouchdb"
@@ -197,6 +214,128 @@ rig_pouchdb_ready() {	# node takes seconds to start: the PKI is made meanwhile
 	    -d "{\"name\":\"$RIG_USER\",\"password\":\"$RIG_PASSWORD\",\"roles\":[],\"type\":\"user\"}" \
 	    "$CLOUD/_users/org.couchdb.user:$RIG_USER" >/dev/null ||
 	    rig_fail "PouchDB user $RIG_USER created"
+}
+
+# ---- Apache CouchDB 3.4.3 (RIG_PEER=couchdb) ---------------------------
+COUCH_VERSION=3.4.3
+RIG_COUCH_Q=${RIG_COUCH_Q:-16}
+# The longest node name CouchDB takes: 243 characters (an Erlang atom is
+# at most 255, and rexi names one "rexi_server_" + the node; one more and
+# CouchDB does not start), here couchdb@ and a 235-character DNS name with
+# labels under 64. It is packed into every update sequence.
+RIG_COUCH_HOST=classbox-sync-test-node-with-a-deliberately-long-host-name-0001.replica-set-of-the-school-district-platform-for-a-whole-region.couchdb-cluster-of-sixty-four-nodes-sharded-sixty-four-ways-ok.ap-northeast-1a-zone-c-r042.svc.cluster.local
+
+# The sources and their offline build script: $CLASSBOX_COUCHDB_SRC, else
+# ../shared/couchdb beside the repository, else /work/shared/couchdb.
+rig_couch_src() {
+	for d in "${CLASSBOX_COUCHDB_SRC:-}" "$TOP/../shared/couchdb" \
+	    /work/shared/couchdb; do
+		[ -n "$d" ] && [ -f "$d/build.sh" ] && [ -f "$d/SHA256SUMS" ] &&
+		    { (cd "$d" && pwd); return 0; }
+	done
+	return 1
+}
+
+# The release, built once per machine into the download cache (3 to 4
+# minutes on 2 cores; later runs find it). Two tests starting at once on
+# a fresh machine wait for one build (flock).
+rig_couch_build() {
+	src=$(rig_couch_src) || rig_fail "CouchDB $COUCH_VERSION's sources (build.sh, SHA256SUMS): not in \$CLASSBOX_COUCHDB_SRC, $TOP/../shared/couchdb or /work/shared/couchdb"
+	out=${CLASSBOX_CACHE:-$HOME/.cache/classbox}/couchdb-$COUCH_VERSION
+	mkdir -p "$(dirname "$out")"
+	[ -x "$out/rel/couchdb/bin/couchdb" ] ||
+	    echo "# building CouchDB $COUCH_VERSION from $src into $out (once per machine, 3 to 4 minutes)"
+	COUCH_REL=$(flock "$out.lock" bash "$src/build.sh" "$out" \
+	    2>"$RIG/couchdb-build.err") && [ -x "$COUCH_REL/bin/couchdb" ] ||
+	    rig_fail "CouchDB $COUCH_VERSION built by $src/build.sh (see $RIG/couchdb-build.err, $out/build.log)"
+}
+
+rig_couchdb() {
+	rig_couch_build
+	rig_port COUCH_PORT
+	rig_port EPMD_PORT
+	rig_port PEER_PORT
+	c=$RIG/couchdb
+	mkdir -p "$c/data"
+	COUCH_ADMIN_PW=adm-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	# its own epmd on its own port: never another test's (or engineer's)
+	cat >"$c/vm.args" <<EOF
+-name couchdb@$RIG_COUCH_HOST
+-setcookie $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+-kernel inet_dist_use_interface {127,0,0,1}
+-kernel error_logger silent
+-sasl sasl_error_logger false
+-kernel prevent_overlapping_partitions false
++Bd -noinput
++sbwt none +sbwtdcpu none +sbwtdio none
+-os_mon start_cpu_sup false
+-os_mon start_memsup false
+-os_mon disk_space_check_interval 5
+-os_mon disk_almost_full_threshold 1.0
+EOF
+	cat >"$c/local.ini" <<EOF
+[couchdb]
+single_node = true
+database_dir = $c/data
+view_index_dir = $c/data
+max_document_size = ${RIG_COUCH_MAX_DOC:-8000000}
+[cluster]
+n = 1
+[chttpd]
+port = $COUCH_PORT
+bind_address = 127.0.0.1
+[admins]
+admin = $COUCH_ADMIN_PW
+[log]
+writer = file
+file = $c/couch.log
+level = warning
+EOF
+	"$COUCH_REL"/erts-*/bin/epmd -port "$EPMD_PORT" -address 127.0.0.1 \
+	    >"$c/epmd.out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	(cd "$c" && ERL_EPMD_PORT=$EPMD_PORT COUCHDB_ARGS_FILE=$c/vm.args \
+	    COUCHDB_INI_FILES="$COUCH_REL/etc/default.ini $c/local.ini" \
+	    exec "$COUCH_REL/bin/couchdb" -start_epmd false) \
+	    >"$c/couchdb.out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	CLOUD_LOG=$RIG/cloud.log
+	: >"$CLOUD_LOG"
+	CLOUD_LOG=$CLOUD_LOG node "$RIG_HERE/couchhook.js" "$PEER_PORT" \
+	    "$COUCH_PORT" >"$RIG/couchhook.out" 2>&1 &
+	RIG_PIDS="$RIG_PIDS $!"
+	COUCH=http://admin:$COUCH_ADMIN_PW@127.0.0.1:$COUCH_PORT
+	CLOUD=http://admin:$COUCH_ADMIN_PW@127.0.0.1:$PEER_PORT
+}
+
+# couch_put WHAT PATH [JSON]: an admin's PUT that must succeed (201/202/200)
+couch_put() {
+	code=$(curl -sS -o "$RIG/couch.body" -w '%{http_code}' -X PUT \
+	    ${3:+-H 'Content-Type: application/json' --data-binary "$3"} \
+	    "$CLOUD$2" 2>>"$RIG/curl.log")
+	case $code in 20[012]) ;; *) rig_fail "CouchDB: $1 (HTTP $code: $(head -c 200 "$RIG/couch.body"))" ;; esac
+}
+
+rig_couchdb_ready() {
+	for _ in $(seq 1 600); do
+		curl -sf "$COUCH/_up" >/dev/null 2>&1 &&
+		    curl -sf "$COUCH/_users" >/dev/null 2>&1 &&
+		    curl -sf "$CLOUD/" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	curl -sf "$CLOUD/_users" >/dev/null ||
+	    rig_fail "CouchDB $COUCH_VERSION started (see $RIG/couchdb/couch.log, couchdb.out)"
+	couch_put "database $SCHOOL_DB created with q=$RIG_COUCH_Q" \
+	    "/$SCHOOL_DB?q=$RIG_COUCH_Q"
+	couch_put "database $AUDIT_DB created" "/$AUDIT_DB?q=2"
+	# The box's replication user, and each database open to it alone
+	# (a new CouchDB 3 database is its admins' only).
+	couch_put "user $RIG_USER created" "/_users/org.couchdb.user:$RIG_USER" \
+	    "{\"name\":\"$RIG_USER\",\"password\":\"$RIG_PASSWORD\",\"roles\":[],\"type\":\"user\"}"
+	for db in "$SCHOOL_DB" "$AUDIT_DB"; do
+		couch_put "_security of $db names $RIG_USER" "/$db/_security" \
+		    "{\"admins\":{\"names\":[],\"roles\":[]},\"members\":{\"names\":[\"$RIG_USER\"],\"roles\":[]}}"
+	done
 }
 
 rig_nginx() {
@@ -263,7 +402,7 @@ EOF
 EOF
 		fi
 		cat <<EOF
-      proxy_pass http://127.0.0.1:$PDB_PORT;
+      proxy_pass http://127.0.0.1:$PEER_PORT;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffering off;
@@ -306,15 +445,24 @@ rig_enroll() {
 
 rig_start() {
 	mkdir -p "$RIG"
+	# from the first process on: a rig that fails half-way stops it too
+	trap rig_exit EXIT
+	trap 'exit 130' INT TERM
 	for c in node npm nginx openssl jq curl cc ss; do
 		command -v "$c" >/dev/null 2>&1 ||
 		    rig_fail "$c is installed (tools/install-packages)"
 	done
 	rig_npm
 	rig_build
-	rig_pouchdb
-	rig_pki
-	rig_pouchdb_ready
+	if [ "$RIG_PEER" = couchdb ]; then
+		rig_couchdb
+		rig_pki
+		rig_couchdb_ready
+	else
+		rig_pouchdb
+		rig_pki
+		rig_pouchdb_ready
+	fi
 	rig_nginx
 	rig_proxy
 	ENROLL=$RIG/enroll.json
@@ -412,7 +560,8 @@ fp() { "$RIG_BIN/faultproxy" ctl "$FP_SOCK" "$@"; }
 # fp_stat FIELD: one counter of the proxy (conns, open, up, down)
 fp_stat() { fp stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-# cloud METHOD PATH [JSON]: straight to PouchDB Server; sets STATUS BODY
+# cloud METHOD PATH [JSON]: straight to PouchDB Server (or to CouchDB, as
+# its admin, through couchhook.js); sets STATUS BODY
 cloud() {
 	set -- -sS -X "$1" -o "$RIG/cloud.body" -w '%{http_code}' \
 	    "$CLOUD$2" ${3:+-H 'Content-Type: application/json' --data-binary "$3"}
@@ -447,5 +596,6 @@ box_dump() { "$RIG_BIN/storetool" dump "$1" | LC_ALL=C sort; }
 #   REQUEST_CONTENT_ENCODING RESPONSE_CONTENT_ENCODING   ("-" when none)
 nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
 
-# cloud_log: the replication calls PouchDB received (cloudhook.js)
+# cloud_log: the replication calls the cloud received (cloudhook.js in
+# PouchDB Server, couchhook.js in front of CouchDB)
 cloud_log() { cat "$CLOUD_LOG"; }

@@ -231,7 +231,7 @@ async function studentPath() {
     await page.setInputFiles('#sub-file', { name: 'game.exe', mimeType: 'application/x-msdownload',
       buffer: Buffer.from('MZ\x90\x00') });
     await page.click('#main form button[type="submit"]');
-    await waitMsg('「game.exe」は送れない種類のファイルです。PDF、JPEG、PNG、HEIC、テキストにしてください。', 'error');
+    await waitMsg('「game.exe」は送れない種類のファイルです。PDF、JPEG、PNG、HEIC、テキスト、JSON にしてください。', 'error');
   });
   await check('a photo over 750 KB is refused before upload, in words', async () => {
     await page.setInputFiles('#sub-file', { name: 'big.png', mimeType: 'image/png', buffer: png(800_000) });

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/cb.h"
+#include "core/filetype.h"
 #include "core/records.h"
 #include "t.h"
 
@@ -66,6 +67,44 @@ T_TEST(every_type_has_a_good_form)
 		T_EQ_INT(rc, CB_OK);
 		T_EQ_INT(t, (int)i);
 	}
+}
+
+/* The file record's content types are core/filetype.c's allow-list (the
+ * upload API and sync sniff by it): each one in both, and one that is in
+ * neither. */
+T_TEST(file_types_agree_with_the_allow_list)
+{
+	static const char *const types[] = { "image/jpeg", "image/png",
+	    "image/heic", "application/pdf", "text/plain", "application/json",
+	    "application/xml" };
+	char json[512];
+	struct rec_err e;
+	enum rec_type t;
+
+	for (size_t i = 0; i < CB_ARRAY_LEN(types); i++) {
+		snprintf(json, sizeof(json), "{\"_id\":\"file:abcdefgh12345678\","
+		    "\"type\":\"file\",\"owner_id\":\"t001\",\"purpose\":"
+		    "\"assignment\",\"assignment_id\":\"assignment:a1\","
+		    "\"class_id\":\"class:2026:2-3\",\"content_type\":\"%s\","
+		    "\"name\":\"a\",\"size\":2,\"sha256\":\"%064d\","
+		    "\"data\":\"e30\",\"uploaded_at\":1}", types[i], 0);
+		int last = i == CB_ARRAY_LEN(types) - 1;
+		int rc = valid(json, &t, &e);
+		if (rc != (last ? CB_EINVAL : CB_OK))
+			fprintf(stderr, "%s: %s (%d)\n", types[i], e.re_field,
+			    e.re_why);
+		T_EQ_INT(rc, last ? CB_EINVAL : CB_OK);
+		T_EQ_INT(file_type_exact(types[i]) == NULL, last);
+	}
+	/* JSON: one UTF-8 JSON value; anything else is not application/json */
+	const struct file_type *j = file_type_of("application/json; charset=utf-8");
+	T_ASSERT(j != NULL);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"{\"a\":[1,2]}", 11), 1);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"\"連絡\"", 8), 1);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"{\"a\":", 5), 0);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"{} {}", 5), 0);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"%PDF-1.4", 8), 0);
+	T_EQ_INT(file_sniff(j, (const unsigned char *)"", 0), 0);
 }
 
 static void
