@@ -39,7 +39,7 @@
 #include "api/classroom.h"
 #include "api/export.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 
 #define RECEIPT_MAX		4096	/* bytes of the receipt file */
 #define RECEIPT_HEX_LEN		64

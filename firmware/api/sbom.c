@@ -15,7 +15,7 @@
 
 #include "api/api_impl.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 
 #define SBOM_CTYPE	"application/spdx+json"
 

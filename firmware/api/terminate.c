@@ -32,7 +32,7 @@
 #include "api/export.h"
 #include "audit/audit.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "store/erase.h"
 #include "store/store.h"
 

@@ -22,7 +22,7 @@
 
 #include "audit/export_log.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "core/zip.h"
 
 #define XV_MANIFEST	"manifest.json"

@@ -15,7 +15,7 @@
 
 #include "backup/bkstatus.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 
 static const char *const bks_stages[] = { BKS_STAGES };
 

@@ -15,7 +15,7 @@
 
 #include "clock/clock.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 
 #define CLOCK_FILE_MAX		256	/* the floor file is one short text */
 #define CLOCK_PATH_MAX		4096

@@ -33,6 +33,7 @@
 #include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 
 #define AUDIT_DEFAULT_DIR	CB_DEFAULT_DATA "/audit"

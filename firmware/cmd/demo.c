@@ -34,6 +34,7 @@
 #include "auth/password.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "core/records.h"
 #include "store/store.h"

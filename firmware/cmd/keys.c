@@ -16,7 +16,7 @@
 
 #include "cmd/cmd.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "keys/escrow.h"
 #include "keys/keys.h"
 #include "tpm/tpm.h"

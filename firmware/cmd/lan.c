@@ -13,7 +13,7 @@
 
 #include "cmd/cmd.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "net/cert.h"
 
 static void

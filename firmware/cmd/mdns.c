@@ -27,6 +27,7 @@
 
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "net/mdns.h"
 #include "net/netif.h"

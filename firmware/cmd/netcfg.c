@@ -25,7 +25,7 @@
 
 #include "cmd/cmd.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "net/netcfg.h"
 
 #define NETCFG_POLL_MS		250

@@ -24,6 +24,7 @@
 #include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "net/sockaddr.h"
 #include "sync/drop.h"

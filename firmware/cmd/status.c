@@ -12,7 +12,7 @@
 #include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
-#include "core/proc.h"
+#include "core/file.h"
 #include "sync/status.h"
 
 static void

@@ -25,6 +25,7 @@
 #include "clock/clock.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "net/cert.h"
 #include "net/httpcli.h"

@@ -24,6 +24,7 @@
 #include "auth/authclient.h"
 #include "cmd/cmd.h"
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "net/http.h"
 #include "net/loop.h"

@@ -26,6 +26,7 @@
 #include <psa/crypto.h>
 
 #include "core/cb.h"
+#include "core/file.h"
 #include "core/proc.h"
 #include "net/cert.h"
 #include "net/mdns.h"
