@@ -8,7 +8,7 @@
 
 #include "core/cb.h"
 #include "core/conflict.h"
-#include "store/revtree.h"
+#include "core/rev.h"
 
 static const struct {
 	const char *type;

@@ -97,7 +97,7 @@ rig_build() {
 	fi
 	# What store/ and the conflict rules need from core/.
 	core_c=
-	for m in cb proc buf utf8 file conflict; do
+	for m in cb proc buf utf8 file rev conflict; do
 		core_c="$core_c $TOP/firmware/core/$m.c"
 	done
 	# shellcheck disable=SC2086	# core_c: a list of paths without spaces
