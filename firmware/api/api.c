@@ -23,7 +23,7 @@
 #include "auth/authclient.h"
 #include "auth/user_names.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define API_PREFIX		"/api/"
 #define API_USERS_PATH		"/api/v1/users"

@@ -34,7 +34,7 @@
 #include "api/classroom.h"
 #include "audit/audit.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/loop.h"
 
 #define AUDIT_VIEW_DEFAULT	50	/* entries per page */

@@ -11,8 +11,8 @@
 
 #include "api/classroom.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* ---- context and errors ---------------------------------------------- */
 

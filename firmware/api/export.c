@@ -47,8 +47,8 @@
 
 #include "api/classroom.h"
 #include "api/export.h"
-#include "core/buf.h"
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
 #include "core/export_plan.h"
 
 #define EXPORT_MAX_ACTIVE	2	/* exports at once: each walks the store */

@@ -21,7 +21,7 @@
 #include "api/api_impl.h"
 #include "audit/audit.h"
 #include "auth/authproto.h"
-#include "core/buf.h"
+#include "base/buf.h"
 #include "core/export_plan.h"
 #include "core/records.h"
 #include "core/zip.h"

@@ -29,9 +29,9 @@
 #include <mbedtls/sha256.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 #define FILE_QVAL_MAX	(3 * REC_FILE_NAME_MAX + 1)
 

@@ -16,8 +16,8 @@
 
 #include "api/json.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 #define API_MAX_FIELDS	8	/* known fields of one request body */
 

@@ -27,9 +27,9 @@
 
 #include "api/api_impl.h"
 #include "api/lan.h"
-#include "core/cb.h"
-#include "core/file.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/utf8.h"
 #include "net/cert.h"
 #include "net/http.h"
 #include "net/loop.h"

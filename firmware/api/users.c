@@ -10,8 +10,8 @@
 #include <yyjson.h>
 
 #include "api/api_impl.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* {"user":{...}} plus "initial_password" when pw is not NULL. The
  * password is referenced, not copied, so no extra copy outlives the

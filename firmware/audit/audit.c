@@ -12,8 +12,8 @@
 #include <mbedtls/sha256.h>
 
 #include "audit/audit.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "store/kv.h"
 #include "store/seal.h"
 

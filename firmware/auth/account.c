@@ -21,8 +21,8 @@
 #include <lmdb.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "auth/account.h"
 
 #define ACCOUNT_REC_VERSION	1

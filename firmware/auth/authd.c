@@ -30,8 +30,8 @@
 
 #include "audit/audit.h"
 #include "clock/clock.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "net/loop.h"
 #include "auth/account.h"
 #include "auth/authd.h"

@@ -14,8 +14,8 @@
 
 #include <argon2.h>
 
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "auth/authproto.h"
 #include "auth/password.h"
 

@@ -7,7 +7,7 @@
 
 #include "auth/authproto.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 static const struct user_op_names user_ops[] = {
 	{ USER_OP_SUSPEND, "suspend", 1, "suspend",

@@ -15,8 +15,8 @@
 #include <mbedtls/sha256.h>
 
 #include "backup/backup.h"
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 const struct bk_env_name bk_envs[] = {
 	{ "auth", "auth" },

@@ -27,9 +27,9 @@
 #include "backup/backup.h"
 #include "backup/bkstatus.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/file.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "store/kv.h"
 #include "store/store.h"
 

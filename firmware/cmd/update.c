@@ -22,9 +22,9 @@
 #include <mbedtls/sha256.h>
 
 #include "cmd/cmd.h"
-#include "core/buf.h"
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/sockaddr.h"
 #include "update/bootenv.h"
 #include "update/health.h"

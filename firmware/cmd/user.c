@@ -19,8 +19,8 @@
 #include "auth/authproto.h"
 #include "auth/user_names.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "store/store.h"
 
 #define USER_ARGS_MAX	32

@@ -6,7 +6,7 @@
 #include <mbedtls/sha256.h>
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
 #include "core/rev.h"
 

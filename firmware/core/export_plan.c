@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/export_plan.h"
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 #define PLAN_FILE_DIR	"files/"
 
@@ -176,7 +176,7 @@ export_plan_file_path(const char *id, const char *name, char *out,
 	out[o++] = '/';
 	for (size_t i = 0; i < nn;) {
 		unsigned char c = (unsigned char)name[i];
-		/* One character (core/utf8.h); a stray byte alone. */
+		/* One character (base/utf8.h); a stray byte alone. */
 		size_t cl = cb_utf8_seq(name + i, nn - i);
 
 		if (cl == 0)

@@ -6,9 +6,9 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 static const struct file_type file_types[] = {
 	{ "image/jpeg", ".jpg" }, { "image/png", ".png" },

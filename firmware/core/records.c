@@ -8,10 +8,10 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
-#include "core/date.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "core/records.h"
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 #define REC_MAX_FIELDS	16
 #define REC_MAX_ID_PARTS 5

@@ -1,7 +1,7 @@
 /*
  * rev.c: revision ids (see rev.h).
  */
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/rev.h"
 
 int

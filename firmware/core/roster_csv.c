@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* ---- 1. errors ------------------------------------------------------- */
 
@@ -176,7 +176,7 @@ roster_errors_free(struct roster_errors *e)
 
 /* ---- 2. decoding ----------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at p, or 0 (core/utf8.h). */
+/* Length of the well-formed UTF-8 sequence at p, or 0 (base/utf8.h). */
 static size_t
 utf8_len(const unsigned char *p, const unsigned char *end)
 {

@@ -16,9 +16,9 @@
 #include <argon2.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/file.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "keys/escrow.h"
 #include "keys/keyfile.h"
 #include "keys/keys.h"

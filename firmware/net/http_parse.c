@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "net/http_parse.h"
 
 #define HTTP_PARSE_MAX_STEPS 64

@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
-#include "core/date.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 
 static const char httpdate_wdays[7][4] = {

@@ -26,8 +26,8 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/tls.h"
 
 #define TLS_DRBG_PERS		"classbox web tls"

@@ -27,8 +27,8 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "core/cb.h"
-#include "core/date.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 #include "net/tlscli.h"
 

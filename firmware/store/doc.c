@@ -9,9 +9,9 @@
 #include <mbedtls/md5.h>
 #include <yyjson.h>
 
-#include "core/buf.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "store/doc.h"
 
 /* The buffers of canonical JSON add no limit of their own: the input was

@@ -11,8 +11,8 @@
 
 #include <lmdb.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/kv.h"
 
 struct kv_env {

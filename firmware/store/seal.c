@@ -14,8 +14,8 @@
 
 #include <mbedtls/gcm.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/seal.h"
 
 #define SEAL_VERSION	1

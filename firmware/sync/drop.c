@@ -13,8 +13,8 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/cert.h"
 #include "net/tlscli.h"
 #include "sync/drop.h"

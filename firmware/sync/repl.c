@@ -13,8 +13,8 @@
 #include <mbedtls/sha256.h>
 #include <yyjson.h>
 
-#include "core/buf.h"
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
 #include "sync/atts.h"
 #include "sync/conflict.h"
 #include "auth/reset_grant.h"

@@ -10,9 +10,9 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
-#include "core/file.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/utf8.h"
 #include "sync/status.h"
 
 int

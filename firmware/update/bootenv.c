@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/bootenv.h"
 
 #define BOOTENV_DIR	"EFI/classbox"

@@ -30,8 +30,8 @@
 
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/install.h"
 
 #define UPD_FILE_MAX	1024	/* state, journal, last */
@@ -52,7 +52,7 @@ upd_why(char *why, size_t why_size, int rc, const char *fmt, ...)
 
 /* ---- small durable files ------------------------------------------ */
 
-/* Write NAME in the state dir atomically (core/file.h): never a rename of
+/* Write NAME in the state dir atomically (base/file.h): never a rename of
  * an unflushed file. */
 static int
 upd_put(const struct upd_ctx *c, const char *name, const char *text)

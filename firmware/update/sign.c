@@ -18,8 +18,8 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/sign.h"
 
 #define SIGN_PEM_MAX	4096

@@ -13,8 +13,8 @@
 
 #include "api/json.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

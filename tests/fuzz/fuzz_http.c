@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "net/http_parse.h"
 
 #define FUZZ_MAX_REQUESTS 64

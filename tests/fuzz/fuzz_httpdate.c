@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "core/cb.h"
-#include "core/date.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -97,12 +97,13 @@ rig_build() {
 	fi
 	# What store/ and the conflict rules need from core/.
 	core_c=
-	for m in cb proc buf utf8 file rev conflict; do
-		core_c="$core_c $TOP/firmware/core/$m.c"
+	for m in base/cb base/proc base/buf base/utf8 base/file core/rev \
+	    core/conflict; do
+		core_c="$core_c $TOP/firmware/$m.c"
 	done
 	# shellcheck disable=SC2086	# core_c: a list of paths without spaces
 	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
-	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/*.h $core_c \
+	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/base/*.h "$TOP"/firmware/core/*.h $core_c \
 	    "$TOP"/firmware/sync/conflict.[ch]; then
 		# shellcheck disable=SC2086
 		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \

@@ -11,8 +11,8 @@
 #include "api/api_impl.h"
 #include "api/json.h"
 #include "api/session.h"
-#include "core/cb.h"
-#include "core/utf8.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 #define S(x) x, sizeof(x) - 1
 

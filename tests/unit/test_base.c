@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "core/buf.h"
-#include "core/cb.h"
-#include "core/date.h"
-#include "core/file.h"
-#include "core/utf8.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/date.h"
+#include "base/file.h"
+#include "base/utf8.h"
 
 /* ---- buf ------------------------------------------------------------- */
 

@@ -12,8 +12,8 @@
 
 #include "t.h"
 #include "clock/clock.h"
-#include "core/cb.h"
-#include "core/date.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpcli.h"
 #include "net/httpdate.h"
 

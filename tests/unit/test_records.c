@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
 #include "core/records.h"
 #include "t.h"
@@ -118,7 +118,7 @@ refused(const char *json, enum rec_why why, const char *field)
 	T_EQ_STR(e.re_field, field);
 }
 
-/* The text kinds (core/utf8.h): a note keeps its line breaks and tabs,
+/* The text kinds (base/utf8.h): a note keeps its line breaks and tabs,
  * a one-line field keeps none; no other control passes either; C1
  * controls, which pasted text carries, pass as they always did. */
 #define NOTE(text) "{\"_id\":\"guidance_note:abcdefgh12345678\",\"type\":" \

@@ -8,7 +8,7 @@
 #include "t.h"
 #include "auth/authproto.h"
 #include "auth/user_names.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 T_TEST(user_op_names_one_row_each)
 {

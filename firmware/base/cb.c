@@ -13,7 +13,7 @@
 
 #include <mbedtls/entropy.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 
 static const char *const cb_messages[] = {
 	[0] = "ok",

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
-#include "core/file.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 int
 cb_write_all(int fd, const void *buf, size_t len)

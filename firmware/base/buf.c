@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
 
 void
 cb_buf_init(struct cb_buf *b, size_t max)

@@ -3,7 +3,7 @@
  */
 #include <assert.h>
 
-#include "core/date.h"
+#include "base/date.h"
 
 int
 cb_date_leap(int64_t y)

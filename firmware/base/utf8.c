@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <stdint.h>
 
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 size_t
 cb_utf8_seq(const char *s, size_t len)
