@@ -92,7 +92,7 @@
  * alike. mbedTLS calls getrandom itself only under glibc; under musl it
  * would open /dev/urandom, which needs a device node with the right mode
  * (the image's early boot once lacked it: psa_crypto_init failed). So the
- * platform source is off and mbedtls_hardware_poll, in firmware/core/cb.c,
+ * platform source is off and mbedtls_hardware_poll, in firmware/base/cb.c,
  * is the one strong source. */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_ENTROPY_HARDWARE_ALT

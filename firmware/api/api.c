@@ -21,8 +21,9 @@
 #include "api/lan.h"
 #include "api/status.h"
 #include "auth/authclient.h"
+#include "auth/user_names.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define API_PREFIX		"/api/"
 #define API_USERS_PATH		"/api/v1/users"
@@ -895,7 +896,7 @@ api_path_parse(const char *path, struct api_req *r, enum api_path_kind *kind)
 	*kind = P_USER;
 	if (slash == NULL)
 		return CB_OK;
-	if ((r->r_op = api_user_op_from_name(slash + 1)) == 0)
+	if ((r->r_op = user_op_from_word(slash + 1, 1)) == 0)
 		return CB_ENOTFOUND;
 	*kind = P_USER_OP;
 	return CB_OK;

@@ -238,7 +238,5 @@ int api_sync_proxy_get(struct api_req *r);
 int api_sync_proxy_put(struct api_req *r);
 int api_sync_proxy_delete(struct api_req *r);
 
-/* "suspend" -> USER_OP_SUSPEND, or 0. */
-uint32_t api_user_op_from_name(const char *name);
 
 #endif

@@ -33,7 +33,8 @@
 #include "api/api_impl.h"
 #include "api/classroom.h"
 #include "audit/audit.h"
-#include "core/cb.h"
+#include "auth/user_names.h"
+#include "base/cb.h"
 #include "net/loop.h"
 
 #define AUDIT_VIEW_DEFAULT	50	/* entries per page */
@@ -102,17 +103,9 @@ static const struct {
 static const char *
 api_audit_user_op(uint32_t op)
 {
-	switch (op) {
-	case USER_OP_SUSPEND:		return "user.suspend";
-	case USER_OP_REACTIVATE:	return "user.reactivate";
-	case USER_OP_DELETE:		return "user.delete";
-	case USER_OP_GRANT_ADMIN:	return "user.grant_admin";
-	case USER_OP_REVOKE_ADMIN:	return "user.revoke_admin";
-	case USER_OP_RESET_PASSWORD:	return "user.reset_password";
-	case USER_OP_GRADUATE:		return "user.graduate";
-	case USER_OP_TRANSFER:		return "user.transfer";
-	default:			return "user.update";
-	}
+	const struct user_op_names *n = user_op_names(op);
+
+	return n != NULL ? n->uon_ops_action : "user.update";
 }
 
 const char *

@@ -17,8 +17,8 @@
 
 #include "api/api_impl.h"
 #include "backup/bkstatus.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 /* A box whose newest verified backup is older than this is warned about:
  * the job runs daily, so two days means at least one run missed or failed

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "auth/user_names.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* ---- context and errors ---------------------------------------------- */
 
@@ -485,7 +487,7 @@ cr_body(struct cr_ctx *c, const char *const *allowed, size_t n,
 	size_t i;
 
 	*out = NULL;
-	if (n > 64 || !api_utf8_valid(q->body, q->body_len))
+	if (n > 64 || !cb_utf8_valid(q->body, q->body_len, CB_UTF8_ANY))
 		return cr_fail(c, API_E_INVALID_UTF8);
 	/* No body is an empty object (POST .../seen, .../withdraw). */
 	*out = q->body_len == 0 ? yyjson_read("{}", 2, 0) :
@@ -1360,8 +1362,8 @@ api_roster_put(struct store *s, const struct auth_user *u)
 	struct store_doc sd;
 	yyjson_mut_doc *m;
 	yyjson_mut_val *root, *kids;
-	const char *role = api_role_name(u->au_role);
-	const char *state = api_state_name(u->au_state);
+	const char *role = user_role_name(u->au_role);
+	const char *state = user_state_name(u->au_state);
 	char *json;
 	size_t len;
 	int rc;

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
 
 #define CONFLICTS_LIST_MAX	100	/* entries per list in one answer */

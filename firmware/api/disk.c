@@ -6,7 +6,7 @@
 
 #include "api/api_impl.h"
 #include "api/disk.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 enum disk_level
 disk_level_of(uint64_t total, uint64_t avail, unsigned *used_pct)

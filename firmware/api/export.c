@@ -47,7 +47,8 @@
 
 #include "api/classroom.h"
 #include "api/export.h"
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
 #include "core/export_plan.h"
 
 #define EXPORT_MAX_ACTIVE	2	/* exports at once: each walks the store */
@@ -60,21 +61,7 @@
 int
 export_raw(struct api_export *x, const void *p, size_t n)
 {
-	if (x->x_pend_len + n > x->x_pend_cap) {
-		size_t cap = x->x_pend_cap ? x->x_pend_cap : 64 * 1024;
-		char *np;
-
-		while (cap < x->x_pend_len + n)
-			cap *= 2;
-		if (cap > EXPORT_PEND_MAX ||
-		    (np = realloc(x->x_pend, cap)) == NULL)
-			return CB_ENOMEM;
-		x->x_pend = np;
-		x->x_pend_cap = cap;
-	}
-	memcpy(x->x_pend + x->x_pend_len, p, n);
-	x->x_pend_len += n;
-	return CB_OK;
+	return cb_buf_add(&x->x_pend, p, n);
 }
 
 /* Entry data: counted into the entry's CRC-32 and size. */
@@ -684,8 +671,9 @@ export_fill(void *arg, char *buf, size_t size, size_t *len)
 	/* Bounded: each step produces or ends a phase, or waits; EXPORT_BATCH
 	 * skipped changes at most cost a store call each. */
 	while (got < size) {
-		if (x->x_pend_off == x->x_pend_len) {
-			x->x_pend_off = x->x_pend_len = 0;
+		if (x->x_pend_off == x->x_pend.b_len) {
+			x->x_pend_off = 0;
+			cb_buf_reset(&x->x_pend);
 			if (x->x_phase == XP_DONE || wait)
 				break;
 			if (x->x_api->a_terminated)
@@ -699,10 +687,10 @@ export_fill(void *arg, char *buf, size_t size, size_t *len)
 			}
 			continue;
 		}
-		k = x->x_pend_len - x->x_pend_off;
+		k = x->x_pend.b_len - x->x_pend_off;
 		if (k > size - got)
 			k = size - got;
-		memcpy(buf + got, x->x_pend + x->x_pend_off, k);
+		memcpy(buf + got, x->x_pend.b_data + x->x_pend_off, k);
 		x->x_pend_off += k;
 		got += k;
 	}
@@ -713,7 +701,7 @@ export_fill(void *arg, char *buf, size_t size, size_t *len)
 		return CB_ECRYPTO;
 	if (wait)
 		return HTTP_STREAM_WAIT;
-	return x->x_phase == XP_DONE && x->x_pend_off == x->x_pend_len;
+	return x->x_phase == XP_DONE && x->x_pend_off == x->x_pend.b_len;
 }
 
 void
@@ -724,7 +712,7 @@ export_free(struct api_export *x)
 	cb_wipe(x->x_token, sizeof(x->x_token));
 	free(x->x_page);
 	free(x->x_names);
-	free(x->x_pend);
+	cb_buf_free(&x->x_pend);
 	free(x);
 }
 
@@ -786,6 +774,7 @@ x_new(struct api_req *r)
 		free(x);
 		return NULL;
 	}
+	cb_buf_init(&x->x_pend, EXPORT_PEND_MAX);
 	x->x_api = a;
 	x->x_id = ++a->a_export_seq;
 	x->x_started_ms = cb_now_ms();

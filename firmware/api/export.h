@@ -21,6 +21,7 @@
 #include "api/api_impl.h"
 #include "audit/audit.h"
 #include "auth/authproto.h"
+#include "base/buf.h"
 #include "core/export_plan.h"
 #include "core/records.h"
 #include "core/zip.h"
@@ -93,8 +94,8 @@ struct api_export {
 	/* the stream's SHA-256, for the receipt */
 	mbedtls_sha256_context x_sha;
 	struct export_name *x_names;	/* EXPORT_NAME_SLOTS */
-	char *x_pend;			/* bytes produced, not yet sent */
-	size_t x_pend_len, x_pend_off, x_pend_cap;
+	struct cb_buf x_pend;		/* bytes produced, not yet sent */
+	size_t x_pend_off;		/* ... of which sent */
 };
 
 /* export.c: the pending buffer and ZIP entries. */

@@ -24,7 +24,7 @@
 #include "api/export.h"
 #include "audit/export_log.h"
 #include "auth/authclient.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 static int
 xl_lines(struct api_export *x, struct export_log *l,

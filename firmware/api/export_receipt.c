@@ -38,8 +38,8 @@
 
 #include "api/classroom.h"
 #include "api/export.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 #define RECEIPT_MAX		4096	/* bytes of the receipt file */
 #define RECEIPT_HEX_LEN		64

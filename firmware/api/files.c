@@ -29,8 +29,9 @@
 #include <mbedtls/sha256.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
+#include "base/utf8.h"
 
 #define FILE_QVAL_MAX	(3 * REC_FILE_NAME_MAX + 1)
 
@@ -88,7 +89,7 @@ file_name_clean(char *name, const struct file_type *ft)
 	char *p = name, *s;
 	size_t n, i;
 
-	if (!cb_utf8_valid(name, strlen(name)))
+	if (!cb_utf8_valid(name, strlen(name), CB_UTF8_TEXT))
 		return CB_EINVAL;
 	if ((s = strrchr(p, '/')) != NULL)
 		p = s + 1;

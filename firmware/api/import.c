@@ -28,7 +28,7 @@
 
 #include "api/classroom.h"
 #include "auth/authclient.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/roster_csv.h"
 
 #define IMP_SLIPS_TTL_MS	(30 * 60 * 1000)	/* slips kept this long */

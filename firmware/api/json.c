@@ -15,7 +15,9 @@
 #include <yyjson.h>
 
 #include "api/json.h"
-#include "core/cb.h"
+#include "auth/user_names.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 #define API_MAX_FIELDS	8	/* known fields of one request body */
 
@@ -177,17 +179,6 @@ api_err_from_status(int status)
 	}
 }
 
-/* Longest prefix of s[0..len) that is whole UTF-8 sequences, below max. */
-static size_t
-api_utf8_prefix(const char *s, size_t len, size_t max)
-{
-	size_t n = len < max ? len : max;
-
-	while (n > 0 && !api_utf8_valid(s, n))
-		n--;
-	return n;
-}
-
 int
 api_err_set(struct api_err *err, enum api_err_code code,
     enum api_field_why why, const char *field, size_t field_len)
@@ -199,7 +190,7 @@ api_err_set(struct api_err *err, enum api_err_code code,
 	err->ae_why = why;
 	if (field != NULL) {
 		field_len = strnlen(field, field_len);
-		n = api_utf8_prefix(field, field_len, sizeof(err->ae_field) - 1);
+		n = cb_utf8_prefix(field, field_len, sizeof(err->ae_field) - 1);
 		memcpy(err->ae_field, field, n);
 	}
 	err->ae_field[n] = '\0';
@@ -282,46 +273,6 @@ api_err_body(const struct api_err *err, char **out, size_t *out_len)
 }
 
 int
-api_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = p[i], n, cp, k;
-
-		if (c < 0x80) { i++; continue; }
-		if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
-		else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
-		else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
-		else return 0;
-		if (len - i <= n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
-size_t
-api_utf8_count(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-int
 api_uid_valid(const char *s, size_t len)
 {
 	size_t i;
@@ -335,29 +286,6 @@ api_uid_valid(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-static const char *const api_roles[] = {
-	[ROLE_ADMIN] = "admin", [ROLE_TEACHER] = "teacher",
-	[ROLE_STUDENT] = "student", [ROLE_PARENT] = "parent",
-};
-
-static const char *const api_states[] = {
-	[USER_ACTIVE] = "active", [USER_SUSPENDED] = "suspended",
-	[USER_GRADUATED] = "graduated", [USER_TRANSFERRED] = "transferred",
-	[USER_DELETED] = "deleted",
-};
-
-const char *
-api_role_name(uint32_t role)
-{
-	return role < CB_ARRAY_LEN(api_roles) ? api_roles[role] : NULL;
-}
-
-const char *
-api_state_name(uint32_t state)
-{
-	return state < CB_ARRAY_LEN(api_states) ? api_states[state] : NULL;
 }
 
 /* ---- parsing ------------------------------------------------------ */
@@ -392,7 +320,8 @@ api_json_open(struct api_json *j, const char *body, size_t len,
 	memset(j, 0, sizeof(*j));
 	if (len > API_JSON_BODY_MAX)
 		return api_err_set(err, API_E_TOO_LARGE, 0, NULL, 0);
-	if (!api_utf8_valid(body, len))
+	/* The encoding only: controls are JSON's business (yyjson). */
+	if (!cb_utf8_valid(body, len, CB_UTF8_ANY))
 		return api_err_set(err, API_E_INVALID_UTF8, 0, NULL, 0);
 	pool = yyjson_read_max_memory_usage(len, flg);
 	j->aj_mem_size = len + YYJSON_PADDING_SIZE + pool;
@@ -506,7 +435,7 @@ api_check_new_password(const struct api_passwd_body *pw, struct api_err *err)
 {
 	size_t len = strlen(pw->apb_new);
 
-	if (api_utf8_count(pw->apb_new, len) < AUTH_PASSWORD_MIN)
+	if (cb_utf8_count(pw->apb_new, len) < AUTH_PASSWORD_MIN)
 		return api_err_set(err, API_E_PW_SHORT, 0, NULL, 0);
 	if (strcmp(pw->apb_new, pw->apb_old) == 0)
 		return api_err_set(err, API_E_PW_SAME, 0, NULL, 0);
@@ -544,22 +473,6 @@ api_parse_passwd(const char *body, size_t len, struct api_passwd_body *out,
 	return rc;
 }
 
-/* A display name: no control characters (C0, DEL, C1). */
-static int
-api_name_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0)
-			return 0;
-	}
-	return 1;
-}
-
 static int
 api_parse_role(yyjson_val *v, uint32_t *role, struct api_err *err)
 {
@@ -572,11 +485,11 @@ api_parse_role(yyjson_val *v, uint32_t *role, struct api_err *err)
 	if (s == NULL)
 		return api_err_set(err, API_E_INVALID_FIELD, API_FIELD_TYPE,
 		    "role", 4);
-	for (r = ROLE_ADMIN; r <= ROLE_PARENT; r++) {
-		if (yyjson_equals_str(v, api_roles[r])) {
-			*role = r;
-			return CB_OK;
-		}
+	/* The whole string: a NUL inside does not end it. */
+	if (strlen(s) == yyjson_get_len(v) &&
+	    (r = user_role_from_name(s)) != ROLE_NONE) {
+		*role = r;
+		return CB_OK;
 	}
 	return api_err_set(err, API_E_INVALID_FIELD, API_FIELD_VALUE, "role", 4);
 }
@@ -629,7 +542,7 @@ api_user_create_fields(yyjson_val **v, struct auth_user *out,
 	if ((rc = api_json_str(v[1], "name", out->au_name,
 	    sizeof(out->au_name), err)) != CB_OK)
 		return rc;
-	if (!api_name_valid(out->au_name, strlen(out->au_name)))
+	if (!cb_utf8_valid(out->au_name, strlen(out->au_name), CB_UTF8_NAME))
 		return api_err_set(err, API_E_INVALID_FIELD, API_FIELD_VALUE,
 		    "name", 4);
 	if ((rc = api_parse_role(v[2], &out->au_role, err)) != CB_OK)
@@ -721,7 +634,7 @@ api_parse_list_query(const char *query, char after[AUTH_UID_MAX],
 	if (query == NULL)
 		return CB_OK;
 	len = strlen(query);
-	if (len > API_QUERY_MAX || !api_utf8_valid(query, len))
+	if (len > API_QUERY_MAX || !cb_utf8_valid(query, len, CB_UTF8_LINE))
 		return api_err_set(err, API_E_BAD_REQUEST, 0, NULL, 0);
 	for (i = 0; *p != '\0' && i < 8; i++) {
 		amp = strchr(p, '&');
@@ -744,7 +657,7 @@ api_add_field(yyjson_mut_doc *doc, yyjson_mut_val *obj, const char *key,
 {
 	size_t len = strnlen(field, size);
 
-	if (len == size || !api_utf8_valid(field, len))
+	if (len == size || !cb_utf8_valid(field, len, CB_UTF8_ANY))
 		return false;
 	return yyjson_mut_obj_add_strncpy(doc, obj, key, field, len);
 }
@@ -760,7 +673,8 @@ api_user_children(yyjson_mut_doc *doc, yyjson_mut_val *obj,
 		return false;
 	for (i = 0; i < u->au_nlinks; i++) {
 		size_t len = strnlen(u->au_links[i], AUTH_UID_MAX);
-		if (len == AUTH_UID_MAX || !api_utf8_valid(u->au_links[i], len)
+		if (len == AUTH_UID_MAX ||
+		    !cb_utf8_valid(u->au_links[i], len, CB_UTF8_ANY)
 		    || !yyjson_mut_arr_add_strncpy(doc, arr, u->au_links[i], len))
 			return false;
 	}
@@ -771,8 +685,8 @@ yyjson_mut_val *
 api_user_json(yyjson_mut_doc *doc, const struct auth_user *u)
 {
 	yyjson_mut_val *o = yyjson_mut_obj(doc);
-	const char *role = api_role_name(u->au_role);
-	const char *state = api_state_name(u->au_state);
+	const char *role = user_role_name(u->au_role);
+	const char *state = user_state_name(u->au_state);
 	bool ok;
 
 	ok = o != NULL && role != NULL && state != NULL &&

@@ -123,13 +123,6 @@ int api_parse_list_query(const char *query, char after[AUTH_UID_MAX],
 
 /* 1 when s[0..len) is a login id: [a-z0-9._-]{3,63}. */
 int api_uid_valid(const char *s, size_t len);
-/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-int api_utf8_valid(const char *s, size_t len);
-/* Number of code points in well-formed UTF-8. */
-size_t api_utf8_count(const char *s, size_t len);
-
-const char *api_role_name(uint32_t role);	/* "teacher", or NULL */
-const char *api_state_name(uint32_t state);	/* "active", or NULL */
 
 /* Build {"user":{...}} plus extra members; see json.c. A yyjson_mut_doc
  * and value, kept opaque here so that callers need not include yyjson. */

@@ -27,8 +27,9 @@
 
 #include "api/api_impl.h"
 #include "api/lan.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/utf8.h"
 #include "net/cert.h"
 #include "net/http.h"
 #include "net/loop.h"
@@ -317,7 +318,7 @@ lan_add_name(yyjson_mut_doc *d, yyjson_mut_val *root, struct api_lan *l)
 		fclose(f);
 	}
 	yyjson_mut_obj_add_strcpy(d, root, "hostname", host);
-	if (mdns[0] && cb_utf8_valid(mdns, strlen(mdns)))
+	if (mdns[0] && cb_utf8_valid(mdns, strlen(mdns), CB_UTF8_LINE))
 		yyjson_mut_obj_add_strcpy(d, root, "mdns_name", mdns);
 	else
 		yyjson_mut_obj_add_null(d, root, "mdns_name");

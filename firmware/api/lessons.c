@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 /* The class a record belongs to, from a query (?class=). */
 static int

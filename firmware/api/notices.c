@@ -19,7 +19,7 @@
 
 #include "api/api_impl.h"
 #include "api/status.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/records.h"
 #include "store/index.h"
 #include "store/store.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 static int
 uid_param(struct cr_ctx *c, const char *v, const char *name)

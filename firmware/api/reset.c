@@ -17,7 +17,7 @@
 
 #include "api/api_impl.h"
 #include "api/classroom.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 /* 1 when the teacher of c may issue a code for uid: a student of their
  * homeroom, or a parent of one (the roster copy "user:<uid>"). */

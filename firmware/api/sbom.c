@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "api/api_impl.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 #define SBOM_CTYPE	"application/spdx+json"
 

@@ -15,7 +15,7 @@
 #include <mbedtls/sha256.h>
 
 #include "api/session.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define SC_NIL (-1)
 

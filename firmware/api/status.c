@@ -24,7 +24,7 @@
 #include "api/classroom.h"
 #include "api/status.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/policy.h"
 #include "core/records.h"
 #include "net/cert.h"

@@ -30,8 +30,8 @@
 #include <yyjson.h>
 
 #include "api/api_impl.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"
 #include "sync/proxy.h"

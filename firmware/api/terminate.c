@@ -31,8 +31,8 @@
 #include "api/classroom.h"
 #include "api/export.h"
 #include "audit/audit.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/erase.h"
 #include "store/store.h"
 

@@ -29,7 +29,7 @@
 #include <yyjson.h>
 
 #include "api/api_impl.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define UPLOAD_SPOOL_DEFAULT	"/data/update/spool"
 #define UPLOAD_PART		"upload.part"

@@ -10,31 +10,8 @@
 #include <yyjson.h>
 
 #include "api/api_impl.h"
-#include "core/cb.h"
-
-static const struct {
-	const char *name;
-	uint32_t op;
-} api_user_ops[] = {
-	{ "suspend", USER_OP_SUSPEND },
-	{ "reactivate", USER_OP_REACTIVATE },
-	{ "reset-password", USER_OP_RESET_PASSWORD },
-	{ "grant-admin", USER_OP_GRANT_ADMIN },
-	{ "revoke-admin", USER_OP_REVOKE_ADMIN },
-	{ "graduate", USER_OP_GRADUATE },
-	{ "transfer", USER_OP_TRANSFER },
-};
-
-uint32_t
-api_user_op_from_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < CB_ARRAY_LEN(api_user_ops); i++)
-		if (strcmp(api_user_ops[i].name, name) == 0)
-			return api_user_ops[i].op;
-	return 0;
-}
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* {"user":{...}} plus "initial_password" when pw is not NULL. The
  * password is referenced, not copied, so no extra copy outlives the
@@ -50,7 +27,8 @@ api_user_reply(struct api_req *r, int status, const struct auth_user *u,
 
 	if (ok && pw != NULL) {
 		size_t n = strnlen(pw, pw_size);
-		ok = n > 0 && n < pw_size && api_utf8_valid(pw, n) &&
+		ok = n > 0 && n < pw_size &&
+		    cb_utf8_valid(pw, n, CB_UTF8_ANY) &&
 		    yyjson_mut_obj_add_strn(doc, root, "initial_password", pw, n);
 	}
 	if (!ok) {

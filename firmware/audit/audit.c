@@ -12,7 +12,8 @@
 #include <mbedtls/sha256.h>
 
 #include "audit/audit.h"
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "store/kv.h"
 #include "store/seal.h"
 
@@ -109,10 +110,7 @@ audit_entry_encode(const struct audit_entry *e, uint8_t *out)
 static int
 audit_str_valid(const uint8_t *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return cb_utf8_valid((const char *)s, n);
+	return cb_utf8_valid((const char *)s, n, CB_UTF8_LINE);
 }
 
 int
@@ -373,7 +371,7 @@ audit_clean_str(char *dst, size_t max, const char *src)
 		dst[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
 	}
 	dst[n] = '\0';
-	if (!cb_utf8_valid(dst, n))
+	if (!cb_utf8_valid(dst, n, CB_UTF8_LINE))
 		for (size_t i = 0; i < n; i++)
 			if ((uint8_t)dst[i] >= 0x80)
 				dst[i] = '?';

@@ -13,7 +13,7 @@
 #include <yyjson.h>
 
 #include "audit/export_log.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/records.h"
 
 #define LINE_KEYS	14	/* the keys of a line, all required */

@@ -21,8 +21,8 @@
 #include <yyjson.h>
 
 #include "audit/export_log.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "core/zip.h"
 
 #define XV_MANIFEST	"manifest.json"

@@ -21,7 +21,8 @@
 #include <lmdb.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "auth/account.h"
 
 #define ACCOUNT_REC_VERSION	1
@@ -272,10 +273,9 @@ name_valid(const char *name)
 {
 	size_t len = strnlen(name, AUTH_NAME_MAX);
 
-	if (len == 0 || len >= AUTH_NAME_MAX || !cb_utf8_valid(name, len))
-		return 0;
 	/* One line: names end up in tables, logs and CSV exports. */
-	return strpbrk(name, "\t\r\n") == NULL;
+	return len > 0 && len < AUTH_NAME_MAX &&
+	    cb_utf8_valid(name, len, CB_UTF8_LINE);
 }
 
 static int

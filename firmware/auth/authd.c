@@ -30,8 +30,8 @@
 
 #include "audit/audit.h"
 #include "clock/clock.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "net/loop.h"
 #include "auth/account.h"
 #include "auth/authd.h"
@@ -39,6 +39,7 @@
 #include "auth/password.h"
 #include "auth/reset_grant.h"
 #include "auth/throttle.h"
+#include "auth/user_names.h"
 #include "store/erase.h"
 
 enum job_kind { JOB_LOGIN = 1, JOB_PASSWD, JOB_CREATE, JOB_RESET,
@@ -1071,34 +1072,21 @@ on_create(struct authd *d, struct authd_client *c, uint32_t id,
 	pool_submit(&d->d_pool, j);
 }
 
+/* The operation's words: its phrase in auth's log, its login-log action. */
 static const char *
 op_name(uint32_t op)
 {
-	static const char *const names[] = {
-		[USER_OP_SUSPEND] = "suspend", [USER_OP_REACTIVATE] = "reactivate",
-		[USER_OP_DELETE] = "delete", [USER_OP_GRANT_ADMIN] = "grant admin to",
-		[USER_OP_REVOKE_ADMIN] = "revoke admin from",
-		[USER_OP_RESET_PASSWORD] = "reset the password of",
-		[USER_OP_GRADUATE] = "graduate", [USER_OP_TRANSFER] = "transfer",
-	};
+	const struct user_op_names *n = user_op_names(op);
 
-	return op < CB_ARRAY_LEN(names) && names[op] ? names[op] : "?";
+	return n != NULL ? n->uon_phrase : "?";
 }
 
 static const char *
 authd_op_action(uint32_t op)
 {
-	switch (op) {
-	case USER_OP_SUSPEND:		return "user.suspend";
-	case USER_OP_REACTIVATE:	return "user.reactivate";
-	case USER_OP_DELETE:		return "user.delete";
-	case USER_OP_GRANT_ADMIN:	return "user.grant_admin";
-	case USER_OP_REVOKE_ADMIN:	return "user.revoke_admin";
-	case USER_OP_RESET_PASSWORD:	return "password_reset";
-	case USER_OP_GRADUATE:		return "user.graduate";
-	case USER_OP_TRANSFER:		return "user.transfer";
-	default:			return "user.update";
-	}
+	const struct user_op_names *n = user_op_names(op);
+
+	return n != NULL ? n->uon_login_action : "user.update";
 }
 
 static void

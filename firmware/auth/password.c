@@ -14,7 +14,8 @@
 
 #include <argon2.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "auth/authproto.h"
 #include "auth/password.h"
 
@@ -473,18 +474,6 @@ password_needs_rehash(const char *phc)
 	return stale;
 }
 
-/* Code points of valid UTF-8: bytes that do not continue a sequence. */
-static size_t
-utf8_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static char
 ascii_lower(char c)
 {
@@ -538,9 +527,9 @@ password_check_policy(const char *uid, const char *pw, const char *old)
 	len = strlen(pw);
 	if (len >= AUTH_PASSWORD_MAX)
 		return CB_EPWLONG;
-	if (!cb_utf8_valid(pw, len))
+	if (!cb_utf8_valid(pw, len, CB_UTF8_TEXT))
 		return CB_EINVAL;
-	if (utf8_count(pw) < AUTH_PASSWORD_MIN)
+	if (cb_utf8_count(pw, len) < AUTH_PASSWORD_MIN)
 		return CB_EPWSHORT;
 	if (uid != NULL && contains_nocase(pw, uid))
 		return CB_EPWUSERID;

@@ -10,7 +10,7 @@
 
 #include "auth/account.h"
 #include "auth/reset_grant.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 static const char *const grant_fields[] = { "type", "user_id",
     "request_id", "salt", "code_hash", "expires_ms", "issued_ms" };

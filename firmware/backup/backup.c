@@ -15,8 +15,8 @@
 #include <mbedtls/sha256.h>
 
 #include "backup/backup.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 const struct bk_env_name bk_envs[] = {
 	{ "auth", "auth" },
@@ -90,25 +90,14 @@ struct bk_wr {
 static int
 write_all(int fd, const void *p, size_t len, char err[BK_ERR_MAX])
 {
-	const uint8_t *b = p;
+	int e;
 
-	while (len > 0) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : ENOSPC;
-
-			bk_errf(err, "writing the backup: %s%s", strerror(e),
-			    e == ENOSPC || e == EDQUOT ?
-			    " (the target is full)" : "");
-			return e == ENOSPC || e == EDQUOT ? CB_EFULL : CB_EIO;
-		}
-		b += n;
-		len -= (size_t)n;
-	}
-	return CB_OK;
+	if (cb_write_all(fd, p, len) == CB_OK)
+		return CB_OK;
+	e = errno;
+	bk_errf(err, "writing the backup: %s%s", strerror(e),
+	    e == ENOSPC || e == EDQUOT ? " (the target is full)" : "");
+	return e == ENOSPC || e == EDQUOT ? CB_EFULL : CB_EIO;
 }
 
 static void

@@ -14,8 +14,8 @@
 #include <yyjson.h>
 
 #include "backup/bkstatus.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 static const char *const bks_stages[] = { BKS_STAGES };
 

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "clock/clock.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 
 #define CLOCK_FILE_MAX		256	/* the floor file is one short text */
 #define CLOCK_PATH_MAX		4096

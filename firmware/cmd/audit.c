@@ -32,8 +32,9 @@
 #include "audit/export_log.h"
 #include "clock/clock.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 
 #define AUDIT_DEFAULT_DIR	CB_DEFAULT_DATA "/audit"
 #define AUDIT_TAIL_DEFAULT	20

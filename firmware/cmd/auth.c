@@ -12,8 +12,8 @@
 #include "audit/audit.h"
 #include "auth/authd.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 
 /* dir's parent + "/audit/login" ("." for a bare name). */
 static int

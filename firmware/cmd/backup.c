@@ -27,8 +27,9 @@
 #include "backup/backup.h"
 #include "backup/bkstatus.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "store/kv.h"
 #include "store/store.h"
 
@@ -60,18 +61,6 @@ pjoin(char *out, const char *a, const char *b)
 		return CB_ETOOBIG;
 	}
 	return CB_OK;
-}
-
-static int
-fsync_path(const char *path, int dir)
-{
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) |
-	    O_CLOEXEC);
-	int rc = fd == -1 || fsync(fd) != 0 ? CB_EIO : CB_OK;
-
-	if (fd != -1)
-		close(fd);
-	return rc;
 }
 
 /* Remove a directory tree we made (staging and verification copies). */
@@ -441,24 +430,12 @@ static int
 write_marker(const char *target, const char *name, const char *text)
 {
 	char p[BK_PATH], tmp[BK_PATH];
-	int fd, rc = CB_OK;
 
 	if (snprintf(p, sizeof(p), "%s/%s%s", target, name, BK_VERIFIED) >=
 	    (int)sizeof(p) || snprintf(tmp, sizeof(tmp), "%s/%s%s%s", target,
 	    BK_TMP_PREFIX, name, BK_VERIFIED) >= (int)sizeof(tmp))
 		return CB_ETOOBIG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
-		return CB_EIO;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    fsync(fd) != 0)
-		rc = CB_EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, p) != 0)
-		rc = CB_EIO;
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
+	return cb_file_put(p, tmp, text, strlen(text), 0600, 0);
 }
 
 /* *stage says how far the run got ("done" when it succeeded): the status
@@ -480,6 +457,7 @@ backup_create(const char *data, const char *target, long keep,
 	char **gens;
 	int64_t now;
 	time_t sec;
+	struct cb_atomic a;
 	int lfd, fd, rc;
 	struct stat sb;
 
@@ -561,30 +539,18 @@ backup_create(const char *data, const char *target, long keep,
 	    name) >= (int)sizeof(tmp))
 		goto fail;
 	box_id(data, id);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	if (cb_atomic_open(&a, final, tmp, 0600, 0) != CB_OK) {
 		fprintf(stderr, "backup: cannot create %s: %s\n", tmp,
 		    strerror(errno));
 		goto fail;
 	}
-	rc = bk_write(fd, &ks, id, now, 0, srcs, n, err);
-	if (rc == 0 && fsync(fd) != 0) {
-		snprintf(err, sizeof(err), "fsync: %s%s", strerror(errno),
-		    errno == ENOSPC ? " (the target is full)" : "");
-		rc = CB_EIO;
-	}
-	if (close(fd) != 0 && rc == 0) {
-		snprintf(err, sizeof(err), "close: %s", strerror(errno));
-		rc = CB_EIO;
-	}
-	if (rc == 0 && (rename(tmp, final) != 0 ||
-	    fsync_path(target, 1) != 0)) {
-		snprintf(err, sizeof(err), "cannot rename into place: %s",
-		    strerror(errno));
-		rc = CB_EIO;
-	}
+	if ((rc = bk_write(a.a_fd, &ks, id, now, 0, srcs, n, err)) != 0)
+		cb_atomic_abort(&a);
+	else if ((rc = cb_atomic_commit(&a)) != CB_OK)
+		snprintf(err, sizeof(err), "cannot flush it and rename it "
+		    "into place: %s%s", strerror(errno), errno == ENOSPC ?
+		    " (the target is full)" : "");
 	if (rc != 0) {
-		unlink(tmp);
 		fprintf(stderr, "backup: FAILED writing %s: %s; nothing was "
 		    "deleted, the previous generations are intact\n", final,
 		    err);
@@ -630,7 +596,7 @@ backup_create(const char *data, const char *target, long keep,
 			unlink(m);
 		}
 		free_list(gens, ngen);
-		fsync_path(target, 1);
+		cb_fsync_dir(target);
 	}
 	*stage = "done";
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -847,7 +813,7 @@ backup_restore(const char *file, const char *data, int dry_run)
 			    strerror(errno), aside);
 			goto fail;
 		}
-		if (fsync_path(live, 1) != 0)
+		if (cb_fsync_dir(live) != 0)
 			fprintf(stderr, "restore: cannot flush %s\n", live);
 		printf("restore: %-11s restored\n", secs[i].bx_name);
 	}

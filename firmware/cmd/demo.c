@@ -33,8 +33,9 @@
 #include "auth/account.h"
 #include "auth/password.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "core/records.h"
 #include "store/store.h"
 

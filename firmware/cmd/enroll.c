@@ -24,8 +24,9 @@
 
 #include "api/lan.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "net/cert.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "keys/escrow.h"
 #include "keys/keys.h"
 #include "tpm/tpm.h"

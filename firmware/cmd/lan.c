@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/cert.h"
 
 static void

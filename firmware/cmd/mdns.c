@@ -26,8 +26,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "net/mdns.h"
 #include "net/netif.h"
 

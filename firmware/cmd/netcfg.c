@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/netcfg.h"
 
 #define NETCFG_POLL_MS		250

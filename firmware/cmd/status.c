@@ -11,8 +11,8 @@
 
 #include "clock/clock.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "sync/status.h"
 
 static void

@@ -22,7 +22,9 @@
 #include <mbedtls/sha256.h>
 
 #include "cmd/cmd.h"
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/sockaddr.h"
 #include "update/bootenv.h"
 #include "update/health.h"
@@ -31,6 +33,7 @@
 
 #define UPD_ESP_DIR		"/run/esp"
 #define UPD_RUN_DIR		"/run/update"
+#define UPD_RUN_FILE_MAX	4096	/* status, progress: a few lines */
 #define UPD_STATE_DIR		"/data/update"
 #define UPD_SPOOL_SUBDIR	"spool"		/* web's uploads, 0730 root:web */
 #define UPD_ROOT_PUB		"/usr/share/classbox/update/root.pub"
@@ -231,15 +234,27 @@ check_boot_files(const char *dev, const struct bundle_manifest *m, char *why,
 
 /* ---- context ------------------------------------------------------ */
 
+/* A file in the run directory for web to read: replaced atomically (web
+ * never reads half of it), not flushed (no reboot keeps /run). */
+static void
+run_file_put(const char *name, const struct cb_buf *b)
+{
+	char tmp[UPD_PATH_MAX + 16], fin[UPD_PATH_MAX + 16];
+
+	if (b->b_err != CB_OK)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s/.%s", run_dir(), name);
+	snprintf(fin, sizeof(fin), "%s/%s", run_dir(), name);
+	(void)cb_file_put(fin, tmp, b->b_data, b->b_len, 0644,
+	    CB_ATOMIC_NO_SYNC);
+}
+
 static void
 show_progress(void *arg, const char *phase, uint64_t done, uint64_t total)
 {
 	struct upd_opts *o = arg;
-	char tmp[UPD_PATH_MAX + 16], fin[UPD_PATH_MAX + 16];
-	FILE *f;
+	struct cb_buf b;
 
-	snprintf(tmp, sizeof(tmp), "%s/.progress", run_dir());
-	snprintf(fin, sizeof(fin), "%s/progress", run_dir());
 	if (!o->quiet)
 		fprintf(stderr, "\r%-9s %3llu%% (%llu of %llu MiB)", phase,
 		    total ? (unsigned long long)(done * 100 / total) : 0ULL,
@@ -248,12 +263,11 @@ show_progress(void *arg, const char *phase, uint64_t done, uint64_t total)
 	if (!o->quiet && done == total)
 		fputc('\n', stderr);
 	/* For the admin UI (web reads it): phase, done, total. */
-	if ((f = fopen(tmp, "w")) != NULL) {
-		fprintf(f, "%s %llu %llu\n", phase, (unsigned long long)done,
-		    (unsigned long long)total);
-		if (fclose(f) == 0)
-			rename(tmp, fin);
-	}
+	cb_buf_init(&b, UPD_RUN_FILE_MAX);
+	cb_buf_printf(&b, "%s %llu %llu\n", phase, (unsigned long long)done,
+	    (unsigned long long)total);
+	run_file_put("progress", &b);
+	cb_buf_free(&b);
 }
 
 static const struct option upd_longopts[] = {
@@ -431,11 +445,11 @@ publish_status(const struct upd_opts *o)
 	struct upd_state st;
 	struct upd_journal j;
 	struct upd_last l;
-	char tmp[UPD_PATH_MAX + 16], fin[UPD_PATH_MAX + 16], ver[128];
+	char ver[128];
 	const char *state = "none";
 	int trial, tries = -1;
 	char next, slot = 0;
-	FILE *f;
+	struct cb_buf b;
 
 	bootstate_read(c->uc_esp, &bs);
 	next = bootstate_next(&bs, &trial);
@@ -450,27 +464,25 @@ publish_status(const struct upd_opts *o)
 		memset(&l, 0, sizeof(l));
 	image_version(ver, sizeof(ver));
 	mkdir(run_dir(), 0755);
-	snprintf(tmp, sizeof(tmp), "%s/.status", run_dir());
-	snprintf(fin, sizeof(fin), "%s/status", run_dir());
-	if ((f = fopen(tmp, "w")) == NULL)
-		return;
-	fprintf(f, "booted %c\nstate %s\nslot %c\ntries %d\nnext %c\n"
+	cb_buf_init(&b, UPD_RUN_FILE_MAX);
+	cb_buf_printf(&b, "booted %c\nstate %s\nslot %c\ntries %d\nnext %c\n"
 	    "epoch %u\nkey-floor %u\nversion %s\n",
 	    c->uc_booted ? c->uc_booted : '?', state, slot ? slot : '?',
 	    state[0] == 't' ? tries : -1, next ? next : '?', st.us_epoch,
 	    st.us_key_floor, ver);
 	if (j.uj_phase != UPD_NONE)
-		fprintf(f, "pending-phase %s\npending-version %s\n"
+		cb_buf_printf(&b, "pending-phase %s\npending-version %s\n"
 		    "pending-slot %c\n", phase_word(j.uj_phase),
 		    j.uj_version, j.uj_slot);
 	if (l.ul_outcome[0])
-		fprintf(f, "last-outcome %s\nlast-reason %s\nlast-version %s\n"
-		    "last-slot %c\nlast-resumed %d\nlast-time %lld\n"
+		cb_buf_printf(&b, "last-outcome %s\nlast-reason %s\n"
+		    "last-version %s\nlast-slot %c\nlast-resumed %d\n"
+		    "last-time %lld\n"
 		    "last-detail %s\n", l.ul_outcome, l.ul_reason[0] ?
 		    l.ul_reason : "-", l.ul_version, l.ul_slot ? l.ul_slot :
 		    '?', l.ul_resumed, l.ul_time, l.ul_detail);
-	if (fclose(f) == 0)
-		rename(tmp, fin);
+	run_file_put("status", &b);
+	cb_buf_free(&b);
 }
 
 /* ---- classbox update ---------------------------------------------- */

@@ -17,29 +17,13 @@
 #include "auth/account.h"
 #include "auth/authclient.h"
 #include "auth/authproto.h"
+#include "auth/user_names.h"
 #include "cmd/cmd.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "store/store.h"
 
 #define USER_ARGS_MAX	32
-
-static const char *const user_roles[] = {
-	[ROLE_NONE] = "-", [ROLE_ADMIN] = "admin", [ROLE_TEACHER] = "teacher",
-	[ROLE_STUDENT] = "student", [ROLE_PARENT] = "parent",
-};
-static const char *const user_states[] = {
-	[0] = "-", [USER_ACTIVE] = "active", [USER_SUSPENDED] = "suspended",
-	[USER_GRADUATED] = "graduated", [USER_TRANSFERRED] = "transferred",
-	[USER_DELETED] = "deleted",
-};
-static const struct { const char *name; uint32_t op; } user_ops[] = {
-	{ "suspend", USER_OP_SUSPEND }, { "reactivate", USER_OP_REACTIVATE },
-	{ "delete", USER_OP_DELETE }, { "grant-admin", USER_OP_GRANT_ADMIN },
-	{ "revoke-admin", USER_OP_REVOKE_ADMIN },
-	{ "reset-password", USER_OP_RESET_PASSWORD },
-	{ "graduate", USER_OP_GRADUATE }, { "transfer", USER_OP_TRANSFER },
-};
 
 static int
 user_usage(void)
@@ -91,18 +75,28 @@ user_fail(const char *what, const char *uid, int rc)
 	return 1;
 }
 
+/* A role or state for the console: "-" for none, "?" for an unknown. */
 static const char *
-name_of(const char *const *names, size_t n, uint32_t v)
+role_word(uint32_t role)
 {
-	return v < n && names[v] ? names[v] : "?";
+	const char *n = user_role_name(role);
+
+	return role == ROLE_NONE ? "-" : n != NULL ? n : "?";
+}
+
+static const char *
+state_word(uint32_t state)
+{
+	const char *n = user_state_name(state);
+
+	return state == 0 ? "-" : n != NULL ? n : "?";
 }
 
 static void
 user_print(const struct auth_user *u)
 {
 	printf("%-20s %-8s %-11s %-6s %s\n", u->au_uid,
-	    name_of(user_roles, CB_ARRAY_LEN(user_roles), u->au_role),
-	    name_of(user_states, CB_ARRAY_LEN(user_states), u->au_state),
+	    role_word(u->au_role), state_word(u->au_state),
 	    (u->au_flags & USER_F_ADMIN) ? ((u->au_flags & USER_F_MUST_CHANGE)
 	    ? "A,pw" : "A") : ((u->au_flags & USER_F_MUST_CHANGE) ? "pw" : "-"),
 	    u->au_name);
@@ -156,9 +150,8 @@ user_show(const char *sock, const char *uid)
 		return user_fail("show", uid, rc);
 	printf("uid:        %s\nname:       %s\nrole:       %s\nstate:      %s\n"
 	    "admin:      %s\nmust change password: %s\n", r.aur_user.au_uid,
-	    r.aur_user.au_name, name_of(user_roles, CB_ARRAY_LEN(user_roles),
-	    r.aur_user.au_role), name_of(user_states,
-	    CB_ARRAY_LEN(user_states), r.aur_user.au_state),
+	    r.aur_user.au_name, role_word(r.aur_user.au_role),
+	    state_word(r.aur_user.au_state),
 	    (r.aur_user.au_flags & USER_F_ADMIN) ? "yes" : "no",
 	    (r.aur_user.au_flags & USER_F_MUST_CHANGE) ? "yes" : "no");
 	for (uint32_t i = 0; i < r.aur_user.au_nlinks && i < AUTH_LINKS_MAX;
@@ -254,12 +247,8 @@ user_pw_result(const char *sock, const char *what, const char *uid, int rc,
 static int
 user_role(const char *s, uint32_t *role)
 {
-	for (uint32_t i = ROLE_ADMIN; i < CB_ARRAY_LEN(user_roles); i++)
-		if (strcmp(s, user_roles[i]) == 0) {
-			*role = i;
-			return 0;
-		}
-	return CB_EINVAL;
+	*role = user_role_from_name(s);
+	return *role != ROLE_NONE ? 0 : CB_EINVAL;
 }
 
 static int
@@ -383,6 +372,7 @@ int
 cmd_user(int argc, char **argv)
 {
 	const char *sock = CB_DEFAULT_DATA "/" CB_AUTH_SOCK;
+	uint32_t op;
 	int i = 1;
 
 	cb_log_init("user");
@@ -405,9 +395,7 @@ cmd_user(int argc, char **argv)
 	if (strcmp(argv[i], "terminate") == 0 && i + 2 == argc &&
 	    strcmp(argv[i + 1], "--yes") == 0)
 		return user_terminate(sock);
-	for (size_t k = 0; k < CB_ARRAY_LEN(user_ops); k++)
-		if (strcmp(argv[i], user_ops[k].name) == 0 && i + 2 == argc)
-			return user_set(sock, argv[i], user_ops[k].op,
-			    argv[i + 1]);
+	if ((op = user_op_from_word(argv[i], 0)) != 0 && i + 2 == argc)
+		return user_set(sock, argv[i], op, argv[i + 1]);
 	return user_usage();
 }

@@ -6,9 +6,9 @@
 #include <mbedtls/sha256.h>
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
-#include "store/revtree.h"
+#include "core/rev.h"
 
 static const struct {
 	const char *type;

@@ -3,8 +3,9 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/export_plan.h"
+#include "base/utf8.h"
 
 #define PLAN_FILE_DIR	"files/"
 
@@ -159,16 +160,6 @@ export_plan_columns(enum rec_type t, struct export_col *cols, size_t max)
 	return k;
 }
 
-/* The bytes of one UTF-8 character starting at s (1 for a stray byte). */
-static size_t
-plan_utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n = *s < 0x80 ? 1 : *s >= 0xF0 ? 4 : *s >= 0xE0 ? 3 :
-	    *s >= 0xC0 ? 2 : 1;
-
-	return n <= left ? n : left;
-}
-
 int
 export_plan_file_path(const char *id, const char *name, char *out,
     size_t out_size)
@@ -185,9 +176,11 @@ export_plan_file_path(const char *id, const char *name, char *out,
 	out[o++] = '/';
 	for (size_t i = 0; i < nn;) {
 		unsigned char c = (unsigned char)name[i];
-		size_t cl = plan_utf8_len((const unsigned char *)name + i,
-		    nn - i);
+		/* One character (base/utf8.h); a stray byte alone. */
+		size_t cl = cb_utf8_seq(name + i, nn - i);
 
+		if (cl == 0)
+			cl = 1;
 		if (o + cl >= out_size)
 			break;		/* whole characters only */
 		if (cl == 1 && (c < 0x20 || c == 0x7f ||

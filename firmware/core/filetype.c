@@ -6,8 +6,9 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
+#include "base/utf8.h"
 
 static const struct file_type file_types[] = {
 	{ "image/jpeg", ".jpg" }, { "image/png", ".png" },
@@ -63,7 +64,7 @@ file_sniff(const struct file_type *ft, const unsigned char *b, size_t n)
 				return 1;
 		return 0;
 	}
-	if (n == 0 || !cb_utf8_valid((const char *)b, n))
+	if (n == 0 || !cb_utf8_valid((const char *)b, n, CB_UTF8_TEXT))
 		return 0;
 	/* application/json: that text, one JSON value (RFC 8259) */
 	if (strcmp(ft->ft_ctype, "application/json") == 0) {

@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/policy.h"
 
 struct policy_row {

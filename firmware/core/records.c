@@ -8,8 +8,10 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "core/records.h"
+#include "base/utf8.h"
 
 #define REC_MAX_FIELDS	16
 #define REC_MAX_ID_PARTS 5
@@ -318,17 +320,9 @@ num2(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 int
 rec_date_valid(const char *s, size_t len)
 {
-	static const int mdays[12] =
-	    { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, m, d;
 
 	if (len != 10 || s[4] != '-' || s[7] != '-')
@@ -341,7 +335,7 @@ rec_date_valid(const char *s, size_t len)
 	d = num2(s + 8);
 	if (y < 2000 || y > 2200 || m < 1 || m > 12 || d < 1)
 		return 0;
-	return d <= mdays[m - 1] + (m == 2 && leap(y));
+	return d <= cb_date_mdays(y, m);
 }
 
 int
@@ -390,36 +384,6 @@ rec_random_id(enum rec_type t, char *out, size_t size)
 
 /* ---- school time ---------------------------------------------------- */
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 int64_t
 rec_now_local_minutes(int64_t now_ms)
 {
@@ -436,11 +400,12 @@ rec_local_date(int64_t now_ms, char out[11])
 	int64_t min = rec_now_local_minutes(now_ms);
 	int64_t days = min / 1440 - (min < 0 && min % 1440 != 0);
 	char buf[32];
-	int y, m, d;
+	int64_t y;
+	int m, d;
 
-	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", (y % 10000 + 10000) %
-	    10000, m, d);
+	cb_civil_from_days(days, &y, &m, &d);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d",
+	    (int)((y % 10000 + 10000) % 10000), m, d);
 	memcpy(out, buf, 10);
 	out[10] = '\0';
 }
@@ -464,7 +429,7 @@ rec_local_minutes(const char *date, const char *hhmm)
 	if (!rec_date_valid(date, strlen(date)) ||
 	    !rec_hhmm_valid(hhmm, strlen(hhmm)))
 		return -1;
-	return days_from_civil(num2(date) * 100 + num2(date + 2),
+	return cb_days_from_civil(num2(date) * 100 + num2(date + 2),
 	    num2(date + 5), num2(date + 8)) * 1440 + num2(hhmm) * 60 +
 	    num2(hhmm + 3);
 }
@@ -499,18 +464,6 @@ fail(struct rec_err *err, enum rec_why why, const char *field)
 	return CB_EINVAL;
 }
 
-/* Well-formed UTF-8 (cb_utf8_valid: no NUL or C0 controls but tab, LF,
- * CR); a line has none of those three either. */
-static int
-text_valid(const char *s, size_t len, int multiline)
-{
-	if (!cb_utf8_valid(s, len))
-		return 0;
-	if (!multiline && (memchr(s, '\n', len) || memchr(s, '\r', len) ||
-	    memchr(s, '\t', len)))
-		return 0;
-	return 1;
-}
 
 static int
 check_str(const struct rec_field *f, yyjson_val *v, const char *name,
@@ -527,7 +480,8 @@ check_str(const struct rec_field *f, yyjson_val *v, const char *name,
 	case K_TEXT:
 		if (len == 0 || (int64_t)len > f->f_max)
 			return fail(err, REC_LENGTH, name);
-		ok = text_valid(s, len, f->f_kind == K_TEXT);
+		ok = cb_utf8_valid(s, len, f->f_kind == K_TEXT ? CB_UTF8_TEXT :
+		    CB_UTF8_LINE);
 		break;
 	case K_ID:	ok = id_chars_valid(s, len, 64); break;
 	case K_UID:	ok = rec_uid_valid(s, len); break;
@@ -591,7 +545,8 @@ check_attachment(yyjson_val *o, size_t idx, struct rec_err *err)
 	}
 	if (!yyjson_is_str(v[0]) || yyjson_get_len(v[0]) == 0 ||
 	    yyjson_get_len(v[0]) > REC_TITLE_MAX ||
-	    !text_valid(yyjson_get_str(v[0]), yyjson_get_len(v[0]), 0))
+	    !cb_utf8_valid(yyjson_get_str(v[0]), yyjson_get_len(v[0]),
+	    CB_UTF8_LINE))
 		return fail(err, REC_VALUE, field);
 	if (!yyjson_is_uint(v[1]) || yyjson_get_uint(v[1]) > (1ULL << 32))
 		return fail(err, REC_VALUE, field);
@@ -640,7 +595,8 @@ check_list(const struct rec_field *f, yyjson_val *v, struct rec_err *err)
 			}
 		} else if (yyjson_get_len(item) == 0 ||
 		    yyjson_get_len(item) > 1000 ||
-		    !text_valid(yyjson_get_str(item), yyjson_get_len(item), 1))
+		    !cb_utf8_valid(yyjson_get_str(item), yyjson_get_len(item),
+		    CB_UTF8_TEXT))
 			return fail(err, REC_VALUE, f->f_name);
 	}
 	return CB_OK;

@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 /* ---- 1. errors ------------------------------------------------------- */
 
@@ -174,37 +176,11 @@ roster_errors_free(struct roster_errors *e)
 
 /* ---- 2. decoding ----------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at p, or 0. */
+/* Length of the well-formed UTF-8 sequence at p, or 0 (base/utf8.h). */
 static size_t
 utf8_len(const unsigned char *p, const unsigned char *end)
 {
-	unsigned c = p[0], n, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if ((size_t)(end - p) <= n)
-		return 0;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n + 1;
+	return cb_utf8_seq((const char *)p, (size_t)(end - p));
 }
 
 static size_t
@@ -764,19 +740,11 @@ trim(char *s)
 	return s;
 }
 
-/* 1 when s has a C0 or C1 control character or DEL. */
+/* 1 when s has a C0 or C1 control character or DEL: not a name. */
 static int
 has_control(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			return 1;
-	}
-	return 0;
+	return !cb_utf8_valid(s, strlen(s), CB_UTF8_NAME);
 }
 
 /*
@@ -1569,57 +1537,18 @@ roster_free(struct roster *r)
 
 #define SLIPS_MAX_BYTES	(16u << 20)	/* the page; ~1 KiB per slip */
 
-struct sb {
-	char *s_p;
-	size_t s_n, s_cap;
-	int s_err;
-};
-
-static void
-sb_add(struct sb *b, const char *s, size_t n)
-{
-	if (b->s_err)
-		return;
-	if (b->s_n + n + 1 > b->s_cap) {
-		size_t cap = b->s_cap ? b->s_cap : 4096;
-		char *p;
-
-		while (cap < b->s_n + n + 1)
-			cap *= 2;
-		if (cap > SLIPS_MAX_BYTES) {
-			b->s_err = CB_ETOOBIG;
-			return;
-		}
-		if ((p = realloc(b->s_p, cap)) == NULL) {
-			b->s_err = CB_ENOMEM;
-			return;
-		}
-		b->s_p = p;
-		b->s_cap = cap;
-	}
-	memcpy(b->s_p + b->s_n, s, n);
-	b->s_n += n;
-	b->s_p[b->s_n] = '\0';
-}
-
-static void
-sb_str(struct sb *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* Text and attribute values alike. */
 static void
-sb_esc(struct sb *b, const char *s)
+buf_esc(struct cb_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': sb_str(b, "&amp;"); break;
-		case '<': sb_str(b, "&lt;"); break;
-		case '>': sb_str(b, "&gt;"); break;
-		case '"': sb_str(b, "&quot;"); break;
-		case '\'': sb_str(b, "&#39;"); break;
-		default: sb_add(b, s, 1); break;
+		case '&': cb_buf_str(b, "&amp;"); break;
+		case '<': cb_buf_str(b, "&lt;"); break;
+		case '>': cb_buf_str(b, "&gt;"); break;
+		case '"': cb_buf_str(b, "&quot;"); break;
+		case '\'': cb_buf_str(b, "&#39;"); break;
+		default: cb_buf_add(b, s, 1); break;
 		}
 	}
 }
@@ -1643,24 +1572,24 @@ cmp_slip(const void *a, const void *b)
 }
 
 static void
-slip_row(struct sb *b, const char *label, const char *value, int code)
+slip_row(struct cb_buf *b, const char *label, const char *value, int code)
 {
-	sb_str(b, "<tr><th>");
-	sb_str(b, label);
-	sb_str(b, code ? "</th><td class=\"code\">" : "</th><td>");
-	sb_esc(b, value);
-	sb_str(b, "</td></tr>\n");
+	cb_buf_str(b, "<tr><th>");
+	cb_buf_str(b, label);
+	cb_buf_str(b, code ? "</th><td class=\"code\">" : "</th><td>");
+	buf_esc(b, value);
+	cb_buf_str(b, "</td></tr>\n");
 }
 
 static void
-slip_one(struct sb *b, const struct roster_slip *s, const char *school,
+slip_one(struct cb_buf *b, const struct roster_slip *s, const char *school,
     const char *class_label)
 {
 	char num[16];
 
-	sb_str(b, "<div class=\"slip\">\n<p class=\"slip-school\">");
-	sb_esc(b, school);
-	sb_str(b, "</p>\n<table>\n");
+	cb_buf_str(b, "<div class=\"slip\">\n<p class=\"slip-school\">");
+	buf_esc(b, school);
+	cb_buf_str(b, "</p>\n<table>\n");
 	slip_row(b, "組 / Class", class_label, 0);
 	if (s->rs_number > 0) {
 		snprintf(num, sizeof(num), "%d", s->rs_number);
@@ -1670,40 +1599,41 @@ slip_one(struct sb *b, const struct roster_slip *s, const char *school,
 	slip_row(b, "ユーザーID / User ID", s->rs_user_id, 1);
 	slip_row(b, "初期パスワード / Initial password", s->rs_password, 1);
 	slip_row(b, "アドレス / Address", ROSTER_SLIPS_URL_PLACEHOLDER, 1);
-	sb_str(b, "</table>\n<p class=\"slip-notice\">最初のログインでパスワード"
-	    "を変更してください / Change this password at first login</p>\n"
+	cb_buf_str(b, "</table>\n<p class=\"slip-notice\">"
+	    "最初のログインでパスワードを変更してください / "
+	    "Change this password at first login</p>\n"
 	    "</div>\n");
 }
 
 static void
-slips_page(struct sb *b, const struct roster_slip *const *v, size_t n,
+slips_page(struct cb_buf *b, const struct roster_slip *const *v, size_t n,
     const char *school)
 {
 	size_t i;
 
-	sb_str(b, "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n"
+	cb_buf_str(b, "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n<title>パスワード票 / Password slips: ");
-	sb_esc(b, school);
-	sb_str(b, "</title>\n<link rel=\"stylesheet\" href=\"/slips.css\">\n"
-	    "</head>\n<body>\n");
+	buf_esc(b, school);
+	cb_buf_str(b, "</title>\n"
+	    "<link rel=\"stylesheet\" href=\"/slips.css\">\n</head>\n<body>\n");
 	for (i = 0; i < n; i++) {
 		const char *cls = v[i]->rs_class;
 		const char *label = *cls ? cls : "なし / none";
 
 		if (i == 0 || strcmp(cls, v[i - 1]->rs_class) != 0) {
 			if (i > 0)
-				sb_str(b, "</div>\n</section>\n");
-			sb_str(b, "<section class=\"class-page\">\n<h1>");
-			sb_esc(b, school);
-			sb_str(b, " <span class=\"class-name\">");
-			sb_esc(b, *cls ? cls : "組なし / No class");
-			sb_str(b, "</span></h1>\n<div class=\"slips\">\n");
+				cb_buf_str(b, "</div>\n</section>\n");
+			cb_buf_str(b, "<section class=\"class-page\">\n<h1>");
+			buf_esc(b, school);
+			cb_buf_str(b, " <span class=\"class-name\">");
+			buf_esc(b, *cls ? cls : "組なし / No class");
+			cb_buf_str(b, "</span></h1>\n<div class=\"slips\">\n");
 		}
 		slip_one(b, v[i], school, label);
 	}
 	if (n > 0)
-		sb_str(b, "</div>\n</section>\n");
-	sb_str(b, "</body>\n</html>\n");
+		cb_buf_str(b, "</div>\n</section>\n");
+	cb_buf_str(b, "</body>\n</html>\n");
 }
 
 static int
@@ -1714,7 +1644,8 @@ slip_valid(const struct roster_slip *s)
 	size_t i;
 
 	for (i = 0; i < CB_ARRAY_LEN(f); i++)
-		if (f[i] == NULL || !cb_utf8_valid(f[i], strlen(f[i])))
+		if (f[i] == NULL ||
+		    !cb_utf8_valid(f[i], strlen(f[i]), CB_UTF8_TEXT))
 			return 0;
 	return 1;
 }
@@ -1724,15 +1655,17 @@ roster_slips_html(const struct roster_slip *slips, size_t n,
     const char *school_name, char **html, size_t *len)
 {
 	const struct roster_slip **v;
-	struct sb b = { 0 };
+	struct cb_buf b;
 	size_t i;
+	int rc;
 
 	*html = NULL;
 	*len = 0;
 	if (n > ROSTER_SLIPS_MAX)
 		return CB_ETOOBIG;
 	if (school_name == NULL ||
-	    !cb_utf8_valid(school_name, strlen(school_name)))
+	    !cb_utf8_valid(school_name, strlen(school_name),
+	    CB_UTF8_TEXT))
 		return CB_EINVAL;
 	for (i = 0; i < n; i++)
 		if (!slip_valid(&slips[i]))
@@ -1742,13 +1675,13 @@ roster_slips_html(const struct roster_slip *slips, size_t n,
 	for (i = 0; i < n; i++)
 		v[i] = &slips[i];
 	qsort(v, n, sizeof(*v), cmp_slip);
+	cb_buf_init(&b, SLIPS_MAX_BYTES);
 	slips_page(&b, v, n, school_name);
 	free(v);
-	if (b.s_err) {
-		free(b.s_p);
-		return b.s_err;
+	if ((rc = b.b_err) != CB_OK) {
+		cb_buf_free(&b);
+		return rc;
 	}
-	*html = b.s_p;
-	*len = b.s_n;
+	*html = cb_buf_take(&b, len);
 	return 0;
 }

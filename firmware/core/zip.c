@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/zip.h"
 
 #define ZIP_SIG_LOCAL	0x04034b50u

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "keys/keyfile.h"
 
 #define KEK_MAGIC	"CBKK"

@@ -16,8 +16,9 @@
 #include <argon2.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "keys/escrow.h"
 #include "keys/keyfile.h"
 #include "keys/keys.h"
@@ -160,11 +161,8 @@ erase_file(const char *dir, const char *name)
 	close(fd);
 	if (unlink(p) != 0 && errno != ENOENT)
 		rc = CB_EIO;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0)
-			rc = CB_EIO;
-		close(fd);
-	}
+	if (cb_fsync_dir(dir) != CB_OK)
+		rc = CB_EIO;
 	return rc;
 }
 

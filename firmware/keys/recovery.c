@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "keys/recovery.h"
 
 #define RECOVERY_DIGITS	(RECOVERY_GROUPS * RECOVERY_GROUP_DIGITS)

@@ -25,8 +25,9 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/proc.h"
 #include "net/cert.h"
 #include "net/mdns.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/dns.h"
 
 static uint16_t

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/http.h"
 #include "net/http_parse.h"
 #include "net/loop.h"

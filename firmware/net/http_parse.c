@@ -11,7 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "net/http_parse.h"
 
 #define HTTP_PARSE_MAX_STEPS 64
@@ -316,7 +317,7 @@ http_path_decode(char *s, size_t len, size_t *out_len)
 	s[o] = '\0';
 	if (o == 0 || s[0] != '/')
 		return "the request target must be a path starting with /";
-	if (!cb_utf8_valid(s, o))
+	if (!cb_utf8_valid(s, o, CB_UTF8_LINE))
 		return "the path is not valid UTF-8";
 	if (hp_has_dot_segment(s, o))
 		return "the path has a . or .. segment";

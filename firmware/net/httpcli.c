@@ -10,7 +10,7 @@
 
 #include <mbedtls/base64.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/httpcli.h"
 #include "net/httpdate.h"
 

@@ -3,7 +3,8 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 
 static const char httpdate_wdays[7][4] = {
@@ -13,30 +14,6 @@ static const char httpdate_months[12][4] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-/* Howard Hinnant's days_from_civil: exact for every Gregorian date. */
-int64_t
-httpdate_days(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-httpdate_mdays(int64_t y, int m)
-{
-	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : n[m - 1];
-}
 
 /* n decimal digits at p, exactly; -1 when any is not a digit. */
 static int
@@ -82,10 +59,10 @@ httpdate_parse(const char *s, size_t len, int64_t *ms_out)
 	mm = httpdate_num(s + 20, 2);
 	ss = httpdate_num(s + 23, 2);
 	if (wd < 0 || mon < 0 || day < 1 || year < HTTPDATE_MIN_YEAR ||
-	    year > HTTPDATE_MAX_YEAR || day > httpdate_mdays(year, mon) ||
+	    year > HTTPDATE_MAX_YEAR || day > cb_date_mdays(year, mon) ||
 	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
 		return CB_EINVAL;
-	days = httpdate_days(year, mon, day);
+	days = cb_days_from_civil(year, mon, day);
 	if (((days % 7) + 7) % 7 != wd)
 		return CB_EINVAL;
 	if (ss == 60)		/* a leap second: the next second is as good */

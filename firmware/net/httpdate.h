@@ -24,7 +24,4 @@
  * and tabs (header whitespace) are allowed. */
 int httpdate_parse(const char *s, size_t len, int64_t *ms_out);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12). */
-int64_t httpdate_days(int64_t y, int m, int d);
-
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/loop.h"
 
 #define LOOP_MAX_FDS (1 << 20)	/* bound on descriptor numbers we index */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/netif.h"
 
 #define NETIF_SYS_MAC	"/sys/class/net/%s/address"

@@ -26,7 +26,8 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/tls.h"
 
 #define TLS_DRBG_PERS		"classbox web tls"
@@ -120,72 +121,17 @@ tls_read_file(const char *path, unsigned char *buf, size_t cap, size_t *len)
 	return CB_OK;
 }
 
-static int
-tls_fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc = CB_OK;
-
-	if (cb_strlcpy(dir, path, sizeof(dir)) != CB_OK)
-		return CB_ETOOBIG;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return CB_EIO;
-	if (fsync(fd) == -1)
-		rc = CB_EIO;
-	close(fd);
-	return rc;
-}
-
-/*
- * Write path atomically with mode: a fresh temporary file (O_EXCL, so the
- * mode is set at creation and nobody else's file is reused), fsync, rename,
- * fsync the directory. A power cut leaves the old file or the new one.
- */
+/* The key and the certificate: cb_write_file_atomic (a power cut leaves
+ * the old file or the new one), with a hint for the usual cause. */
 static int
 tls_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd;
+	int rc = cb_write_file_atomic(path, data, len, mode);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return CB_ETOOBIG;
-	(void)unlink(tmp);	/* left by a crash during a previous start */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	if (fd == -1)
-		goto fail;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail_fd;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail_unlink;
-	}
-	if (rename(tmp, path) == -1)
-		goto fail_unlink;
-	return tls_fsync_dir(path);
-fail_fd:
-	close(fd);
-fail_unlink:
-	(void)unlink(tmp);
-fail:
-	log_err("tls: cannot write %s: %s (check the directory exists and "
-	    "belongs to the web user)", path, strerror(errno));
-	return CB_EIO;
+	if (rc != CB_OK)
+		log_err("tls: cannot write %s (check the directory exists and "
+		    "belongs to the web user)", path);
+	return rc;
 }
 
 static int

@@ -27,7 +27,8 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 #include "net/tlscli.h"
 
@@ -155,8 +156,10 @@ tc_proxy_setup(struct tlscli *c, const struct tlscli_config *cfg)
 static int64_t
 tc_x509_ms(const mbedtls_x509_time *t)
 {
-	return ((httpdate_days(t->year, t->mon, t->day) * 24 + t->hour) * 60 +
-	    t->min) * 60000LL + t->sec * 1000LL;
+	int64_t days = cb_days_from_civil(t->year, t->mon, t->day);
+
+	return ((days * 24 + t->hour) * 60 + t->min) * 60000LL +
+	    t->sec * 1000LL;
 }
 
 /* Per certificate of the chain: when the kernel's clock is behind the

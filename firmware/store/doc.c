@@ -9,71 +9,42 @@
 #include <mbedtls/md5.h>
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "store/doc.h"
 
-/* A growing output buffer; on allocation failure b_err is set and further
- * writes do nothing, so writers check once at the end. */
-struct buf {
-	char *b_data;
-	size_t b_len, b_cap;
-	int b_err;
-};
-
-static void
-buf_put(struct buf *b, const void *p, size_t len)
-{
-	if (b->b_err)
-		return;
-	if (b->b_len + len + 1 > b->b_cap) {
-		size_t cap = b->b_cap ? b->b_cap : 256;
-		char *n;
-		while (cap < b->b_len + len + 1)
-			cap *= 2;
-		if ((n = realloc(b->b_data, cap)) == NULL) {
-			b->b_err = CB_ENOMEM;
-			return;
-		}
-		b->b_data = n;
-		b->b_cap = cap;
-	}
-	memcpy(b->b_data + b->b_len, p, len);
-	b->b_len += len;
-	b->b_data[b->b_len] = 0;
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
+/* The buffers of canonical JSON add no limit of their own: the input was
+ * bounded (DOC_MAX_SIZE) by whoever read it, and an escape may triple it
+ * ("\n" is written "\u000a"). */
+#define DOC_BUF_MAX	CB_BUF_MAX_LIMIT
 
 /* A JSON string; the input is valid UTF-8 (yyjson checked it). */
 static void
-buf_json_string(struct buf *b, const char *s, size_t len)
+buf_json_string(struct cb_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t run = 0;
 
-	buf_put(b, "\"", 1);
+	cb_buf_add(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		buf_put(b, s + run, i - run);
+		cb_buf_add(b, s + run, i - run);
 		run = i + 1;
 		if (c == '"' || c == '\\') {
 			esc[1] = (char)c;
-			buf_put(b, esc, 2);
+			cb_buf_add(b, esc, 2);
 		} else {
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			buf_put(b, esc, 6);
+			cb_buf_add(b, esc, 6);
 		}
 	}
-	buf_put(b, s + run, len - run);
-	buf_put(b, "\"", 1);
+	cb_buf_add(b, s + run, len - run);
+	cb_buf_add(b, "\"", 1);
 }
 
 struct kv_pair {
@@ -93,12 +64,12 @@ pair_cmp(const void *a, const void *b)
 	return lx < ly ? -1 : lx > ly;
 }
 
-static int canon_value(struct buf *b, yyjson_val *v, int depth);
+static int canon_value(struct cb_buf *b, yyjson_val *v, int depth);
 
 /* An object with keys sorted; at the top level (body=1) the fields that
  * start with '_' are CouchDB's and left out. */
 static int
-canon_object(struct buf *b, yyjson_val *obj, int depth, int body)
+canon_object(struct cb_buf *b, yyjson_val *obj, int depth, int body)
 {
 	size_t n = yyjson_obj_size(obj), k = 0, i, max;
 	struct kv_pair *pairs;
@@ -115,26 +86,26 @@ canon_object(struct buf *b, yyjson_val *obj, int depth, int body)
 		pairs[k++].kp_val = val;
 	}
 	qsort(pairs, k, sizeof(*pairs), pair_cmp);
-	buf_put(b, "{", 1);
+	cb_buf_add(b, "{", 1);
 	for (i = 0; i < k && rc == 0; i++) {
 		if (i > 0 && pair_cmp(&pairs[i - 1], &pairs[i]) == 0) {
 			rc = CB_EINVAL;	/* a duplicate key */
 			break;
 		}
 		if (i > 0)
-			buf_put(b, ",", 1);
+			cb_buf_add(b, ",", 1);
 		buf_json_string(b, yyjson_get_str(pairs[i].kp_key),
 		    yyjson_get_len(pairs[i].kp_key));
-		buf_put(b, ":", 1);
+		cb_buf_add(b, ":", 1);
 		rc = canon_value(b, pairs[i].kp_val, depth + 1);
 	}
-	buf_put(b, "}", 1);
+	cb_buf_add(b, "}", 1);
 	free(pairs);
 	return rc;
 }
 
 static int
-canon_value(struct buf *b, yyjson_val *v, int depth)
+canon_value(struct cb_buf *b, yyjson_val *v, int depth)
 {
 	size_t i, max;
 	yyjson_val *e;
@@ -144,26 +115,26 @@ canon_value(struct buf *b, yyjson_val *v, int depth)
 		return CB_EINVAL;
 	switch (yyjson_get_type(v)) {
 	case YYJSON_TYPE_NULL:
-		buf_str(b, "null");
+		cb_buf_str(b, "null");
 		break;
 	case YYJSON_TYPE_BOOL:
-		buf_str(b, yyjson_get_bool(v) ? "true" : "false");
+		cb_buf_str(b, yyjson_get_bool(v) ? "true" : "false");
 		break;
 	case YYJSON_TYPE_RAW:	/* a number, exactly as written */
-		buf_put(b, yyjson_get_raw(v), yyjson_get_len(v));
+		cb_buf_add(b, yyjson_get_raw(v), yyjson_get_len(v));
 		break;
 	case YYJSON_TYPE_STR:
 		buf_json_string(b, yyjson_get_str(v), yyjson_get_len(v));
 		break;
 	case YYJSON_TYPE_ARR:
-		buf_put(b, "[", 1);
+		cb_buf_add(b, "[", 1);
 		yyjson_arr_foreach(v, i, max, e) {
 			if (i > 0)
-				buf_put(b, ",", 1);
+				cb_buf_add(b, ",", 1);
 			if ((rc = canon_value(b, e, depth + 1)) != 0)
 				break;
 		}
-		buf_put(b, "]", 1);
+		cb_buf_add(b, "]", 1);
 		break;
 	case YYJSON_TYPE_OBJ:
 		rc = canon_object(b, v, depth, 0);
@@ -177,8 +148,8 @@ canon_value(struct buf *b, yyjson_val *v, int depth)
 int
 doc_id_valid(const char *id, size_t len)
 {
-	return len > 0 && len <= DOC_ID_MAX && cb_utf8_valid(id, len) &&
-	    memchr(id, 0, len) == NULL;
+	return len > 0 && len <= DOC_ID_MAX &&
+	    cb_utf8_valid(id, len, CB_UTF8_TEXT) && memchr(id, 0, len) == NULL;
 }
 
 static int
@@ -382,7 +353,7 @@ doc_parse_fields(struct doc_input *d, yyjson_val *root, int new_edits,
     char *err, size_t es)
 {
 	yyjson_val *key, *val, *revisions = NULL, *type;
-	struct buf b = { 0 };
+	struct cb_buf b;
 	size_t i, max;
 	int rc;
 
@@ -406,16 +377,16 @@ doc_parse_fields(struct doc_input *d, yyjson_val *root, int new_edits,
 	if (!d->di_local && !d->di_deleted && !type_valid(type))
 		return doc_err(err, es, CB_EINVAL, "a document needs a \"type\" "
 		    "of lowercase letters, digits and '_' (at most 40)");
+	cb_buf_init(&b, DOC_BUF_MAX);
 	rc = canon_object(&b, root, 0, 1);
 	if (rc == 0)
 		rc = b.b_err;
 	if (rc != 0) {
-		free(b.b_data);
+		cb_buf_free(&b);
 		return doc_err(err, es, rc, rc == CB_ENOMEM ? "out of memory" :
 		    "the document nests deeper than 64 levels or repeats a key");
 	}
-	d->di_body = b.b_data;
-	d->di_bodylen = b.b_len;
+	d->di_body = cb_buf_take(&b, &d->di_bodylen);
 	return CB_OK;
 }
 
@@ -495,32 +466,32 @@ doc_new_hash(int deleted, const char *parent_rev, const char *body,
 }
 
 static void
-compose_extra(struct buf *b, const struct doc_extra *x)
+compose_extra(struct cb_buf *b, const struct doc_extra *x)
 {
 	char num[16];
 
 	if (x->de_deleted)
-		buf_str(b, ",\"_deleted\":true");
+		cb_buf_str(b, ",\"_deleted\":true");
 	if (x->de_nconflicts > 0) {
-		buf_str(b, ",\"_conflicts\":[");
+		cb_buf_str(b, ",\"_conflicts\":[");
 		for (size_t i = 0; i < x->de_nconflicts; i++) {
-			buf_str(b, i ? ",\"" : "\"");
-			buf_str(b, x->de_conflicts[i]);
-			buf_str(b, "\"");
+			cb_buf_str(b, i ? ",\"" : "\"");
+			cb_buf_str(b, x->de_conflicts[i]);
+			cb_buf_str(b, "\"");
 		}
-		buf_str(b, "]");
+		cb_buf_str(b, "]");
 	}
 	if (x->de_nrevs > 0) {
 		snprintf(num, sizeof(num), "%u", (unsigned)x->de_rev_start);
-		buf_str(b, ",\"_revisions\":{\"start\":");
-		buf_str(b, num);
-		buf_str(b, ",\"ids\":[");
+		cb_buf_str(b, ",\"_revisions\":{\"start\":");
+		cb_buf_str(b, num);
+		cb_buf_str(b, ",\"ids\":[");
 		for (size_t i = 0; i < x->de_nrevs; i++) {
-			buf_str(b, i ? ",\"" : "\"");
-			buf_str(b, x->de_rev_ids[i]);
-			buf_str(b, "\"");
+			cb_buf_str(b, i ? ",\"" : "\"");
+			cb_buf_str(b, x->de_rev_ids[i]);
+			cb_buf_str(b, "\"");
 		}
-		buf_str(b, "]}");
+		cb_buf_str(b, "]}");
 	}
 }
 
@@ -528,28 +499,30 @@ int
 doc_compose(const char *id, const char *rev, const char *body,
     size_t bodylen, const struct doc_extra *x, char **out, size_t *outlen)
 {
-	struct buf b = { 0 };
+	struct cb_buf b;
+	int rc;
 
 	*out = NULL;
 	if (bodylen < 2 || body[0] != '{' || body[bodylen - 1] != '}')
 		return CB_EINVAL;
-	buf_str(&b, "{\"_id\":");
+	cb_buf_init(&b, DOC_BUF_MAX);
+	cb_buf_str(&b, "{\"_id\":");
 	buf_json_string(&b, id, strlen(id));
 	if (rev != NULL) {
-		buf_str(&b, ",\"_rev\":\"");
-		buf_str(&b, rev);	/* rev ids need no escaping */
-		buf_str(&b, "\"");
+		cb_buf_str(&b, ",\"_rev\":\"");
+		cb_buf_str(&b, rev);	/* rev ids need no escaping */
+		cb_buf_str(&b, "\"");
 	}
 	if (x != NULL)
 		compose_extra(&b, x);
 	if (bodylen > 2)
-		buf_put(&b, ",", 1);
-	buf_put(&b, body + 1, bodylen - 1);
-	if (b.b_err) {
-		free(b.b_data);
-		return b.b_err;
+		cb_buf_add(&b, ",", 1);
+	cb_buf_add(&b, body + 1, bodylen - 1);
+	if (b.b_err != CB_OK) {
+		rc = b.b_err;
+		cb_buf_free(&b);
+		return rc;
 	}
-	*out = b.b_data;
-	*outlen = b.b_len;
+	*out = cb_buf_take(&b, outlen);
 	return CB_OK;
 }

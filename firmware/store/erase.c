@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/erase.h"
 
 #define ERASE_CHUNK	65536
@@ -36,27 +36,6 @@ erase_mark(const char *dir, const char *text)
 	if (cb_path_join(p, sizeof(p), dir, ERASE_MARKER) != CB_OK)
 		return CB_ETOOBIG;
 	return cb_write_file_atomic(p, text, n, 0600);
-}
-
-static int
-erase_sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc = 0;
-
-	if (cb_strlcpy(dir, path, sizeof(dir)) != 0)
-		return CB_ETOOBIG;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		(void)cb_strlcpy(dir, ".", sizeof(dir));
-	else
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return CB_EIO;
-	if (fsync(fd) != 0)
-		rc = CB_EIO;
-	close(fd);
-	return rc;
 }
 
 /* Zeros over the whole file, then fsync: the blocks on a plain disk no
@@ -99,7 +78,7 @@ erase_file(const char *path)
 	if (rc == CB_OK && unlink(path) != 0 && errno != ENOENT)
 		rc = CB_EIO;
 	if (rc == CB_OK)
-		rc = erase_sync_dir(path);
+		rc = cb_fsync_dir_of(path);
 	if (rc != CB_OK)
 		log_err("erase: %s is not fully erased; run it again", path);
 	return rc;

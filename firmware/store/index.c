@@ -7,7 +7,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/index.h"
 
 /* The fields each type declares for indexing. The types module (issue 3,

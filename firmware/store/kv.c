@@ -11,7 +11,8 @@
 
 #include <lmdb.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/kv.h"
 
 struct kv_env {
@@ -64,16 +65,11 @@ kv_status(int rc)
 static int
 kv_fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd == -1 || fsync(fd) == -1) {
+	if (cb_fsync_dir(dir) != CB_OK) {
 		log_err("store: cannot flush the directory %s: %s", dir,
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return CB_EIO;
 	}
-	close(fd);
 	return CB_OK;
 }
 

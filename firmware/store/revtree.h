@@ -17,9 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REV_HASH_MAX		64	/* bytes of the part after "N-" */
-#define REV_GEN_MAX		999999999u
-#define REV_MAX			(9 + 1 + REV_HASH_MAX)	/* "N-hash" */
+#include "core/rev.h"	/* a revision id: REV_MAX, rev_parse */
+
 #define REVTREE_MAX_NODES	8192	/* revisions kept per document */
 #define REVTREE_MAX_LEAVES	256	/* branches (conflicts + tombstones) */
 #define REVTREE_DEFAULT_LIMIT	1000	/* CouchDB's default _revs_limit */
@@ -49,13 +48,6 @@ struct rev_path {
 
 void revtree_init(struct revtree *t);
 void revtree_free(struct revtree *t);
-
-/* Parse "N-hash": N in 1..REV_GEN_MAX without leading zeros, hash 1 to
- * REV_HASH_MAX bytes of [0-9A-Za-z._~-] (hex in CouchDB and PouchDB). CB_EINVAL otherwise. */
-int rev_parse(const char *rev, size_t len, uint32_t *gen, const char **hash,
-    size_t *hashlen);
-/* 1 when s is an acceptable hash (the part after "N-"). */
-int rev_hash_valid(const char *s, size_t len);
 
 /* Index of revision (gen, hash), or -1. */
 int revtree_find(const struct revtree *t, uint32_t gen, const char *hash,

@@ -14,7 +14,8 @@
 
 #include <mbedtls/gcm.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "store/seal.h"
 
 #define SEAL_VERSION	1
@@ -142,68 +143,25 @@ struct kek_file {
 	int kf_loaded;
 };
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return CB_EIO;
-	rc = fsync(fd);
-	close(fd);
-	return rc == 0 ? CB_OK : CB_EIO;
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return CB_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return CB_OK;
-}
-
 /* A new KEK: written to a temporary file, flushed, then renamed, so a power
  * cut leaves either no kek or a whole one. */
 static int
 kek_create(struct kek_file *kf)
 {
 	char tmp[PATH_MAX + 8];
-	int fd, rc;
+	int rc;
 
 	if ((rc = cb_random(kf->kf_kek, SEAL_KEY_LEN)) != 0)
 		return rc;
 	snprintf(tmp, sizeof(tmp), "%s.new", kf->kf_path);
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd < 0) {
-		log_err("store: cannot create %s: %s", tmp, strerror(errno));
+	if ((rc = cb_file_put(kf->kf_path, tmp, kf->kf_kek, SEAL_KEY_LEN,
+	    0600, 0)) != CB_OK) {
+		log_err("store: cannot write the key file %s: %s",
+		    kf->kf_path, strerror(errno));
+		cb_wipe(kf->kf_kek, SEAL_KEY_LEN);
 		return CB_EIO;
 	}
-	rc = write_all(fd, kf->kf_kek, SEAL_KEY_LEN);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = CB_EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, kf->kf_path) != 0)
-		rc = CB_EIO;
-	if (rc == 0)
-		rc = fsync_dir(kf->kf_dir);
-	if (rc != 0) {
-		log_err("store: cannot write the key file %s", kf->kf_path);
-		(void)unlink(tmp);
-		cb_wipe(kf->kf_kek, SEAL_KEY_LEN);
-	}
-	return rc;
+	return CB_OK;
 }
 
 static int
@@ -349,14 +307,14 @@ kek_erase(struct keystore *ks)
 	fd = open(kf->kf_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		if (cb_random(junk, sizeof(junk)) != 0 ||
-		    write_all(fd, junk, sizeof(junk)) != 0 || fsync(fd) != 0)
+		    cb_write_all(fd, junk, sizeof(junk)) != 0 || fsync(fd) != 0)
 			rc = CB_EIO;
 		close(fd);
 	} else if (errno != ENOENT)
 		rc = CB_EIO;
 	if (unlink(kf->kf_path) != 0 && errno != ENOENT)
 		rc = CB_EIO;
-	if (fsync_dir(kf->kf_dir) != 0)
+	if (cb_fsync_dir(kf->kf_dir) != 0)
 		rc = CB_EIO;
 	return rc;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/kv.h"
 #include "store/store.h"
 

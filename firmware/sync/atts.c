@@ -18,7 +18,7 @@
 #include <yyjson.h>
 #include <zlib.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
 #include "core/records.h"
 #include "sync/atts.h"

@@ -15,7 +15,7 @@
 #include <yyjson.h>
 
 #include "audit/audit.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/repl.h"
 
 #define AUDIT_PUSH_PAGE		AUDIT_QUERY_MAX_PAGE

@@ -7,7 +7,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
 #include "sync/conflict.h"
 #include "sync/repl.h"

@@ -13,8 +13,8 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "net/cert.h"
 #include "net/tlscli.h"
 #include "sync/drop.h"
@@ -84,52 +84,26 @@ enroll_err_field(const char *err, char *field, size_t size)
 	snprintf(field, size, "%s", f);
 }
 
-static int
-drop_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return CB_EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return CB_OK;
-}
-
 /* Write buf into drop_dir as name, through the temporary name tmpname:
- * a write cut short leaves only tmpname, which sync never takes. */
+ * a write cut short leaves only tmpname, which sync never takes. A stale
+ * tmpname is ours to replace (web may unlink in the drop directory, never
+ * list it); and since web may not read the directory, the rename is not
+ * followed by the directory's fsync (sync takes the file within seconds). */
 static int
 drop_put(const char *drop_dir, const char *tmpname, const char *name,
     const char *buf, size_t len)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
-	int fd, rc;
+	int rc;
 
 	if (cb_path_join(tmp, sizeof(tmp), drop_dir, tmpname) ||
 	    cb_path_join(dst, sizeof(dst), drop_dir, name))
 		return CB_ETOOBIG;
-	/* A temporary name left by a write cut short: ours to replace
-	 * (web may unlink in the drop directory, never list it). */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    ENROLL_DROP_MODE);
-	if (fd < 0)
-		return errno == ENOENT || errno == EACCES ? CB_EUNAVAIL :
-		    CB_EIO;
-	rc = drop_write_all(fd, buf, len);
-	if (rc == CB_OK && (fchmod(fd, ENROLL_DROP_MODE) != 0 ||
-	    fsync(fd) != 0))
-		rc = CB_EIO;
-	if (close(fd) != 0 && rc == CB_OK)
-		rc = CB_EIO;
-	if (rc == CB_OK && rename(tmp, dst) != 0)
-		rc = CB_EIO;
-	if (rc != CB_OK)
-		(void)unlink(tmp);
-	return rc;
+	rc = cb_file_put(dst, tmp, buf, len, ENROLL_DROP_MODE,
+	    CB_ATOMIC_NO_DIRSYNC);
+	/* No drop directory, or not ours: sync is not set up to take it. */
+	return rc == CB_EIO && (errno == ENOENT || errno == EACCES) ?
+	    CB_EUNAVAIL : rc;
 }
 
 int

@@ -8,7 +8,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/httpcli.h"
 #include "sync/proto.h"
 

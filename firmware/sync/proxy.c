@@ -13,7 +13,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/proxy.h"
 
 __attribute__((format(printf, 3, 4)))

@@ -13,7 +13,8 @@
 #include <mbedtls/sha256.h>
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/buf.h"
+#include "base/cb.h"
 #include "sync/atts.h"
 #include "sync/conflict.h"
 #include "auth/reset_grant.h"
@@ -22,42 +23,10 @@
 #define SYNC_NO_BULK_GET	1	/* fetch_bulk_get: use open_revs */
 #define SYNC_PATH_MAX		(DOC_ID_MAX * 3 + ENROLL_DB_MAX + 512)
 
-struct sbuf {
-	char *b_p;
-	size_t b_len, b_cap;
-};
-
-static int
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->b_len + n + 1 > b->b_cap) {
-		size_t cap = b->b_cap ? b->b_cap : 4096;
-		while (cap < b->b_len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->b_p, cap);
-		if (p == NULL)
-			return CB_ENOMEM;
-		b->b_p = p;
-		b->b_cap = cap;
-	}
-	memcpy(b->b_p + b->b_len, s, n);
-	b->b_len += n;
-	b->b_p[b->b_len] = 0;
-	return CB_OK;
-}
-
-static int
-sb_str(struct sbuf *b, const char *s)
-{
-	return sb_add(b, s, strlen(s));
-}
-
-static void
-sb_free(struct sbuf *b)
-{
-	free(b->b_p);
-	memset(b, 0, sizeof(*b));
-}
+/* Request bodies and paths: a batch is bounded by sc_batch_bytes plus the
+ * one revision that crossed it, which store and DOC_MAX_SIZE bound
+ * already; a path by the peer's checkpoint sequence it carries. */
+#define SYNC_BODY_BUF_MAX	CB_BUF_MAX_LIMIT
 
 __attribute__((format(printf, 4, 5)))
 static int
@@ -654,31 +623,33 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
     const char *const *revs, size_t n, struct pulled *p, const char *query)
 {
 	char path[SYNC_PATH_MAX], eid[DOC_ID_MAX * 3 + 1];
-	struct sbuf q = { 0 }, e = { 0 };
+	struct cb_buf q;
 	struct httpcli_resp r;
-	size_t missing;
+	char *esc = NULL;
+	size_t missing, esc_size;
 	int rc;
 
 	if ((rc = httpcli_escape(id, eid, sizeof(eid))) != CB_OK)
 		return sync_fail(c, rc, SYNC_FAIL_PROTO, "document id too long");
-	rc = sb_str(&q, "[");
+	cb_buf_init(&q, SYNC_BODY_BUF_MAX);
+	rc = cb_buf_str(&q, "[");
 	for (size_t i = 0; rc == CB_OK && i < n; i++)
-		if ((rc = sb_str(&q, i ? ",\"" : "\"")) == CB_OK &&
-		    (rc = sb_str(&q, revs[i])) == CB_OK)
-			rc = sb_str(&q, "\"");
-	if (rc == CB_OK && (rc = sb_str(&q, "]")) == CB_OK) {
-		e.b_cap = q.b_len * 3 + 1;
-		if ((e.b_p = malloc(e.b_cap)) == NULL)
+		if ((rc = cb_buf_str(&q, i ? ",\"" : "\"")) == CB_OK &&
+		    (rc = cb_buf_str(&q, revs[i])) == CB_OK)
+			rc = cb_buf_str(&q, "\"");
+	if (rc == CB_OK && (rc = cb_buf_str(&q, "]")) == CB_OK) {
+		esc_size = q.b_len * 3 + 1;
+		if ((esc = malloc(esc_size)) == NULL)
 			rc = CB_ENOMEM;
 		else
-			rc = httpcli_escape(q.b_p, e.b_p, e.b_cap);
+			rc = httpcli_escape(q.b_data, esc, esc_size);
 	}
 	if (rc == CB_OK && (snprintf(path, sizeof(path), "/%s/%s?%s"
 	    "&open_revs=", db, eid, query) >= (int)sizeof(path) - 1 ||
-	    strlen(path) + strlen(e.b_p) >= sizeof(path)))
+	    strlen(path) + strlen(esc) >= sizeof(path)))
 		rc = CB_ETOOBIG;
 	if (rc == CB_OK) {
-		strcat(path, e.b_p);
+		strcat(path, esc);
 		rc = rq(c, "GET", path, NULL, 0, &r);
 		if (rc == CB_OK) {
 			if (r.hr_status != 200)
@@ -691,8 +662,8 @@ fetch_open_revs(struct sync_ctx *c, const char *db, const char *id,
 		}
 	} else if (rc != CB_OK && c->sc_fail == SYNC_FAIL_NONE)
 		sync_fail(c, rc, SYNC_FAIL_LOCAL, "open_revs request too long");
-	sb_free(&q);
-	sb_free(&e);
+	cb_buf_free(&q);
+	free(esc);
 	return rc;
 }
 
@@ -1029,9 +1000,10 @@ pull_changes_get(struct sync_ctx *c, const char *db, const char *since,
     int docs, size_t ask, struct httpcli_resp *r)
 {
 	char head[ENROLL_DB_MAX + 96], tail[64], *q = NULL;
-	struct sbuf path = { 0 };
+	struct cb_buf path;
 	int rc;
 
+	cb_buf_init(&path, SYNC_BODY_BUF_MAX);
 	if (proto_seq_query(since, &q) != CB_OK) {
 		free(q);
 		q = NULL;	/* not ours to judge: from the start */
@@ -1039,14 +1011,14 @@ pull_changes_get(struct sync_ctx *c, const char *db, const char *since,
 	snprintf(head, sizeof(head), "/%s/_changes?style=all_docs&%ssince=",
 	    db, docs ? "include_docs=true&" : "");
 	snprintf(tail, sizeof(tail), "&limit=%zu&seq_interval=%zu", ask, ask);
-	if ((rc = sb_str(&path, head)) == CB_OK &&
-	    (rc = sb_str(&path, q ? q : "0")) == CB_OK &&
-	    (rc = sb_str(&path, tail)) == CB_OK)
-		rc = rq(c, "GET", path.b_p, NULL, 0, r);
+	if ((rc = cb_buf_str(&path, head)) == CB_OK &&
+	    (rc = cb_buf_str(&path, q ? q : "0")) == CB_OK &&
+	    (rc = cb_buf_str(&path, tail)) == CB_OK)
+		rc = rq(c, "GET", path.b_data, NULL, 0, r);
 	else
 		rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
 	free(q);
-	sb_free(&path);
+	cb_buf_free(&path);
 	return rc;
 }
 
@@ -1165,7 +1137,7 @@ push_revs_diff_body(struct sync_ctx *c, const struct store_change *chg,
 }
 
 static int
-push_bulk_docs(struct sync_ctx *c, const char *db, struct sbuf *body,
+push_bulk_docs(struct sync_ctx *c, const char *db, struct cb_buf *body,
     size_t ndocs)
 {
 	char path[SYNC_PATH_MAX];
@@ -1173,10 +1145,10 @@ push_bulk_docs(struct sync_ctx *c, const char *db, struct sbuf *body,
 	struct httpcli_resp r;
 	int rc;
 
-	if ((rc = sb_str(body, "]}")) != CB_OK)
+	if ((rc = cb_buf_str(body, "]}")) != CB_OK)
 		return sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
 	db_path(path, db, "/_bulk_docs");
-	if ((rc = rq(c, "POST", path, body->b_p, body->b_len, &r)) != CB_OK)
+	if ((rc = rq(c, "POST", path, body->b_data, body->b_len, &r)) != CB_OK)
 		return rc;
 	if (r.hr_status != 201 && r.hr_status != 200) {
 		rc = http_refused(c, &r, "_bulk_docs");
@@ -1203,17 +1175,17 @@ push_bulk_docs(struct sync_ctx *c, const char *db, struct sbuf *body,
 }
 
 static int
-push_open(struct sbuf *b)
+push_open(struct cb_buf *b)
 {
-	b->b_len = 0;
-	return sb_str(b, "{\"new_edits\":false,\"docs\":[");
+	cb_buf_reset(b);
+	return cb_buf_str(b, "{\"new_edits\":false,\"docs\":[");
 }
 
 /* One revision into the _bulk_docs body (a file record in its wire form,
  * its bytes as an attachment: sync/atts.c); the body goes first when the
  * revision would take it past max. */
 static int
-push_one(struct sync_ctx *c, const char *db, struct sbuf *b, size_t *ndocs,
+push_one(struct sync_ctx *c, const char *db, struct cb_buf *b, size_t *ndocs,
     size_t max, const struct store_doc *d)
 {
 	const char *json = d->sd_json;
@@ -1235,8 +1207,8 @@ push_one(struct sync_ctx *c, const char *db, struct sbuf *b, size_t *ndocs,
 		}
 		*ndocs = 0;
 	}
-	if ((*ndocs > 0 && (rc = sb_str(b, ",")) != CB_OK) ||
-	    (rc = sb_add(b, json, len)) != CB_OK)
+	if ((*ndocs > 0 && (rc = cb_buf_str(b, ",")) != CB_OK) ||
+	    (rc = cb_buf_add(b, json, len)) != CB_OK)
 		rc = sync_fail(c, rc, SYNC_FAIL_LOCAL, "out of memory");
 	else
 		(*ndocs)++;
@@ -1251,11 +1223,12 @@ push_missing(struct sync_ctx *c, const char *db,
     const struct proto_revs_diff *diff)
 {
 	size_t max = c->sc_batch_bytes ? c->sc_batch_bytes : SYNC_BATCH_BYTES;
-	struct sbuf b = { 0 };
+	struct cb_buf b;
 	struct store_doc d;
 	size_t ndocs = 0;
 	int rc;
 
+	cb_buf_init(&b, SYNC_BODY_BUF_MAX);
 	if ((rc = push_open(&b)) != CB_OK)
 		goto out;
 	for (size_t i = 0; rc == CB_OK && i < diff->prd_n; i++) {
@@ -1279,7 +1252,7 @@ push_missing(struct sync_ctx *c, const char *db,
 	if (rc == CB_OK && ndocs > 0)
 		rc = push_bulk_docs(c, db, &b, ndocs);
 out:
-	sb_free(&b);
+	cb_buf_free(&b);
 	return rc;
 }
 

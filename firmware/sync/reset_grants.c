@@ -7,8 +7,8 @@
 
 #include "auth/authclient.h"
 #include "auth/reset_grant.h"
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/proc.h"
 #include "sync/reset_grants.h"
 
 int

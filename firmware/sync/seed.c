@@ -8,7 +8,7 @@
 
 #include "auth/authclient.h"
 #include "auth/authproto.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/drop.h"
 
 int

@@ -10,8 +10,9 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
-#include "core/proc.h"
+#include "base/cb.h"
+#include "base/file.h"
+#include "base/utf8.h"
 #include "sync/status.h"
 
 int
@@ -73,7 +74,8 @@ copy_str(yyjson_val *v, char *out, size_t size)
 	const char *s = yyjson_get_str(v);
 
 	out[0] = 0;
-	if (s != NULL && strlen(s) < size && cb_utf8_valid(s, strlen(s)))
+	if (s != NULL && strlen(s) < size &&
+	    cb_utf8_valid(s, strlen(s), CB_UTF8_TEXT))
 		memcpy(out, s, strlen(s) + 1);
 }
 

@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/io.h"
 #include "tpm/wire.h"
 

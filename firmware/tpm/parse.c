@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/parse.h"
 
 /* TPM2B_CREATION_DATA, TPM2B_DIGEST creationHash and TPMT_TK_CREATION:

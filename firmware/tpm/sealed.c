@@ -7,7 +7,7 @@
 
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/tpm.h"
 
 #define SEALED_MAGIC	"CBTS"

@@ -10,8 +10,8 @@
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
-#include "core/rng.h"
+#include "base/cb.h"
+#include "base/rng.h"
 #include "tpm/session.h"
 
 static void

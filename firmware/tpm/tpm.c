@@ -13,7 +13,7 @@
 
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/io.h"
 #include "tpm/parse.h"
 #include "tpm/session.h"

@@ -6,7 +6,7 @@
 
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/wire.h"
 
 void

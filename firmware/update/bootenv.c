@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/bootenv.h"
 
 #define BOOTENV_DIR	"EFI/classbox"
@@ -161,24 +162,6 @@ bootstate_next(const struct bootstate *s, int *trial)
 	return e->be_slot == 'A' ? 'B' : 'A';
 }
 
-static int
-be_fsync_dir(const char *file)
-{
-	char d[BOOTENV_PATH_MAX];
-	char *slash;
-	int fd, rc;
-
-	snprintf(d, sizeof(d), "%s", file);
-	if ((slash = strrchr(d, '/')) == NULL)
-		return CB_EINVAL;
-	*slash = '\0';
-	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return CB_EIO;
-	rc = fsync(fd);
-	close(fd);
-	return rc == 0 ? CB_OK : CB_EIO;
-}
-
 int
 bootstate_write(const char *esp_dir, struct bootstate *s, char slot,
     int tries)
@@ -213,7 +196,7 @@ bootstate_write(const char *esp_dir, struct bootstate *s, char slot,
 	if (close(fd) != 0)
 		return CB_EIO;
 	/* A block that was missing: its directory entry must be durable too. */
-	if (created && be_fsync_dir(path) != CB_OK)
+	if (created && cb_fsync_dir_of(path) != CB_OK)
 		return CB_EIO;
 	s->bs_env[i] = e;
 	s->bs_cur = i;

@@ -15,7 +15,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "update/bundle.h"
 
 #define BUNDLE_LINE_MAX		512	/* the release-key line is the longest */

@@ -18,7 +18,7 @@
 
 #include "auth/authclient.h"
 #include "auth/authproto.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/sockaddr.h"
 #include "update/health.h"
 

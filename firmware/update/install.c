@@ -30,7 +30,8 @@
 
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/install.h"
 
 #define UPD_FILE_MAX	1024	/* state, journal, last */
@@ -51,43 +52,18 @@ upd_why(char *why, size_t why_size, int rc, const char *fmt, ...)
 
 /* ---- small durable files ------------------------------------------ */
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd == -1)
-		return CB_EIO;
-	rc = fsync(fd);
-	close(fd);
-	return rc == 0 ? CB_OK : CB_EIO;
-}
-
-/* Write NAME in the state dir: temporary file, fsync, rename, fsync the
- * directory. Never a rename of an unflushed file. */
+/* Write NAME in the state dir atomically (base/file.h): never a rename of
+ * an unflushed file. */
 static int
 upd_put(const struct upd_ctx *c, const char *name, const char *text)
 {
 	char tmp[UPD_PATH_MAX + 32], path[UPD_PATH_MAX + 32];
-	size_t len = strlen(text);
-	int fd;
 
 	if (mkdir(c->uc_state, 0700) == -1 && errno != EEXIST)
 		return CB_EIO;
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", c->uc_state, name);
 	snprintf(path, sizeof(path), "%s/%s", c->uc_state, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return CB_EIO;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		close(fd);
-		unlink(tmp);
-		return CB_EIO;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0)
-		return CB_EIO;
-	return fsync_dir(c->uc_state);
+	return cb_file_put(path, tmp, text, strlen(text), 0600, 0);
 }
 
 static int
@@ -117,7 +93,7 @@ upd_del(const struct upd_ctx *c, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", c->uc_state, name);
 	if (unlink(path) == -1 && errno != ENOENT)
 		return CB_EIO;
-	return fsync_dir(c->uc_state);
+	return cb_fsync_dir(c->uc_state);
 }
 
 /* "KEY value" on its own line of text: the value (to the end of line). */

@@ -18,7 +18,8 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/file.h"
 #include "update/sign.h"
 
 #define SIGN_PEM_MAX	4096
@@ -79,12 +80,14 @@ write_new_file(const char *path, const void *buf, size_t len, mode_t mode)
 
 	if (fd == -1)
 		return errno == EEXIST ? CB_EEXIST : CB_EIO;
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0) {
+	if (cb_write_all(fd, buf, len) != CB_OK || fsync(fd) != 0) {
 		close(fd);
 		unlink(path);
 		return CB_EIO;
 	}
-	return close(fd) == 0 ? CB_OK : CB_EIO;
+	if (close(fd) != 0)
+		return CB_EIO;
+	return cb_fsync_dir_of(path);
 }
 
 int

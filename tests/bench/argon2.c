@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "auth/password.h"
 
 #define BENCH_WARMUP	2

@@ -11,7 +11,7 @@ cd "$TOP"
 N=${ARGON2_BENCH_N:-20}
 OUT=build/bench/argon2
 mkdir -p "$OUT"
-SRCS="tests/bench/argon2.c firmware/auth/password.c firmware/core/cb.c"
+SRCS="tests/bench/argon2.c firmware/auth/password.c firmware/base/cb.c firmware/base/utf8.c"
 CFLAGS="-std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ifirmware"
 
 build() {	# TARGET CC... : compile the bench against TARGET's deps

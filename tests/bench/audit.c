@@ -29,7 +29,7 @@
 
 #include "audit/audit.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/seal.h"
 
 #define YEAR_MS		(365LL * 24 * 3600 * 1000)

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "api/json.h"
-#include "core/cb.h"
+#include "auth/user_names.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +28,8 @@ check_err(int rc, const struct api_err *err)
 		return;
 	assert(rc == CB_EINVAL);
 	assert(memchr(err->ae_field, '\0', sizeof(err->ae_field)) != NULL);
-	assert(api_utf8_valid(err->ae_field, strlen(err->ae_field)));
+	assert(cb_utf8_valid(err->ae_field, strlen(err->ae_field),
+	    CB_UTF8_ANY));
 	if (api_err_body(err, &body, &len) == CB_OK) {
 		assert(len > 0 && body[0] == '{');
 		free(body);
@@ -40,7 +43,7 @@ check_user(const struct auth_user *u)
 
 	assert(api_uid_valid(u->au_uid, strlen(u->au_uid)));
 	assert(strnlen(u->au_name, sizeof(u->au_name)) < sizeof(u->au_name));
-	assert(api_role_name(u->au_role) != NULL);
+	assert(user_role_name(u->au_role) != NULL);
 	assert(u->au_nlinks <= AUTH_LINKS_MAX);
 	for (i = 0; i < u->au_nlinks; i++)
 		assert(api_uid_valid(u->au_links[i], strlen(u->au_links[i])));

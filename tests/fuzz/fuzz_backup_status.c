@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "backup/bkstatus.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "update/bootenv.h"
 #include "update/bundle.h"
 
@@ -73,8 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(m.bm_image_size <= (uint64_t)m.bm_nchunks * BUNDLE_CHUNK_SIZE);
 	assert(memchr(m.bm_board, '\0', sizeof(m.bm_board)) != NULL);
 	/* board and version are printable ASCII: what logs and the UI show */
-	assert(cb_utf8_valid(m.bm_board, strlen(m.bm_board)));
-	assert(cb_utf8_valid(m.bm_version, strlen(m.bm_version)));
+	assert(cb_utf8_valid(m.bm_board, strlen(m.bm_board), CB_UTF8_LINE));
+	assert(cb_utf8_valid(m.bm_version, strlen(m.bm_version),
+	    CB_UTF8_LINE));
 	assert(m.bm_signer == BUNDLE_SIGNER_ROOT ||
 	    m.bm_signer == BUNDLE_SIGNER_RELEASE);
 	if (bundle_unhex(root_hex, strlen(root_hex), root, sizeof(root)) != 0)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

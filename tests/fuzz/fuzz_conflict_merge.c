@@ -11,7 +11,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
 #include "store/revtree.h"
 

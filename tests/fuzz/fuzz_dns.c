@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/dns.h"
 #include "net/mdns.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/doc.h"
 #include "store/index.h"
 #include "store/revtree.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/httpcli.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"

@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 #include "net/http_parse.h"
 
 #define FUZZ_MAX_REQUESTS 64
@@ -24,7 +25,7 @@ check_req(const struct http_parse *ps)
 	const struct http_req *r = &ps->hp_req;
 
 	assert(r->path != NULL && r->path[0] == '/');
-	assert(cb_utf8_valid(r->path, strlen(r->path)));
+	assert(cb_utf8_valid(r->path, strlen(r->path), CB_UTF8_LINE));
 	assert(strlen(r->path) <= HTTP_MAX_URL_BYTES);
 	if (!ps->hp_headers_only) {
 		assert(r->body != NULL && r->body[r->body_len] == '\0');

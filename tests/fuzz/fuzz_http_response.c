@@ -17,7 +17,7 @@
 
 #include <zlib.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/httpcli.h"
 
 #define FUZZ_MAX_BODY	(1u << 16)

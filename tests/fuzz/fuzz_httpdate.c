@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpdate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,9 +25,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (httpdate_parse((const char *)data, size, &ms) != CB_OK)
 		return 0;
-	if (ms % 1000 != 0 || ms < httpdate_days(HTTPDATE_MIN_YEAR, 1, 1) *
-	    86400000LL || ms >= httpdate_days(HTTPDATE_MAX_YEAR + 1, 1, 1) *
-	    86400000LL)
+	if (ms % 1000 != 0 ||
+	    ms < cb_days_from_civil(HTTPDATE_MIN_YEAR, 1, 1) * 86400000LL ||
+	    ms >= cb_days_from_civil(HTTPDATE_MAX_YEAR + 1, 1, 1) * 86400000LL)
 		abort();
 	t = (time_t)(ms / 1000);
 	if (gmtime_r(&t, &tm) == NULL)

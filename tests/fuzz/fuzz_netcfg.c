@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/netcfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "auth/reset_grant.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/roster_csv.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,7 @@ check_user(const struct roster_user *u)
 	size_t i;
 
 	for (i = 0; i < CB_ARRAY_LEN(f); i++)
-		if (!cb_utf8_valid(f[i], strlen(f[i])))
+		if (!cb_utf8_valid(f[i], strlen(f[i]), CB_UTF8_TEXT))
 			abort();
 	if (u->ru_id[0] == '\0' || u->ru_name[0] == '\0' ||
 	    u->ru_role < ROSTER_STUDENT || u->ru_role > ROSTER_ADMIN ||
@@ -86,9 +87,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (i = 0; i < e.re_n; i++)
 			if (!cb_utf8_valid(e.re_list[i].re_ja,
-			    strlen(e.re_list[i].re_ja)) ||
+			    strlen(e.re_list[i].re_ja), CB_UTF8_TEXT) ||
 			    !cb_utf8_valid(e.re_list[i].re_en,
-			    strlen(e.re_list[i].re_en)))
+			    strlen(e.re_list[i].re_en), CB_UTF8_TEXT))
 				abort();
 	}
 	roster_free(&r);

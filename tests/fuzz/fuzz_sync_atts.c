@@ -19,7 +19,7 @@
 #include <mbedtls/md5.h>
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/doc.h"
 #include "sync/atts.h"
 

@@ -11,7 +11,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/parse.h"
 #include "tpm/wire.h"
 

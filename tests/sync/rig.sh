@@ -95,15 +95,21 @@ rig_build() {
 		mv "$RIG_BIN/faultproxy.$$" "$RIG_BIN/faultproxy" ||
 		    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
 	fi
+	# What store/ and the conflict rules need from core/.
+	core_c=
+	for m in base/cb base/proc base/buf base/utf8 base/file core/rev \
+	    core/conflict; do
+		core_c="$core_c $TOP/firmware/$m.c"
+	done
+	# shellcheck disable=SC2086	# core_c: a list of paths without spaces
 	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
-	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/core/cb.[ch] \
-	    "$TOP"/firmware/core/proc.[ch] "$TOP"/firmware/core/conflict.[ch] \
+	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/base/*.h "$TOP"/firmware/core/*.h $core_c \
 	    "$TOP"/firmware/sync/conflict.[ch]; then
+		# shellcheck disable=SC2086
 		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 		    -I"$TOP/firmware" -I"$deps/include" \
 		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
-		    "$TOP"/firmware/store/*.c "$TOP/firmware/core/cb.c" \
-		    "$TOP/firmware/core/proc.c" "$TOP/firmware/core/conflict.c" \
+		    "$TOP"/firmware/store/*.c $core_c \
 		    "$TOP/firmware/sync/conflict.c" \
 		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
 		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&

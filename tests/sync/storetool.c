@@ -37,7 +37,7 @@
 
 #include <yyjson.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/store.h"
 #include "sync/conflict.h"
 #include "sync/repl.h"

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "auth/account.h"
 #include "t.h"
 

@@ -19,7 +19,7 @@
 #include "api/api.h"
 #include "api/assets.h"
 #include "auth/authclient.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 /* ---- the recorders -------------------------------------------------- */
 

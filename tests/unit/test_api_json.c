@@ -11,7 +11,8 @@
 #include "api/api_impl.h"
 #include "api/json.h"
 #include "api/session.h"
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/utf8.h"
 
 #define S(x) x, sizeof(x) - 1
 
@@ -240,7 +241,8 @@ T_TEST(error_body)
 	 * character. */
 	(void)api_err_set(&err, API_E_INVALID_FIELD, API_FIELD_UNKNOWN,
 	    S("\"<x>\"あいうえおかきくけこさしすせそたちつてとなにぬねの"));
-	T_EQ_INT(api_utf8_valid(err.ae_field, strlen(err.ae_field)), 1);
+	T_EQ_INT(cb_utf8_valid(err.ae_field, strlen(err.ae_field),
+	    CB_UTF8_ANY), 1);
 	T_EQ_INT(api_err_body(&err, &body, &len), CB_OK);
 	T_ASSERT(strstr(body, "\"field\":\"\\\"<x>\\\"") != NULL);
 	free(body);

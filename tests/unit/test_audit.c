@@ -12,7 +12,7 @@
 #include "t.h"
 #include "audit/audit.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/kv.h"
 #include "store/seal.h"
 

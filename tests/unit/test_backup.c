@@ -13,7 +13,7 @@
 
 #include "backup/backup.h"
 #include "backup/bkstatus.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/seal.h"
 #include "t.h"
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/cert.h"
 #include "t.h"
 

@@ -9,7 +9,7 @@
 
 #include "t.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define T_2025	1735689600000LL		/* 2025-01-01T00:00:00Z */
 #define T_2000	946684800000LL		/* 2000-01-01T00:00:00Z */

@@ -16,7 +16,7 @@
 #include "t.h"
 #include "auth/authd.h"
 #include "auth/authproto.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/drop.h"
 #include "sync/status.h"
 

@@ -10,7 +10,7 @@
 
 #include "t.h"
 #include "audit/export_log.h"
-#include "core/cb.h"
+#include "base/cb.h"
 
 #define N 6
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/http_parse.h"
 #include "t.h"
 

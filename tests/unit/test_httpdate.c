@@ -12,7 +12,8 @@
 
 #include "t.h"
 #include "clock/clock.h"
-#include "core/cb.h"
+#include "base/cb.h"
+#include "base/date.h"
 #include "net/httpcli.h"
 #include "net/httpdate.h"
 
@@ -31,14 +32,14 @@ pd(const char *s)
 
 T_TEST(imf_fixdate)
 {
-	T_EQ_INT(httpdate_days(1970, 1, 1), 0);
-	T_EQ_INT(httpdate_days(2000, 3, 1), 11017);
+	T_EQ_INT(cb_days_from_civil(1970, 1, 1), 0);
+	T_EQ_INT(cb_days_from_civil(2000, 3, 1), 11017);
 	T_EQ_INT(pd("Thu, 26 Nov 2026 12:00:00 GMT"), T_2026);
 	T_EQ_INT(pd(" \tThu, 26 Nov 2026 12:00:00 GMT \t"), T_2026);
 	T_EQ_INT(pd("Tue, 29 Feb 2028 00:00:00 GMT"),
-	    httpdate_days(2028, 2, 29) * 86400000LL);
+	    cb_days_from_civil(2028, 2, 29) * 86400000LL);
 	T_EQ_INT(pd("Fri, 31 Dec 9999 23:59:59 GMT"),
-	    httpdate_days(10000, 1, 1) * 86400000LL - 1000);
+	    cb_days_from_civil(10000, 1, 1) * 86400000LL - 1000);
 	/* A leap second counts as :59 (never a second ahead). */
 	T_EQ_INT(pd("Tue, 31 Dec 2024 23:59:60 GMT"),
 	    pd("Tue, 31 Dec 2024 23:59:59 GMT"));

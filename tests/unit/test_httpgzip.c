@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/httpcli.h"
 #include "t.h"
 

@@ -15,8 +15,8 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 
-#include "core/cb.h"
-#include "core/rng.h"
+#include "base/cb.h"
+#include "base/rng.h"
 #include "keys/escrow.h"
 #include "keys/keys.h"
 #include "tpm/tpm.h"

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/dns.h"
 #include "net/mdns.h"
 #include "t.h"

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "net/netcfg.h"
 #include "t.h"
 

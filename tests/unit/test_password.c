@@ -4,7 +4,7 @@
 
 #include <argon2.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "auth/authproto.h"
 #include "auth/password.h"
 #include "t.h"

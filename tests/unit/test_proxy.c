@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "sync/drop.h"
 #include "sync/enroll.h"
 #include "sync/proxy.h"

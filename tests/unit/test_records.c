@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/filetype.h"
 #include "core/records.h"
 #include "t.h"
@@ -116,6 +116,31 @@ refused(const char *json, enum rec_why why, const char *field)
 	T_EQ_INT(valid(json, &t, &e), CB_EINVAL);
 	T_EQ_INT(e.re_why, why);
 	T_EQ_STR(e.re_field, field);
+}
+
+/* The text kinds (base/utf8.h): a note keeps its line breaks and tabs,
+ * a one-line field keeps none; no other control passes either; C1
+ * controls, which pasted text carries, pass as they always did. */
+#define NOTE(text) "{\"_id\":\"guidance_note:abcdefgh12345678\",\"type\":" \
+	"\"guidance_note\",\"student_id\":\"s001\",\"author_id\":\"t.sato\"," \
+	"\"text\":\"" text "\",\"date\":\"2026-04-10\",\"written_at\":9}"
+#define SCHOOL(name) "{\"_id\":\"school\",\"type\":\"school\",\"name\":\"" \
+	name "\",\"year\":2026,\"state\":\"active\"}"
+
+T_TEST(text_kinds)
+{
+	struct rec_err e;
+	enum rec_type t;
+
+	T_EQ_INT(valid(NOTE("面談\\n\\t1. 家庭\\r\\n2. 学校"), &t, &e), CB_OK);
+	T_EQ_INT(valid(NOTE("\xc2\x85 pasted"), &t, &e), CB_OK);
+	refused(NOTE("bell\\u0007"), REC_VALUE, "text");
+	refused(NOTE("nul\\u0000"), REC_VALUE, "text");
+	refused(NOTE("del\x7f"), REC_VALUE, "text");
+	T_EQ_INT(valid(SCHOOL("桜丘\xc2\x85高校"), &t, &e), CB_OK);
+	refused(SCHOOL("a\\tb"), REC_VALUE, "name");
+	refused(SCHOOL("a\\rb"), REC_VALUE, "name");
+	refused(SCHOOL("esc\\u001b[31m"), REC_VALUE, "name");
 }
 
 T_TEST(refusals_name_the_field)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "keys/recovery.h"
 #include "t.h"
 

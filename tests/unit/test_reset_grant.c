@@ -10,7 +10,7 @@
 
 #include "auth/account.h"
 #include "auth/reset_grant.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "t.h"
 
 #define T0 1700000000000LL

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/cp932_ext.h"
 #include "core/roster_csv.h"
 #include "t.h"

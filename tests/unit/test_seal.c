@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "store/seal.h"
 #include "t.h"
 

@@ -16,7 +16,7 @@
 #include <yyjson.h>
 #include <zlib.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/conflict.h"
 #include "core/records.h"
 #include "net/httpcli.h"

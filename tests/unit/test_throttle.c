@@ -1,7 +1,7 @@
 /* test_throttle.c: growing delays, reset, per address, bounded table. */
 #include <stdio.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "auth/throttle.h"
 #include "t.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "tpm/tpm.h"
 #include "t.h"
 #include "swtpm.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 #include "update/bootenv.h"
 #include "update/bundle.h"
 #include "update/install.h"

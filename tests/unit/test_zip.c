@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "t.h"
-#include "core/cb.h"
+#include "base/cb.h"
 #include "core/zip.h"
 
 static uint32_t

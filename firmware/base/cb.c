@@ -13,7 +13,7 @@
 
 #include <mbedtls/entropy.h>
 
-#include "core/cb.h"
+#include "base/cb.h"
 
 static const char *const cb_messages[] = {
 	[0] = "ok",
@@ -314,47 +314,4 @@ cb_pct_decode(const char *s, size_t len, char *out, size_t size,
 		return -1;
 	out[o] = '\0';
 	return (int)o;
-}
-
-int
-cb_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p, n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-			    c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return 0;
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		/* Reject overlong forms, surrogates and past U+10FFFF. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		p += n + 1;
-	}
-	return 1;
 }

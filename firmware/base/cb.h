@@ -75,10 +75,6 @@ int cb_b64url_decode(const char *in, size_t in_len, void *out,
 /* Copy a string into a fixed field; CB_ETOOBIG when it does not fit. */
 int cb_strlcpy(char *dst, const char *src, size_t dst_size);
 
-/* 1 when s[0..len) is well-formed UTF-8 without NUL or C0 controls other
- * than tab, newline and carriage return. */
-int cb_utf8_valid(const char *s, size_t len);
-
 /* The value of the hex digit c (either case), or -1. */
 int cb_hexval(int c);
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1). */

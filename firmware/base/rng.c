@@ -1,8 +1,8 @@
 /*
  * rng.c: mbedTLS's f_rng over getrandom(2).
  */
-#include "core/cb.h"
-#include "core/rng.h"
+#include "base/cb.h"
+#include "base/rng.h"
 
 int
 cb_rng(void *ctx, unsigned char *buf, size_t len)
