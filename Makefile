@@ -41,7 +41,7 @@ LIB_SRCS := $(filter-out $(MAIN_SRC),$(FW_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/assets.o \
 	$(O)/obj/gen/cp932_ext.o
 HOSTCC ?= gcc
-WEB_ASSETS := $(sort $(wildcard firmware/web/*))
+UI_ASSETS := $(sort $(wildcard firmware/ui/*))
 
 CLASSBOX := $(O)/classbox
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -54,9 +54,9 @@ $(O)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_FW) -c -o $@ $<
 
-$(O)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
+$(O)/gen/assets.c: tools/embed-assets $(UI_ASSETS)
 	@mkdir -p $(dir $@)
-	tools/embed-assets $@ $(WEB_ASSETS)
+	tools/embed-assets $@ $(UI_ASSETS)
 
 $(O)/obj/gen/assets.o: $(O)/gen/assets.c
 	@mkdir -p $(dir $@)
