@@ -57,15 +57,20 @@ esac
 rig_fail() { not_ok "sync rig: $*"; t_done; }
 
 # node_modules from the committed lock; no install scripts (leveldown's
-# and sqlite3's would fetch binaries; the server runs in memory).
+# and sqlite3's would fetch binaries; the server runs in memory). Under a
+# lock: two tests of tests/run-all's lanes may start at once on a fresh
+# clone, and two npm ci in one directory break each other.
 rig_npm() {
-	if [ ! -f "$RIG_HERE/node_modules/pouchdb-server/package.json" ] ||
-	   [ "$RIG_HERE/package-lock.json" -nt \
-	     "$RIG_HERE/node_modules/.package-lock.json" ]; then
-		(cd "$RIG_HERE" && npm ci --no-audit --no-fund --ignore-scripts \
-		    --loglevel=error) >"$RIG/npm.log" 2>&1 ||
-		    rig_fail "npm ci in tests/sync (see $RIG/npm.log)"
-	fi
+	(
+		flock 9
+		if [ ! -f "$RIG_HERE/node_modules/pouchdb-server/package.json" ] ||
+		   [ "$RIG_HERE/package-lock.json" -nt \
+		     "$RIG_HERE/node_modules/.package-lock.json" ]; then
+			cd "$RIG_HERE" && npm ci --no-audit --no-fund \
+			    --ignore-scripts --loglevel=error
+		fi
+	) 9>"$TOP/build/.sync-npm.lock" >"$RIG/npm.log" 2>&1 ||
+	    rig_fail "npm ci in tests/sync (see $RIG/npm.log)"
 }
 
 # The fault proxy and the store tool: built by `make test-tools`.
@@ -401,7 +406,7 @@ rig_start() {
 	# from the first process on: a rig that fails half-way stops it too
 	trap rig_exit EXIT
 	trap 'exit 130' INT TERM
-	for c in node npm nginx openssl jq curl ss; do
+	for c in node npm nginx openssl jq curl ss flock; do
 		command -v "$c" >/dev/null 2>&1 ||
 		    rig_fail "$c is installed (tools/install-packages)"
 	done
