@@ -1,7 +1,9 @@
 # classbox: the firmware of a school's campus box.
 #
 #   make run     build and start the box on this host (https://localhost:8443/)
-#   make test    every test; ends with "N passed, N failed"
+#   make test    every test; ends with "N passed, N failed" (one test:
+#                README.md, "Running one test")
+#   make unit-tests test-tools   the unit test binaries, the tests' C tools
 #   make bench   benchmarks beside their baselines (docs/benchmarks.md)
 #   make crash-test  1000 SIGKILL cycles: acknowledged writes survive (CYCLES=)
 #   make deps    fetch (by SHA-256) and build the pinned dependencies
@@ -41,22 +43,29 @@ LIB_SRCS := $(filter-out $(MAIN_SRC),$(FW_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/assets.o \
 	$(O)/obj/gen/cp932_ext.o
 HOSTCC ?= gcc
-WEB_ASSETS := $(sort $(wildcard firmware/web/*))
+UI_ASSETS := $(sort $(wildcard firmware/ui/*))
 
 CLASSBOX := $(O)/classbox
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+# The C tools the test scripts call (tests/lib.sh: T_TOOLS), and the
+# benchmarks' programs: built here, never by a script.
+TOOLS := $(O)/test-tools
+TEST_TOOLS := $(addprefix $(TOOLS)/,faultproxy storetool revs_check \
+	mdb_dump mdb_load)
+BENCH_TOOLS := $(addprefix $(TOOLS)/,bench_audit bench_argon2)
 
-.PHONY: all run demo test bench fuzz clean distclean unit-tests crash-test
+.PHONY: all run demo test bench fuzz clean distclean unit-tests crash-test \
+	test-tools
 all: $(CLASSBOX)
 
 $(O)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_FW) -c -o $@ $<
 
-$(O)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
+$(O)/gen/assets.c: tools/embed-assets $(UI_ASSETS)
 	@mkdir -p $(dir $@)
-	tools/embed-assets $@ $(WEB_ASSETS)
+	tools/embed-assets $@ $(UI_ASSETS)
 
 $(O)/obj/gen/assets.o: $(O)/gen/assets.c
 	@mkdir -p $(dir $@)
@@ -89,6 +98,33 @@ $(O)/tests/%: tests/unit/%.c tests/unit/t.h $(O)/libclassbox.a
 
 unit-tests: $(UNIT_BINS)
 
+test-tools: $(TEST_TOOLS)
+
+# A tool linked with the firmware (what it calls of it) and the deps.
+define link_tool
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_FW) -Wno-missing-prototypes $(LDFLAGS_FW) -o $@ $< \
+		$(filter %.a,$^) $(DEPS_LIBS)
+endef
+# faultproxy (the sync rig's misbehaving link) needs nothing of ours.
+$(TOOLS)/faultproxy: tests/sync/faultproxy.c $(DEPS_STAMP)
+	$(link_tool)
+$(TOOLS)/storetool: tests/sync/storetool.c $(O)/libclassbox.a
+	$(link_tool)
+$(TOOLS)/revs_check: tests/revs/revs_check.c $(O)/libclassbox.a
+	$(link_tool)
+$(TOOLS)/bench_audit: tests/bench/audit.c $(O)/libclassbox.a
+	$(link_tool)
+$(TOOLS)/bench_argon2: tests/bench/argon2.c $(O)/libclassbox.a
+	$(link_tool)
+# LMDB's own mdb_dump and mdb_load from the pinned sources: the tests read
+# and tamper with raw values through them (tests/integration/audit.sh).
+LMDB_TOOLS_SRC := $(DEPS_SRC)/lmdb/libraries/liblmdb
+$(TOOLS)/mdb_%: $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -w -I$(LMDB_TOOLS_SRC) $(LDFLAGS_FW) -o $@ \
+		$(LMDB_TOOLS_SRC)/mdb_$*.c $(DEPS_LIBDIR)/liblmdb.a -lpthread
+
 # The development box: data under build/run, HTTPS on localhost:8443.
 RUN_DATA ?= $(BUILD)/run
 run:
@@ -102,21 +138,35 @@ DEMO_DATA ?= $(BUILD)/demo
 demo: $(CLASSBOX)
 	$(CLASSBOX) run --demo --data $(DEMO_DATA)
 
-# The builds use every core (JOBS); the tests themselves run one at a time,
-# except the fuzz targets (tests/fuzz/run runs JOBS at once).
+# make test: the builds in one make -j$(JOBS): the host build first (the
+# others share its dependencies and build tools), then the SAN, fuzz and
+# image builds side by side under one jobserver, so that one's serial steps
+# (configure, link, BusyBox, the image's file systems) leave no core idle.
+# Then tests/run-all, two tests at a time on two cores (T_JOBS; the system
+# tests one after the other in one lane).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+.PHONY: test-build test-build-host test-build-san test-build-fuzz \
+	test-build-image
 test:
-	$(MAKE) -j$(JOBS) $(CLASSBOX) unit-tests
-	$(MAKE) -j$(JOBS) SAN=1 $(BUILD)/host-san/classbox unit-tests
-	$(MAKE) -j$(JOBS) -f mk/fuzz.mk fuzz-build
-	$(MAKE) -j$(JOBS) image
-	FUZZ_JOBS=$(JOBS) tests/run-all
+	$(MAKE) -j$(JOBS) test-build
+	T_JOBS=$(JOBS) tests/run-all
+
+test-build: test-build-san test-build-fuzz test-build-image
+test-build-san test-build-fuzz test-build-image: test-build-host
+test-build-host:
+	+$(MAKE) $(CLASSBOX) unit-tests test-tools
+test-build-san:
+	+$(MAKE) SAN=1 $(BUILD)/host-san/classbox unit-tests
+test-build-fuzz:
+	+$(MAKE) -f mk/fuzz.mk fuzz-build
+test-build-image:
+	+$(MAKE) image
 
 fuzz:
 	$(MAKE) -f mk/fuzz.mk fuzz-build
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run
 
-bench: $(CLASSBOX)
+bench: $(CLASSBOX) $(TEST_TOOLS) $(TOOLS)/bench_audit
 	CLASSBOX=$(CLASSBOX) tests/bench/run
 	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
 	CLASSBOX=$(CURDIR)/$(CLASSBOX) sh tests/bench/sync.sh
@@ -138,4 +188,4 @@ distclean:
 
 include mk/image.mk
 
--include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj $(O)/tests $(TOOLS) -name '*.d' 2>/dev/null)

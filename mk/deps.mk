@@ -88,11 +88,13 @@ $(DEPS_STAMP): $(foreach d,$(DEPS_NAMES),$(DEPS_PREFIX)/.stamp-$(d))
 
 # One file per dependency holding its deps.lock line, rewritten only when the
 # line changes, so that a bump rebuilds just that dependency.
+# (A temporary name of this shell's own: make test runs the SAN, fuzz and
+# image builds at once, and each makes these lines.)
 $(DEPS_DIR)/lock/%.line: FORCE
-	@mkdir -p $(@D)
-	@awk '$$1 == "$*"' $(DEPS_LOCK) > $@.tmp
-	@test -s $@.tmp || { echo "deps.mk: no '$*' entry in $(DEPS_LOCK)" >&2; rm -f $@.tmp; exit 1; }
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	@mkdir -p $(@D); t=$@.$$$$.tmp; \
+	awk '$$1 == "$*"' $(DEPS_LOCK) >$$t; \
+	test -s $$t || { echo "deps.mk: no '$*' entry in $(DEPS_LOCK)" >&2; rm -f $$t; exit 1; }; \
+	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@; fi
 
 .PHONY: FORCE
 FORCE:

@@ -16,7 +16,7 @@ FW_OBJS := $(FW_SRCS:%.c=$(FO)/obj/%.o) $(FO)/obj/gen/assets.o \
 	$(FO)/obj/gen/cp932_ext.o
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FO)/%)
-WEB_ASSETS := $(sort $(wildcard firmware/web/*))
+UI_ASSETS := $(sort $(wildcard firmware/ui/*))
 
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BINS)
@@ -25,9 +25,9 @@ $(FO)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FCC) $(FFLAGS) -c -o $@ $<
 
-$(FO)/gen/assets.c: tools/embed-assets $(WEB_ASSETS)
+$(FO)/gen/assets.c: tools/embed-assets $(UI_ASSETS)
 	@mkdir -p $(dir $@)
-	tools/embed-assets $@ $(WEB_ASSETS)
+	tools/embed-assets $@ $(UI_ASSETS)
 
 $(FO)/obj/gen/assets.o: $(FO)/gen/assets.c
 	@mkdir -p $(dir $@)

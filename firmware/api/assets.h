@@ -1,6 +1,6 @@
 /*
  * assets.h: the web UI, embedded at build time. tools/embed-assets turns
- * the files of firmware/web into build/<target>/gen/assets.c, which defines the
+ * the files of firmware/ui into build/<target>/gen/assets.c, which defines the
  * table below; api.c serves it with ETag and Cache-Control: no-cache.
  */
 #ifndef API_ASSETS_H

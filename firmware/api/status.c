@@ -399,7 +399,7 @@ status_html(struct api *a, struct http_exchange *ex)
 	sb_str(&s, "<!doctype html>\n<html lang=\"ja\"><head><meta charset="
 	    "\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
 	    "<title>稼働状況 / Status</title><link rel=\"icon\" href=\"data:,\">"
-	    /* firmware/web/status.css: the CSP forbids an inline style */
+	    /* firmware/ui/status.css: the CSP forbids an inline style */
 	    "<link rel=\"stylesheet\" href=\"/status.css\"></head>"
 	    "<body>\n<h1>稼働状況 <small>/ Status</small></h1>\n<table>\n");
 	sb_str(&s, "<tr><td>サーバー / Server</td><td id=\"status\">"

@@ -12,15 +12,10 @@ cd "$TOP"
 ND=${BENCH_AUDIT_DURABLE:-500}
 N=${BENCH_AUDIT_ENTRIES:-5000000}
 OUT=build/bench/audit
-D=build/host/deps
 rm -rf "$OUT"; mkdir -p "$OUT/run"
-[ -f build/host/libclassbox.a ] || make build/host/libclassbox.a
-gcc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ifirmware -I$D/include \
-    -o "$OUT/audit" tests/bench/audit.c build/host/libclassbox.a \
-    $D/lib/libmbedtls.a $D/lib/libmbedx509.a $D/lib/libmbedcrypto.a \
-    $D/lib/liblmdb.a $D/lib/libyyjson.a $D/lib/libargon2.a $D/lib/libllhttp.a \
-    -lpthread
-"$OUT/audit" "$OUT/run" "$ND" "$N" 2>"$OUT/log" >"$OUT/result"
+BIN=build/host/test-tools/bench_audit	# tests/bench/audit.c, built by make bench
+[ -x "$BIN" ] || { echo "audit.sh: make $BIN first (make bench does)" >&2; exit 1; }
+"$BIN" "$OUT/run" "$ND" "$N" 2>"$OUT/log" >"$OUT/result"
 v() { sed -n "s/^$1 //p" "$OUT/result"; }
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }

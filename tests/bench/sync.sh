@@ -70,7 +70,7 @@ SYNC_TIMEOUT=3600 sync_once || rig_fail "box pull: $(tail -2 "$RIG/sync.err")"
 b=$(ms)
 BOX_PULL_MS=$((b - a))
 BOX_PULL_BYTES=$(( $(fp_stat up) + $(fp_stat down) ))
-BOX_PULL_DOCS=$("$RIG_BIN/storetool" dump "$BOX_DATA" | wc -l)
+BOX_PULL_DOCS=$("$T_TOOLS/storetool" dump "$BOX_DATA" | wc -l)
 [ "$BOX_PULL_DOCS" -eq "$n" ] || echo "# warning: the box holds $BOX_PULL_DOCS of $n" >&2
 m1=$(nginx_requests | wc -l)
 echo "# box, first cycle:" >&2; by_kind "$mark" "$m1" >&2
@@ -81,7 +81,7 @@ mkfifo "$RIG/go"
 node --max-old-space-size=4096 "$B/sync_pouch.js" \
     "https://localhost:$FP_PORT/$SCHOOL_DB" "$P/ca.crt" "$P/client.crt" \
     "$P/client.key" "$RIG_USER" "$RIG_PASSWORD" "$RIG/day-pouch.ndjson" \
-    "$RIG_BIN/faultproxy" "$FP_SOCK" $WAN_ARGS <"$RIG/go" >"$RIG/pouch.txt" \
+    "$T_TOOLS/faultproxy" "$FP_SOCK" $WAN_ARGS <"$RIG/go" >"$RIG/pouch.txt" \
     2>"$RIG/pouch.err" &
 PD=$!
 exec 3>"$RIG/go"
@@ -90,7 +90,7 @@ while ! grep -q '^ready' "$RIG/pouch.txt" && kill -0 "$PD" 2>/dev/null; do
 done
 grep -q '^ready' "$RIG/pouch.txt" || rig_fail "PouchDB pull (see $RIG/pouch.err)"
 m2=$(nginx_requests | wc -l)
-"$RIG_BIN/storetool" load "$BOX_DATA" "$RIG/day-box.ndjson" ||
+"$T_TOOLS/storetool" load "$BOX_DATA" "$RIG/day-box.ndjson" ||
     rig_fail "loading the day into the box"
 fp zero >/dev/null
 a=$(ms)
@@ -106,7 +106,7 @@ if [ "$RTT" -gt 0 ]; then
 	# the push, as for PouchDB.
 	sync_once || rig_fail "box cycle after the push: $(tail -2 "$RIG/sync.err")"
 	m3=$(nginx_requests | wc -l)
-	"$RIG_BIN/storetool" load "$BOX_DATA" "$RIG/wan-box.ndjson" ||
+	"$T_TOOLS/storetool" load "$BOX_DATA" "$RIG/wan-box.ndjson" ||
 	    rig_fail "loading the WAN day into the box"
 	fp delay $((RTT / 2)) >/dev/null
 	a=$(ms)

@@ -16,7 +16,6 @@
 #        supervisor doubles its restart delay after each quick crash, and a
 #        whole-box restart resets it), web, box
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 CYCLES=${CYCLES:-20}
 MODE=${MODE:-mixed}
 CHECK=$(dirname "$0")/check_acks.py

@@ -5,18 +5,10 @@
 # end): each break is named by its sequence number and the exit is 1.
 . "$(dirname "$0")/../lib.sh"
 
-LMDB_SRC=$TOP/build/host/src/lmdb/libraries/liblmdb
-LMDB_LIB=$TOP/build/host/deps/lib/liblmdb.a
 A=$T_DIR/audit
 
-# mdb_dump and mdb_load, built from the pinned LMDB sources (make deps).
-for tool in mdb_dump mdb_load; do
-	if ! cc -O1 -w -I"$LMDB_SRC" -o "$T_DIR/$tool" "$LMDB_SRC/$tool.c" \
-	    "$LMDB_LIB" -lpthread 2>>"$T_DIR/check.log"; then
-		not_ok "build $tool from $LMDB_SRC (run make deps)"
-		t_done
-	fi
-done
+# mdb_dump and mdb_load from the pinned LMDB sources (make test-tools).
+t_need_tools mdb_dump mdb_load || t_done
 
 check "append 20 entries to the ops log" \
     "$CLASSBOX" audit append-test --dir "$A" --log ops 20
@@ -36,10 +28,10 @@ key() { printf ' %016x' "$1"; }	# mdb_dump's hex of an 8-byte big-endian seq
 tamper() {
 	name=$1 prog=$2 d=$T_DIR/$1
 	rm -rf "$d" && cp -a "$A" "$d" && rm -f "$d/ops/data.mdb" "$d/ops/lock.mdb"
-	"$T_DIR/mdb_dump" -s meta "$A/ops" >"$d/meta.txt" &&
-	"$T_DIR/mdb_dump" -s entries "$A/ops" | awk "$prog" >"$d/entries.txt" &&
-	"$T_DIR/mdb_load" -s meta -f "$d/meta.txt" "$d/ops" &&
-	"$T_DIR/mdb_load" -s entries -f "$d/entries.txt" "$d/ops"
+	"$T_TOOLS/mdb_dump" -s meta "$A/ops" >"$d/meta.txt" &&
+	"$T_TOOLS/mdb_dump" -s entries "$A/ops" | awk "$prog" >"$d/entries.txt" &&
+	"$T_TOOLS/mdb_load" -s meta -f "$d/meta.txt" "$d/ops" &&
+	"$T_TOOLS/mdb_load" -s entries -f "$d/entries.txt" "$d/ops"
 }
 
 # expect_break NAME REGEX: verify of the tampered copy exits 1 and says REGEX.

@@ -7,7 +7,6 @@
 # refusal is logged); GET /me is not logged; `classbox audit verify` finds
 # both chains intact.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 
 # jq-less field check: the entries of BODY matching all KEY=VALUE pairs.

@@ -7,7 +7,6 @@
 # the issue's rules, not read from core/policy.c. Prints one "not ok" per
 # wrong answer and a count of the cases checked.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 admin_setup
 D=$(TZ=Asia/Tokyo date +%F)

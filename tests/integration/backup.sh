@@ -6,7 +6,6 @@
 # data. Bad input: a full target (small tmpfs, needs root), a truncated
 # file, a flipped byte, a file of another box (other keys).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 # The TLS certificate can appear a moment after the box says it started
 # (slow under the sanitizers).

@@ -6,7 +6,6 @@
 # reads go on and are logged (the chains verify, with more entries than
 # before); freed space lifts the refusal. Needs root (mount).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 IMG=$T_DIR/disk.img
 MNT=$T_DIR/data

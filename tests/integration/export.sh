@@ -6,7 +6,6 @@
 # while a slow download runs; a download cut off does not disturb the box;
 # teachers and students cannot export; it works while terminating.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 box_start || t_done
 for _ in $(seq 1 100); do [ -s "$BOX_CA" ] && break; sleep 0.1; done

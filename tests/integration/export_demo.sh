@@ -8,7 +8,6 @@
 # the manifest, with the same count; the guidance note although the admin
 # holds no grant; the worksheet byte for byte; the logs verify offline.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 BOX_START_TENTHS=1200 box_start --demo-small || t_done
 admin_setup

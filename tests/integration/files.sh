@@ -6,7 +6,6 @@
 # of another family is refused. Wrong types (magic mismatch), oversized
 # and truncated uploads store nothing; the PDF's text is sealed at rest.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 
 admin_setup

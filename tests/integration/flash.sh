@@ -3,14 +3,10 @@
 # file and to a loop device (a stand-in for a USB stick) and reads it back;
 # it refuses the host's own system disk, a mounted target and a target too
 # small, and writes nothing then. Needs root (losetup).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$top/build/test/flash
+. "$(dirname "$0")/../lib.sh"
+top=$TOP
+work=$T_DIR
 flash=$top/tools/update/flash
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-rm -rf "$work" && mkdir -p "$work"
 loops=
 cleanup() {
 	umount "$work/mnt" 2>/dev/null
@@ -79,4 +75,4 @@ case $sys in
 	;;
 *) not_ok "the root filesystem is on a block device (it is $sys: cannot test the refusal)" ;;
 esac
-[ "$failed" -eq 0 ]
+t_done

@@ -13,7 +13,6 @@
 #     certificate and mDNS follow the new address.
 # Needs root (network namespaces) and python3.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	not_ok "lan.sh needs root for network namespaces"

@@ -6,7 +6,6 @@
 # (Expiry after AUTH_RESET_CODE_TTL_MS: tests/unit/test_reset.c, with
 # injected time.)
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 # Slow builds (ASan) may still be making the certificate: wait for /healthz.
 for _ in $(seq 1 100); do

@@ -2,7 +2,6 @@
 # 年度更新: the school year rolls over. Next year's classes are made from
 # this year's, and this year's are kept read-only (archived).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 admin_setup
 D=$(TZ=Asia/Tokyo date +%F)

@@ -6,7 +6,6 @@
 # the slips are there once; an id already on the box is an error; a
 # non-admin is refused.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 box_start || t_done
 client admin

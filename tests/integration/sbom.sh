@@ -5,7 +5,6 @@
 # The host's web reads the file named by CLASSBOX_SBOM (the image's web
 # reads /usr/share/classbox/sbom.spdx.json).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 # A small SPDX document of our own (tests/system/sbom.sh checks the real
 # one); bytes that would not survive a re-encoding check the pass-through.

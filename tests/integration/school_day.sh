@@ -8,7 +8,6 @@
 # file is scanned for a student's name and a guidance note's text, and the
 # school goes through terminating and terminated.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 
 admin_setup

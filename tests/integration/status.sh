@@ -3,7 +3,6 @@
 # no login, no personal data; admins raise and remove maintenance windows
 # and incident banners; everyone logged in sees them; /status shows them.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 box_start || t_done
 # Slow builds (ASan) may still be making the certificate: wait for /healthz.
 for _ in $(seq 1 100); do

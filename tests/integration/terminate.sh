@@ -9,7 +9,6 @@
 # confirmed with nothing changed since (terminate_override.sh: the
 # admin's logged override).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 NAME=桜丘高等学校
 STUDENT_NAME="終了 試験太郎"
@@ -28,12 +27,9 @@ activate teacher t.sato
 api teacher POST /api/v1/attendance "{\"class_id\":\"$C\",\"date\":\"$(TZ=Asia/Tokyo date +%F)\",\"period\":1,\"entries\":[{\"student_id\":\"s2026001\",\"status\":\"absent\"}]}"
 expect_eq "attendance is taken" "$STATUS" 200
 
-# mdb_dump from the pinned LMDB sources, to read raw values.
-LMDB_SRC=$TOP/build/host/src/lmdb/libraries/liblmdb
-MDB_DUMP=$T_DIR/mdb_dump
-cc -O1 -w -I"$LMDB_SRC" -o "$MDB_DUMP" "$LMDB_SRC/mdb_dump.c" \
-    "$TOP/build/host/deps/lib/liblmdb.a" -lpthread 2>>"$T_DIR/check.log" ||
-    not_ok "build mdb_dump from $LMDB_SRC (run make deps)"
+# mdb_dump from the pinned LMDB sources (make test-tools), to read raw values.
+MDB_DUMP=$T_TOOLS/mdb_dump
+t_need_tools mdb_dump
 dek() { "$MDB_DUMP" -s meta "$1" 2>/dev/null | awk 'f{print; exit} /^ 64656b$/{f=1}'; }
 
 # Before: everything opens with the box's keys.

@@ -5,7 +5,6 @@
 # marker that outlives the keys. A box never enrolled holds the only copy
 # of its logs, so this is the one way to discard them without the export.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 
 NAME=若葉中学校
 box_start || t_done

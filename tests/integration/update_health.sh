@@ -7,7 +7,6 @@
 # side (STATE/last), published in RUN/status, shown by `classbox update
 # status` and by GET /api/v1/update.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 command -v grub-editenv >/dev/null || { not_ok "grub-editenv installed"; t_done; }
 keys=${UPDATE_KEYS:-$TOP/build/keys}
 [ -r "$keys/root.pub" ] || { not_ok "update keys ($keys: make keys)"; t_done; }

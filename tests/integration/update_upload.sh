@@ -4,7 +4,6 @@
 # a wrong offset answers 409 with what was received (resume); done hands
 # the whole file over as *.bundle; only admins; every piece fsynced.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../classroom_lib.sh"
 spool=$T_DIR/spool
 mkdir -p "$spool"
 chmod 0733 "$spool"	# as on the box (0730 root:web): web writes, cannot list

@@ -10,7 +10,6 @@
 # batches of 750 KiB files stay within SYNC_BATCH_BYTES and ATTS_GET_BYTES;
 # a peer without _bulk_get gets the same through GET ?open_revs.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 export CLOUD_CORRUPT_PREFIX=file:corrupt	# cloudhook.js flips a byte

@@ -8,7 +8,6 @@
 # cloud picks. The audit log goes up to its own database, and nothing
 # comes back down.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 RIG_PEER=${RIG_PEER:-couchdb}
 . "$TOP/tests/sync/rig.sh"
 
@@ -99,7 +98,7 @@ expect_eq "nothing comes down from the audit database" \
 # k:0..5: the box edits once, the cloud twice (the longer path wins);
 # k:6..9: one edit each side. All start from the same synced revision.
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	"$RIG_BIN/storetool" edit "$BOX_DATA" "k:$i" "start $i" >/dev/null
+	"$T_TOOLS/storetool" edit "$BOX_DATA" "k:$i" "start $i" >/dev/null
 done
 check "the starting revisions reach the cloud" sync_once
 fp cut >/dev/null
@@ -110,7 +109,7 @@ cloud PUT "/$SCHOOL_DB/school" "{\"_rev\":\"$SCHOOL_REV\",\"type\":\"school\",\"
 expect_eq "the cloud edits the school record meanwhile" "$STATUS" 201
 CLOUD_SCHOOL_REV=$(printf '%s' "$BODY" | jq -r .rev)
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	"$RIG_BIN/storetool" edit "$BOX_DATA" "k:$i" "box $i" >/dev/null
+	"$T_TOOLS/storetool" edit "$BOX_DATA" "k:$i" "box $i" >/dev/null
 	cloud GET "/$SCHOOL_DB/k:$i"
 	doc=$(printf '%s' "$BODY" | jq -c '.text = "cloud"')
 	cloud PUT "/$SCHOOL_DB/k:$i" "$doc"

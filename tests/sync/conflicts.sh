@@ -10,7 +10,6 @@
 # merged text wins on both sides. Reads of the texts are in the operation
 # log.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 rig_start
@@ -41,7 +40,7 @@ expect_eq "... PouchDB has it" "$STATUS" 200
 
 # ---- both sides edit it while cut off --------------------------------------
 fp cut >/dev/null
-BOX_REV=$("$RIG_BIN/storetool" retext "$BOX_DATA" "$NOTE" "箱での追記: 保護者と電話")
+BOX_REV=$("$T_TOOLS/storetool" retext "$BOX_DATA" "$NOTE" "箱での追記: 保護者と電話")
 expect_match "the box's copy is edited (storetool retext)" "$BOX_REV" '^2-'
 cloud GET "/$SCHOOL_DB/$NOTE"
 doc=$(printf '%s' "$BODY" | jq -c '.text = "クラウドでの追記: 進路希望" | .edited_at = 1790000000000')

@@ -17,7 +17,6 @@
 #  - a text file uploaded by this box is restored on a second box enrolled
 #    to the same school (its teacher downloads it, byte-identical).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 RIG_PEER=couchdb
 . "$TOP/tests/sync/rig.sh"
 SEED=${COUCH_SEED_DOCS:-1000}
@@ -101,7 +100,7 @@ s=$(stub file:cloudpdf)
 expect_eq "the PDF as it is, digest the file's MD5" \
     "$(printf '%s' "$s" | jq -r '"\(.encoding) \(.digest)"')" "null md5-$(md5_b64 "$PDF")"
 expect_eq "the cloud takes $SEED documents" "$(cloud_bulk cloud 0 "$SEED")" "$SEED"
-"$RIG_BIN/storetool" seed "$BOX_DATA" "$SEED" boxseed >/dev/null ||
+"$T_TOOLS/storetool" seed "$BOX_DATA" "$SEED" boxseed >/dev/null ||
     not_ok "storetool seed $SEED on the box"
 BTXT=$T_DIR/hokoku.txt
 for i in $(seq 1 300); do printf '学級通信 %03d: 来週の月曜日は振替休日です。\n' "$i"; done >"$BTXT"

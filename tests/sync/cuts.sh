@@ -43,9 +43,9 @@ cloud_new() {
 
 # box_new PREFIX RUN: DOCS new documents and 2 edits on the box
 box_new() {
-	"$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" "$1" &&
-	"$RIG_BIN/storetool" edit "$BOX_DATA" "base:$(( $2 % 10 ))" "run $2" >/dev/null &&
-	"$RIG_BIN/storetool" edit "$BOX_DATA" "base:$(( ($2 + 5) % 10 ))" "run $2" >/dev/null
+	"$T_TOOLS/storetool" seed "$BOX_DATA" "$DOCS" "$1" &&
+	"$T_TOOLS/storetool" edit "$BOX_DATA" "base:$(( $2 % 10 ))" "run $2" >/dev/null &&
+	"$T_TOOLS/storetool" edit "$BOX_DATA" "base:$(( ($2 + 5) % 10 ))" "run $2" >/dev/null
 }
 
 # moved_twice: per run (the cloud log lines from each run's mark, in
@@ -86,7 +86,7 @@ compare() {	# WHAT: both sides equal, no conflict, and the expected count
 
 # Start: 10 shared documents, synced; then measure one cycle's bytes.
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	"$RIG_BIN/storetool" edit "$BOX_DATA" "base:$i" "base" >/dev/null
+	"$T_TOOLS/storetool" edit "$BOX_DATA" "base:$i" "base" >/dev/null
 done
 check "the first cycle succeeds" sync_once --batch "$BATCH"
 want=10

@@ -6,7 +6,6 @@
 # with the changes waiting; when the link returns the daemon's probe
 # notices and the writes go up without anyone asking.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 rig_start

@@ -17,7 +17,6 @@
 #     in its status, and the API (/status/sync, /lan warnings) and /metrics
 #     warn (the rig's CA, 30 days, is the cloud CA: warned too).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 mode_of() { stat -c %a "$1" 2>/dev/null; }

@@ -19,7 +19,6 @@
 # the modes are checked (DATA/sync 0711, drop 0730, enroll.json 0600), not
 # the separation itself, which needs the users of the image (docs/sync.md).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 sync_field() {	# KEY: a field of /api/v1/status/sync, as office

@@ -69,7 +69,7 @@ fp pass >/dev/null
 # The box under the same faults
 rig_box_start || t_done
 box_enroll "$ENROLL" || { not_ok "enroll: $(cat "$RIG/enroll.out")"; t_done; }
-"$RIG_BIN/storetool" seed "$BOX_DATA" 30 local >/dev/null
+"$T_TOOLS/storetool" seed "$BOX_DATA" 30 local >/dev/null
 for m in reset refuse; do
 	fp "$m" >/dev/null
 	t0=$(date +%s)

@@ -1,7 +1,9 @@
 # tests/sync/files_lib.sh: file records through the box's API and in the
 # cloud, for the sync tests that move files (attachments.sh, couchdb.sh);
-# sourced after rig.sh and classroom_lib.sh. $A is the assignment the files
-# are for and $C its class.
+# sourced after tests/lib.sh and rig.sh. $A is the assignment the files
+# are for and $C its class. A file of its own: the files scenario's data
+# and calls, which only those two tests share (the helpers every test has
+# are tests/lib.sh's).
 
 # upload CLIENT CTYPE FILE NAME -> STATUS BODY
 upload() {

@@ -56,7 +56,7 @@ expect_eq "_bulk_get was asked for the $((DOCS / 2)) second revisions only" \
     "2:$((DOCS / 2))"
 
 # ---- push: large bodies gzipped ----------------------------------------
-"$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" boxgz || not_ok "storetool seed"
+"$T_TOOLS/storetool" seed "$BOX_DATA" "$DOCS" boxgz || not_ok "storetool seed"
 mark=$(nginx_requests | wc -l)
 if sync_once; then ok "sync --once pushes $DOCS documents"
 else not_ok "sync --once pushes $DOCS documents: $(tail -2 "$RIG/sync.err")"; fi
@@ -86,8 +86,8 @@ expect_eq "the box still holds what the cloud holds" "$(box_dump "$BOX_DATA")" \
 
 # ---- a cloud that refuses gzip bodies: 415, then plain ----------------
 rig_server nogzip
-"$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" nogz || not_ok "storetool seed"
-"$RIG_BIN/storetool" seed "$BOX_DATA" "$DOCS" nogz2 || not_ok "storetool seed"
+"$T_TOOLS/storetool" seed "$BOX_DATA" "$DOCS" nogz || not_ok "storetool seed"
+"$T_TOOLS/storetool" seed "$BOX_DATA" "$DOCS" nogz2 || not_ok "storetool seed"
 mark=$(nginx_requests | wc -l)
 if sync_once --batch 400; then ok "sync --once pushes to a cloud that refuses gzip bodies"
 else not_ok "sync --once pushes to a cloud that refuses gzip bodies: $(tail -2 "$RIG/sync.err")"; fi

@@ -11,13 +11,12 @@
 # operation log entries do. A floor 40 days ahead makes the 30-day rig certificate
 # expired: certificates are judged at max(clock, floor).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 rig_start
 rig_box_start || t_done
 box_enroll "$ENROLL" || { not_ok "enroll: $(cat "$RIG/enroll.out")"; t_done; }
-"$RIG_BIN/storetool" seed "$BOX_DATA" 3 local >/dev/null
+"$T_TOOLS/storetool" seed "$BOX_DATA" 3 local >/dev/null
 HINT=$BOX_DATA/sync/https-date
 
 expect_eq "precondition: this host's kernel clock is unsynced (adjtimex)" \

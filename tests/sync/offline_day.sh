@@ -9,7 +9,6 @@
 # 3.4.3 (a q=16 database; RIG_PEER=pouchdb for PouchDB Server).
 # OFFLINE_CHANGES (20000) and OFFLINE_API (10) change the mix.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 RIG_PEER=${RIG_PEER:-couchdb}
 . "$TOP/tests/sync/rig.sh"
 CHANGES=${OFFLINE_CHANGES:-20000}
@@ -30,7 +29,7 @@ while [ "$i" -lt "$VIA_API" ]; do
 	i=$((i + 1))
 done
 expect_eq "the box takes writes through its API while offline" "$api_ok" "$VIA_API"
-if "$RIG_BIN/storetool" seed "$BOX_DATA" $((CHANGES - VIA_API)) day >"$RIG/seed.out" 2>&1
+if "$T_TOOLS/storetool" seed "$BOX_DATA" $((CHANGES - VIA_API)) day >"$RIG/seed.out" 2>&1
 then ok "the box takes $((CHANGES - VIA_API)) more changes while offline"
 else not_ok "the box takes more changes while offline: $(cat "$RIG/seed.out")"; fi
 

@@ -33,7 +33,7 @@ command -v tinyproxy >/dev/null 2>&1 ||
     rig_fail "tinyproxy is installed (tools/install-packages)"
 rig_start
 rig_box_start || t_done
-"$RIG_BIN/storetool" seed "$BOX_DATA" 5 local >/dev/null
+"$T_TOOLS/storetool" seed "$BOX_DATA" 5 local >/dev/null
 
 TP=$RIG/tinyproxy
 mkdir -p "$TP"
@@ -41,7 +41,7 @@ mkdir -p "$TP"
 TP_USER=nobody
 TP_GROUP=$(id -gn nobody 2>/dev/null || echo nogroup)
 chown "$TP_USER:$TP_GROUP" "$TP" 2>/dev/null || chmod 0777 "$TP"
-rig_port TP_PORT
+TP_PORT=$(free_port)
 PROXY_USER=school-proxy
 PROXY_PW=pxy-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 TP_PID=
@@ -70,7 +70,7 @@ EOF
 		tinyproxy -d -c "$TP/tinyproxy.conf" >"$TP/out" 2>&1 &
 	fi
 	TP_PID=$!
-	rig_wait_port "$TP_PORT" ||
+	wait_port "$TP_PORT" ||
 	    rig_fail "tinyproxy started (see $TP/out, $TP/tinyproxy.log)"
 }
 tp_stop() {
@@ -265,7 +265,7 @@ expect_eq "nothing changed: the proxy in use is still the config's" \
 
 # The good setting: it wins over the config's (a port nobody listens on)
 # and the enrollment's (the wrong password).
-rig_port DEAD_PORT
+DEAD_PORT=$(free_port)
 put_proxy "$GOOD_SETTING"
 expect_eq "the admin sets the proxy with a user and password (202)" "$STATUS" 202
 expect_eq "... the answer says host, port and that both are set" \

@@ -35,7 +35,7 @@ expect_eq "rig: nginx refuses a client certificate from another CA (400)" \
     "$(curl_code ca rogue)" 400
 
 rig_box_start || t_done
-"$RIG_BIN/storetool" seed "$BOX_DATA" 5 local >/dev/null
+"$T_TOOLS/storetool" seed "$BOX_DATA" 5 local >/dev/null
 docs_before=$(cloud_count "$SCHOOL_DB")
 audit_before=$(cloud_count "$AUDIT_DB")
 

@@ -10,7 +10,6 @@
 # from web's uid (a forged message) is refused, from sync's uid taken once;
 # a grant the box itself wrote is never pushed up.
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 [ "$(id -u)" = 0 ] || { not_ok "reset_grant.sh runs as root (web, auth, sync uids)"; t_done; }
@@ -142,7 +141,7 @@ reset s2026001 VWXYZ23456 Kiri-Sakura-2030
 expect_eq "the sync-delivered code works" "$STATUS" 204
 
 # ---- the box never pushes a grant up ---------------------------------------
-"$RIG_BIN/storetool" edit "$BOX_DATA" password_reset_grant:boxmade "made on the box" >/dev/null
+"$T_TOOLS/storetool" edit "$BOX_DATA" password_reset_grant:boxmade "made on the box" >/dev/null
 check "sync after a grant appeared in the box's store" sync_once
 cloud GET "/$SCHOOL_DB/password_reset_grant:boxmade"
 expect_eq "a grant the box wrote is not pushed to the cloud" "$STATUS" 404

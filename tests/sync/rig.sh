@@ -1,5 +1,9 @@
 # tests/sync/rig.sh: the cloud for the sync tests, sourced by each
-# tests/sync/*.sh after tests/lib.sh (docs/sync-tests.md):
+# tests/sync/*.sh after tests/lib.sh (docs/sync-tests.md). A file of its
+# own, not part of tests/lib.sh: it starts and drives a whole other system
+# (PouchDB Server from npm or CouchDB, nginx, the fault proxy, a test PKI)
+# that only the tests of the cloud link need; the reporting, waiting, ports and the
+# box's own helpers it uses are tests/lib.sh's.
 #
 #   box --TLS--> faultproxy --> nginx (TLS 1.3, client certs) --> PouchDB Server
 #   127.0.0.1:FP_PORT           127.0.0.1:NGX_PORT                127.0.0.1:PEER_PORT (HTTP)
@@ -19,8 +23,9 @@
 # certificates made with openssl now, PouchDB Server (npm, pinned by
 # tests/sync/package-lock.json, in memory) with tests/sync/cloudhook.js
 # recording what replication sends, nginx (Debian) in the foreground with
-# its own prefix, the fault proxy built from tests/sync/faultproxy.c, the
-# box's store tool (storetool.c), and the enrollment files:
+# its own prefix, the fault proxy (tests/sync/faultproxy.c), the box's store
+# tool (storetool.c), both built by `make test-tools`, and the enrollment
+# files:
 #   $ENROLL            the good one (cloud https://localhost:FP_PORT)
 #   $ENROLL_WRONG_CA   ca_pem is another CA (the server's chain fails)
 #   $ENROLL_ROGUE      client certificate signed by another CA
@@ -32,7 +37,9 @@
 # Helpers: fp CMD (fault proxy control), cloud METHOD PATH [JSON],
 # cloud_dump DB, box_dump DATA, cloud_count DB, nginx_requests, cloud_log.
 # The box: rig_box_start (lib.sh's box_start), box_enroll FILE, sync_once,
-# box_status_get KEY. Everything stops on exit (rig_exit).
+# box_status_get KEY. Everything stops on exit (rig_exit). For a box under
+# QEMU (tests/system/sync.sh, https_date.sh): rig_start_for_guest,
+# guest_sync_field KEY, guest_wait_sync STATE.
 
 RIG_HERE=$TOP/tests/sync
 RIG=$T_DIR/rig
@@ -49,73 +56,26 @@ esac
 
 rig_fail() { not_ok "sync rig: $*"; t_done; }
 
-# rig_port VAR: sets VAR to a free_port that the rig has not taken yet
-# (they are listened on only later, so free_port could hand one out twice)
-RIG_PORTS=
-rig_port() {
-	while :; do
-		p=$(free_port)
-		case " $RIG_PORTS " in *" $p "*) continue ;; esac
-		RIG_PORTS="$RIG_PORTS $p"
-		eval "$1=\$p"
-		return
-	done
-}
-
 # node_modules from the committed lock; no install scripts (leveldown's
-# and sqlite3's would fetch binaries; the server runs in memory).
+# and sqlite3's would fetch binaries; the server runs in memory). Under a
+# lock: two tests of tests/run-all's lanes may start at once on a fresh
+# clone, and two npm ci in one directory break each other.
 rig_npm() {
-	if [ ! -f "$RIG_HERE/node_modules/pouchdb-server/package.json" ] ||
-	   [ "$RIG_HERE/package-lock.json" -nt \
-	     "$RIG_HERE/node_modules/.package-lock.json" ]; then
-		(cd "$RIG_HERE" && npm ci --no-audit --no-fund --ignore-scripts \
-		    --loglevel=error) >"$RIG/npm.log" 2>&1 ||
-		    rig_fail "npm ci in tests/sync (see $RIG/npm.log)"
-	fi
+	(
+		flock 9
+		if [ ! -f "$RIG_HERE/node_modules/pouchdb-server/package.json" ] ||
+		   [ "$RIG_HERE/package-lock.json" -nt \
+		     "$RIG_HERE/node_modules/.package-lock.json" ]; then
+			cd "$RIG_HERE" && npm ci --no-audit --no-fund \
+			    --ignore-scripts --loglevel=error
+		fi
+	) 9>"$TOP/build/.sync-npm.lock" >"$RIG/npm.log" 2>&1 ||
+	    rig_fail "npm ci in tests/sync (see $RIG/npm.log)"
 }
 
-# The fault proxy and the store tool, built once into build/sync-rig and
-# again when a source changes (the store tool compiles the store: 8 s).
-RIG_BIN=$TOP/build/sync-rig
-
-rig_stale() {	# BINARY SOURCES...: 0 when BINARY is missing or older
-	[ -x "$1" ] || return 0
-	b=$1; shift
-	for f in "$@"; do [ "$f" -nt "$b" ] && return 0; done
-	return 1
-}
-
+# The fault proxy and the store tool: built by `make test-tools`.
 rig_build() {
-	deps=$TOP/build/host/deps
-	mkdir -p "$RIG_BIN"
-	if rig_stale "$RIG_BIN/faultproxy" "$RIG_HERE/faultproxy.c"; then
-		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-		    -o "$RIG_BIN/faultproxy.$$" "$RIG_HERE/faultproxy.c" \
-		    2>"$RIG/cc.log" &&
-		mv "$RIG_BIN/faultproxy.$$" "$RIG_BIN/faultproxy" ||
-		    rig_fail "faultproxy.c did not build (see $RIG/cc.log)"
-	fi
-	# What store/ and the conflict rules need from core/.
-	core_c=
-	for m in base/cb base/proc base/buf base/utf8 base/file core/rev \
-	    core/conflict; do
-		core_c="$core_c $TOP/firmware/$m.c"
-	done
-	# shellcheck disable=SC2086	# core_c: a list of paths without spaces
-	if rig_stale "$RIG_BIN/storetool" "$RIG_HERE/storetool.c" \
-	    "$TOP"/firmware/store/*.[ch] "$TOP"/firmware/base/*.h "$TOP"/firmware/core/*.h $core_c \
-	    "$TOP"/firmware/sync/conflict.[ch]; then
-		# shellcheck disable=SC2086
-		cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
-		    -I"$TOP/firmware" -I"$deps/include" \
-		    -o "$RIG_BIN/storetool.$$" "$RIG_HERE/storetool.c" \
-		    "$TOP"/firmware/store/*.c $core_c \
-		    "$TOP/firmware/sync/conflict.c" \
-		    "$deps/lib/liblmdb.a" "$deps/lib/libyyjson.a" \
-		    "$deps/lib/libmbedcrypto.a" -lpthread 2>>"$RIG/cc.log" &&
-		mv "$RIG_BIN/storetool.$$" "$RIG_BIN/storetool" ||
-		    rig_fail "storetool.c did not build (see $RIG/cc.log)"
-	fi
+	t_need_tools faultproxy storetool || rig_fail "test tools built"
 }
 
 # rig_cert NAME CA SUBJECT SAN [ext]: key and certificate NAME signed by CA
@@ -180,16 +140,8 @@ rig_pki() {
 	rig_expired_cert || rig_fail "test certificates (openssl)"
 }
 
-rig_wait_port() {	# PORT: until something listens there (10 s)
-	for _ in $(seq 1 100); do
-		ss -tlnH "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 rig_pouchdb() {
-	rig_port PDB_PORT
+	PDB_PORT=$(free_port)
 	PEER_PORT=$PDB_PORT
 	CLOUD=http://127.0.0.1:$PDB_PORT
 	CLOUD_LOG=$RIG/cloud.log
@@ -258,9 +210,9 @@ rig_couch_build() {
 
 rig_couchdb() {
 	rig_couch_build
-	rig_port COUCH_PORT
-	rig_port EPMD_PORT
-	rig_port PEER_PORT
+	COUCH_PORT=$(free_port)
+	EPMD_PORT=$(free_port)
+	PEER_PORT=$(free_port)
 	c=$RIG/couchdb
 	mkdir -p "$c/data"
 	COUCH_ADMIN_PW=adm-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -345,11 +297,11 @@ rig_couchdb_ready() {
 }
 
 rig_nginx() {
-	rig_port NGX_PORT
-	rig_port NGX_EXPIRED_PORT
-	rig_port NGX_WRONGNAME_PORT
-	rig_port NGX_NOBULKGET_PORT
-	rig_port NGX_NOGZIP_PORT
+	NGX_PORT=$(free_port)
+	NGX_EXPIRED_PORT=$(free_port)
+	NGX_WRONGNAME_PORT=$(free_port)
+	NGX_NOBULKGET_PORT=$(free_port)
+	NGX_NOGZIP_PORT=$(free_port)
 	n=$RIG/nginx
 	mkdir -p "$n/logs" "$n/tmp"
 	chmod 0777 "$n/tmp"	# the worker may run as nobody
@@ -423,16 +375,16 @@ EOF
 	nginx -p "$n" -e "$n/logs/error.log" -c "$n/nginx.conf" \
 	    -g 'daemon off;' >"$n/out" 2>&1 &
 	RIG_PIDS="$RIG_PIDS $!"
-	rig_wait_port "$NGX_PORT" || rig_fail "nginx started (see $n/logs/error.log)"
+	wait_port "$NGX_PORT" || rig_fail "nginx started (see $n/logs/error.log)"
 }
 
 rig_proxy() {
-	rig_port FP_PORT
+	FP_PORT=$(free_port)
 	FP_SOCK=$RIG/fp.sock
-	"$RIG_BIN/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
+	"$T_TOOLS/faultproxy" serve "$FP_PORT" "$NGX_PORT" "$FP_SOCK" \
 	    >"$RIG/faultproxy.out" 2>&1 &
 	RIG_PIDS="$RIG_PIDS $!"
-	rig_wait_port "$FP_PORT" || rig_fail "fault proxy started"
+	wait_port "$FP_PORT" || rig_fail "fault proxy started"
 }
 
 # rig_enroll FILE CA_FILE CLIENT_NAME: an enrollment file (contract v1)
@@ -454,7 +406,7 @@ rig_start() {
 	# from the first process on: a rig that fails half-way stops it too
 	trap rig_exit EXIT
 	trap 'exit 130' INT TERM
-	for c in node npm nginx openssl jq curl cc ss; do
+	for c in node npm nginx openssl jq curl ss flock; do
 		command -v "$c" >/dev/null 2>&1 ||
 		    rig_fail "$c is installed (tools/install-packages)"
 	done
@@ -527,16 +479,6 @@ sync_once() {
 	return $_rc
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds; 1 on time out
-wait_for() {
-	n=$(($1 * 5)); shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 # state_is STATE: `classbox status` says sync.state=STATE
 state_is() { [ "$(box_status_get sync.state)" = "$1" ]; }
 # in_cloud ID: the cloud holds document ID
@@ -561,7 +503,7 @@ rig_server() {
 	fp target "$p" >/dev/null
 }
 
-fp() { "$RIG_BIN/faultproxy" ctl "$FP_SOCK" "$@"; }
+fp() { "$T_TOOLS/faultproxy" ctl "$FP_SOCK" "$@"; }
 
 # fp_stat FIELD: one counter of the proxy (conns, open, up, down)
 fp_stat() { fp stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -595,7 +537,7 @@ cloud_dump() {
 }
 
 # box_dump DATA_DIR: the box's documents in cloud_dump's form
-box_dump() { "$RIG_BIN/storetool" dump "$1" | LC_ALL=C sort; }
+box_dump() { "$T_TOOLS/storetool" dump "$1" | LC_ALL=C sort; }
 
 # nginx_requests: the access log so far, one line per HTTP request:
 #   PORT TLS_VERSION STATUS REQUEST_BYTES RESPONSE_BYTES SECONDS "REQUEST" CLIENT_VERIFY
@@ -605,3 +547,38 @@ nginx_requests() { cat "$RIG/nginx/logs/access.log" 2>/dev/null; }
 # cloud_log: the replication calls the cloud received (cloudhook.js in
 # PouchDB Server, couchhook.js in front of CouchDB)
 cloud_log() { cat "$CLOUD_LOG"; }
+
+# ---- the box under QEMU (tests/system/sync.sh, https_date.sh) ----
+# rig_start_for_guest: before sourcing tests/system/qemu-lib, the rig for a
+# box booted under QEMU, which reaches the host's loopback as 10.0.2.2: the
+# cloud's URL and the server certificate's SAN on 10.0.2.2, QEMU's network
+# not restricted, and the enrollment on a raw disk for the guest
+# (QEMU_DRIVES; ENROLL_SIZE its bytes, the file padded to whole sectors).
+# work (qemu-lib's scratch) is $T_DIR/qemu. Builds the image if missing.
+rig_start_for_guest() {
+	work=$T_DIR/qemu
+	IMAGE_DIR=${IMAGE_DIR:-$TOP/build/image/qemu-x86_64}
+	if [ ! -f "$IMAGE_DIR/disk.img" ]; then
+		make -C "$TOP" image >"$T_DIR/image.log" 2>&1 ||
+			{ not_ok "make image (see $T_DIR/image.log)"; exit 1; }
+	fi
+	QEMU_RESTRICT=
+	RIG_CLOUD_HOST=10.0.2.2
+	RIG_SERVER_SAN=DNS:localhost,IP:127.0.0.1,IP:10.0.2.2
+	rig_start
+	mkdir -p "$work.disk"
+	ENROLL_SIZE=$(stat -c %s "$ENROLL")
+	cp "$ENROLL" "$work.disk/enroll.img"
+	truncate -s %512 "$work.disk/enroll.img"
+	QEMU_DRIVES="-drive file=$work.disk/enroll.img,if=virtio,format=raw,readonly=on"
+}
+
+# guest_sync_field KEY: a field of the guest's /api/v1/status/sync, as
+# qemu-lib's client adm (logged in as the admin)
+guest_sync_field() {
+	api adm GET /api/v1/status/sync
+	printf '%s' "$BODY" | jq -r ".$1"
+}
+guest_sync_is() { [ "$(guest_sync_field state)" = "$1" ]; }
+# guest_wait_sync STATE: until the guest says STATE (SYNC_WAIT, 60 s)
+guest_wait_sync() { wait_every 1 "${SYNC_WAIT:-60}" guest_sync_is "$1"; }

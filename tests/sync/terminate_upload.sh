@@ -6,7 +6,6 @@
 # never synced, ends only with the documented override
 # "discard_unuploaded_logs": true (the platform contract is gone).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/classroom_lib.sh"
 . "$TOP/tests/sync/rig.sh"
 
 NAME=桜丘高等学校

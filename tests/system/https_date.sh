@@ -22,27 +22,12 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/sync/rig.sh"
 top=$TOP
-work=$T_DIR/qemu
-IMAGE_DIR=${IMAGE_DIR:-$TOP/build/image/qemu-x86_64}
-if [ ! -f "$IMAGE_DIR/disk.img" ]; then
-	make -C "$TOP" image >"$T_DIR/image.log" 2>&1 ||
-		{ echo "not ok - make image (see $T_DIR/image.log)"; exit 1; }
-fi
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
 SYNC_WAIT=${SYNC_WAIT:-60}
 HTTPS_DATE_WAIT=${HTTPS_DATE_WAIT:-120}
 HTTPS_DATE_AFTER_S=20	# NTP silent this long before the cloud's time is used
 HINT_MAX_AGE_S=300	# CLOCK_STEP_HINT_MAX_AGE_MS
-QEMU_RESTRICT=	# the box must reach the rig on 10.0.2.2 (the host's loopback)
-
-RIG_CLOUD_HOST=10.0.2.2
-RIG_SERVER_SAN=DNS:localhost,IP:127.0.0.1,IP:10.0.2.2
-rig_start
-mkdir -p "$work.disk"
-ENROLL_SIZE=$(stat -c %s "$ENROLL")
-cp "$ENROLL" "$work.disk/enroll.img"
-truncate -s %512 "$work.disk/enroll.img"
-QEMU_DRIVES="-drive file=$work.disk/enroll.img,if=virtio,format=raw,readonly=on"
+rig_start_for_guest	# the enrollment reaches the box on a raw disk
 
 # shellcheck source=tests/system/qemu-lib
 . "$TOP/tests/system/qemu-lib"
@@ -50,18 +35,6 @@ trap 'cleanup; rig_stop' EXIT
 trap 'exit 130' INT TERM
 
 host_ms() { date +%s%3N; }
-sync_state() {	# the state in DATA/sync/status.json, as admin
-	api adm GET /api/v1/status/sync
-	printf '%s' "$BODY" | jq -r .state
-}
-wait_sync_state() {	# STATE: until /api/v1/status/sync says it (SYNC_WAIT)
-	_t=$(now)
-	while [ "$(elapsed "$_t" | cut -d. -f1)" -lt "$SYNC_WAIT" ]; do
-		[ "$(sync_state)" = "$1" ] && return 0
-		sleep 1
-	done
-	return 1
-}
 time_field() {	# KEY of /api/v1/status's time (public)
 	api pub GET /api/v1/status
 	printf '%s' "$BODY" | jq -r ".time.$1"
@@ -78,8 +51,7 @@ run_on_box() {
 boot 1
 if wait_https; then ok "boot 1 with the host's time: HTTPS in $(elapsed "$t0") s"
 else not_ok "booted to HTTPS within $timeout_s s (console: $work/console1.log)"; tail -20 "$work/console1.log"; exit 1; fi
-initial=$(tr -d '\r' <"$work/console1.log" |
-	sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
+initial=$(console_initial_password)
 newpw=date-test-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 login adm admin "$initial"
 api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
@@ -88,8 +60,8 @@ login adm admin "$newpw"
 console_shell
 run_on_box E1 "head -c $ENROLL_SIZE /dev/vdb >/tmp/enroll.json && classbox enroll /tmp/enroll.json --data /data/classbox >/dev/null; rm -f /tmp/enroll.json; printf 'CLASSBOX_NTP_SERVERS=10.0.2.2\nCLASSBOX_NTP_HTTPS_DATE_AFTER_S=$HTTPS_DATE_AFTER_S\n' >>/etc/classbox.conf && sv restart ntpd >/dev/null && echo configured" 20
 check "enrolled; NTP only from 10.0.2.2, where nothing answers (got '$OUT')" [ "$OUT" = configured ]
-if wait_sync_state ok; then ok "boot 1: sync confirms the clock from the cloud and runs"
-else not_ok "boot 1: sync runs within $SYNC_WAIT s (got $(sync_state))"; fi
+if guest_wait_sync ok; then ok "boot 1: sync confirms the clock from the cloud and runs"
+else not_ok "boot 1: sync runs within $SYNC_WAIT s (got $(guest_sync_field state))"; fi
 check "boot 1: the time quality is https-date (got $(time_field state))" [ "$(time_field state)" = https-date ]
 # The operation log's floor (web's) is written at most once a minute: wait
 # for one that carries this boot's time, then pull the plug.
@@ -127,8 +99,8 @@ check "its time is within its error bound of the host's ($off ms off, bound $err
 # with the step 26 years forward.
 login adm admin "$newpw"
 check "the admin logs in again after the step (200; got $STATUS)" [ "$STATUS" = 200 ]
-if wait_sync_state ok; then ok "sync runs on the https-date clock"
-else not_ok "sync runs on the https-date clock within $SYNC_WAIT s (got $(sync_state))"; fi
+if guest_wait_sync ok; then ok "sync runs on the https-date clock"
+else not_ok "sync runs on the https-date clock within $SYNC_WAIT s (got $(guest_sync_field state))"; fi
 run_on_box L1 "grep -h 'https-date' /data/log/messages | grep -c 'stepped the clock by +'; date -u +%Y; classbox time --dir /data/classbox/audit | sed -n 's/^state: //p; s/^kernel clock: [^(]*(\\([^,]*\\),.*/\\1/p'"
 set -- $OUT
 check "the log says the clock was stepped forward from the cloud's time, once ($1 notice)" [ "${1:-0}" = 1 ]
@@ -165,4 +137,4 @@ refused X5 "a hint outside its ${HINT_MAX_AGE_S} s age limit on this boot's cloc
 check "the clock is still https-date after the refusals (got $(time_field state))" [ "$(time_field state)" = https-date ]
 
 poweroff || not_ok "powered off cleanly"
-[ "$failed" -eq 0 ] && [ "$T_FAILED" -eq 0 ]
+t_done

@@ -3,15 +3,11 @@
 # image at /usr/share/classbox/sbom.spdx.json, and has the fields SPDX
 # requires and every component we promise (no QEMU needed).
 # Environment: IMAGE_DIR (default build/image/qemu-x86_64).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
+top=$TOP
 dir=${IMAGE_DIR:-$top/build/image/qemu-x86_64}
 case $dir in /*) ;; *) dir=$top/$dir ;; esac
 f=$dir/sbom.spdx.json
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 command -v jq >/dev/null || { not_ok "jq installed (apt-get install jq)"; exit 1; }
 
 check "make sbom wrote $f" [ -s "$f" ]
@@ -75,4 +71,4 @@ if command -v unsquashfs >/dev/null; then
 	unsquashfs -l "$dir/rootfs.squashfs" 2>/dev/null | grep -q 'usr/share/classbox/sbom.spdx.json$'
 	check "rootfs.squashfs contains usr/share/classbox/sbom.spdx.json" [ $? = 0 ]
 fi
-[ "$failed" -eq 0 ]
+t_done

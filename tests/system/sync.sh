@@ -24,44 +24,15 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/sync/rig.sh"
 top=$TOP
-work=$T_DIR/qemu
-IMAGE_DIR=${IMAGE_DIR:-$TOP/build/image/qemu-x86_64}
-if [ ! -f "$IMAGE_DIR/disk.img" ]; then
-	make -C "$TOP" image >"$T_DIR/image.log" 2>&1 ||
-		{ echo "not ok - make image (see $T_DIR/image.log)"; exit 1; }
-fi
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
 SYNC_WAIT=${SYNC_WAIT:-60}
-QEMU_RESTRICT=	# the box must reach the rig on 10.0.2.2 (the host's loopback)
-
-RIG_CLOUD_HOST=10.0.2.2
-RIG_SERVER_SAN=DNS:localhost,IP:127.0.0.1,IP:10.0.2.2
-rig_start
-# The enrollment on a raw disk: the file, padded to whole sectors.
-mkdir -p "$work.disk"
-ENROLL_SIZE=$(stat -c %s "$ENROLL")
-cp "$ENROLL" "$work.disk/enroll.img"
-truncate -s %512 "$work.disk/enroll.img"
-QEMU_DRIVES="-drive file=$work.disk/enroll.img,if=virtio,format=raw,readonly=on"
+rig_start_for_guest	# the enrollment reaches the box on a raw disk
 
 # shellcheck source=tests/system/qemu-lib
 . "$TOP/tests/system/qemu-lib"
 trap 'cleanup; rig_stop' EXIT
 trap 'exit 130' INT TERM
 
-sync_field() {	# KEY: a field of /api/v1/status/sync as admin
-	api adm GET /api/v1/status/sync
-	printf '%s' "$BODY" | jq -r ".$1"
-}
-# wait_sync_state STATE: until /api/v1/status/sync says STATE (SYNC_WAIT)
-wait_sync_state() {
-	_t=$(now)
-	while [ "$(elapsed "$_t" | cut -d. -f1)" -lt "$SYNC_WAIT" ]; do
-		[ "$(sync_field state)" = "$1" ] && return 0
-		sleep 1
-	done
-	return 1
-}
 # wait_cloud_doc ID: until PouchDB has the document (SYNC_WAIT)
 wait_cloud_doc() {
 	_t=$(now)
@@ -76,15 +47,14 @@ wait_cloud_doc() {
 boot 1
 if wait_https; then ok "booted to HTTPS in $(elapsed "$t0") s"
 else not_ok "booted to HTTPS within $timeout_s s (console: $work/console1.log)"; tail -20 "$work/console1.log"; exit 1; fi
-con() { tr -d '\r' <"$work/console1.log"; }
-initial=$(con | sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
+initial=$(console_initial_password)
 newpw=sync-test-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 login adm admin "$initial"
 api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
 check "admin changed the initial password (204; got $STATUS)" [ "$STATUS" = 204 ]
 login adm admin "$newpw"
 check "admin logs in (200; got $STATUS)" [ "$STATUS" = 200 ]
-s=$(sync_field state)
+s=$(guest_sync_field state)
 # (sync runs and waits for an enrollment: not_enrolled; not_running until
 # it has written its status file)
 check "before enrollment /api/v1/status/sync says so (got $s)" \
@@ -109,10 +79,10 @@ esac
 api adm GET /api/v1/status
 tstate=$(printf '%s' "$BODY" | jq -r .time.state)
 if [ "$tstate" = unsynced ]; then
-	if wait_sync_state ok; then
+	if guest_wait_sync ok; then
 		ok "clock unsynced: sync confirms the time from the cloud's Date header and runs (status/sync: ok)"
 	else
-		not_ok "clock unsynced: status/sync says ok within $SYNC_WAIT s (got $(sync_field state): $(sync_field last_error))"
+		not_ok "clock unsynced: status/sync says ok within $SYNC_WAIT s (got $(guest_sync_field state): $(guest_sync_field last_error))"
 	fi
 	_i=0
 	while [ $_i -lt 20 ]; do
@@ -221,4 +191,4 @@ r=$(console_out P4 | grep -x '[0-7]* [a-z]*:[a-z]*\|listable\|unlistable\|creata
 check "the drop is 0730 sync:web: web creates there, cannot list it, cannot write the enrollment ($r)" \
 	[ "$r" = "730 sync:web unlistable creatable unwritable " ]
 
-[ "$failed" -eq 0 ] && [ "$T_FAILED" -eq 0 ]
+t_done

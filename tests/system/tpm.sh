@@ -46,16 +46,6 @@ trap 'cleanup; swtpm_down' EXIT
 tpm_args() {	# tpm_args NAME DEVICE: QEMU's arguments for that TPM
 	echo "-chardev socket,id=chrtpm,path=$work/$1/ctrl.sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device $2,tpmdev=tpm0"
 }
-# wait_console RE SECONDS: until the console of the current boot matches.
-wait_console() {
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		tr -d '\r' <"$work/console$n.log" | grep -qa "$1" && return 0
-		kill -0 "$qpid" 2>/dev/null || return 1
-		sleep 0.2; i=$((i + 1))
-	done
-	return 1
-}
 # run TAG SECONDS CMD: CMD on the console; its output (TAG: lines) printed.
 run() {
 	console_run "$1" "$3; echo rc=\$?"
@@ -67,7 +57,7 @@ run() {
 	console_out "$1"
 }
 shell_ready() {	# the console's shell, once rcS is done
-	wait_console 'press Enter to activate' 120 && console_shell
+	console_match 'press Enter to activate' 120 && console_shell
 }
 
 # --- 1: first boot with TPM A: the driver, init ---
@@ -183,4 +173,4 @@ check "the new TPM now unseals it by itself" \
 	sh -c "printf '%s\n' \"\$1\" | grep -qx \"key id: \$2\"" - "$out" "$id"
 poweroff; check "powered off cleanly" [ $? = 0 ]
 swtpm_down
-[ "$failed" -eq 0 ]
+t_done

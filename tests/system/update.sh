@@ -56,7 +56,6 @@ done
 dev_good=/dev/vdb dev_flipped=/dev/vdc dev_badsig=/dev/vdd dev_board=/dev/vde
 dev_truncated=/dev/vdf dev_lowepoch=/dev/vdg dev_nohealth=/dev/vdh
 
-con() { tr -d '\r' <"$work/console$n.log"; }
 # run TAG SECONDS COMMAND: type it on the console; OUT = the line "TAG ..."
 # it prints (its exit status and last line of output).
 run() {
@@ -64,21 +63,12 @@ run() {
 	say "$* >/tmp/out.$_t 2>&1; r=\$?; cat /tmp/out.$_t; echo \"$_t rc=\$r \$(tail -n 1 /tmp/out.$_t)\""
 	i=0
 	while [ $i -lt $((_s * 5)) ]; do
-		OUT=$(con | grep -a "^$_t rc=[0-9]" | tail -n 1)
+		OUT=$(console_text | grep -a "^$_t rc=[0-9]" | tail -n 1)
 		[ -n "$OUT" ] && return 0
 		kill -0 "$qpid" 2>/dev/null || break
 		sleep 0.2; i=$((i + 1))
 	done
 	OUT="(no answer in $_s s)"
-	return 1
-}
-wait_console() {	# wait_console RE SECONDS
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		con | grep -qa "$1" && return 0
-		kill -0 "$qpid" 2>/dev/null || return 1
-		sleep 0.2; i=$((i + 1))
-	done
 	return 1
 }
 wait_exit() {	# wait_exit SECONDS: QEMU exits by itself (reboot, -no-reboot)
@@ -111,14 +101,14 @@ slot_hash() {	# slot_hash TAG DEV: sha256 of a slot partition, in the guest
 boot 1
 if wait_https; then ok "boot 1: slot A serves HTTPS (OVMF + GRUB) in $(elapsed "$t0") s"
 else not_ok "boot 1: HTTPS within $timeout_s s (console: $work/console1.log)"; tail -20 "$work/console1.log"; fi
-initial=$(con | sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
+initial=$(console_initial_password)
 newpw="Koushin-$$-$(date +%s)"
 login adm admin "$initial"
 api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
 check "admin changed the initial password (204; got $STATUS)" [ "$STATUS" = 204 ]
 say ""; sleep 0.5
 run S1 60 classbox update status
-con | grep -qa '^booted slot: *A' && con | grep -qa '^boot state: *slot A committed'
+console_text | grep -qa '^booted slot: *A' && console_text | grep -qa '^boot state: *slot A committed'
 check "update status: booted A, A committed" [ $? = 0 ]
 hb0=$(slot_hash H0 /dev/vda3)
 refused F1 $dev_flipped "does not match its signed hash" "a bundle with one flipped byte (chunk 5)"
@@ -137,7 +127,7 @@ case $OUT in *"rc=0 "*) ok "the good bundle installs into slot B in $it s (conso
 *) not_ok "the good bundle installs (got: $OUT)"; tail -5 "$work/console1.log" ;; esac
 echo "$it" >"$work/install.seconds"
 run S2 60 classbox update status
-con | grep -qa '^boot state: *slot B on trial, tries left 3'
+console_text | grep -qa '^boot state: *slot B on trial, tries left 3'
 check "update status: slot B on trial, 3 tries" [ $? = 0 ]
 has_api "the API shows B on trial (3 tries), the install pending, its outcome" \
 	'"state":"trial","slot":"B","tries":3.*"pending":\{"phase":"flipped","version":"test-b","slot":"B"\},"last":\{"outcome":"installed"'
@@ -149,12 +139,12 @@ check "boot 1 ends with a reboot" [ $? = 0 ]
 boot 2
 if wait_https; then ok "boot 2: slot B serves HTTPS in $(elapsed "$t0") s"
 else not_ok "boot 2: HTTPS within $timeout_s s"; tail -20 "$work/console2.log"; fi
-wait_console 'updated: slot B is healthy: committed' 120
+console_match 'updated: slot B is healthy: committed' 120
 check "updated: slot B passed its health check and committed" [ $? = 0 ]
 say ""; sleep 0.5
 run S3 60 classbox update status
-con | grep -qa '^booted slot: *B' && con | grep -qa '^boot state: *slot B committed' &&
-	con | grep -qa '^epoch: *2$'
+console_text | grep -qa '^booted slot: *B' && console_text | grep -qa '^boot state: *slot B committed' &&
+	console_text | grep -qa '^epoch: *2$'
 check "update status: booted B, committed, epoch 2 (raised after the commit)" [ $? = 0 ]
 login adm admin "$newpw"
 check "the admin's changed password works on slot B (data kept; got $STATUS)" [ "$STATUS" = 200 ]
@@ -178,25 +168,25 @@ wait_exit 60
 boot 3
 wait_exit 180
 check "boot 3: the box rebooted by itself" [ $? = 0 ]
-con | grep -qa 'initramfs: slot A '
+console_text | grep -qa 'initramfs: slot A '
 check "boot 3 was the trial of slot A" [ $? = 0 ]
-con | grep -qa 'updated: slot A failed its health check'
+console_text | grep -qa 'updated: slot A failed its health check'
 check "updated: slot A failed its health check and rolled back" [ $? = 0 ]
 
 # --- boot 4: back on B ---
 boot 4
 if wait_https; then ok "boot 4: slot B serves HTTPS again in $(elapsed "$t0") s"
 else not_ok "boot 4: HTTPS within $timeout_s s"; tail -20 "$work/console4.log"; fi
-con | grep -qa 'initramfs: slot B '
+console_text | grep -qa 'initramfs: slot B '
 check "boot 4 is slot B" [ $? = 0 ]
 login adm admin "$newpw"
 check "the data is all there after the rollback (admin logs in; got $STATUS)" [ "$STATUS" = 200 ]
 say ""; sleep 0.5
 run S4 60 classbox update status
-con | grep -qa '^boot state: *slot B committed' && con | grep -qa '^last: .*rolled back to slot B'
+console_text | grep -qa '^boot state: *slot B committed' && console_text | grep -qa '^last: .*rolled back to slot B'
 check "update status: B committed, the failed update recorded" [ $? = 0 ]
 has_api "the API: rolled back after the health check (recorded across the reboot), B committed" \
 	'"booted":"B","state":"committed".*"last":\{"outcome":"rolled-back","reason":"health","version":"test-noweb","slot":"A"'
 poweroff
 check "powered off cleanly" [ $? = 0 ]
-[ "$failed" -eq 0 ]
+t_done

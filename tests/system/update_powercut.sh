@@ -36,23 +36,13 @@ full)
 	boot_points="initramfs:.slot.B" ;;
 esac
 
-con() { tr -d '\r' <"$work/console$n.log"; }
-wait_console() {	# wait_console ERE SECONDS
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		con | grep -Eqa "$1" && return 0
-		kill -0 "$qpid" 2>/dev/null || return 1
-		sleep 0.2; i=$((i + 1))
-	done
-	return 1
-}
 nb=0
 next_boot() { nb=$((nb + 1)); boot "$nb"; }
 newpw="Teiden-$$-x"
 # serves PHASE: after a cut, the box serves HTTPS and has its data.
 serves() {
 	if wait_https; then ok "$1: a good slot serves HTTPS ($(elapsed "$t0") s)"
-	else not_ok "$1: HTTPS within $timeout_s s (console: $work/console$n.log)"; con | tail -5; return; fi
+	else not_ok "$1: HTTPS within $timeout_s s (console: $work/console$n.log)"; console_text | tail -5; return; fi
 	# web may serve a moment before auth answers (503): retry for 30 s
 	i=0
 	while login adm admin "$newpw"; [ "$STATUS" = 503 ] && [ $i -lt 30 ]; do
@@ -68,12 +58,12 @@ committed() {
 	while [ $i -lt "$2" ]; do
 		say "classbox update status | grep '^boot state'"
 		sleep 5; i=$((i + 5))
-		con | grep -qa "^boot state: *slot $1 committed" && return 0
+		console_text | grep -qa "^boot state: *slot $1 committed" && return 0
 		kill -0 "$qpid" 2>/dev/null || return 1
 	done
 	return 1
 }
-booted() { con | sed -n 's/.*initramfs: slot \([AB]\) .*/\1/p' | head -n 1; }
+booted() { console_text | sed -n 's/.*initramfs: slot \([AB]\) .*/\1/p' | head -n 1; }
 
 # setup: a fresh box with a changed password and a user, then the install
 # starts; returns with QEMU running.
@@ -83,7 +73,7 @@ setup_and_install() {
 	# a failed setup must not leave its QEMU running: the next one would
 	# copy a fresh disk under it
 	wait_https || { not_ok "setup: HTTPS within $timeout_s s (console$n.log)"; pull_plug; return 1; }
-	initial=$(con | sed -n 's/.*first login: user admin, initial password \([^ ]*\) .*/\1/p' | tail -n 1)
+	initial=$(console_initial_password)
 	login adm admin "$initial"
 	api adm POST /api/v1/password "{\"old_password\":\"$initial\",\"new_password\":\"$newpw\"}"
 	login adm admin "$newpw"
@@ -97,15 +87,15 @@ base_b=
 for p in $install_points; do
 	setup_and_install || continue
 	case $p in
-	flipped) wait_console '^INSTALL-RC=0' 300 ;;
-	*) wait_console "${p%%:*} +[0-9]+% \(${p#*:} of" 300 ;;
+	flipped) console_match '^INSTALL-RC=0' 300 ;;
+	*) console_match "${p%%:*} +[0-9]+% \(${p#*:} of" 300 ;;
 	esac
 	hit=$?
 	pull_plug
 	check "install cut at $p (reached: $hit = 0)" [ $hit = 0 ]
 	# how far the install got before the plug (the console lags the guest)
 	wrote=0
-	con | grep -qa 'write  *[0-9]*% ' && wrote=1
+	console_text | grep -qa 'write  *[0-9]*% ' && wrote=1
 	next_boot
 	serves "after the cut at $p"
 	if [ "$p" = flipped ]; then
@@ -129,12 +119,12 @@ for p in $install_points; do
 		# must resume, like a cut while writing.
 		ok "the cut at $p landed after the journal (the console showed the write phase)" ;;
 	esac
-	wait_console 'updated: installed /dev/vdb' 300
+	console_match 'updated: installed /dev/vdb' 300
 	check "updated resumed the journaled install and finished it" [ $? = 0 ]
 	say ""; sleep 0.5	# activate the console's shell (askfirst)
 	say "classbox update status | grep '^last'"
-	wait_console '^last resumed: *yes' 30 &&
-		con | grep -qa '^last: *installed: installed cut-b in slot B (resumed'
+	console_match '^last resumed: *yes' 30 &&
+		console_text | grep -qa '^last: *installed: installed cut-b in slot B (resumed'
 	check "update status records it: installed, resumed after the cut" [ $? = 0 ]
 	poweroff
 	check "powered off" [ $? = 0 ]
@@ -148,7 +138,7 @@ for p in $boot_points; do
 	case $p in
 	https) wait_https; hit=$? ;;
 	none:*) sleep "${p#none:}"; hit=0 ;;
-	*) wait_console "$(echo "$p" | tr . ' ')" 200; hit=$? ;;
+	*) console_match "$(echo "$p" | tr . ' ')" 200; hit=$? ;;
 	esac
 	pull_plug
 	check "first boot of B cut at $p (reached: $hit = 0)" [ $hit = 0 ]
@@ -163,4 +153,4 @@ for p in $boot_points; do
 	fi
 	poweroff
 done
-[ "$failed" -eq 0 ]
+t_done

@@ -247,6 +247,10 @@ async function adminOps() {
     assert(!(await page.content()).includes('ui-proxy-secret'), 'the password is nowhere in the page');
     await screenshot('sync-proxy');
     await page.click('#sync-proxy-clear');
+    // The save's "in effect" is still shown: first the clearing's own
+    // message (up for a second at least: the page asks sync every second),
+    // then sync's answer to the clearing.
+    await waitMsg('この画面のプロキシ設定を消しました。同期プロセスが確認しています…', 'ok');
     await waitMsg('プロキシの設定が反映されました。次の同期からこの設定を使います。', 'ok');
     const after = await page.textContent('#sync-proxy-now');
     assert(!/192\.0\.2\.1/.test(after), `after clearing "${after}"`);

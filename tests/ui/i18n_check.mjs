@@ -5,8 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const WEB = process.argv[2] || 'firmware/web';
-const { strings } = await import(join(process.cwd(), WEB, 'i18n.js'));
+const UI = process.argv[2] || 'firmware/ui';
+const { strings } = await import(join(process.cwd(), UI, 'i18n.js'));
 let failed = 0;
 const ok = (w) => console.log(`ok - ${w}`);
 const notOk = (w) => { failed++; console.log(`not ok - ${w}`); };
@@ -22,8 +22,8 @@ const used = new Set();
 const pats = [/\bt\('([a-z0-9_]+)'/g, /\bnav: '([a-z0-9_]+)'/g, /\bempty\('([a-z0-9_]+)'/g,
   /\bbackLink\([^)]*'([a-z0-9_]+)'\)/g, /\bprogressBar\('[^']*', '([a-z0-9_]+)'/g,
   /\b(?:label|confirm|done): '([a-z0-9_]+)'/g, /\brow\('([a-z0-9_]+)'/g];
-for (const f of readdirSync(WEB).filter((n) => n.endsWith('.js') && n !== 'i18n.js')) {
-  const src = readFileSync(join(WEB, f), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+for (const f of readdirSync(UI).filter((n) => n.endsWith('.js') && n !== 'i18n.js')) {
+  const src = readFileSync(join(UI, f), 'utf8').replace(/^\s*\/\/.*$/gm, '');
   for (const re of pats) for (const m of src.matchAll(re)) used.add(m[1]);
   // key arrays of table headers: ['col_id', 'col_name', ...]
   for (const m of src.matchAll(/\[((?:'[a-z0-9_]+',\s*)+'[a-z0-9_]+')\]\s*\n?\s*\.map\(\(k\) =>\s*\n?\s*h\('th'/g))

@@ -45,10 +45,14 @@ update_box_prepare() {
 	    mb badsig "$UPD_DIR/other-keys" --version ui-sig --epoch 4 &&
 	    mb board "$keys" --version ui-board --epoch 4 --board pc-x86_64 &&
 	    mb epoch "$keys" --version ui-old --epoch 2 || return 1
-	# one byte flipped in the payload (the slot image's last MiB)
+	# one byte flipped in the payload (the slot image's last MiB): all its
+	# bits, so that it differs whatever it was (setting it to 0xff left
+	# one bundle in 256 unchanged)
 	cp "$UPD_DIR/bundles/good.bundle" "$UPD_DIR/bundles/chunk.bundle"
 	_at=$(($(wc -c <"$UPD_DIR/bundles/good.bundle") - 4096))
-	printf '\377' | dd of="$UPD_DIR/bundles/chunk.bundle" bs=1 seek="$_at" conv=notrunc 2>/dev/null
+	_b=$(od -An -tu1 -j "$_at" -N1 "$UPD_DIR/bundles/good.bundle" | tr -d ' ')
+	printf "\\$(printf '%03o' $((_b ^ 255)))" |
+	    dd of="$UPD_DIR/bundles/chunk.bundle" bs=1 seek="$_at" conv=notrunc 2>/dev/null
 	cmp -s "$UPD_DIR/bundles/good.bundle" "$UPD_DIR/bundles/chunk.bundle" && return 1
 	export CLASSBOX_UPDATE_SPOOL=$UPD_DIR/state/spool CLASSBOX_UPDATE_RUN=$UPD_DIR/run
 }
