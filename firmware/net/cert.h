@@ -33,6 +33,10 @@
 struct cert_names {
 	size_t cn_n;
 	char cn_v[CERT_NAMES_MAX][CERT_NAME_MAX];
+	/* The name the box goes by (the subject's CN, where redirects
+	 * send a stranger): the name mDNS holds, else the host name's
+	 * NAME.local, else the host name; "" when none. */
+	char cn_primary[CERT_NAME_MAX];
 };
 
 /* What the box is called now: localhost, 127.0.0.1, ::1, the host name

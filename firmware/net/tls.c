@@ -27,6 +27,7 @@
 #include <psa/crypto.h>
 
 #include "core/cb.h"
+#include "net/cert_nc.h"
 #include "net/tls.h"
 
 #define TLS_DRBG_PERS		"classbox web tls"
@@ -365,8 +366,9 @@ tls_load_cert(struct tls_server *ts, const char *cert_path)
 		    cert_path);
 	} else if (rc != CB_OK)
 		return rc;
-	if ((ret = mbedtls_x509_crt_parse(&ts->ts_cert, pem, len)) != 0) {
-		tls_log_err(cert_path, ret);
+	/* cert_x509_parse: the chain's CA carries name constraints. */
+	if (cert_x509_parse(&ts->ts_cert, pem, len, NULL, NULL) != CB_OK) {
+		log_err("tls: %s is not a PEM certificate chain", cert_path);
 		return CB_EINVAL;
 	}
 	if (mbedtls_pk_check_pair(&ts->ts_cert.pk, &ts->ts_key,
@@ -455,7 +457,7 @@ tls_server_reload(struct tls_server *ts, const char *cert_path,
 	}
 	if (rc == CB_OK &&
 	    (rc = tls_read_file(cert_path, pem, sizeof(pem), &len)) == CB_OK &&
-	    (mbedtls_x509_crt_parse(&id->ti_cert, pem, len) != 0 ||
+	    (cert_x509_parse(&id->ti_cert, pem, len, NULL, NULL) != CB_OK ||
 	    mbedtls_pk_check_pair(&id->ti_cert.pk, &id->ti_key,
 	    mbedtls_ctr_drbg_random, &ts->ts_drbg) != 0))
 		rc = CB_EINVAL;
