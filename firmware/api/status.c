@@ -581,6 +581,10 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	sb_metric(&s, "classbox_http_rejected_limit_total", "counter",
 	    "Connections or requests refused by a limit.", NULL,
 	    (double)hs.rejected_limit);
+	sb_metric(&s, "classbox_http_rejected_per_addr_total", "counter",
+	    "Of those, connections refused because their address held "
+	    "its share (HTTP_MAX_CONNS_PER_ADDR).", NULL,
+	    (double)hs.rejected_per_addr);
 	sb_metric(&s, "classbox_tls_failures_total", "counter",
 	    "TLS handshakes that failed.", NULL, (double)hs.tls_failures);
 	sb_metric(&s, "classbox_store_last_seq", "gauge",
