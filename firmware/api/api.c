@@ -997,7 +997,7 @@ api_precheck(const struct api *a, const struct api_route *rt,
 	if (!api_is_write(q->method))
 		return API_E_NONE;
 	if ((rt->rt_flags & R_CSV) && !api_ctype_is_csv(q->content_type))
-		return API_E_MEDIA_TYPE;
+		return API_E_MEDIA_TYPE_CSV;
 	if (!(rt->rt_flags & (R_CSV | R_FILE)) && (q->body_len > 0 ||
 	    (rt->rt_flags & R_BODY)) && !api_ctype_is_json(q->content_type))
 		return API_E_MEDIA_TYPE;

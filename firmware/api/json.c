@@ -86,8 +86,24 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "The request body is too large.",
 	    "リクエスト本文が大きすぎます。" },
 	[API_E_MEDIA_TYPE] = { 415, "unsupported_media_type",
-	    "Send the request body as application/json.",
-	    "リクエスト本文は application/json で送信してください。" },
+	    "This endpoint takes JSON: send the body with Content-Type: "
+	    "application/json.",
+	    "この操作は JSON を受け付けます。Content-Type: application/json "
+	    "で送信してください。" },
+	[API_E_MEDIA_TYPE_CSV] = { 415, "unsupported_media_type",
+	    "This endpoint takes a CSV file: send it with Content-Type: "
+	    "text/csv.",
+	    "この操作は CSV ファイルを受け付けます。Content-Type: text/csv "
+	    "で送信してください。" },
+	[API_E_MEDIA_TYPE_FILE] = { 415, "unsupported_media_type",
+	    "Files must be JPEG, PNG, HEIC, PDF or plain text, sent with "
+	    "their own Content-Type (image/jpeg, image/png, image/heic, "
+	    "application/pdf, text/plain), and the contents must be of that "
+	    "type.",
+	    "ファイルは JPEG・PNG・HEIC・PDF・テキストのいずれかで、その種類の "
+	    "Content-Type（image/jpeg、image/png、image/heic、application/pdf、"
+	    "text/plain）を付けて送信してください。中身もその種類である必要が"
+	    "あります。" },
 	[API_E_TOO_MANY] = { 429, "too_many_attempts",
 	    "Too many attempts.",
 	    "試行回数が多すぎます。" },
@@ -232,11 +248,14 @@ api_why_ja(enum api_field_why why)
 	}
 }
 
-/* The two messages of an error, with its parameters filled in. */
+/* The two messages of an error, with its parameters filled in. Each
+ * buffer holds API_ERR_MSG_MAX bytes: every message of api_errs fits
+ * whole (test_api_json checks; a cut one could end inside a character). */
 static void
-api_err_messages(const struct api_err *err, char *en, char *ja, size_t size)
+api_err_messages(const struct api_err *err, char *en, char *ja)
 {
 	const struct api_err_info *info = api_err_info(err->ae_code);
+	const size_t size = API_ERR_MSG_MAX;
 
 	if (err->ae_code == API_E_INVALID_FIELD) {
 		snprintf(en, size, "The field \"%s\" %s.", err->ae_field,
@@ -256,7 +275,7 @@ api_err_messages(const struct api_err *err, char *en, char *ja, size_t size)
 int
 api_err_body(const struct api_err *err, char **out, size_t *out_len)
 {
-	char en[256], ja[384];
+	char en[API_ERR_MSG_MAX], ja[API_ERR_MSG_MAX];
 	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *root, *e;
 	bool ok;
@@ -264,7 +283,7 @@ api_err_body(const struct api_err *err, char **out, size_t *out_len)
 	*out = NULL;
 	if (doc == NULL)
 		return CB_ENOMEM;
-	api_err_messages(err, en, ja, sizeof(en));
+	api_err_messages(err, en, ja);
 	root = yyjson_mut_obj(doc);
 	e = yyjson_mut_obj(doc);
 	yyjson_mut_doc_set_root(doc, root);

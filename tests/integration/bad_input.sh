@@ -24,6 +24,7 @@ expect_match "invalid UTF-8 gets 400 invalid_utf8" "$r" '"code":"invalid_utf8".*
 r=$(curl -sS -w ' %{http_code}' --cacert "$BOX_CA" -H "Origin: $BOX_URL" \
     -H 'Content-Type: text/plain' --data-binary '{}' "$BOX_URL/api/v1/login")
 expect_match "a body that is not JSON gets 415" "$r" ' 415$'
+expect_match "and the 415 names application/json" "$r" 'Content-Type: application/json'
 r=$(curl -sS -w ' %{http_code}' --cacert "$BOX_CA" -H "Origin: $BOX_URL" \
     -H 'Content-Type: application/json' --data-binary '{"user":"admin","password":"x","extra":1}' "$BOX_URL/api/v1/login")
 expect_match "an unknown field is named" "$r" 'extra.* 400$'
