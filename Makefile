@@ -121,6 +121,7 @@ bench: $(CLASSBOX)
 	CLASSBOX=$(CLASSBOX) tests/bench/classroom.sh
 	CLASSBOX=$(CURDIR)/$(CLASSBOX) sh tests/bench/sync.sh
 	tests/bench/audit.sh
+	CLASSBOX=$(CLASSBOX) tests/bench/reset_timing.sh
 
 # Issue 3: a write acknowledged to a client survives a crash. make test runs
 # the same loop with 20 cycles.

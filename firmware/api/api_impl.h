@@ -38,6 +38,7 @@ struct audit_log;
 					 * in a window */
 #define RESET_REQ_PER_ADDR_MAX	10	/* requests from one address in a
 					 * window */
+#define RESET_REQ_PAD_ID	"_local/password_reset_pad"	/* reset.c */
 struct reset_req_slot {
 	char rs_key[AUTH_ADDR_MAX + 2];	/* "a:<address>" or "u:<uid>" */
 	int64_t rs_since_ms;		/* the window's start */
