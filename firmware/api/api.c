@@ -864,6 +864,7 @@ api_password(struct api_req *r)
 	memcpy(m.ap_token, r->r_token, sizeof(m.ap_token));
 	memcpy(m.ap_old, b.apb_old, sizeof(m.ap_old));
 	memcpy(m.ap_new, b.apb_new, sizeof(m.ap_new));
+	api_school_name(r->r_api, m.ap_school, sizeof(m.ap_school));
 	cb_wipe(&b, sizeof(b));
 	rc = api_req_call(r, AUTH_PASSWD, &m, sizeof(m), AUTH_STATUS_R,
 	    api_password_done);

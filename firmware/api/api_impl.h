@@ -149,6 +149,9 @@ int api_csrf_ok(const char *header, const uint8_t csrf[AUTH_CSRF_LEN]);
 /* The school's state for the gate and /me (classroom.c): 0 active,
  * 1 terminating, 2 terminated (enum policy_school). */
 int api_school_state(struct api *a);
+/* The school's name ("" when none is set or it does not fit), for the
+ * password rules auth applies (auth_passwd, auth_reset_use). */
+void api_school_name(struct api *a, char *out, size_t size);
 /* Keep the roster copy "user:<uid>" in step with auth's account (after
  * auth has made a change). */
 int api_profile_sync(struct api *a, const struct auth_user *u);

@@ -34,8 +34,8 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "A field is missing, unknown or invalid.",
 	    "項目が不足しているか、不明か、正しくありません。" },
 	[API_E_PW_SHORT] = { 400, "password_too_short",
-	    "The new password is too short: use at least 8 characters.",
-	    "新しいパスワードが短すぎます。8 文字以上にしてください。" },
+	    "The new password is too short: use 8 to 64 characters.",
+	    "新しいパスワードが短すぎます。8〜64 文字にしてください。" },
 	[API_E_PW_USERID] = { 400, "password_contains_user_id",
 	    "The new password must not contain your user ID.",
 	    "新しいパスワードにユーザー ID を含めないでください。" },
@@ -46,8 +46,21 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "The new password must differ from the current one.",
 	    "新しいパスワードは現在のパスワードと別のものにしてください。" },
 	[API_E_PW_LONG] = { 400, "password_too_long",
-	    "The new password is too long: use at most 127 bytes.",
-	    "新しいパスワードが長すぎます。127 バイト以内にしてください。" },
+	    "The new password is too long: use 8 to 64 characters.",
+	    "新しいパスワードが長すぎます。8〜64 文字にしてください。" },
+	[API_E_PW_REPEAT] = { 400, "password_repetitive",
+	    "The new password is too easy to guess: not one character "
+	    "repeated, a repeated pattern, a sequence like 12345678 or "
+	    "abcdefgh, or spaces only.",
+	    "新しいパスワードは推測されやすいものです。同じ文字やパターンの"
+	    "繰り返し、12345678 や abcdefgh、あいうえお… のような並び、"
+	    "空白だけのものは使えません。" },
+	[API_E_PW_NAME] = { 400, "password_contains_name",
+	    "The new password must not contain your name.",
+	    "新しいパスワードに自分の名前を含めないでください。" },
+	[API_E_PW_SCHOOL] = { 400, "password_contains_school_name",
+	    "The new password must not contain the school's name.",
+	    "新しいパスワードに学校名を含めないでください。" },
 	[API_E_NOT_LOGGED_IN] = { 401, "not_logged_in",
 	    "You are not logged in, or your session has expired. Log in again.",
 	    "ログインしていないか、セッションの有効期限が切れました。もう一度ログインしてください。" },
@@ -186,6 +199,9 @@ api_err_from_status(int status)
 	case CB_EPWCOMMON:	return API_E_PW_COMMON;
 	case CB_EPWSAME:	return API_E_PW_SAME;
 	case CB_EPWLONG:	return API_E_PW_LONG;
+	case CB_EPWREPEAT:	return API_E_PW_REPEAT;
+	case CB_EPWNAME:	return API_E_PW_NAME;
+	case CB_EPWSCHOOL:	return API_E_PW_SCHOOL;
 	case CB_ESTATE:		return API_E_INVALID_STATE;
 	case CB_ELASTADMIN:	return API_E_LAST_ADMIN;
 	case CB_EUNAVAIL:	return API_E_UNAVAILABLE;
@@ -525,8 +541,12 @@ api_check_new_password(const struct api_passwd_body *pw, struct api_err *err)
 {
 	size_t len = strlen(pw->apb_new);
 
+	/* The lengths here too, for a quick answer; auth applies every
+	 * rule (password_check). */
 	if (api_utf8_count(pw->apb_new, len) < AUTH_PASSWORD_MIN)
 		return api_err_set(err, API_E_PW_SHORT, 0, NULL, 0);
+	if (api_utf8_count(pw->apb_new, len) > AUTH_PASSWORD_MAX_CHARS)
+		return api_err_set(err, API_E_PW_LONG, 0, NULL, 0);
 	if (strcmp(pw->apb_new, pw->apb_old) == 0)
 		return api_err_set(err, API_E_PW_SAME, 0, NULL, 0);
 	return CB_OK;

@@ -200,6 +200,7 @@ api_password_reset(struct api_req *r)
 		return reset_field(r, why, bad);
 	}
 	cb_strlcpy(m.aru_addr, q->peer, sizeof(m.aru_addr));
+	api_school_name(r->r_api, m.aru_school, sizeof(m.aru_school));
 	rc = api_req_call(r, AUTH_RESET_USE, &m, sizeof(m), AUTH_STATUS_R,
 	    reset_use_done);
 	cb_wipe(&m, sizeof(m));

@@ -109,13 +109,13 @@ T_TEST(login_limits)
 	struct api_login_body b;
 
 	memset(pw, 'p', sizeof(pw) - 1);
-	pw[AUTH_PASSWORD_MAX - 1] = '\0';	/* 127 bytes: the most */
+	pw[AUTH_PASSWORD_MAX - 1] = '\0';	/* 256 bytes: the most */
 	snprintf(body, sizeof(body), "{\"user\":\"abc\",\"password\":\"%s\"}",
 	    pw);
 	T_EQ_INT(api_parse_login(body, strlen(body), &b, &err), CB_OK);
 	T_EQ_INT(strlen(b.alb_password), AUTH_PASSWORD_MAX - 1);
 	pw[AUTH_PASSWORD_MAX - 1] = 'p';
-	pw[AUTH_PASSWORD_MAX] = '\0';		/* 128: one too many */
+	pw[AUTH_PASSWORD_MAX] = '\0';		/* 257: one too many */
 	snprintf(body, sizeof(body), "{\"user\":\"abc\",\"password\":\"%s\"}",
 	    pw);
 	T_EQ_INT(api_parse_login(body, strlen(body), &b, &err), CB_EINVAL);
