@@ -276,7 +276,8 @@ cmd_web(int argc, char **argv)
 	authc_set_revoke_arg(ac, api);
 	/* The certificate for today's names and addresses, from the box's
 	 * own CA (or an admin's upload); kept current while serving. */
-	struct lan_config lc = { tlsdir, o.mdns_state, o.netcfg_dir };
+	struct lan_config lc = { tlsdir, o.mdns_state, o.netcfg_dir,
+	    o.http_port };
 	if ((rc = lan_prepare(&lc, cb_now_ms() / 1000, cert, sizeof(cert),
 	    key, sizeof(key))) != CB_OK)
 		log_err("cannot make the server certificate (%s); serving the "
@@ -289,6 +290,9 @@ cmd_web(int argc, char **argv)
 	hc.handler = api_handle;
 	hc.handler_arg = api;
 	hc.max_conns_per_addr = o.max_conns_per_addr;
+	char crl[PATH_MAX];
+	if (cb_path_join(crl, sizeof(crl), tlsdir, "ca.crl") == CB_OK)
+		hc.crl_path = crl;
 	if ((rc = http_server_new(&srv, web_loop, &hc)) != CB_OK)
 		fatalx("cannot start the HTTPS server on %s:%d: %s", o.bind,
 		    o.https_port, cb_strerror(rc));

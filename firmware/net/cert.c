@@ -28,6 +28,7 @@
 #include "core/cb.h"
 #include "core/proc.h"
 #include "net/cert.h"
+#include "net/cert_crl.h"
 #include "net/cert_nc.h"
 #include "net/mdns.h"
 
@@ -477,6 +478,9 @@ cert_issue(struct cert_ctx *c, mbedtls_pk_context *cakey,
 {
 	mbedtls_x509write_cert crt;
 	mbedtls_asn1_sequence eku;
+	uint8_t dpbuf[CERT_CRL_DP_MAX];
+	const uint8_t *dp = NULL;
+	size_t dplen = 0;
 	char issuer[CERT_NAME_MAX], subject[CERT_NAME_MAX + 4];
 	const char *cn = "classbox";
 	int ret;
@@ -505,7 +509,13 @@ cert_issue(struct cert_ctx *c, mbedtls_pk_context *cakey,
 	    (ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) == 0 &&
-	    (ret = cert_set_sans(&crt, n)) == 0)
+	    (ret = cert_set_sans(&crt, n)) == 0 &&
+	    (n->cn_crl_url[0] == '\0' || ((ret = cert_crl_dp(n->cn_crl_url,
+	    dpbuf, sizeof(dpbuf), &dp, &dplen)) == 0 &&
+	    (ret = mbedtls_x509write_crt_set_extension(&crt,
+	    MBEDTLS_OID_CRL_DISTRIBUTION_POINTS,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS), 0, dp,
+	    dplen)) == 0)))
 		ret = mbedtls_x509write_crt_pem(&crt, (unsigned char *)pem, size,
 		    mbedtls_ctr_drbg_random, &c->cc_drbg);
 	mbedtls_x509write_crt_free(&crt);
@@ -581,6 +591,52 @@ cert_names_permitted(const struct cert_nc *nc, const struct cert_names *in,
 	if (cert_nc_permits(nc, in->cn_primary))
 		memcpy(out->cn_primary, in->cn_primary,
 		    sizeof(out->cn_primary));
+	memcpy(out->cn_crl_url, in->cn_crl_url, sizeof(out->cn_crl_url));
+}
+
+void
+cert_crl_url(struct cert_names *n, int http_port)
+{
+	char port[16] = "";
+
+	n->cn_crl_url[0] = '\0';
+	if (http_port <= 0 || n->cn_primary[0] == '\0')
+		return;
+	if (http_port != 80)
+		snprintf(port, sizeof(port), ":%d", http_port);
+	snprintf(n->cn_crl_url, sizeof(n->cn_crl_url), "http://%s%s/ca.crl",
+	    n->cn_primary, port);
+}
+
+/*
+ * TLSDIR/ca.crl, signed afresh when missing, a day old, or older than the
+ * CA (replaced): a verifier that fetched it holds one valid CERT_CRL_DAYS.
+ */
+static int
+cert_crl_refresh(struct cert_ctx *c, const char *tlsdir, int64_t now_s,
+    mbedtls_pk_context *cakey, const mbedtls_x509_crt *ca)
+{
+	char path[PATH_MAX], cap[PATH_MAX];
+	uint8_t der[CERT_CRL_MAX];
+	struct stat st, cs;
+	size_t len;
+	int rc;
+
+	if (cert_path(path, sizeof(path), tlsdir, "ca.crl") != CB_OK ||
+	    cert_path(cap, sizeof(cap), tlsdir, "ca/ca.pem") != CB_OK)
+		return CB_ETOOBIG;
+	if (stat(path, &st) == 0 && stat(cap, &cs) == 0 &&
+	    (int64_t)st.st_mtime <= now_s &&
+	    now_s - (int64_t)st.st_mtime < CERT_CRL_RENEW_S &&
+	    (st.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
+	    (st.st_mtim.tv_sec == cs.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec >= cs.st_mtim.tv_nsec)))
+		return CB_OK;
+	if ((rc = cert_crl_make(cakey, ca, now_s - CERT_CLOCK_SKEW_S,
+	    mbedtls_ctr_drbg_random, &c->cc_drbg, der, sizeof(der), &len)) !=
+	    CB_OK)
+		return rc;
+	return cb_write_file_atomic(path, der, len, 0644);
 }
 
 int
@@ -603,9 +659,22 @@ cert_ensure(const char *tlsdir, const struct cert_names *want,
 	if ((rc = cert_ctx_init(&c)) != CB_OK ||
 	    (rc = cert_load_ca(&c, tlsdir, now_s, &cakey, &ca, &nc)) != CB_OK)
 		goto out;
+	if (cert_crl_refresh(&c, tlsdir, now_s, &cakey, &ca) != CB_OK)
+		log_warn("cert: could not sign the CA's revocation list");
 	cert_names_permitted(&nc, want, &names, 0);
 	if ((rc = cert_names_join(&names, joined, sizeof(joined))) != CB_OK)
 		goto out;
+	/* The CRL's address is part of what was issued: a new one (another
+	 * port, another name) means a new certificate. */
+	if (names.cn_crl_url[0] != '\0' && strlen(joined) +
+	    strlen(names.cn_crl_url) + 6 >= sizeof(joined)) {
+		rc = CB_ETOOBIG;
+		goto out;
+	}
+	if (names.cn_crl_url[0] != '\0') {
+		strcat(joined, ";crl=");
+		strcat(joined, names.cn_crl_url);
+	}
 	if (cert_current_ok(tlsdir, &ca, joined, now_s))
 		goto out;
 	cert_names_permitted(&nc, want, &names, 1);

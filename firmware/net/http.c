@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@
 #define HTTP_REDIR_TIMEOUT_MS	(5 * 1000)
 #define HTTP_REDIR_MAX_CONNS_PER_ADDR 16	/* as HTTP_MAX_CONNS_PER_ADDR */
 #define HTTP_PER_ADDR_LOG_MS	(60 * 1000)	/* one warning a minute */
+#define HTTP_CRL_MAX		4096	/* the CA's CRL, served whole */
 
 static const char http_security_headers[] =
     "Strict-Transport-Security: max-age=63072000\r\n"
@@ -393,7 +395,8 @@ static int
 conn_error(struct conn *c, int status, const char *msg)
 {
 	static const char *const codes[][2] = {
-		{ "400", "bad_request" }, { "408", "request_timeout" },
+		{ "400", "bad_request" }, { "404", "not_found" },
+		{ "408", "request_timeout" },
 		{ "413", "payload_too_large" }, { "414", "uri_too_long" },
 		{ "431", "headers_too_large" }, { "500", "internal_error" },
 		{ "503", "unavailable" }, { "505", "http_version" },
@@ -602,6 +605,39 @@ http_encode_path(const char *path, char *out, size_t size)
 	return CB_OK;
 }
 
+/*
+ * The plain port's one document: the local CA's revocation list, which
+ * every server certificate names (net/cert_crl.h). Signed, public, and
+ * fetched over HTTP by design; read at each request (a few hundred bytes,
+ * re-signed daily by web's certificate upkeep). 1 when answered.
+ */
+static int
+conn_crl(struct conn *c, int *step)
+{
+	const struct http_server_config *cfg = &c->c_srv->s_cfg;
+	const struct http_req *r = &c->c_parse.hp_req;
+	char crl[HTTP_CRL_MAX];
+	ssize_t n = -1;
+	int fd;
+
+	if (cfg->crl_path == NULL || strcmp(r->path, "/ca.crl") != 0 ||
+	    (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD))
+		return 0;
+	if ((fd = open(cfg->crl_path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, crl, sizeof(crl));
+		close(fd);
+	}
+	c->c_close_after = 1;
+	if (n <= 0 || (size_t)n == sizeof(crl))
+		*step = conn_error(c, 404, "no revocation list here");
+	else if (conn_set_response(c, 200, "application/pkix-crl", crl,
+	    (size_t)n, "Cache-Control: max-age=3600\r\n") != CB_OK)
+		*step = conn_abort(c);
+	else
+		*step = STEP_NEXT;
+	return 1;
+}
+
 /* The redirect port: 308 to the same path on HTTPS, at a name the box's
  * certificate holds (http_redirect_host): never at whatever Host said. */
 static int
@@ -612,7 +648,10 @@ conn_redirect(struct conn *c)
 	char host[CERT_NAME_MAX + 2], path[3 * HTTP_MAX_URL_BYTES + 1];
 	char loc[1200], port[8];
 	const char *q = r->query;
+	int step;
 
+	if (conn_crl(c, &step))
+		return step;
 	if (http_redirect_host(&c->c_srv->s_names, r->host, c->c_local, host,
 	    sizeof(host)) != CB_OK)
 		return conn_error(c, 400, "bad Host header");

@@ -126,6 +126,8 @@ struct http_server_config {
 	http_handler_fn *handler;
 	void *handler_arg;
 	int max_conns_per_addr;		/* 1..HTTP_MAX_CONNS; 0: the default */
+	const char *crl_path;		/* served at /ca.crl on the plain port
+					 * (the local CA's CRL); NULL: none */
 	/* Listening sockets opened with http_listen_all before privileges
 	 * were dropped (ports below 1024); none: opened in http_server_new. */
 	int https_fds[HTTP_MAX_LISTEN];

@@ -77,6 +77,20 @@ expect_match "openssl verify refuses it (permitted subtree violation)" "$out" 'p
 expect_eq "curl trusting only the CA still opens the box" \
     "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CAF" "$BOX_URL/healthz")" 200
 
+# ---- the CA's revocation list, named by the certificate, on the plain port ----
+DP=$(openssl x509 -in "$TLS/cert.pem" -noout -ext crlDistributionPoints | sed -n 's/.*URI://p')
+expect_match "the certificate names the CRL at the box's plain port" "$DP" \
+    "^http://$CN:$BOX_HTTP_PORT/ca.crl\$"
+r=$(curl -sS -o "$T_DIR/ca.crl" -w '%{http_code} %{content_type}' "http://localhost:$BOX_HTTP_PORT/ca.crl")
+expect_eq "GET /ca.crl on the plain port: 200 application/pkix-crl" "$r" "200 application/pkix-crl"
+check "the CRL's signature verifies with the CA (openssl crl)" \
+    openssl crl -inform DER -in "$T_DIR/ca.crl" -CAfile "$CAF" -noout
+openssl crl -inform DER -in "$T_DIR/ca.crl" -out "$T_DIR/ca.crl.pem" 2>/dev/null
+check "and the box's certificate verifies with CRL checking on" \
+    openssl verify -crl_check -CRLfile "$T_DIR/ca.crl.pem" -CAfile "$CAF" "$TLS/cert.pem"
+expect_eq "anything else on the plain port still redirects" \
+    "$(curl -sS -o /dev/null -w '%{http_code}' "http://localhost:$BOX_HTTP_PORT/ca.crl.x")" 308
+
 # ---- a box upgraded from before the constraints: new CA, new certificate ----
 box_stop
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS/ca/key.pem" \

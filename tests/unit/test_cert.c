@@ -224,6 +224,43 @@ T_TEST(ca_constrained_openssl)
 	    "cert.pem%s", ""), 0);
 }
 
+/* testssl rates a certificate without CRL or OCSP HIGH: the CA signs a
+ * CRL (TLSDIR/ca.crl) and the certificate names where it is served. */
+T_TEST(crl_signed_and_named)
+{
+	struct cert_names n;
+	int issued;
+	int64_t now = (int64_t)time(NULL);
+
+	scratch();
+	names2(&n, "box.local", "10.0.0.5");
+	snprintf(n.cn_primary, sizeof(n.cn_primary), "box.local");
+	cert_crl_url(&n, 80);
+	T_EQ_STR(n.cn_crl_url, "http://box.local/ca.crl");
+	cert_crl_url(&n, 0);
+	T_EQ_STR(n.cn_crl_url, "");
+	cert_crl_url(&n, 8080);
+	T_EQ_STR(n.cn_crl_url, "http://box.local:8080/ca.crl");
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -CAfile ca/ca.pem "
+	    "-noout%s", ""), 0);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -noout -text | grep -q "
+	    "'No Revoked Certificates'%s", ""), 0);
+	T_EQ_INT(sh("openssl x509 -in cert.pem -noout -ext "
+	    "crlDistributionPoints | grep -q "
+	    "'URI:http://box.local:8080/ca.crl'%s", ""), 0);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -out crl.pem && "
+	    "openssl verify -crl_check -CRLfile crl.pem -CAfile ca/ca.pem "
+	    "cert.pem%s", ""), 0);
+	/* Same names, another port: a new certificate naming it. */
+	cert_crl_url(&n, 8081);
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	T_EQ_INT(sh("openssl x509 -in cert.pem -noout -ext "
+	    "crlDistributionPoints | grep -q ':8081/ca.crl'%s", ""), 0);
+}
+
 /* A box upgraded from before issue 20: its CA has no constraints and is
  * replaced, key and all; the server certificate follows. */
 T_TEST(ca_unconstrained_replaced)
