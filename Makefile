@@ -172,6 +172,7 @@ bench: $(CLASSBOX) $(TEST_TOOLS) $(TOOLS)/bench_audit
 	CLASSBOX=$(CURDIR)/$(CLASSBOX) sh tests/bench/sync.sh
 	CLASSBOX=$(CURDIR)/$(CLASSBOX) RIG_PEER=couchdb sh tests/bench/sync.sh
 	tests/bench/audit.sh
+	CLASSBOX=$(CLASSBOX) tests/bench/reset_timing.sh
 
 # Issue 3: a write acknowledged to a client survives a crash. make test runs
 # the same loop with 20 cycles.

@@ -865,6 +865,7 @@ api_password(struct api_req *r)
 	memcpy(m.ap_token, r->r_token, sizeof(m.ap_token));
 	memcpy(m.ap_old, b.apb_old, sizeof(m.ap_old));
 	memcpy(m.ap_new, b.apb_new, sizeof(m.ap_new));
+	api_school_name(r->r_api, m.ap_school, sizeof(m.ap_school));
 	cb_wipe(&b, sizeof(b));
 	rc = api_req_call(r, AUTH_PASSWD, &m, sizeof(m), AUTH_STATUS_R,
 	    api_password_done);
@@ -998,7 +999,7 @@ api_precheck(const struct api *a, const struct api_route *rt,
 	if (!api_is_write(q->method))
 		return API_E_NONE;
 	if ((rt->rt_flags & R_CSV) && !api_ctype_is_csv(q->content_type))
-		return API_E_MEDIA_TYPE;
+		return API_E_MEDIA_TYPE_CSV;
 	if (!(rt->rt_flags & (R_CSV | R_FILE)) && (q->body_len > 0 ||
 	    (rt->rt_flags & R_BODY)) && !api_ctype_is_json(q->content_type))
 		return API_E_MEDIA_TYPE;

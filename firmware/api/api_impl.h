@@ -38,6 +38,7 @@ struct audit_log;
 					 * in a window */
 #define RESET_REQ_PER_ADDR_MAX	10	/* requests from one address in a
 					 * window */
+#define RESET_REQ_PAD_ID	"_local/password_reset_pad"	/* reset.c */
 struct reset_req_slot {
 	char rs_key[AUTH_ADDR_MAX + 2];	/* "a:<address>" or "u:<uid>" */
 	int64_t rs_since_ms;		/* the window's start */
@@ -148,6 +149,9 @@ int api_csrf_ok(const char *header, const uint8_t csrf[AUTH_CSRF_LEN]);
 /* The school's state for the gate and /me (classroom.c): 0 active,
  * 1 terminating, 2 terminated (enum policy_school). */
 int api_school_state(struct api *a);
+/* The school's name ("" when none is set or it does not fit), for the
+ * password rules auth applies (auth_passwd, auth_reset_use). */
+void api_school_name(struct api *a, char *out, size_t size);
 /* Keep the roster copy "user:<uid>" in step with auth's account (after
  * auth has made a change). */
 int api_profile_sync(struct api *a, const struct auth_user *u);

@@ -58,6 +58,25 @@ api_school_state(struct api *a)
 	return st;
 }
 
+void
+api_school_name(struct api *a, char *out, size_t size)
+{
+	struct store_doc sd;
+	yyjson_doc *d = NULL;
+	const char *name;
+
+	out[0] = '\0';
+	if (a->a_store == NULL || a->a_terminated ||
+	    store_get(a->a_store, "school", NULL, 0, &sd) != CB_OK)
+		return;
+	if ((d = yyjson_read(sd.sd_json, sd.sd_len, 0)) != NULL &&
+	    (name = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(d),
+	    "name"))) != NULL && cb_strlcpy(out, name, size) != CB_OK)
+		out[0] = '\0';
+	yyjson_doc_free(d);
+	store_doc_free(&sd);
+}
+
 int
 cr_begin(struct api_req *r, struct cr_ctx *c)
 {

@@ -285,7 +285,7 @@ api_files_upload(struct api_req *r)
 		return cr_fail(&c, API_E_TOO_LARGE), cr_error(&c);
 	if ((ft = file_type_of(q->content_type)) == NULL ||
 	    !file_sniff(ft, (const unsigned char *)q->body, q->body_len))
-		return cr_fail(&c, API_E_MEDIA_TYPE), cr_error(&c);
+		return cr_fail(&c, API_E_MEDIA_TYPE_FILE), cr_error(&c);
 	if ((rc = file_query(&c, forv, sizeof(forv), name, sizeof(name))) !=
 	    CB_OK)
 		return cr_error(&c);

@@ -36,8 +36,8 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "A field is missing, unknown or invalid.",
 	    "項目が不足しているか、不明か、正しくありません。" },
 	[API_E_PW_SHORT] = { 400, "password_too_short",
-	    "The new password is too short: use at least 8 characters.",
-	    "新しいパスワードが短すぎます。8 文字以上にしてください。" },
+	    "The new password is too short: use 8 to 64 characters.",
+	    "新しいパスワードが短すぎます。8〜64 文字にしてください。" },
 	[API_E_PW_USERID] = { 400, "password_contains_user_id",
 	    "The new password must not contain your user ID.",
 	    "新しいパスワードにユーザー ID を含めないでください。" },
@@ -48,8 +48,21 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "The new password must differ from the current one.",
 	    "新しいパスワードは現在のパスワードと別のものにしてください。" },
 	[API_E_PW_LONG] = { 400, "password_too_long",
-	    "The new password is too long: use at most 127 bytes.",
-	    "新しいパスワードが長すぎます。127 バイト以内にしてください。" },
+	    "The new password is too long: use 8 to 64 characters.",
+	    "新しいパスワードが長すぎます。8〜64 文字にしてください。" },
+	[API_E_PW_REPEAT] = { 400, "password_repetitive",
+	    "The new password is too easy to guess: not one character "
+	    "repeated, a repeated pattern, a sequence like 12345678 or "
+	    "abcdefgh, or spaces only.",
+	    "新しいパスワードは推測されやすいものです。同じ文字やパターンの"
+	    "繰り返し、12345678 や abcdefgh、あいうえお… のような並び、"
+	    "空白だけのものは使えません。" },
+	[API_E_PW_NAME] = { 400, "password_contains_name",
+	    "The new password must not contain your name.",
+	    "新しいパスワードに自分の名前を含めないでください。" },
+	[API_E_PW_SCHOOL] = { 400, "password_contains_school_name",
+	    "The new password must not contain the school's name.",
+	    "新しいパスワードに学校名を含めないでください。" },
 	[API_E_NOT_LOGGED_IN] = { 401, "not_logged_in",
 	    "You are not logged in, or your session has expired. Log in again.",
 	    "ログインしていないか、セッションの有効期限が切れました。もう一度ログインしてください。" },
@@ -88,8 +101,24 @@ static const struct api_err_info api_errs[API_E_COUNT] = {
 	    "The request body is too large.",
 	    "リクエスト本文が大きすぎます。" },
 	[API_E_MEDIA_TYPE] = { 415, "unsupported_media_type",
-	    "Send the request body as application/json.",
-	    "リクエスト本文は application/json で送信してください。" },
+	    "This endpoint takes JSON: send the body with Content-Type: "
+	    "application/json.",
+	    "この操作は JSON を受け付けます。Content-Type: application/json "
+	    "で送信してください。" },
+	[API_E_MEDIA_TYPE_CSV] = { 415, "unsupported_media_type",
+	    "This endpoint takes a CSV file: send it with Content-Type: "
+	    "text/csv.",
+	    "この操作は CSV ファイルを受け付けます。Content-Type: text/csv "
+	    "で送信してください。" },
+	[API_E_MEDIA_TYPE_FILE] = { 415, "unsupported_media_type",
+	    "Files must be JPEG, PNG, HEIC, PDF or plain text, sent with "
+	    "their own Content-Type (image/jpeg, image/png, image/heic, "
+	    "application/pdf, text/plain), and the contents must be of that "
+	    "type.",
+	    "ファイルは JPEG・PNG・HEIC・PDF・テキストのいずれかで、その種類の "
+	    "Content-Type（image/jpeg、image/png、image/heic、application/pdf、"
+	    "text/plain）を付けて送信してください。中身もその種類である必要が"
+	    "あります。" },
 	[API_E_TOO_MANY] = { 429, "too_many_attempts",
 	    "Too many attempts.",
 	    "試行回数が多すぎます。" },
@@ -172,6 +201,9 @@ api_err_from_status(int status)
 	case CB_EPWCOMMON:	return API_E_PW_COMMON;
 	case CB_EPWSAME:	return API_E_PW_SAME;
 	case CB_EPWLONG:	return API_E_PW_LONG;
+	case CB_EPWREPEAT:	return API_E_PW_REPEAT;
+	case CB_EPWNAME:	return API_E_PW_NAME;
+	case CB_EPWSCHOOL:	return API_E_PW_SCHOOL;
 	case CB_ESTATE:		return API_E_INVALID_STATE;
 	case CB_ELASTADMIN:	return API_E_LAST_ADMIN;
 	case CB_EUNAVAIL:	return API_E_UNAVAILABLE;
@@ -223,11 +255,14 @@ api_why_ja(enum api_field_why why)
 	}
 }
 
-/* The two messages of an error, with its parameters filled in. */
+/* The two messages of an error, with its parameters filled in. Each
+ * buffer holds API_ERR_MSG_MAX bytes: every message of api_errs fits
+ * whole (test_api_json checks; a cut one could end inside a character). */
 static void
-api_err_messages(const struct api_err *err, char *en, char *ja, size_t size)
+api_err_messages(const struct api_err *err, char *en, char *ja)
 {
 	const struct api_err_info *info = api_err_info(err->ae_code);
+	const size_t size = API_ERR_MSG_MAX;
 
 	if (err->ae_code == API_E_INVALID_FIELD) {
 		snprintf(en, size, "The field \"%s\" %s.", err->ae_field,
@@ -247,7 +282,7 @@ api_err_messages(const struct api_err *err, char *en, char *ja, size_t size)
 int
 api_err_body(const struct api_err *err, char **out, size_t *out_len)
 {
-	char en[256], ja[384];
+	char en[API_ERR_MSG_MAX], ja[API_ERR_MSG_MAX];
 	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *root, *e;
 	bool ok;
@@ -255,7 +290,7 @@ api_err_body(const struct api_err *err, char **out, size_t *out_len)
 	*out = NULL;
 	if (doc == NULL)
 		return CB_ENOMEM;
-	api_err_messages(err, en, ja, sizeof(en));
+	api_err_messages(err, en, ja);
 	root = yyjson_mut_obj(doc);
 	e = yyjson_mut_obj(doc);
 	yyjson_mut_doc_set_root(doc, root);
@@ -435,8 +470,12 @@ api_check_new_password(const struct api_passwd_body *pw, struct api_err *err)
 {
 	size_t len = strlen(pw->apb_new);
 
+	/* The lengths here too, for a quick answer; auth applies every
+	 * rule (password_check). */
 	if (cb_utf8_count(pw->apb_new, len) < AUTH_PASSWORD_MIN)
 		return api_err_set(err, API_E_PW_SHORT, 0, NULL, 0);
+	if (cb_utf8_count(pw->apb_new, len) > AUTH_PASSWORD_MAX_CHARS)
+		return api_err_set(err, API_E_PW_LONG, 0, NULL, 0);
 	if (strcmp(pw->apb_new, pw->apb_old) == 0)
 		return api_err_set(err, API_E_PW_SAME, 0, NULL, 0);
 	return CB_OK;

@@ -31,6 +31,9 @@ enum api_err_code {
 	API_E_PW_COMMON,
 	API_E_PW_SAME,
 	API_E_PW_LONG,
+	API_E_PW_REPEAT,
+	API_E_PW_NAME,
+	API_E_PW_SCHOOL,
 	API_E_NOT_LOGGED_IN,
 	API_E_LOGIN_FAILED,
 	API_E_WRONG_PASSWORD,
@@ -43,7 +46,9 @@ enum api_err_code {
 	API_E_LAST_ADMIN,
 	API_E_INVALID_STATE,
 	API_E_TOO_LARGE,
-	API_E_MEDIA_TYPE,
+	API_E_MEDIA_TYPE,	/* 415, naming what the endpoint takes: */
+	API_E_MEDIA_TYPE_CSV,	/* ... text/csv (roster import) */
+	API_E_MEDIA_TYPE_FILE,	/* ... the file types (core/filetype.c) */
 	API_E_TOO_MANY,
 	API_E_INTERNAL,
 	API_E_BUSY,
@@ -76,6 +81,8 @@ struct api_err {
 	uint32_t ae_retry_after_s;	/* API_E_TOO_MANY only */
 	char ae_field[API_FIELD_ECHO_MAX]; /* valid UTF-8, maybe truncated */
 };
+
+#define API_ERR_MSG_MAX	768	/* bytes of one message, English or Japanese */
 
 struct api_err_info {
 	int aei_status;			/* HTTP status */

@@ -74,6 +74,7 @@ lan_prepare(const struct lan_config *cfg, int64_t now_s, char *cert,
 	if (uploaded)
 		return CB_OK;
 	cert_names_current(&names, cfg->lc_mdns_state);
+	cert_crl_url(&names, cfg->lc_http_port);
 	return cert_ensure(cfg->lc_tlsdir, &names, now_s, &issued);
 }
 
@@ -108,6 +109,7 @@ lan_refresh(struct api_lan *l)
 		return;
 	if (!uploaded) {
 		cert_names_current(&names, l->al_cfg.lc_mdns_state);
+		cert_crl_url(&names, l->al_cfg.lc_http_port);
 		if (cert_ensure(l->al_tlsdir, &names, cb_now_ms() / 1000,
 		    &issued) != CB_OK)
 			log_warn("lan: could not renew the server certificate; "
@@ -178,6 +180,7 @@ api_set_lan(struct api *a, const struct lan_config *cfg,
 	l->al_cfg.lc_tlsdir = l->al_tlsdir;
 	l->al_cfg.lc_mdns_state = l->al_mdns[0] ? l->al_mdns : NULL;
 	l->al_cfg.lc_netcfg_dir = l->al_netcfg[0] ? l->al_netcfg : NULL;
+	l->al_cfg.lc_http_port = cfg->lc_http_port;
 	l->al_reload = reload;
 	l->al_reload_arg = reload_arg;
 	l->al_loop = lp;

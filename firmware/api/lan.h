@@ -20,6 +20,8 @@ struct lan_config {
 	const char *lc_mdns_state;	/* the name mdns holds; may be NULL */
 	const char *lc_netcfg_dir;	/* DATA/netcfg; may be NULL (no
 					 * network settings from the API) */
+	int lc_http_port;		/* the plain port, which serves the
+					 * CA's CRL (0: none, no CRL named) */
 };
 
 /* Before the server starts: the CA and a certificate for today's names

@@ -200,6 +200,7 @@ api_password_reset(struct api_req *r)
 		return reset_field(r, why, bad);
 	}
 	cb_strlcpy(m.aru_addr, q->peer, sizeof(m.aru_addr));
+	api_school_name(r->r_api, m.aru_school, sizeof(m.aru_school));
 	rc = api_req_call(r, AUTH_RESET_USE, &m, sizeof(m), AUTH_STATUS_R,
 	    reset_use_done);
 	cb_wipe(&m, sizeof(m));
@@ -248,16 +249,13 @@ reset_req_count(struct api *a, const char *key, uint32_t max, int64_t now,
 /* The replicated request: who and when, nothing about the client (no
  * address, no user agent: the document goes to the cloud). */
 static int
-reset_req_write(struct api *a, const char *uid)
+reset_req_json(const char *uid, int64_t now, char *json, size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t b[REC_RANDOM_LEN];
-	char id[REC_RANDOM_LEN * 2 + 1], json[512];
-	struct store_put_result res;
+	char id[REC_RANDOM_LEN * 2 + 1];
 	int n, rc;
 
-	if (a->a_store == NULL)
-		return CB_EIO;
 	if ((rc = cb_random(b, sizeof(b))) != CB_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof(b); i++) {
@@ -266,12 +264,54 @@ reset_req_write(struct api *a, const char *uid)
 	}
 	id[sizeof(id) - 1] = 0;
 	/* uid is [a-z0-9._-]: nothing to escape. */
-	n = snprintf(json, sizeof(json), "{\"_id\":\"password_reset_request:"
-	    "%s\",\"type\":\"password_reset_request\",\"user_id\":\"%s\","
-	    "\"requested_ms\":%lld}", id, uid, (long long)cb_now_ms());
-	if (n < 0 || (size_t)n >= sizeof(json))
+	n = snprintf(json, size, "{\"_id\":\"password_reset_request:%s\","
+	    "\"type\":\"password_reset_request\",\"user_id\":\"%s\","
+	    "\"requested_ms\":%lld}", id, uid, (long long)now);
+	return n < 0 || (size_t)n >= size ? CB_ETOOBIG : n;
+}
+
+/*
+ * Whether the account exists must not show in the time the answer takes
+ * (issue 20). Before, only an account that could reset cost a durable
+ * store write (an fsync, milliseconds), which a client could time, on
+ * the request or on another request it sends meanwhile (the event loop
+ * waits for the disk). Now both paths do the same work: read the pad's
+ * revision, then one durable write of the same size: for an account that
+ * can reset, the replicated request the platform answers; otherwise
+ * RESET_REQ_PAD_ID, a box-local document overwritten each time, which
+ * never leaves the box. tests/integration/accounts.sh counts the writes.
+ */
+static int
+reset_req_write(struct api *a, const char *uid, int real)
+{
+	char json[512], pad[512];
+	struct store_put_result res;
+	struct store_doc cur;
+	int n, m, rc;
+
+	if (a->a_store == NULL)
+		return CB_EIO;
+	if ((n = reset_req_json(uid, cb_now_ms(), json, sizeof(json))) < 0)
+		return n;
+	rc = store_local_get(a->a_store, RESET_REQ_PAD_ID, &cur);
+	if (rc != CB_OK && rc != CB_ENOTFOUND)
+		return rc;
+	if (real) {
+		store_doc_free(&cur);
+		return store_put(a->a_store, json, (size_t)n, 1, &res);
+	}
+	/* The same length as the request, so that sealing costs the same. */
+	m = snprintf(pad, sizeof(pad), "{\"_id\":\"" RESET_REQ_PAD_ID "\"%s%s%s"
+	    ",\"pad\":\"", rc == CB_OK ? ",\"_rev\":\"" : "",
+	    rc == CB_OK ? cur.sd_rev : "", rc == CB_OK ? "\"" : "");
+	store_doc_free(&cur);
+	if (m < 0 || (size_t)m + 2 > sizeof(pad))
 		return CB_ETOOBIG;
-	return store_put(a->a_store, json, (size_t)n, 1, &res);
+	while ((size_t)m < (size_t)n - 2 && (size_t)m < sizeof(pad) - 3)
+		pad[m++] = 'x';
+	pad[m++] = '"';
+	pad[m++] = '}';
+	return store_put(a->a_store, pad, (size_t)m, 1, &res);
 }
 
 static int
@@ -280,9 +320,10 @@ reset_req_done(struct api_req *r, const void *reply)
 	const struct auth_status_r *st = reply;
 	int rc;
 
-	/* The same answer whether or not the account exists. */
-	if (st->as_status == CB_OK &&
-	    (rc = reset_req_write(r->r_api, r->r_uid)) != CB_OK)
+	/* The same answer whether or not the account exists, after the
+	 * same work (reset_req_write). */
+	if ((rc = reset_req_write(r->r_api, r->r_uid, st->as_status == CB_OK))
+	    != CB_OK)
 		log_warn("web: cannot record a password reset request: %s",
 		    cb_strerror(rc));
 	http_add_header(r->r_ex, "Cache-Control", "no-store");

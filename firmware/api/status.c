@@ -551,7 +551,7 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	struct http_stats hs;
 	struct clock_status cs;
 	struct sbuf s = { NULL, 0, STATUS_METRICS_MAX, 0 };
-	uint64_t seq = 0;
+	uint64_t seq = 0, txns = 0;
 	struct disk_state ds;
 	int clk;
 
@@ -567,8 +567,10 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	memset(&hs, 0, sizeof(hs));
 	if (a->a_srv != NULL)
 		http_server_stats(a->a_srv, &hs);
-	if (a->a_store != NULL)
+	if (a->a_store != NULL) {
 		(void)store_last_seq(a->a_store, &seq);
+		(void)store_write_txns(a->a_store, &txns);
+	}
 	clk = status_clock(a, &cs) == CB_OK;
 	sb_metric(&s, "classbox_up", "gauge", "1 while the web process "
 	    "answers.", NULL, 1);
@@ -581,11 +583,19 @@ status_metrics(struct api *a, struct http_exchange *ex,
 	sb_metric(&s, "classbox_http_rejected_limit_total", "counter",
 	    "Connections or requests refused by a limit.", NULL,
 	    (double)hs.rejected_limit);
+	sb_metric(&s, "classbox_http_rejected_per_addr_total", "counter",
+	    "Of those, connections refused because their address held "
+	    "its share (HTTP_MAX_CONNS_PER_ADDR).", NULL,
+	    (double)hs.rejected_per_addr);
 	sb_metric(&s, "classbox_tls_failures_total", "counter",
 	    "TLS handshakes that failed.", NULL, (double)hs.tls_failures);
 	sb_metric(&s, "classbox_store_last_seq", "gauge",
 	    "Sequence number of the last change in the classroom store.",
 	    NULL, (double)seq);
+	sb_metric(&s, "classbox_store_write_txns", "gauge",
+	    "Write transactions the classroom store committed, _local "
+	    "documents included (each a durable write).", NULL,
+	    (double)txns);
 	sb_metric(&s, "classbox_clock_state", "gauge", "Time state: "
 	    "0 unsynced, 1 holdover, 2 synced.", NULL,
 	    clk ? (double)cs.cs_now.st_state : 0);

@@ -1023,7 +1023,8 @@ account_bootstrap_admin(const char *auth_dir, char *pw_out, size_t pw_size)
 	if ((rc = account_count(st, &n)) == 0 && n > 0)
 		rc = CB_EEXIST;
 	if (rc == 0)
-		rc = password_generate(pw_out, pw_size);
+		rc = password_generate(pw_out, pw_size, &(struct password_ctx){
+		    AUTH_FIRST_ADMIN, NULL, NULL, NULL });
 	if (rc == 0)
 		rc = password_hash(pw_out, phc, sizeof(phc));
 	if (rc == 0)
@@ -1091,9 +1092,9 @@ account_reset_put(struct account_store *st, const char *uid,
 	return txn_end(txn, rc);
 }
 
-int
-account_reset_take(struct account_store *st, const char *uid,
-    const char *code, int64_t now_ms)
+static int
+reset_use(struct account_store *st, const char *uid, const char *code,
+    int64_t now_ms, int take)
 {
 	struct account_reset rr;
 	uint8_t h[ACCOUNT_HASH_LEN];
@@ -1120,7 +1121,9 @@ account_reset_take(struct account_store *st, const char *uid,
 	memcpy(&rr, v.mv_data, sizeof(rr));
 	match = reset_hash(rr.rr_salt, code, h) == 0 &&
 	    cb_memeq_ct(h, rr.rr_hash, sizeof(h)) == 0;
-	if (now_ms >= rr.rr_expires_ms || match ||
+	if (match && !take && now_ms < rr.rr_expires_ms) {
+		rc = 0;		/* right, and kept */
+	} else if (now_ms >= rr.rr_expires_ms || match ||
 	    rr.rr_tries + 1 >= ACCOUNT_RESET_TRIES_MAX) {
 		/* used, expired, or out of tries: gone */
 		rc = mdb_status(mdb_del(txn, st->st_resets, &k, NULL),
@@ -1137,6 +1140,20 @@ account_reset_take(struct account_store *st, const char *uid,
 	cb_wipe(&rr, sizeof(rr));
 	cb_wipe(h, sizeof(h));
 	return rc;
+}
+
+int
+account_reset_take(struct account_store *st, const char *uid,
+    const char *code, int64_t now_ms)
+{
+	return reset_use(st, uid, code, now_ms, 1);
+}
+
+int
+account_reset_check(struct account_store *st, const char *uid,
+    const char *code, int64_t now_ms)
+{
+	return reset_use(st, uid, code, now_ms, 0);
 }
 
 /* Forget up to ACCOUNT_GRANT_PURGE_MAX grant ids kept past their time. */

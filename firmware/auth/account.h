@@ -126,6 +126,10 @@ int account_reset_put(struct account_store *st, const char *uid,
  * wrong try is counted; the last allowed one deletes it). */
 int account_reset_take(struct account_store *st, const char *uid,
     const char *code, int64_t now_ms);
+/* The same, except that a right code stays (to be taken once the new
+ * password has passed the rules that need the account). */
+int account_reset_check(struct account_store *st, const char *uid,
+    const char *code, int64_t now_ms);
 /*
  * The platform's grant (auth/reset_grant.h) as uid's reset code: salt and
  * hash as the platform made them, valid until expires_ms (the caller caps

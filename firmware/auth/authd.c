@@ -968,9 +968,12 @@ on_passwd(struct authd *d, struct authd_client *c, uint32_t id,
 	if (rc == 0)
 		rc = throttle_check(d->d_throttle, a.a_user.au_uid, NULL,
 		    cb_now_ms(), &retry);
-	if (rc == 0)
-		rc = password_check_policy(a.a_user.au_uid, m->ap_new,
-		    m->ap_old);
+	if (rc == 0) {
+		m->ap_school[sizeof(m->ap_school) - 1] = '\0';
+		rc = password_check(m->ap_new, &(struct password_ctx){
+		    a.a_user.au_uid, a.a_user.au_name, m->ap_school,
+		    m->ap_old });
+	}
 	if (rc != 0 && a.a_user.au_uid[0] != '\0' && !a.a_console)
 		authd_audit(d, a.a_user.au_uid, "password_change", "",
 		    authd_status_result(rc), "", "");
@@ -1028,17 +1031,21 @@ passwd_done(struct authd *d, struct authd_job *j)
 }
 
 /* Queue the hashing of a fresh initial password for uid. */
+/* A job with a fresh initial password for u, which must meet the same
+ * rules as one the person chooses (password_check). */
 static struct authd_job *
 initial_job(struct authd *d, struct authd_client *c, uint32_t req,
-    uint32_t id, int kind, const char *uid)
+    uint32_t id, int kind, const struct auth_user *u)
 {
 	struct authd_job *j;
 	int rc;
 
 	if ((j = job_new(d, c, req, id, kind)) == NULL)
 		return NULL;
-	cb_strlcpy(j->j_uid, uid, sizeof(j->j_uid));
-	if ((rc = password_generate(j->j_newpw, AUTH_INITIAL_PW_MAX)) != 0) {
+	cb_strlcpy(j->j_uid, u->au_uid, sizeof(j->j_uid));
+	if ((rc = password_generate(j->j_newpw, AUTH_INITIAL_PW_MAX,
+	    &(struct password_ctx){ u->au_uid, u->au_name, NULL, NULL })) !=
+	    0) {
 		reply_status(d, c, req, id, rc, 0);
 		job_release(&d->d_pool, j);
 		return NULL;
@@ -1063,8 +1070,7 @@ on_create(struct authd *d, struct authd_client *c, uint32_t id,
 		reply_status(d, c, AUTH_USER_CREATE, id, rc, 0);
 		return;
 	}
-	j = initial_job(d, c, AUTH_USER_CREATE, id, JOB_CREATE,
-	    m->auc_user.au_uid);
+	j = initial_job(d, c, AUTH_USER_CREATE, id, JOB_CREATE, &m->auc_user);
 	if (j == NULL)
 		return;
 	j->j_user = m->auc_user;
@@ -1105,7 +1111,7 @@ on_set(struct authd *d, struct authd_client *c, uint32_t id,
 		if (r.aupr_status == 0 && r.aupr_user.au_state == USER_DELETED)
 			r.aupr_status = CB_ESTATE;
 		if (r.aupr_status == 0 && (j = initial_job(d, c,
-		    AUTH_USER_SET, id, JOB_RESET, m->aus_uid)) != NULL) {
+		    AUTH_USER_SET, id, JOB_RESET, &r.aupr_user)) != NULL) {
 			cb_strlcpy(j->j_addr, a.a_user.au_uid,
 			    sizeof(j->j_addr));
 			pool_submit(&d->d_pool, j);
@@ -1374,13 +1380,24 @@ on_reset_use(struct authd *d, struct authd_client *c, uint32_t id,
 
 	rc = throttle_check(d->d_throttle, m->aru_uid, m->aru_addr, now,
 	    &retry);
+	m->aru_school[sizeof(m->aru_school) - 1] = '\0';
+	/* First the rules that need nothing of the account. */
 	if (rc == 0)
-		rc = password_check_policy(m->aru_uid, m->aru_password, NULL);
+		rc = password_check(m->aru_password, &(struct password_ctx){
+		    m->aru_uid, NULL, m->aru_school, NULL });
 	if (rc == 0 && (rc = reset_code_norm(m->aru_code, code)) == 0)
-		rc = account_reset_take(d->d_store, m->aru_uid, code, now);
+		rc = account_reset_check(d->d_store, m->aru_uid, code, now);
 	if (rc == 0 && (account_get(d->d_store, m->aru_uid, &u) != 0 ||
 	    u.au_state != USER_ACTIVE))
 		rc = CB_EAUTH;
+	/* The person's name only once the code has shown who asks (else a
+	 * guessed name would tell that the account exists and is so
+	 * called); a refusal leaves the code valid for a better password. */
+	if (rc == 0)
+		rc = password_check(m->aru_password, &(struct password_ctx){
+		    m->aru_uid, u.au_name, m->aru_school, NULL });
+	if (rc == 0)
+		rc = account_reset_take(d->d_store, m->aru_uid, code, now);
 	cb_wipe(code, sizeof(code));
 	if (rc == CB_EAUTH) {
 		throttle_failure(d->d_throttle, m->aru_uid, m->aru_addr, now);
@@ -1563,9 +1580,10 @@ on_admin_seed(struct authd *d, struct authd_client *c, uint32_t id,
 	struct authd_job *j = NULL;
 	int rc = c->c_sync || c->c_console ? 0 : CB_EPERM;
 
+	/* The enrollment file says nothing of the school's name. */
 	if (rc == 0)
-		rc = password_check_policy(AUTH_FIRST_ADMIN, m->aas_password,
-		    NULL);
+		rc = password_check(m->aas_password, &(struct password_ctx){
+		    AUTH_FIRST_ADMIN, NULL, NULL, NULL });
 	if (rc == 0 && (j = job_new(d, c, AUTH_ADMIN_SEED, id, JOB_SEED)) ==
 	    NULL)
 		return;		/* answered busy */
@@ -2033,7 +2051,7 @@ authd_setup(struct authd *d)
 	char pw[AUTH_PASSWORD_MAX];
 	int rc;
 
-	if ((rc = password_generate(pw, sizeof(pw))) != 0 ||
+	if ((rc = password_generate(pw, sizeof(pw), NULL)) != 0 ||
 	    (rc = password_hash(pw, d->d_dummy_phc, sizeof(d->d_dummy_phc))))
 		return rc;
 	cb_wipe(pw, sizeof(pw));

@@ -18,8 +18,14 @@
 
 #define AUTH_UID_MAX		64	/* login id: [a-z0-9._-]{3,63} */
 #define AUTH_NAME_MAX		128	/* display name, UTF-8 bytes incl. NUL */
-#define AUTH_PASSWORD_MAX	128	/* bytes incl. NUL */
+/* Passwords: 8 to 64 characters (code points; NIST SP 800-63B), which is
+ * up to 256 bytes of UTF-8. auth/password.h has the rest of the rules. */
 #define AUTH_PASSWORD_MIN	8	/* characters (code points) */
+#define AUTH_PASSWORD_MAX_CHARS	64	/* characters (code points) */
+#define AUTH_PASSWORD_MAX	(4 * AUTH_PASSWORD_MAX_CHARS + 1) /* bytes
+					 * incl. NUL */
+#define AUTH_SCHOOL_MAX		208	/* the school's name: REC_TITLE_MAX
+					 * bytes and its NUL */
 #define AUTH_ADDR_MAX		64
 #define AUTH_UA_MAX		256
 #define AUTH_TOKEN_LEN		32	/* session token: 256 random bits */
@@ -147,6 +153,8 @@ struct auth_passwd {
 	uint8_t ap_token[AUTH_TOKEN_LEN];
 	char ap_old[AUTH_PASSWORD_MAX];
 	char ap_new[AUTH_PASSWORD_MAX];
+	char ap_school[AUTH_SCHOOL_MAX];	/* the school's name (web has
+						 * it), for the policy; "" */
 };
 
 struct auth_user_create {
@@ -288,6 +296,7 @@ struct auth_reset_use {
 	char aru_code[AUTH_RESET_CODE_MAX];
 	char aru_password[AUTH_PASSWORD_MAX];	/* the new password */
 	char aru_addr[AUTH_ADDR_MAX];		/* client, for throttling */
+	char aru_school[AUTH_SCHOOL_MAX];	/* as ap_school */
 };
 
 /*

@@ -100,18 +100,43 @@ int password_verify(const char *phc, const char *pw);
  * not a PHC string we accept). */
 int password_needs_rehash(const char *phc);
 
-/* The policy for a password a person chooses. uid: the account's login id
- * (may not appear in it, case-insensitively); old: the current password
- * or NULL (may not be repeated). Returns 0 or CB_EINVAL (not valid UTF-8),
- * CB_EPWLONG, CB_EPWSHORT, CB_EPWUSERID, CB_EPWSAME, CB_EPWCOMMON. */
-int password_check_policy(const char *uid, const char *pw, const char *old);
+/* Whose password it is, for the rules that depend on it. Any field may be
+ * NULL (not known where the check runs). */
+struct password_ctx {
+	const char *pc_uid;	/* the login id */
+	const char *pc_name;	/* the person's display name */
+	const char *pc_school;	/* the school's name */
+	const char *pc_old;	/* the current password: not again */
+};
 
-/* 1 if pw (case-insensitively) is in the built-in list of common
+/*
+ * The password policy, for every password a person chooses and every one
+ * the box makes (password_policy.c; NIST SP 800-63B 5.1.1.2), in the order
+ * checked, with what each returns:
+ *   valid UTF-8 of fewer than AUTH_PASSWORD_MAX bytes    CB_EINVAL, CB_EPWLONG
+ *   AUTH_PASSWORD_MIN to AUTH_PASSWORD_MAX_CHARS code points
+ *                                                         CB_EPWSHORT, CB_EPWLONG
+ *   not whitespace only, not one character or a short pattern repeated,
+ *   not one or two runs of a sequence ("12345678", "abcdefgh", "aaaa1111",
+ *   "あいうえおかきく")                                   CB_EPWREPEAT
+ *   not containing the login id                           CB_EPWUSERID
+ *   nor the person's name (or a part of it: 山田, Sato)   CB_EPWNAME
+ *   nor the school's name (or a telling part of it)       CB_EPWSCHOOL
+ *   not the current password                              CB_EPWSAME
+ *   not in the list of common passwords                   CB_EPWCOMMON
+ * Comparisons fold ASCII case and full-width letters. No composition
+ * rules (NIST: they do not help). ctx may be NULL.
+ */
+int password_check(const char *pw, const struct password_ctx *ctx);
+
+/* 1 if pw (folded as above) is in the built-in list of common
  * passwords. */
 int password_is_common(const char *pw);
 
 /* A fresh initial password: PASSWORD_INITIAL_LEN characters from an
- * alphabet without look-alikes (no 0 O o 1 l I). out_size > that length. */
-int password_generate(char *out, size_t out_size);
+ * alphabet without look-alikes (no 0 O o 1 l I), that password_check
+ * accepts for ctx (may be NULL). out_size > that length. */
+int password_generate(char *out, size_t out_size,
+    const struct password_ctx *ctx);
 
 #endif

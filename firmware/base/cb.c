@@ -41,6 +41,9 @@ static const char *const cb_messages[] = {
 	[-CB_ELASTADMIN] = "the school must keep at least one admin",
 	[-CB_EUNAVAIL] = "service unavailable",
 	[-CB_EFULL] = "disk or database full; free space or raise the map size",
+	[-CB_EPWREPEAT] = "password is a repeat, a sequence or blank",
+	[-CB_EPWNAME] = "password contains the person's name",
+	[-CB_EPWSCHOOL] = "password contains the school's name",
 };
 
 const char *

@@ -34,6 +34,9 @@ enum cb_status {
 	CB_ELASTADMIN = -22,	/* would leave the school with no admin */
 	CB_EUNAVAIL = -23,	/* a service the request needs is down */
 	CB_EFULL = -24,		/* the disk or the database map is full */
+	CB_EPWREPEAT = -25,	/* new password: a run, repeat or spaces */
+	CB_EPWNAME = -26,	/* new password contains the person's name */
+	CB_EPWSCHOOL = -27,	/* new password contains the school's name */
 };
 
 /* A short English description of a status, for logs and the CLI. */

@@ -791,7 +791,7 @@ demo_seed(const struct demo_paths *p)
 	demo_people(d);
 	for (size_t i = 0; i < d->d_n; i++)
 		if (password_generate(d->d_users[i].u_pw,
-		    sizeof(d->d_users[i].u_pw)) != CB_OK) {
+		    sizeof(d->d_users[i].u_pw), NULL) != CB_OK) {
 			free(d->d_users);
 			free(d);
 			return CB_EIO;

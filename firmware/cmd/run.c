@@ -69,6 +69,7 @@ struct run_ctx {
 	char clock_hint[PATH_MAX];	/* sync's https-date, for auth */
 	const char *mdns_state;		/* passed to web (docs/lan.md) */
 	const char *netcfg_dir;
+	const char *max_conns_per_addr;	/* web's, checked by web */
 	struct service svc[SVC_COUNT];
 	char args[SVC_COUNT][8][64];
 };
@@ -99,12 +100,13 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		{ "netcfg-dir", required_argument, NULL, 'n' },
 		{ "proxy", required_argument, NULL, 'P' },
 		{ "proxy-auth", required_argument, NULL, 'A' },
+		{ "max-conns-per-addr", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = "classbox-data";
 	int c, root = geteuid() == 0;
 
-	r->bind = "127.0.0.1";
+	r->bind = "localhost";	/* 127.0.0.1 and ::1 (http_listen_all) */
 	r->https_port = 8443;
 	r->http_port = 8080;
 	r->web_uid = root ? RUN_DEFAULT_WEB_UID : (uid_t)-1;
@@ -127,13 +129,15 @@ run_parse(int argc, char **argv, struct run_ctx *r)
 		case 'n': r->netcfg_dir = optarg; break;
 		case 'P': r->proxy = optarg; break;
 		case 'A': r->proxy_auth = optarg; break;
+		case 'M': r->max_conns_per_addr = optarg; break;
 		default:
 			fprintf(stderr, "usage: classbox run [--data DIR] "
 			    "[--bind ADDR] [--port N] [--http-port N] "
 			    "[--web-uid N] [--auth-uid N] [--demo | "
 			    "--demo-small] [--allow-unsynced-clock | --no-sync] "
 			    "[--mdns-state FILE] [--netcfg-dir DIR] "
-			    "[--proxy URL [--proxy-auth FILE]]\n");
+			    "[--proxy URL [--proxy-auth FILE]] "
+			    "[--max-conns-per-addr N]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -287,7 +291,7 @@ run_prepare(struct run_ctx *r)
 	snprintf(w[0], 64, "%d", r->https_port);
 	snprintf(w[1], 64, "%d", r->http_port);
 	snprintf(w[2], 64, "%d", (int)r->web_uid);
-	const char *x[5] = { NULL };
+	const char *x[7] = { NULL };
 	int k = 0;
 	if (r->mdns_state) {
 		x[k++] = "--mdns-state";
@@ -297,9 +301,13 @@ run_prepare(struct run_ctx *r)
 		x[k++] = "--netcfg-dir";
 		x[k++] = r->netcfg_dir;
 	}
+	if (r->max_conns_per_addr) {
+		x[k++] = "--max-conns-per-addr";
+		x[k++] = r->max_conns_per_addr;
+	}
 	run_argv(r, SVC_WEB, "web", "--data", r->data, "--bind", r->bind,
 	    "--port", w[0], "--http-port", w[1], "--uid", w[2], x[0], x[1],
-	    x[2], x[3], (char *)NULL);
+	    x[2], x[3], x[4], x[5], (char *)NULL);
 	char (*y)[64] = r->args[SVC_SYNC];
 	snprintf(y[0], 64, "%d", (int)r->sync_uid);
 	snprintf(y[1], 64, "%d", (int)r->web_uid);

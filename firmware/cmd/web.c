@@ -40,6 +40,7 @@ struct web_options {
 	const char *sbom;	/* the image's SBOM (GET /api/v1/admin/sbom) */
 	const char *mdns_state;		/* the name mdns holds (docs/lan.md) */
 	const char *netcfg_dir;		/* requests to `classbox netcfg` */
+	int max_conns_per_addr;		/* 0: HTTP_MAX_CONNS_PER_ADDR */
 };
 
 static struct loop *web_loop;	/* for the signal handler only */
@@ -71,12 +72,16 @@ web_parse(int argc, char **argv, struct web_options *o)
 		{ "sbom", required_argument, NULL, 's' },
 		{ "mdns-state", required_argument, NULL, 'm' },
 		{ "netcfg-dir", required_argument, NULL, 'n' },
+		{ "max-conns-per-addr", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	char *end;
+	long n;
 
-	*o = (struct web_options){ CB_DEFAULT_DATA, "0.0.0.0", 443, 80,
-	    (uid_t)-1, (gid_t)-1, getenv("CLASSBOX_SBOM"), NULL, NULL };
+	/* "::": every address, IPv6 and IPv4 (http_listen_all). */
+	*o = (struct web_options){ CB_DEFAULT_DATA, "::", 443, 80,
+	    (uid_t)-1, (gid_t)-1, getenv("CLASSBOX_SBOM"), NULL, NULL, 0 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -89,11 +94,23 @@ web_parse(int argc, char **argv, struct web_options *o)
 		case 's': o->sbom = optarg; break;
 		case 'm': o->mdns_state = optarg; break;
 		case 'n': o->netcfg_dir = optarg; break;
+		case 'c':
+			n = strtol(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    n < 1 || n > HTTP_MAX_CONNS) {
+				fprintf(stderr, "classbox web: "
+				    "--max-conns-per-addr must be 1..%d\n",
+				    HTTP_MAX_CONNS);
+				return CB_EINVAL;
+			}
+			o->max_conns_per_addr = (int)n;
+			break;
 		default:
 			fprintf(stderr, "usage: classbox web [--data DIR] "
-			    "[--bind ADDR] [--port N] [--http-port N] "
-			    "[--uid N --gid N] [--sbom FILE] "
-			    "[--mdns-state FILE] [--netcfg-dir DIR]\n");
+			    "[--bind ADDR|::|localhost] [--port N] "
+			    "[--http-port N] [--uid N --gid N] [--sbom FILE] "
+			    "[--mdns-state FILE] [--netcfg-dir DIR] "
+			    "[--max-conns-per-addr N]\n");
 			return CB_EINVAL;
 		}
 	}
@@ -219,10 +236,11 @@ cmd_web(int argc, char **argv)
 	 * The listening sockets are opened first, while still root, so that
 	 * the box can serve on 443 and 80 without any capability.
 	 */
-	int https_fd = 0, http_fd = 0;
-	if (http_listen(o.bind, o.https_port, &https_fd) != CB_OK ||
-	    (o.http_port != 0 &&
-	    http_listen(o.bind, o.http_port, &http_fd) != CB_OK))
+	struct http_server_config hc = { .bind_addr = o.bind };
+	if (http_listen_all(o.bind, o.https_port, hc.https_fds,
+	    &hc.n_https_fds) != CB_OK || (o.http_port != 0 &&
+	    http_listen_all(o.bind, o.http_port, hc.http_fds,
+	    &hc.n_http_fds) != CB_OK))
 		return 1;
 	if (cb_drop_privileges(o.uid, o.gid) != CB_OK)
 		return 1;
@@ -259,24 +277,23 @@ cmd_web(int argc, char **argv)
 	authc_set_revoke_arg(ac, api);
 	/* The certificate for today's names and addresses, from the box's
 	 * own CA (or an admin's upload); kept current while serving. */
-	struct lan_config lc = { tlsdir, o.mdns_state, o.netcfg_dir };
+	struct lan_config lc = { tlsdir, o.mdns_state, o.netcfg_dir,
+	    o.http_port };
 	if ((rc = lan_prepare(&lc, cb_now_ms() / 1000, cert, sizeof(cert),
 	    key, sizeof(key))) != CB_OK)
 		log_err("cannot make the server certificate (%s); serving the "
 		    "one in %s", cb_strerror(rc), cert);
 
-	struct http_server_config hc = {
-		.bind_addr = o.bind,
-		.https_port = o.https_port,
-		.http_port = o.http_port,
-		.public_host = "localhost",
-		.cert_path = cert,
-		.key_path = key,
-		.handler = api_handle,
-		.handler_arg = api,
-		.https_fd = https_fd,
-		.http_fd = http_fd,
-	};
+	hc.https_port = o.https_port;
+	hc.http_port = o.http_port;
+	hc.cert_path = cert;
+	hc.key_path = key;
+	hc.handler = api_handle;
+	hc.handler_arg = api;
+	hc.max_conns_per_addr = o.max_conns_per_addr;
+	char crl[PATH_MAX];
+	if (cb_path_join(crl, sizeof(crl), tlsdir, "ca.crl") == CB_OK)
+		hc.crl_path = crl;
 	if ((rc = http_server_new(&srv, web_loop, &hc)) != CB_OK)
 		fatalx("cannot start the HTTPS server on %s:%d: %s", o.bind,
 		    o.https_port, cb_strerror(rc));

@@ -29,6 +29,8 @@
 #include "base/file.h"
 #include "base/proc.h"
 #include "net/cert.h"
+#include "net/cert_crl.h"
+#include "net/cert_nc.h"
 #include "net/mdns.h"
 
 #define CERT_DRBG_PERS		"classbox local ca"
@@ -149,9 +151,12 @@ cert_add_hostname(struct cert_names *n)
 	if (host[0] == '\0' || strcmp(host, "localhost") == 0)
 		return;
 	(void)cert_names_add(n, host);
+	(void)cb_strlcpy(n->cn_primary, host, sizeof(n->cn_primary));
 	if (strchr(host, '.') == NULL) {
 		snprintf(local, sizeof(local), "%s.local", host);
-		(void)cert_names_add(n, local);
+		if (cert_names_add(n, local) == CB_OK)
+			(void)cb_strlcpy(n->cn_primary, local,
+			    sizeof(n->cn_primary));
 	}
 }
 
@@ -171,7 +176,10 @@ cert_add_mdns(struct cert_names *n, const char *state)
 		buf[len - 6] = '\0';
 		if (mdns_label_ok(buf)) {
 			buf[len - 6] = '.';
-			(void)cert_names_add(n, buf);
+			/* The name mDNS answers for is the one to go by. */
+			if (cert_names_add(n, buf) == CB_OK)
+				(void)cb_strlcpy(n->cn_primary, buf,
+				    sizeof(n->cn_primary));
 		}
 	}
 }
@@ -317,17 +325,46 @@ cert_common(struct cert_ctx *c, mbedtls_x509write_cert *crt, int64_t now_s,
 	return mbedtls_x509write_crt_set_validity(crt, nb, na);
 }
 
-/* The CA certificate: CA:true, pathlen 0, keyCertSign and cRLSign. The
- * name carries a random tag so that two boxes' CAs never share one. */
+/* The server-auth extended key usage of a server certificate. */
+static void
+cert_eku_server(mbedtls_asn1_sequence *eku)
+{
+	memset(eku, 0, sizeof(*eku));
+	eku->buf.tag = MBEDTLS_ASN1_OID;
+	eku->buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
+	eku->buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
+}
+
+/*
+ * The CA certificate: CA:true, pathlen 0, keyCertSign and cRLSign, and
+ * what confines it to the box (cert_nc.h): critical name constraints, and
+ * serverAuth as its only extended key usage, which verifiers that chain
+ * EKUs (Apple, Microsoft, Mozilla, Chrome, OpenSSL's purpose checks) take
+ * to mean that it may not vouch for mail (S/MIME) or code, kinds of names
+ * the constraints do not cover. The name carries a random tag so that two
+ * boxes' CAs never share one.
+ */
 static int
 cert_make_ca(struct cert_ctx *c, mbedtls_pk_context *key, int64_t now_s,
     char *pem, size_t size)
 {
+	/* SEQUENCE { serverAuth }, not critical: mbedTLS's writer marks the
+	 * extension critical, which a CA's EKU need not be (RFC 5280 does
+	 * not define it for CAs; verifiers that chain EKUs read it anyway). */
+	static const uint8_t ca_eku[] = { 0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06,
+	    0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
 	mbedtls_x509write_cert crt;
+	struct cert_nc nc;
+	uint8_t ncbuf[CERT_NC_DER_MAX];
+	const uint8_t *ncder;
+	size_t nclen;
 	char subject[80];
 	uint8_t tag[4];
 	int ret;
 
+	cert_nc_current(&nc);
+	if (cert_nc_der(&nc, ncbuf, sizeof(ncbuf), &ncder, &nclen) != CB_OK)
+		return CB_ECRYPTO;
 	if (mbedtls_ctr_drbg_random(&c->cc_drbg, tag, sizeof(tag)) != 0)
 		return CB_ECRYPTO;
 	snprintf(subject, sizeof(subject), "CN=" CERT_CA_CN " %02x%02x%02x%02x",
@@ -342,6 +379,14 @@ cert_make_ca(struct cert_ctx *c, mbedtls_pk_context *key, int64_t now_s,
 	    (ret = mbedtls_x509write_crt_set_key_usage(&crt,
 	    MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN |
 	    MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) == 0 &&
+	    (ret = mbedtls_x509write_crt_set_extension(&crt,
+	    MBEDTLS_OID_EXTENDED_KEY_USAGE,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, ca_eku,
+	    sizeof(ca_eku))) == 0 &&
+	    (ret = mbedtls_x509write_crt_set_extension(&crt,
+	    MBEDTLS_OID_NAME_CONSTRAINTS,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_NAME_CONSTRAINTS), 1, ncder,
+	    nclen)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) == 0)
 		ret = mbedtls_x509write_crt_pem(&crt, (unsigned char *)pem, size,
@@ -350,14 +395,44 @@ cert_make_ca(struct cert_ctx *c, mbedtls_pk_context *key, int64_t now_s,
 	return ret == 0 ? CB_OK : CB_ECRYPTO;
 }
 
-/* The CA's key and certificate, made on first use. */
+/*
+ * A CA without name constraints (made before they were added, issue 20)
+ * could vouch for any site to every tablet that trusts it. It is replaced
+ * on the first start after the upgrade, key and all: the old key is
+ * overwritten first (cert_write... is atomic: a crash leaves the new key
+ * beside the old certificate, which is still unconstrained and so is
+ * replaced again at the next start). The server certificate is then
+ * re-issued because its issuer changed. Tablets must get the new CA
+ * through the MDM (docs/lan.md).
+ */
+static int
+cert_replace_ca(struct cert_ctx *c, const char *kp, const char *cp,
+    int64_t now_s, mbedtls_pk_context *key, char *pem, size_t size)
+{
+	int rc;
+
+	log_warn("cert: the CA in %s has no name constraints: replacing it "
+	    "with a new, constrained one (new key); give the new CA to "
+	    "every tablet (docs/lan.md)", cp);
+	mbedtls_pk_free(key);
+	mbedtls_pk_init(key);
+	if (unlink(kp) != 0 && errno != ENOENT)
+		return CB_EIO;
+	if ((rc = cert_key_load_or_make(c, kp, key)) != CB_OK ||
+	    (rc = cert_make_ca(c, key, now_s, pem, size)) != CB_OK)
+		return rc;
+	return cb_write_file_atomic(cp, pem, strlen(pem), 0644);
+}
+
+/* The CA's key and certificate, made on first use; its constraints into
+ * nc. */
 static int
 cert_load_ca(struct cert_ctx *c, const char *tlsdir, int64_t now_s,
-    mbedtls_pk_context *key, mbedtls_x509_crt *ca)
+    mbedtls_pk_context *key, mbedtls_x509_crt *ca, struct cert_nc *nc)
 {
 	char dir[PATH_MAX], kp[PATH_MAX], cp[PATH_MAX], pem[CERT_PEM_MAX];
 	size_t len;
-	int rc;
+	int rc, has_nc = 0;
 
 	if (cert_path(dir, sizeof(dir), tlsdir, "ca") != CB_OK ||
 	    cert_path(kp, sizeof(kp), dir, "key.pem") != CB_OK ||
@@ -376,7 +451,18 @@ cert_load_ca(struct cert_ctx *c, const char *tlsdir, int64_t now_s,
 		log_info("cert: made the box's certificate authority in %s", cp);
 	} else if (rc != CB_OK)
 		return rc;
-	if (mbedtls_x509_crt_parse(ca, (unsigned char *)pem, len) != 0 ||
+	if (cert_x509_parse(ca, pem, len, nc, &has_nc) == CB_OK && !has_nc) {
+		mbedtls_x509_crt_free(ca);
+		mbedtls_x509_crt_init(ca);
+		if ((rc = cert_replace_ca(c, kp, cp, now_s, key, pem,
+		    sizeof(pem))) != CB_OK)
+			return rc;
+		len = strlen(pem) + 1;
+		if (cert_x509_parse(ca, pem, len, nc, &has_nc) != CB_OK ||
+		    !has_nc)
+			return CB_ECRYPTO;
+	}
+	if (ca->raw.p == NULL || !has_nc ||
 	    mbedtls_pk_check_pair(&ca->pk, key, mbedtls_ctr_drbg_random,
 	    &c->cc_drbg) != 0) {
 		log_err("cert: %s does not match %s; remove both to make a new "
@@ -393,21 +479,25 @@ cert_issue(struct cert_ctx *c, mbedtls_pk_context *cakey,
 {
 	mbedtls_x509write_cert crt;
 	mbedtls_asn1_sequence eku;
-	char issuer[CERT_NAME_MAX], subject[CERT_NAME_MAX];
+	uint8_t dpbuf[CERT_CRL_DP_MAX];
+	const uint8_t *dp = NULL;
+	size_t dplen = 0;
+	char issuer[CERT_NAME_MAX], subject[CERT_NAME_MAX + 4];
 	const char *cn = "classbox";
 	int ret;
 
-	/* The subject names the box by its .local name when it has one. */
+	/* The subject names the box by the name it goes by (the name mDNS
+	 * holds; else a .local name): http_redirect_host sends strangers
+	 * there. */
 	for (size_t i = 0; i < n->cn_n; i++)
 		if (strstr(n->cn_v[i], ".local") != NULL)
 			cn = n->cn_v[i];
+	if (n->cn_primary[0] != '\0')
+		cn = n->cn_primary;
 	snprintf(subject, sizeof(subject), "CN=%s", cn);
 	if (mbedtls_x509_dn_gets(issuer, sizeof(issuer), &ca->subject) < 0)
 		return CB_ECRYPTO;
-	memset(&eku, 0, sizeof(eku));
-	eku.buf.tag = MBEDTLS_ASN1_OID;
-	eku.buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
-	eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
+	cert_eku_server(&eku);
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_x509write_crt_set_subject_key(&crt, key);
 	mbedtls_x509write_crt_set_issuer_key(&crt, cakey);
@@ -420,7 +510,13 @@ cert_issue(struct cert_ctx *c, mbedtls_pk_context *cakey,
 	    (ret = mbedtls_x509write_crt_set_ext_key_usage(&crt, &eku)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) == 0 &&
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) == 0 &&
-	    (ret = cert_set_sans(&crt, n)) == 0)
+	    (ret = cert_set_sans(&crt, n)) == 0 &&
+	    (n->cn_crl_url[0] == '\0' || ((ret = cert_crl_dp(n->cn_crl_url,
+	    dpbuf, sizeof(dpbuf), &dp, &dplen)) == 0 &&
+	    (ret = mbedtls_x509write_crt_set_extension(&crt,
+	    MBEDTLS_OID_CRL_DISTRIBUTION_POINTS,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS), 0, dp,
+	    dplen)) == 0)))
 		ret = mbedtls_x509write_crt_pem(&crt, (unsigned char *)pem, size,
 		    mbedtls_ctr_drbg_random, &c->cc_drbg);
 	mbedtls_x509write_crt_free(&crt);
@@ -473,31 +569,119 @@ cert_write_server(const char *tlsdir, const char *leaf, const char *joined)
 	return cb_write_file_atomic(path, names, strlen(names), 0644);
 }
 
+/*
+ * The names the CA may vouch for: a certificate naming one name outside
+ * its constraints fails verification as a whole, so such a name (a new
+ * host name, a new global prefix) is left out, and said so when issuing.
+ * Serving it takes a new CA (remove TLSDIR/ca) and the tablets trusting
+ * that one.
+ */
+static void
+cert_names_permitted(const struct cert_nc *nc, const struct cert_names *in,
+    struct cert_names *out, int say)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < in->cn_n; i++) {
+		if (cert_nc_permits(nc, in->cn_v[i]))
+			(void)cert_names_add(out, in->cn_v[i]);
+		else if (say)
+			log_warn("cert: %s is outside the names the box's CA "
+			    "may vouch for: left out of the server "
+			    "certificate (docs/lan.md)", in->cn_v[i]);
+	}
+	if (cert_nc_permits(nc, in->cn_primary))
+		memcpy(out->cn_primary, in->cn_primary,
+		    sizeof(out->cn_primary));
+	memcpy(out->cn_crl_url, in->cn_crl_url, sizeof(out->cn_crl_url));
+}
+
+void
+cert_crl_url(struct cert_names *n, int http_port)
+{
+	char port[16] = "";
+
+	n->cn_crl_url[0] = '\0';
+	if (http_port <= 0 || n->cn_primary[0] == '\0')
+		return;
+	if (http_port != 80)
+		snprintf(port, sizeof(port), ":%d", http_port);
+	snprintf(n->cn_crl_url, sizeof(n->cn_crl_url), "http://%s%s/ca.crl",
+	    n->cn_primary, port);
+}
+
+/*
+ * TLSDIR/ca.crl, signed afresh when missing, a day old, or older than the
+ * CA (replaced): a verifier that fetched it holds one valid CERT_CRL_DAYS.
+ */
+static int
+cert_crl_refresh(struct cert_ctx *c, const char *tlsdir, int64_t now_s,
+    mbedtls_pk_context *cakey, const mbedtls_x509_crt *ca)
+{
+	char path[PATH_MAX], cap[PATH_MAX];
+	uint8_t der[CERT_CRL_MAX];
+	struct stat st, cs;
+	size_t len;
+	int rc;
+
+	if (cert_path(path, sizeof(path), tlsdir, "ca.crl") != CB_OK ||
+	    cert_path(cap, sizeof(cap), tlsdir, "ca/ca.pem") != CB_OK)
+		return CB_ETOOBIG;
+	if (stat(path, &st) == 0 && stat(cap, &cs) == 0 &&
+	    (int64_t)st.st_mtime <= now_s &&
+	    now_s - (int64_t)st.st_mtime < CERT_CRL_RENEW_S &&
+	    (st.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
+	    (st.st_mtim.tv_sec == cs.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec >= cs.st_mtim.tv_nsec)))
+		return CB_OK;
+	if ((rc = cert_crl_make(cakey, ca, now_s - CERT_CLOCK_SKEW_S,
+	    mbedtls_ctr_drbg_random, &c->cc_drbg, der, sizeof(der), &len)) !=
+	    CB_OK)
+		return rc;
+	return cb_write_file_atomic(path, der, len, 0644);
+}
+
 int
-cert_ensure(const char *tlsdir, const struct cert_names *names,
+cert_ensure(const char *tlsdir, const struct cert_names *want,
     int64_t now_s, int *issued)
 {
 	char joined[CERT_NAMES_MAX * CERT_NAME_MAX], path[PATH_MAX];
 	char leaf[CERT_PEM_MAX];
 	struct cert_ctx c;
+	struct cert_nc nc;
+	struct cert_names names;
 	mbedtls_pk_context cakey, key;
 	mbedtls_x509_crt ca;
 	int rc;
 
 	*issued = 0;
-	if (cert_names_join(names, joined, sizeof(joined)) != CB_OK)
-		return CB_ETOOBIG;
 	mbedtls_pk_init(&cakey);
 	mbedtls_pk_init(&key);
 	mbedtls_x509_crt_init(&ca);
 	if ((rc = cert_ctx_init(&c)) != CB_OK ||
-	    (rc = cert_load_ca(&c, tlsdir, now_s, &cakey, &ca)) != CB_OK)
+	    (rc = cert_load_ca(&c, tlsdir, now_s, &cakey, &ca, &nc)) != CB_OK)
 		goto out;
+	if (cert_crl_refresh(&c, tlsdir, now_s, &cakey, &ca) != CB_OK)
+		log_warn("cert: could not sign the CA's revocation list");
+	cert_names_permitted(&nc, want, &names, 0);
+	if ((rc = cert_names_join(&names, joined, sizeof(joined))) != CB_OK)
+		goto out;
+	/* The CRL's address is part of what was issued: a new one (another
+	 * port, another name) means a new certificate. */
+	if (names.cn_crl_url[0] != '\0' && strlen(joined) +
+	    strlen(names.cn_crl_url) + 6 >= sizeof(joined)) {
+		rc = CB_ETOOBIG;
+		goto out;
+	}
+	if (names.cn_crl_url[0] != '\0') {
+		strcat(joined, ";crl=");
+		strcat(joined, names.cn_crl_url);
+	}
 	if (cert_current_ok(tlsdir, &ca, joined, now_s))
 		goto out;
+	cert_names_permitted(&nc, want, &names, 1);
 	if ((rc = cert_path(path, sizeof(path), tlsdir, "key.pem")) != CB_OK ||
 	    (rc = cert_key_load_or_make(&c, path, &key)) != CB_OK ||
-	    (rc = cert_issue(&c, &cakey, &ca, &key, names, now_s, leaf,
+	    (rc = cert_issue(&c, &cakey, &ca, &key, &names, now_s, leaf,
 	    sizeof(leaf))) != CB_OK ||
 	    (rc = cert_write_server(tlsdir, leaf, joined)) != CB_OK)
 		goto out;
@@ -568,6 +752,13 @@ cert_info_crt(const mbedtls_x509_crt *crt, struct cert_info *out)
 	out->ci_is_ca = mbedtls_x509_crt_has_ext_type(crt,
 	    MBEDTLS_X509_EXT_BASIC_CONSTRAINTS) && crt->MBEDTLS_PRIVATE(ca_istrue);
 	cert_info_sans(crt, &out->ci_names);
+	for (const mbedtls_x509_name *nm = &crt->subject; nm != NULL;
+	    nm = nm->next)
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &nm->oid) == 0 &&
+		    nm->val.len < sizeof(out->ci_names.cn_primary)) {
+			memcpy(out->ci_names.cn_primary, nm->val.p, nm->val.len);
+			out->ci_names.cn_primary[nm->val.len] = '\0';
+		}
 	return CB_OK;
 }
 
@@ -578,7 +769,7 @@ cert_info_pem(const char *pem, size_t len, struct cert_info *out)
 	int rc;
 
 	mbedtls_x509_crt_init(&crt);
-	rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, len) == 0 ?
+	rc = cert_x509_parse(&crt, pem, len, NULL, NULL) == CB_OK ?
 	    cert_info_crt(&crt, out) : CB_EINVAL;
 	mbedtls_x509_crt_free(&crt);
 	return rc;
@@ -607,7 +798,7 @@ cert_der_file(const char *path, uint8_t *out, size_t size, size_t *len)
 	if ((rc = cert_read(path, pem, sizeof(pem), &n)) != CB_OK)
 		return rc;
 	mbedtls_x509_crt_init(&crt);
-	if (mbedtls_x509_crt_parse(&crt, (unsigned char *)pem, n) != 0)
+	if (cert_x509_parse(&crt, pem, n, NULL, NULL) != CB_OK)
 		rc = CB_EINVAL;
 	else if (crt.raw.len > size)
 		rc = CB_ETOOBIG;
@@ -627,8 +818,9 @@ cert_pair_check(struct cert_ctx *c, mbedtls_x509_crt *crt,
     mbedtls_pk_context *key, const char *cert_pem, const char *key_pem,
     int64_t now_s, const char **why)
 {
-	if (mbedtls_x509_crt_parse(crt, (const unsigned char *)cert_pem,
-	    strlen(cert_pem) + 1) != 0)
+	if (strstr(cert_pem, "-----BEGIN CERTIFICATE-----") == NULL ||
+	    cert_x509_parse(crt, cert_pem, strlen(cert_pem) + 1, NULL,
+	    NULL) != CB_OK)
 		*why = "the certificate is not PEM X.509";
 	else if (mbedtls_pk_parse_key(key, (const unsigned char *)key_pem,
 	    strlen(key_pem) + 1, NULL, 0, mbedtls_ctr_drbg_random,

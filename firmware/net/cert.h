@@ -8,6 +8,8 @@
  *   TLSDIR/ca/ca.pem     the CA certificate (what admins download)
  *   TLSDIR/key.pem       the server's ECDSA P-256 key (0600)
  *   TLSDIR/cert.pem      the server certificate, then the CA certificate
+ *   TLSDIR/ca.crl        the CA's revocation list (DER; served on the plain-
+ *                        HTTP port at /ca.crl, net/cert_crl.h)
  *   TLSDIR/names         the names the server certificate was issued for
  *   TLSDIR/uploaded/{cert,key}.pem  an admin's (or the enrollment file's)
  *                        certificate and key: used instead when present
@@ -33,7 +35,18 @@
 struct cert_names {
 	size_t cn_n;
 	char cn_v[CERT_NAMES_MAX][CERT_NAME_MAX];
+	/* The name the box goes by (the subject's CN, where redirects
+	 * send a stranger): the name mDNS holds, else the host name's
+	 * NAME.local, else the host name; "" when none. */
+	char cn_primary[CERT_NAME_MAX];
+	/* Where a verifier fetches the CA's CRL ("http://NAME.local/ca.crl"),
+	 * named in the server certificate; "" for none (cert_crl_url). */
+	char cn_crl_url[CERT_NAME_MAX + 32];
 };
+
+/* n->cn_crl_url for the box reachable over plain HTTP on http_port (0: no
+ * plain port, no URL) at n->cn_primary. */
+void cert_crl_url(struct cert_names *n, int http_port);
 
 /* What the box is called now: localhost, 127.0.0.1, ::1, the host name
  * and NAME.local, the name mDNS holds (read from mdns_state, may be NULL),

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "base/cb.h"
+#include "net/cert.h"
 #include "net/http.h"
 #include "net/http_parse.h"
 #include "net/loop.h"
@@ -57,6 +59,9 @@
 #define HTTP_REDIR_HEADER_BYTES	4096
 #define HTTP_REDIR_INBUF_BYTES	(HTTP_REDIR_HEADER_BYTES + 1)
 #define HTTP_REDIR_TIMEOUT_MS	(5 * 1000)
+#define HTTP_REDIR_MAX_CONNS_PER_ADDR 16	/* as HTTP_MAX_CONNS_PER_ADDR */
+#define HTTP_PER_ADDR_LOG_MS	(60 * 1000)	/* one warning a minute */
+#define HTTP_CRL_MAX		4096	/* the CA's CRL, served whole */
 
 static const char http_security_headers[] =
     "Strict-Transport-Security: max-age=63072000\r\n"
@@ -111,6 +116,8 @@ struct conn {
 	char c_peer[64];		/* address and port, for logs */
 	char c_addr[64];		/* address alone: http_req.peer */
 	char c_local[64];		/* our address: http_req.local */
+	struct in6_addr c_addr6;	/* the client's (IPv4 as ::ffff:a.b.c.d),
+					 * for the per-address limit */
 	uint64_t c_id;
 	/* A streamed answer (http_stream): more to fill after c_out. */
 	http_fill_fn *c_fill;
@@ -121,16 +128,27 @@ struct conn {
 	int c_stream_wait;	/* fill said HTTP_STREAM_WAIT */
 };
 
+/* A listening socket: HTTPS, or the plain redirect port. */
+struct http_listener {
+	int l_fd;
+	int l_plain;
+};
+
 struct http_server {
 	struct loop *s_loop;
 	struct tls_server *s_tls;
 	struct http_server_config s_cfg;
-	int s_https_fd, s_http_fd;
+	struct http_listener s_lis[2 * HTTP_MAX_LISTEN];
+	size_t s_nlis;
 	struct conn *s_conns;	/* every connection, for the sweep */
 	int s_ntls, s_nplain;
+	int s_per_addr;		/* HTTPS connections per address */
 	int64_t s_accept_resume;	/* after EMFILE; 0 = accepting */
+	int64_t s_per_addr_logged;	/* last warning about the limit */
 	uint64_t s_next_id;
 	struct http_stats s_stats;
+	/* The names the served certificate holds: where redirects go. */
+	struct cert_names s_names;
 };
 
 static int conn_drive(struct conn *c);
@@ -377,10 +395,11 @@ static int
 conn_error(struct conn *c, int status, const char *msg)
 {
 	static const char *const codes[][2] = {
-		{ "400", "bad_request" }, { "408", "request_timeout" },
+		{ "400", "bad_request" }, { "404", "not_found" },
+		{ "408", "request_timeout" },
 		{ "413", "payload_too_large" }, { "414", "uri_too_long" },
 		{ "431", "headers_too_large" }, { "500", "internal_error" },
-		{ "503", "unavailable" },
+		{ "503", "unavailable" }, { "505", "http_version" },
 	};
 	const char *code = "error";
 	char body[256], st[8];
@@ -586,18 +605,55 @@ http_encode_path(const char *path, char *out, size_t size)
 	return CB_OK;
 }
 
-/* The redirect port: 308 to the same path on HTTPS. */
+/*
+ * The plain port's one document: the local CA's revocation list, which
+ * every server certificate names (net/cert_crl.h). Signed, public, and
+ * fetched over HTTP by design; read at each request (a few hundred bytes,
+ * re-signed daily by web's certificate upkeep). 1 when answered.
+ */
+static int
+conn_crl(struct conn *c, int *step)
+{
+	const struct http_server_config *cfg = &c->c_srv->s_cfg;
+	const struct http_req *r = &c->c_parse.hp_req;
+	char crl[HTTP_CRL_MAX];
+	ssize_t n = -1;
+	int fd;
+
+	if (cfg->crl_path == NULL || strcmp(r->path, "/ca.crl") != 0 ||
+	    (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD))
+		return 0;
+	if ((fd = open(cfg->crl_path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, crl, sizeof(crl));
+		close(fd);
+	}
+	c->c_close_after = 1;
+	if (n <= 0 || (size_t)n == sizeof(crl))
+		*step = conn_error(c, 404, "no revocation list here");
+	else if (conn_set_response(c, 200, "application/pkix-crl", crl,
+	    (size_t)n, "Cache-Control: max-age=3600\r\n") != CB_OK)
+		*step = conn_abort(c);
+	else
+		*step = STEP_NEXT;
+	return 1;
+}
+
+/* The redirect port: 308 to the same path on HTTPS, at a name the box's
+ * certificate holds (http_redirect_host): never at whatever Host said. */
 static int
 conn_redirect(struct conn *c)
 {
 	const struct http_server_config *cfg = &c->c_srv->s_cfg;
 	const struct http_req *r = &c->c_parse.hp_req;
-	char host[256], path[3 * HTTP_MAX_URL_BYTES + 1], loc[1200], port[8];
+	char host[CERT_NAME_MAX + 2], path[3 * HTTP_MAX_URL_BYTES + 1];
+	char loc[1200], port[8];
 	const char *q = r->query;
+	int step;
 
-	if (http_host_sanitise(r->host, host, sizeof(host)) != CB_OK &&
-	    cb_strlcpy(host, cfg->public_host ? cfg->public_host :
-	    "localhost", sizeof(host)) != CB_OK)
+	if (conn_crl(c, &step))
+		return step;
+	if (http_redirect_host(&c->c_srv->s_names, r->host, c->c_local, host,
+	    sizeof(host)) != CB_OK)
 		return conn_error(c, 400, "bad Host header");
 	if (http_encode_path(r->path, path, sizeof(path)) != CB_OK)
 		return conn_error(c, 414, "the URL is too long");
@@ -945,6 +1001,65 @@ http_peer_str(const struct sockaddr_storage *ss, char *out, size_t size,
 	(void)cb_strlcpy(addr_out, ip, addr_size);
 }
 
+/* The client's address as 16 bytes: IPv4 as the mapped ::ffff:a.b.c.d,
+ * which is how a dual-stack socket reports it anyway. */
+static void
+http_addr6(const struct sockaddr_storage *ss, struct in6_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET6) {
+		*out = ((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		out->s6_addr[10] = out->s6_addr[11] = 0xff;
+		memcpy(out->s6_addr + 12, &s4->sin_addr, 4);
+	}
+}
+
+/*
+ * The per-address limit (HTTP_MAX_CONNS_PER_ADDR): 1 when a new
+ * connection from a must be refused. It applies once half the table is
+ * taken, so that one address (a NATed classroom, or one hostile device)
+ * can never hold the other half that everyone else may need, while a
+ * lone busy address is not refused for nothing. A linear count: at most
+ * HTTP_MAX_CONNS + HTTP_REDIR_MAX_CONNS comparisons of 16 bytes.
+ */
+static int
+http_addr_over_limit(const struct http_server *s, const struct in6_addr *a,
+    int plain)
+{
+	int open = plain ? s->s_nplain : s->s_ntls;
+	int table = plain ? HTTP_REDIR_MAX_CONNS : HTTP_MAX_CONNS;
+	int limit = plain ? HTTP_REDIR_MAX_CONNS_PER_ADDR : s->s_per_addr;
+	int n = 0;
+
+	if (open < table / 2)
+		return 0;
+	for (const struct conn *c = s->s_conns; c != NULL; c = c->c_next)
+		if (c->c_fd != -1 && c->c_plain == plain &&
+		    memcmp(&c->c_addr6, a, sizeof(*a)) == 0 && ++n >= limit)
+			return 1;
+	return 0;
+}
+
+static void
+http_per_addr_refused(struct http_server *s, const struct sockaddr_storage *ss)
+{
+	char peer[80], addr[64];
+	int64_t now = http_now();
+
+	s->s_stats.rejected_per_addr++;
+	if (s->s_per_addr_logged != 0 &&
+	    now - s->s_per_addr_logged < HTTP_PER_ADDR_LOG_MS)
+		return;
+	s->s_per_addr_logged = now;
+	http_peer_str(ss, peer, sizeof(peer), addr, sizeof(addr));
+	log_warn("http: refused a connection from %s: it holds %d, the "
+	    "limit per address (if the school's tablets share one NAT "
+	    "address, raise CLASSBOX_MAX_CONNS_PER_ADDR, up to %d)", addr,
+	    s->s_per_addr, HTTP_MAX_CONNS);
+}
+
 static int
 conn_new(struct http_server *s, int fd, int plain,
     const struct sockaddr_storage *ss)
@@ -962,6 +1077,7 @@ conn_new(struct http_server *s, int fd, int plain,
 	c->c_plain = plain;
 	c->c_ex.ex_conn = c;
 	c->c_id = ++s->s_next_id;
+	http_addr6(ss, &c->c_addr6);
 	http_peer_str(ss, c->c_peer, sizeof(c->c_peer), c->c_addr,
 	    sizeof(c->c_addr));
 	{
@@ -1010,16 +1126,19 @@ http_accept_pause(struct http_server *s)
 	log_warn("http: out of file descriptors; pausing accept for %d ms",
 	    HTTP_ACCEPT_PAUSE_MS);
 	s->s_accept_resume = http_now() + HTTP_ACCEPT_PAUSE_MS;
-	(void)loop_mod(s->s_loop, s->s_https_fd, 0);
-	if (s->s_http_fd != -1)
-		(void)loop_mod(s->s_loop, s->s_http_fd, 0);
+	for (size_t i = 0; i < s->s_nlis; i++)
+		(void)loop_mod(s->s_loop, s->s_lis[i].l_fd, 0);
 }
 
 static void
 http_accept(struct loop *l, int lfd, int events, void *arg)
 {
 	struct http_server *s = arg;
-	int plain = lfd == s->s_http_fd;
+	int plain = 0;
+
+	for (size_t i = 0; i < s->s_nlis; i++)
+		if (s->s_lis[i].l_fd == lfd)
+			plain = s->s_lis[i].l_plain;
 
 	for (int i = 0; i < HTTP_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
@@ -1037,7 +1156,13 @@ http_accept(struct loop *l, int lfd, int events, void *arg)
 				log_warn("http: accept: %s", strerror(errno));
 			return;
 		}
-		if ((plain ? s->s_nplain >= HTTP_REDIR_MAX_CONNS :
+		struct in6_addr a6;
+		http_addr6(&ss, &a6);
+		if (http_addr_over_limit(s, &a6, plain)) {
+			http_per_addr_refused(s, &ss);
+			s->s_stats.rejected_limit++;
+			close(fd);
+		} else if ((plain ? s->s_nplain >= HTTP_REDIR_MAX_CONNS :
 		    s->s_ntls >= HTTP_MAX_CONNS) ||
 		    conn_new(s, fd, plain, &ss) != CB_OK) {
 			s->s_stats.rejected_limit++;
@@ -1075,9 +1200,8 @@ http_tick(struct loop *l, int64_t now, void *arg)
 
 	if (s->s_accept_resume != 0 && now >= s->s_accept_resume) {
 		s->s_accept_resume = 0;
-		(void)loop_mod(l, s->s_https_fd, LOOP_READ);
-		if (s->s_http_fd != -1)
-			(void)loop_mod(l, s->s_http_fd, LOOP_READ);
+		for (size_t i = 0; i < s->s_nlis; i++)
+			(void)loop_mod(l, s->s_lis[i].l_fd, LOOP_READ);
 	}
 	/* Bounded by HTTP_MAX_CONNS + HTTP_REDIR_MAX_CONNS (+ dead ones). */
 	for (c = s->s_conns; c != NULL; c = next) {
@@ -1130,6 +1254,52 @@ fail:
 	return CB_EIO;
 }
 
+/* Whether ::1 can be bound at all (IPv6 may be missing or disabled). */
+static int
+http_has_ipv6_loopback(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+	    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd == -1)
+		return 0;
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+int
+http_listen_all(const char *bind, int port, int fds[HTTP_MAX_LISTEN],
+    size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	if (bind == NULL || strcmp(bind, "localhost") != 0) {
+		if ((rc = http_listen(bind ? bind : "::", port, &fds[0])) ==
+		    CB_OK)
+			*n = 1;
+		return rc;
+	}
+	/* Both loopbacks, as the certificate names both and "localhost"
+	 * resolves to ::1 first. */
+	if ((rc = http_listen("127.0.0.1", port, &fds[0])) != CB_OK)
+		return rc;
+	*n = 1;
+	if (!http_has_ipv6_loopback()) {
+		log_warn("http: no IPv6 loopback; not serving on ::1");
+		return CB_OK;
+	}
+	if ((rc = http_listen("::1", port, &fds[1])) != CB_OK) {
+		close(fds[0]);
+		*n = 0;
+		return rc;
+	}
+	*n = 2;
+	return CB_OK;
+}
+
 /* Room for HTTP_MAX_CONNS sockets: the soft limit is often 1024. */
 static void
 http_raise_nofile(void)
@@ -1146,30 +1316,64 @@ http_raise_nofile(void)
 		    rl.rlim_cur);
 }
 
+/* Take n listening sockets of one kind into the server (it closes them
+ * from now on, whatever happens). */
+static int
+http_server_take(struct http_server *s, const int *fds, size_t n, int plain)
+{
+	int rc = CB_OK;
+
+	assert(n <= HTTP_MAX_LISTEN);
+	for (size_t i = 0; i < n; i++) {
+		assert(s->s_nlis < CB_ARRAY_LEN(s->s_lis));
+		s->s_lis[s->s_nlis].l_fd = fds[i];
+		s->s_lis[s->s_nlis++].l_plain = plain;
+		if (rc == CB_OK)
+			rc = loop_add(s->s_loop, fds[i], LOOP_READ,
+			    http_accept, s);
+	}
+	return rc;
+}
+
 static int
 http_server_open(struct http_server *s)
 {
 	const struct http_server_config *cfg = &s->s_cfg;
+	int fds[HTTP_MAX_LISTEN];
+	size_t n;
 	int rc;
 
 	/* Sockets opened before privileges were dropped are used as given. */
-	if (cfg->https_fd > 0)
-		s->s_https_fd = cfg->https_fd;
-	else if ((rc = http_listen(cfg->bind_addr, cfg->https_port,
-	    &s->s_https_fd)) != CB_OK)
+	if (cfg->n_https_fds > 0)
+		rc = http_server_take(s, cfg->https_fds, cfg->n_https_fds, 0);
+	else if ((rc = http_listen_all(cfg->bind_addr, cfg->https_port, fds,
+	    &n)) == CB_OK)
+		rc = http_server_take(s, fds, n, 0);
+	if (rc != CB_OK)
 		return rc;
-	if (cfg->http_fd > 0)
-		s->s_http_fd = cfg->http_fd;
-	else if (cfg->http_port != 0 && (rc = http_listen(cfg->bind_addr,
-	    cfg->http_port, &s->s_http_fd)) != CB_OK)
-		return rc;
-	if ((rc = loop_add(s->s_loop, s->s_https_fd, LOOP_READ, http_accept,
-	    s)) != CB_OK)
-		return rc;
-	if (s->s_http_fd != -1 && (rc = loop_add(s->s_loop, s->s_http_fd,
-	    LOOP_READ, http_accept, s)) != CB_OK)
+	if (cfg->n_http_fds > 0)
+		rc = http_server_take(s, cfg->http_fds, cfg->n_http_fds, 1);
+	else if (cfg->http_port != 0 && (rc = http_listen_all(cfg->bind_addr,
+	    cfg->http_port, fds, &n)) == CB_OK)
+		rc = http_server_take(s, fds, n, 1);
+	if (rc != CB_OK)
 		return rc;
 	return loop_tick(s->s_loop, HTTP_TICK_MS, http_tick, s);
+}
+
+/* Where redirects may go: the names of the certificate in service. */
+static void
+http_server_names(struct http_server *s, const char *cert_path)
+{
+	struct cert_info ci;
+
+	if (cert_info_file(cert_path, &ci) != CB_OK) {
+		log_warn("http: cannot read the names of %s; redirects go to "
+		    "localhost", cert_path);
+		memset(&s->s_names, 0, sizeof(s->s_names));
+		return;
+	}
+	s->s_names = ci.ci_names;
 }
 
 int
@@ -1183,13 +1387,18 @@ http_server_new(struct http_server **out, struct loop *l,
 	if (cfg->handler == NULL || cfg->bind_addr == NULL ||
 	    cfg->cert_path == NULL || cfg->key_path == NULL ||
 	    cfg->https_port <= 0 || cfg->https_port > 65535 ||
-	    cfg->http_port < 0 || cfg->http_port > 65535)
+	    cfg->http_port < 0 || cfg->http_port > 65535 ||
+	    cfg->max_conns_per_addr < 0 ||
+	    cfg->max_conns_per_addr > HTTP_MAX_CONNS ||
+	    cfg->n_https_fds > HTTP_MAX_LISTEN ||
+	    cfg->n_http_fds > HTTP_MAX_LISTEN)
 		return CB_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CB_ENOMEM;
 	s->s_loop = l;
 	s->s_cfg = *cfg;
-	s->s_https_fd = s->s_http_fd = -1;
+	s->s_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr :
+	    HTTP_MAX_CONNS_PER_ADDR;
 	http_raise_nofile();
 	if ((rc = tls_server_new(&s->s_tls, cfg->cert_path,
 	    cfg->key_path)) != CB_OK ||
@@ -1197,8 +1406,11 @@ http_server_new(struct http_server **out, struct loop *l,
 		http_server_free(s);
 		return rc;
 	}
-	log_info("http: serving HTTPS on %s port %d%s", cfg->bind_addr,
-	    cfg->https_port, cfg->http_port ? " (and redirecting HTTP)" : "");
+	http_server_names(s, cfg->cert_path);
+	log_info("http: serving HTTPS on %s port %d%s; at most %d connections, "
+	    "%d per address once half are taken", cfg->bind_addr,
+	    cfg->https_port, cfg->http_port ? " (and redirecting HTTP)" : "",
+	    HTTP_MAX_CONNS, s->s_per_addr);
 	*out = s;
 	return CB_OK;
 }
@@ -1209,7 +1421,11 @@ int
 http_server_reload_cert(struct http_server *s, const char *cert_path,
     const char *key_path)
 {
-	return tls_server_reload(s->s_tls, cert_path, key_path);
+	int rc = tls_server_reload(s->s_tls, cert_path, key_path);
+
+	if (rc == CB_OK)
+		http_server_names(s, cert_path);
+	return rc;
 }
 
 void
@@ -1220,13 +1436,9 @@ http_server_free(struct http_server *s)
 	loop_tick_del(s->s_loop, http_tick, s);
 	while (s->s_conns != NULL)
 		conn_free(s->s_conns);
-	if (s->s_https_fd != -1) {
-		loop_del(s->s_loop, s->s_https_fd);
-		close(s->s_https_fd);
-	}
-	if (s->s_http_fd != -1) {
-		loop_del(s->s_loop, s->s_http_fd);
-		close(s->s_http_fd);
+	for (size_t i = 0; i < s->s_nlis; i++) {
+		loop_del(s->s_loop, s->s_lis[i].l_fd);	/* harmless if not in */
+		close(s->s_lis[i].l_fd);
 	}
 	tls_server_free(s->s_tls);
 	free(s);

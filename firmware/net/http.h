@@ -20,6 +20,16 @@ struct loop;
 #define HTTP_MAX_URL_BYTES	2048
 #define HTTP_MAX_BODY_BYTES	(1024 * 1024)	/* request body */
 #define HTTP_MAX_CONNS		1024		/* open client connections */
+/*
+ * Connections one client address may hold once half the table is taken
+ * (below that, any number: a lone busy address harms nobody). A classroom
+ * router that NATs 40 tablets opening up to 6 connections each needs 240.
+ * A school whose every tablet reaches the box through one NAT address is
+ * one "client" to the box: it needs the limit at HTTP_MAX_CONNS (which
+ * turns it off; web --max-conns-per-addr, CLASSBOX_MAX_CONNS_PER_ADDR).
+ */
+#define HTTP_MAX_CONNS_PER_ADDR	256
+#define HTTP_MAX_LISTEN		2	/* sockets per port: "localhost" */
 #define HTTP_IDLE_TIMEOUT_MS	(60 * 1000)	/* keep-alive, no request */
 #define HTTP_HEADER_TIMEOUT_MS	(10 * 1000)	/* first byte to end of headers */
 #define HTTP_BODY_TIMEOUT_MS	(30 * 1000)	/* end of headers to end of body */
@@ -108,22 +118,32 @@ int http_stream(struct http_exchange *ex, int status, const char *ctype,
 void http_stream_resume(struct http_exchange *ex);
 
 struct http_server_config {
-	const char *bind_addr;		/* e.g. "0.0.0.0" or "::" */
+	const char *bind_addr;		/* see http_listen_all */
 	int https_port;			/* e.g. 8443 (443 in the image) */
 	int http_port;			/* redirect-only; 0 = off */
-	const char *public_host;	/* for redirects when Host is absent */
 	const char *cert_path;		/* PEM; generated with the key if absent */
 	const char *key_path;		/* PEM, mode 0600 */
 	http_handler_fn *handler;
 	void *handler_arg;
-	/* Listening sockets opened with http_listen before privileges were
-	 * dropped (ports below 1024); 0 = open them in http_server_new. */
-	int https_fd;
-	int http_fd;
+	int max_conns_per_addr;		/* 1..HTTP_MAX_CONNS; 0: the default */
+	const char *crl_path;		/* served at /ca.crl on the plain port
+					 * (the local CA's CRL); NULL: none */
+	/* Listening sockets opened with http_listen_all before privileges
+	 * were dropped (ports below 1024); none: opened in http_server_new. */
+	int https_fds[HTTP_MAX_LISTEN];
+	size_t n_https_fds;
+	int http_fds[HTTP_MAX_LISTEN];
+	size_t n_http_fds;
 };
 
-/* A non-blocking listening TCP socket on addr:port (IPv4 or IPv6). */
+/* A non-blocking listening TCP socket on addr:port (IPv4 or IPv6; "::"
+ * takes IPv4 too). */
 int http_listen(const char *addr, int port, int *out);
+/* The sockets for a --bind value: an address, "::" (every address, IPv6
+ * and IPv4: the image's default), or "localhost" (127.0.0.1 and ::1, for
+ * development; ::1 is left out on a kernel without IPv6). *n sockets. */
+int http_listen_all(const char *bind, int port, int fds[HTTP_MAX_LISTEN],
+    size_t *n);
 
 struct http_server;
 /* Opens the sockets, loads or generates the certificate (ECDSA P-256),
@@ -139,6 +159,7 @@ int http_server_reload_cert(struct http_server *s, const char *cert_path,
 struct http_stats {
 	uint64_t connections_open, connections_total, requests_total;
 	uint64_t rejected_limit, tls_failures;
+	uint64_t rejected_per_addr;	/* of rejected_limit: one address's */
 };
 void http_server_stats(const struct http_server *s, struct http_stats *out);
 

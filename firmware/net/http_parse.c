@@ -6,7 +6,9 @@
  * declared body size before any body byte is accepted) and at the end of
  * each message (so that pipelined requests are handled one at a time).
  */
+#include <arpa/inet.h>
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,6 +92,19 @@ hp_on_url(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
+/* RFC 9112 3: method SP request-target SP HTTP-version. llhttp takes a
+ * line that ends after the target as HTTP/0.9, or waits for headers. */
+static int
+hp_on_url_complete(llhttp_t *ll)
+{
+	struct http_parse *ps = hp_of(ll);
+	size_t end = ps->hp_url.off + ps->hp_url.len;
+
+	if (!ps->hp_url.set || end >= ps->hp_len || ps->hp_buf[end] != ' ')
+		return hp_fail(ps, 400, "the request line has no HTTP version");
+	return 0;
+}
+
 /* A header is complete: keep it if it is one we hand on. */
 static int
 hp_commit_header(struct http_parse *ps)
@@ -138,10 +153,34 @@ hp_on_header_field(llhttp_t *ll, const char *at, size_t len)
 	return 0;
 }
 
+/* RFC 9110 5.6.2: tchar, what a field name is made of. llhttp (not built
+ * in strict mode) also takes a space, so "Host : x" would be a header
+ * named "Host " that nobody reads, beside the Host that everyone does. */
+static int
+hp_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
 static int
 hp_on_header_field_complete(llhttp_t *ll)
 {
-	hp_of(ll)->hp_in_field = 0;
+	struct http_parse *ps = hp_of(ll);
+	const char *name = ps->hp_buf + ps->hp_field.off;
+
+	/* No field callback since the last value: the name was empty. */
+	if (!ps->hp_in_field || ps->hp_field.len == 0)
+		return hp_fail(ps, 400, "a header field has an empty name");
+	ps->hp_in_field = 0;
+	for (size_t i = 0; i < ps->hp_field.len; i++)
+		if (!hp_tchar((unsigned char)name[i]))
+			return hp_fail(ps, 400, name[i] == ' ' ||
+			    name[i] == '\t' ? "no whitespace is allowed "
+			    "between a header field name and its colon" :
+			    "a header field name has a character that is not "
+			    "allowed");
 	return 0;
 }
 
@@ -214,6 +253,7 @@ hp_on_message_complete(llhttp_t *ll)
 static const llhttp_settings_t hp_settings = {
 	.on_message_begin = hp_on_message_begin,
 	.on_url = hp_on_url,
+	.on_url_complete = hp_on_url_complete,
 	.on_header_field = hp_on_header_field,
 	.on_header_field_complete = hp_on_header_field_complete,
 	.on_header_value = hp_on_header_value,
@@ -404,6 +444,28 @@ hp_fill_target(struct http_parse *ps)
 	return 0;
 }
 
+/* RFC 9112 2.3 and 3.2: the version in the request line, and the Host
+ * that HTTP/1.1 must send exactly once (a second one is refused when the
+ * headers are read) with a valid value. 0, or an error recorded. */
+static int
+hp_check_version_host(struct http_parse *ps)
+{
+	const llhttp_t *ll = &ps->hp_ll;
+	const char *host = ps->hp_req.host;
+
+	/* llhttp reads a request line without a version as HTTP/0.9. */
+	if (ll->http_major == 0)
+		return hp_fail(ps, 400, "the request line has no HTTP version");
+	if (ll->http_major != 1)
+		return hp_fail(ps, 505, "only HTTP/1.1 and HTTP/1.0 are served");
+	if (host == NULL && ll->http_minor >= 1)
+		return hp_fail(ps, 400, "an HTTP/1.1 request needs a Host header");
+	if (host != NULL && !http_host_valid(host))
+		return hp_fail(ps, 400, "the Host header is not a valid host "
+		    "name or address");
+	return 0;
+}
+
 /* llhttp paused at the end of the headers: check and build the request. */
 static void
 hp_headers_done(struct http_parse *ps)
@@ -413,7 +475,7 @@ hp_headers_done(struct http_parse *ps)
 	ps->hp_hdr_end = ps->hp_fed;
 	ps->hp_req.method = hp_method(ll->method);
 	hp_fill_headers(ps);
-	if (hp_fill_target(ps) != 0)
+	if (hp_check_version_host(ps) != 0 || hp_fill_target(ps) != 0)
 		goto fail;
 	if ((ll->flags & F_CONTENT_LENGTH) &&
 	    ll->content_length > HTTP_MAX_BODY_BYTES) {
@@ -564,6 +626,53 @@ hp_port_ok(const char *p)
 	return n > 0 && n <= 5 && p[n] == '\0';
 }
 
+/* RFC 3986 3.2.2: unreserved and sub-delims, what a reg-name is made of
+ * besides percent-escapes. */
+static int
+hp_regname_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("-._~!$&'()*+,;=", c) != NULL);
+}
+
+int
+http_host_valid(const char *host)
+{
+	size_t n = 0;
+
+	if (host == NULL || *host == '\0' ||
+	    strlen(host) > HTTP_MAX_HOST_BYTES)
+		return 0;
+	if (host[0] == '[') {
+		char lit[HTTP_MAX_HOST_BYTES + 1];
+		struct in6_addr a6;
+		const char *end = strchr(host, ']');
+		if (end == NULL || (size_t)(end - host - 1) >= sizeof(lit))
+			return 0;
+		memcpy(lit, host + 1, (size_t)(end - host - 1));
+		lit[end - host - 1] = '\0';
+		if (inet_pton(AF_INET6, lit, &a6) != 1)
+			return 0;
+		n = (size_t)(end - host) + 1;
+	} else {
+		while (host[n] != '\0' && host[n] != ':') {
+			if (host[n] == '%') {
+				if (cb_hexval(host[n + 1]) < 0 ||
+				    cb_hexval(host[n + 2]) < 0)
+					return 0;
+				n += 3;
+			} else if (hp_regname_char((unsigned char)host[n]))
+				n++;
+			else
+				return 0;
+		}
+		if (n == 0)
+			return 0;
+	}
+	return hp_port_ok(host + n);
+}
+
 int
 http_host_sanitise(const char *host, char *out, size_t out_size)
 {
@@ -590,6 +699,117 @@ http_host_sanitise(const char *host, char *out, size_t out_size)
 	memcpy(out, host, n);
 	out[n] = '\0';
 	return CB_OK;
+}
+
+/* An IP address in text (brackets allowed) into 16 bytes, IPv4 mapped;
+ * 0 when s is not an address. */
+static int
+hp_addr(const char *s, struct in6_addr *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = strlen(s);
+	struct in_addr a4;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET6, buf, out) == 1)
+		return 1;
+	if (inet_pton(AF_INET, buf, &a4) != 1)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->s6_addr[10] = out->s6_addr[11] = 0xff;
+	memcpy(out->s6_addr + 12, &a4, 4);
+	return 1;
+}
+
+/* 1 when the name a certificate holds (SAN) covers host: DNS names
+ * without case and with one trailing dot, "*.x" one label more, and
+ * addresses by value ("::1" and "[::1]", "::ffff:10.0.0.1"...). */
+static int
+hp_name_covers(const char *name, const char *host)
+{
+	struct in6_addr a, b;
+	size_t hl = strlen(host);
+
+	if (hp_addr(host, &a))
+		return hp_addr(name, &b) && memcmp(&a, &b, sizeof(a)) == 0;
+	if (hl > 1 && host[hl - 1] == '.')
+		hl--;
+	if (name[0] == '*' && name[1] == '.') {
+		const char *dot = memchr(host, '.', hl);
+		return dot != NULL && dot != host &&
+		    strlen(name + 1) == hl - (size_t)(dot - host) &&
+		    strncasecmp(dot, name + 1, strlen(name + 1)) == 0;
+	}
+	return strlen(name) == hl && strncasecmp(name, host, hl) == 0;
+}
+
+static int
+hp_names_cover(const struct cert_names *n, const char *host)
+{
+	for (size_t i = 0; i < n->cn_n; i++)
+		if (hp_name_covers(n->cn_v[i], host))
+			return 1;
+	return 0;
+}
+
+/* The box's own name for a client whose Host the certificate does not
+ * hold: its primary name, a .local name, another DNS name, the address
+ * the client reached, "localhost". */
+static const char *
+hp_own_name(const struct cert_names *n, const char *local)
+{
+	struct in6_addr a;
+
+	if (n->cn_primary[0] != '\0' && hp_names_cover(n, n->cn_primary))
+		return n->cn_primary;
+	for (size_t i = 0; i < n->cn_n; i++) {
+		size_t l = strlen(n->cn_v[i]);
+		if (l > 6 && strcasecmp(n->cn_v[i] + l - 6, ".local") == 0)
+			return n->cn_v[i];
+	}
+	for (size_t i = 0; i < n->cn_n; i++)
+		if (!hp_addr(n->cn_v[i], &a) && n->cn_v[i][0] != '*' &&
+		    strcmp(n->cn_v[i], "localhost") != 0)
+			return n->cn_v[i];
+	if (local != NULL && local[0] != '\0' && hp_names_cover(n, local))
+		return local;
+	return "localhost";
+}
+
+int
+http_redirect_host(const struct cert_names *names, const char *host,
+    const char *local, char *out, size_t size)
+{
+	char h[HTTP_MAX_HOST_BYTES + 1], bare[HTTP_MAX_HOST_BYTES + 1];
+	const char *pick = NULL;
+	struct in6_addr a;
+	size_t n;
+
+	if (http_host_sanitise(host, h, sizeof(h)) == CB_OK) {
+		n = strlen(h);
+		if (h[0] == '[') {
+			memcpy(bare, h + 1, n - 2);
+			bare[n - 2] = '\0';
+		} else
+			memcpy(bare, h, n + 1);
+		if (hp_names_cover(names, bare))
+			pick = bare;
+	}
+	if (pick == NULL)
+		pick = hp_own_name(names, local);
+	/* An IPv6 address goes in brackets in a URL. */
+	if (strchr(pick, ':') != NULL && hp_addr(pick, &a))
+		n = (size_t)snprintf(out, size, "[%s]", pick);
+	else
+		n = (size_t)snprintf(out, size, "%s", pick);
+	return n < size ? CB_OK : CB_ETOOBIG;
 }
 
 const char *
@@ -624,6 +844,7 @@ http_reason(int status)
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	default: return "Unknown";
 	}
 }

@@ -18,6 +18,7 @@
 
 #include <llhttp.h>
 
+#include "net/cert.h"
 #include "net/http.h"
 
 /* Input buffer of an HTTPS connection: a full header section plus room
@@ -98,10 +99,27 @@ int http_parse_pending(const struct http_parse *ps);
  * a "." or ".." segment; on success returns NULL and sets *out_len. */
 const char *http_path_decode(char *s, size_t len, size_t *out_len);
 
+/* 1 when host is a Host header value RFC 9112 3.2 accepts: a reg-name
+ * (RFC 3986: unreserved, sub-delims, percent-escapes), an IPv4 address or
+ * a bracketed IPv6 address, then an optional ":port" of up to 5 digits. */
+#define HTTP_MAX_HOST_BYTES	255
+int http_host_valid(const char *host);
+
 /* Copy the host part of a Host header (port dropped) into out when it is
  * a plain DNS name, IPv4 address or bracketed IPv6 address; 0 on success,
  * CB_EINVAL otherwise. */
 int http_host_sanitise(const char *host, char *out, size_t out_size);
+
+/*
+ * The host for the Location of a plain-HTTP redirect: host (a Host header,
+ * port dropped) when the served certificate's names cover it, so that the
+ * browser lands where it meant to and the certificate verifies; otherwise
+ * the box's own name (hp_own_name). Never a name the box does not hold,
+ * so a forged Host cannot send a tablet elsewhere. local: the address the
+ * client connected to. IPv6 addresses come out in brackets.
+ */
+int http_redirect_host(const struct cert_names *names, const char *host,
+    const char *local, char *out, size_t size);
 
 /* Reason phrase for a status code ("Not Found"); "Unknown" otherwise. */
 const char *http_reason(int status);

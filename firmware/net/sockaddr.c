@@ -50,7 +50,8 @@ const char *
 sa_local_for_bind(const char *bind)
 {
 	if (bind == NULL || bind[0] == 0 || strcmp(bind, "0.0.0.0") == 0 ||
-	    strcmp(bind, "::") == 0 || strcmp(bind, "[::]") == 0)
+	    strcmp(bind, "::") == 0 || strcmp(bind, "[::]") == 0 ||
+	    strcmp(bind, "localhost") == 0)
 		return "127.0.0.1";
 	return bind;
 }

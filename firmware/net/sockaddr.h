@@ -15,7 +15,8 @@ int sa_parse(const char *addr, int port, struct sockaddr_storage *ss,
 
 /* Where a client on the box reaches a server bound to bind: bind itself,
  * or the IPv4 loopback for a wildcard ("", "0.0.0.0", "::", "[::]"; web
- * clears IPV6_V6ONLY, so "::" takes IPv4 too). */
+ * clears IPV6_V6ONLY, so "::" takes IPv4 too) and for "localhost" (web
+ * serves 127.0.0.1 and ::1, http_listen_all). */
 const char *sa_local_for_bind(const char *bind);
 
 /* A blocking TCP connection to addr port (timeout_ms for connect, send

@@ -21,6 +21,7 @@
 #include <mbedtls/net_sockets.h>	/* only for its error codes */
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
@@ -28,6 +29,7 @@
 
 #include "base/cb.h"
 #include "base/file.h"
+#include "net/cert_nc.h"
 #include "net/tls.h"
 
 #define TLS_DRBG_PERS		"classbox web tls"
@@ -291,6 +293,31 @@ tls_make_cert(struct tls_server *ts, unsigned char *pem, size_t size)
 	return ret;
 }
 
+/*
+ * Serve a chain without its self-signed root (RFC 8446 4.4.2: it may be
+ * left out, and a client that trusts it has it). The box's own chain file
+ * holds its CA after the leaf, for the admins and tests that read it; sent,
+ * that CA's critical name constraints made mbedTLS clients (updated's
+ * health check) refuse the whole handshake, as mbedTLS parses a peer's
+ * chain without extension callbacks. The leaf itself always stays.
+ */
+static void
+tls_drop_roots(mbedtls_x509_crt *chain)
+{
+	mbedtls_x509_crt *prev = chain, *c;
+
+	for (c = chain->next; c != NULL; prev = c, c = c->next) {
+		if (c->subject_raw.len != c->issuer_raw.len ||
+		    memcmp(c->subject_raw.p, c->issuer_raw.p,
+		    c->issuer_raw.len) != 0)
+			continue;
+		prev->next = NULL;
+		mbedtls_x509_crt_free(c);	/* c's contents and after */
+		mbedtls_free(c);		/* c itself: not a list head */
+		return;
+	}
+}
+
 static int
 tls_load_cert(struct tls_server *ts, const char *cert_path)
 {
@@ -311,8 +338,9 @@ tls_load_cert(struct tls_server *ts, const char *cert_path)
 		    cert_path);
 	} else if (rc != CB_OK)
 		return rc;
-	if ((ret = mbedtls_x509_crt_parse(&ts->ts_cert, pem, len)) != 0) {
-		tls_log_err(cert_path, ret);
+	/* cert_x509_parse: the chain's CA carries name constraints. */
+	if (cert_x509_parse(&ts->ts_cert, pem, len, NULL, NULL) != CB_OK) {
+		log_err("tls: %s is not a PEM certificate chain", cert_path);
 		return CB_EINVAL;
 	}
 	if (mbedtls_pk_check_pair(&ts->ts_cert.pk, &ts->ts_key,
@@ -321,6 +349,7 @@ tls_load_cert(struct tls_server *ts, const char *cert_path)
 		    "certificate to have a new one generated", cert_path);
 		return CB_EINVAL;
 	}
+	tls_drop_roots(&ts->ts_cert);
 	return CB_OK;
 }
 
@@ -401,7 +430,7 @@ tls_server_reload(struct tls_server *ts, const char *cert_path,
 	}
 	if (rc == CB_OK &&
 	    (rc = tls_read_file(cert_path, pem, sizeof(pem), &len)) == CB_OK &&
-	    (mbedtls_x509_crt_parse(&id->ti_cert, pem, len) != 0 ||
+	    (cert_x509_parse(&id->ti_cert, pem, len, NULL, NULL) != CB_OK ||
 	    mbedtls_pk_check_pair(&id->ti_cert.pk, &id->ti_key,
 	    mbedtls_ctr_drbg_random, &ts->ts_drbg) != 0))
 		rc = CB_EINVAL;
@@ -411,6 +440,7 @@ tls_server_reload(struct tls_server *ts, const char *cert_path,
 		tls_ident_unref(id);
 		return rc;
 	}
+	tls_drop_roots(&id->ti_cert);
 	tls_ident_unref(ts->ts_id);
 	ts->ts_id = id;
 	log_info("tls: now serving the certificate in %s", cert_path);

@@ -201,6 +201,16 @@ kv_begin(struct kv_env *env, int write, struct kv_txn **txnp)
 }
 
 int
+kv_last_txn(struct kv_env *env, uint64_t *out)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(env->ke_env, &info);
+
+	*out = rc == 0 ? (uint64_t)info.me_last_txnid : 0;
+	return kv_status(rc);
+}
+
+int
 kv_commit(struct kv_txn *txn)
 {
 	int rc = mdb_txn_commit(txn->kt_txn);

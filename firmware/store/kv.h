@@ -40,6 +40,10 @@ void kv_close(struct kv_env *env);
 int kv_table_open(struct kv_txn *txn, const char *name, kv_table *out);
 
 int kv_begin(struct kv_env *env, int write, struct kv_txn **txnp);
+/* The id of the last committed write transaction: it counts every durable
+ * write the environment ever took (for /metrics and the tests that check
+ * two paths write alike). */
+int kv_last_txn(struct kv_env *env, uint64_t *out);
 /* Commit; on failure the transaction is gone all the same. */
 int kv_commit(struct kv_txn *txn);
 void kv_abort(struct kv_txn *txn);

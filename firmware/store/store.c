@@ -978,6 +978,17 @@ store_last_seq(struct store *s, uint64_t *seq)
 }
 
 int
+store_write_txns(struct store *s, uint64_t *n)
+{
+	int rc;
+
+	*n = 0;
+	if ((rc = store_usable(s)) != 0)
+		return rc;
+	return kv_last_txn(s->s_env, n);
+}
+
+int
 store_index_scan(struct store *s, const struct index_query *q,
     struct index_hit *hits, size_t *nhits, char next[INDEX_CURSOR_MAX])
 {

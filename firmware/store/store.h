@@ -147,6 +147,9 @@ struct store_change {
 int store_changes(struct store *s, uint64_t since, struct store_change *out,
     size_t max, size_t *n);
 int store_last_seq(struct store *s, uint64_t *seq);
+/* Write transactions committed so far (kv_last_txn): every durable write,
+ * _local documents included, which the changes feed does not show. */
+int store_write_txns(struct store *s, uint64_t *n);
 
 /* Index range scans (index.h). */
 int store_index_scan(struct store *s, const struct index_query *q,

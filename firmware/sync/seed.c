@@ -47,7 +47,8 @@ enroll_seed_admin(const char *sock, const char *password, char *msg,
 		    "the enrollment's admin password was not used");
 		break;
 	case CB_EPWSHORT: case CB_EPWUSERID: case CB_EPWCOMMON:
-	case CB_EPWLONG: case CB_EINVAL:
+	case CB_EPWLONG: case CB_EPWREPEAT: case CB_EPWNAME:
+	case CB_EPWSCHOOL: case CB_EINVAL:
 		snprintf(msg, msgsize, "the enrollment's admin password breaks "
 		    "the password rules (%s): not used", cb_strerror(rc));
 		break;

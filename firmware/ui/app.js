@@ -148,7 +148,9 @@ function viewLogin() {
 
 function passwordChecks(n, c) {
   if (n.value !== c.value) { say(t('pw_mismatch'), 'error'); c.focus(); return false; }
-  if ([...n.value].length < 8) { say(t('pw_short'), 'error'); n.focus(); return false; }
+  // Code points, as the box counts them (password_check in auth).
+  const len = [...n.value].length;
+  if (len < 8 || len > 64) { say(t('pw_short'), 'error'); n.focus(); return false; }
   return true;
 }
 
@@ -161,6 +163,7 @@ function viewPassword(forced) {
       autocomplete: 'current-password' }),
     field('pw-new', t('pw_new'), { type: 'password', required: true,
       autocomplete: 'new-password', minlength: '8' }),
+    h('p', { class: 'note', id: 'pw-rules' }, t('pw_rules')),
     field('pw-confirm', t('pw_confirm'), { type: 'password', required: true,
       autocomplete: 'new-password', minlength: '8' }),
     h('div', { class: 'row' },
@@ -195,6 +198,7 @@ function viewReset() {
       autocapitalize: 'characters', spellcheck: 'false' }),
     field('reset-new', t('pw_new'), { type: 'password', required: true,
       autocomplete: 'new-password', minlength: '8' }),
+    h('p', { class: 'note' }, t('pw_rules')),
     field('reset-confirm', t('pw_confirm'), { type: 'password', required: true,
       autocomplete: 'new-password', minlength: '8' }),
     h('div', { class: 'row' },

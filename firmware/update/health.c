@@ -19,6 +19,7 @@
 #include "auth/authclient.h"
 #include "auth/authproto.h"
 #include "base/cb.h"
+#include "net/cert_nc.h"
 #include "net/sockaddr.h"
 #include "update/health.h"
 
@@ -108,7 +109,8 @@ health_web(const struct health_target *t, char *why, size_t why_size)
 		snprintf(why, why_size, "health: cannot seed the RNG");
 		goto out;
 	}
-	if (mbedtls_x509_crt_parse_file(&pin, t->ht_cert) != 0) {
+	/* The chain's CA carries name constraints: cert_x509_parse_file. */
+	if (cert_x509_parse_file(&pin, t->ht_cert) != CB_OK) {
 		snprintf(why, why_size, "web: no certificate in %s yet",
 		    t->ht_cert);
 		rc = CB_ENOTFOUND;

@@ -35,6 +35,26 @@ expect_eq "a write from another origin is refused" "$code" 403
 api admin GET /api/v1/users/x1
 expect_eq "and nothing was created" "$STATUS" 404
 
+# Whether an account exists must not show in what a reset request costs
+# (issue 20): before, only an existing account's request made a durable
+# store write (milliseconds of fsync, on the answer's path). Now each
+# request makes one, of the same size, either way.
+txns() { curl -sS --cacert "$BOX_CA" "$BOX_URL/metrics" | sed -n 's/^classbox_store_write_txns \([0-9]*\)$/\1/p'; }
+reset_request() {
+	curl -sS --cacert "$BOX_CA" -o "$T_DIR/rr.body" -w '%{http_code}' -H "Origin: $BOX_URL" \
+	    -H 'Content-Type: application/json' --data-binary "{\"user\":\"$1\"}" \
+	    "$BOX_URL/api/v1/password/reset-request"
+}
+costs=
+for who in s.sato nobody.here s.sato no.such.user s.sato ghost.3; do
+	before=$(txns)
+	st=$(reset_request "$who")
+	after=$(txns)
+	costs="$costs $st:$((after - before))"
+done
+expect_eq "reset requests for 3 real and 3 unknown accounts: 202, one store write each" \
+    "$costs" " 202:1 202:1 202:1 202:1 202:1 202:1"
+
 # Throttling: the same answer for an unknown user and a wrong password,
 # then a clear "try again in N s".
 login t1 nobody.here "whatever-123"

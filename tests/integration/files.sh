@@ -115,8 +115,11 @@ EXE=$T_DIR/setup.jpg
 { printf 'MZ\220\000\003\000\000\000'; head -c 4000 /dev/urandom; } >"$EXE"
 upload teacher image/jpeg "$EXE" "for=$A&name=setup.jpg"
 expect_eq "an .exe renamed .jpg is refused (magic mismatch)" "$STATUS" 415
+expect_match "the 415 names the file types an upload takes" "$BODY" \
+    'image/jpeg, image/png, image/heic, application/pdf, text/plain'
 upload teacher application/x-msdownload "$EXE" "for=$A&name=setup.exe"
 expect_eq "a type off the allow-list is refused" "$STATUS" 415
+expect_match "and told in Japanese too" "$BODY" '"message_ja":"ファイルは JPEG'
 BIG=$T_DIR/big.pdf
 { printf '%%PDF-1.4\n'; head -c 800000 /dev/urandom; } >"$BIG"
 upload teacher application/pdf "$BIG" "for=$A"

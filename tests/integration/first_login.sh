@@ -31,6 +31,25 @@ api admin POST /api/v1/password "{\"old_password\":\"$BOX_PW\",\"new_password\":
 expect_match "a password containing the user id is refused" "$BODY" 'password_contains_user_id'
 api admin POST /api/v1/password "{\"old_password\":\"$BOX_PW\",\"new_password\":\"password\"}"
 expect_match "a common password is refused" "$BODY" 'password_too_common'
+# Issue 20 (NIST SP 800-63B): what passed before and must not.
+pw() { api admin POST /api/v1/password "{\"old_password\":\"$BOX_PW\",\"new_password\":\"$1\"}"; }
+pw '        '
+expect_match "eight spaces are refused as repetitive (400)" "$STATUS $BODY" '^400 .*password_repetitive'
+pw "$(printf 'x%.0s' $(seq 1 127))"
+expect_match "x repeated 127 times is refused as too long" "$STATUS $BODY" '^400 .*password_too_long'
+pw "$(printf 'x%.0s' $(seq 1 64))"
+expect_match "x repeated 64 times, as repetitive" "$STATUS $BODY" '^400 .*password_repetitive'
+pw 'ああああああああ'
+expect_match "ああああああああ is refused as repetitive" "$STATUS $BODY" '^400 .*password_repetitive'
+expect_match "naming the rule in Japanese" "$BODY" '"message_ja":"新しいパスワードは推測されやすいものです。同じ文字'
+pw 'あいうえおかきく'
+expect_match "あいうえおかきく (a run in kana order) too" "$BODY" 'password_repetitive'
+pw 'abcd1234'
+expect_match "abcd1234 (two runs) too" "$BODY" 'password_repetitive'
+pw "Kx7#mq2Lp9vR4tW!Kx7#mq2Lp9vR4tW!Kx7#mq2Lp9vR4tW!Kx7#mq2Lp9vR4tW!z"
+expect_match "65 characters are too long" "$BODY" 'password_too_long'
+pw "ＡＤＭＩＮ-Kx7#mq2Lp9"
+expect_match "the user id in full-width letters is refused" "$BODY" 'password_contains_user_id'
 api admin POST /api/v1/password '{"old_password":"not-it-at-all","new_password":"Sakura-2026-spring"}'
 expect_eq "a wrong old password is refused" "$STATUS" 401
 api admin POST /api/v1/password "{\"old_password\":\"$BOX_PW\",\"new_password\":\"Sakura-2026-spring\"}"
@@ -52,7 +71,17 @@ expect_eq "the teacher logs in" "$STATUS" 200
 expect_match "and must change the password too" "$BODY" '"must_change_password":true'
 api teacher GET /api/v1/users
 expect_match "the teacher is held at the change" "$BODY" 'password_change_required'
-api teacher POST /api/v1/password "{\"old_password\":\"$TPW\",\"new_password\":\"Kyoushitsu-3-2\"}"
+# The person's name and the school's name (set by the admin) are refused
+# too; the school's name reaches auth from web with the request.
+api admin PUT /api/v1/school '{"name":"市立 みどり野中学校","year":2026,"state":"active"}'
+expect_match "the admin names the school" "$STATUS" "^20[01]$"
+api teacher POST /api/v1/password "{\"old_password\":\"$TPW\",\"new_password\":\"田中-Kx7#mq2Lp9\"}"
+expect_match "a password with the teacher's name (田中) is refused" "$STATUS $BODY" '^400 .*password_contains_name'
+api teacher POST /api/v1/password "{\"old_password\":\"$TPW\",\"new_password\":\"Kx7#みどり野中学校\"}"
+expect_match "one with the school's name is refused" "$STATUS $BODY" '^400 .*password_contains_school_name'
+api teacher POST /api/v1/password "{\"old_password\":\"$TPW\",\"new_password\":\"Kx7#mq2-中学校\"}"
+expect_eq "a word every school has (中学校) is not the school's name" "$STATUS" 204
+api teacher POST /api/v1/password "{\"old_password\":\"Kx7#mq2-中学校\",\"new_password\":\"Kyoushitsu-3-2\"}"
 expect_eq "the teacher changes the password" "$STATUS" 204
 api teacher GET /api/v1/users
 expect_eq "a teacher cannot manage users" "$STATUS" 403

@@ -69,6 +69,13 @@ expect_eq "without Origin: refused" "$STATUS" 403
 reset anon "{\"user\":\"s2026001\",\"code\":\"$CODE\",\"new_password\":\"password\"}"
 expect_eq "the password policy applies" "$STATUS" 400
 expect_match "too common" "$BODY" 'password_too_common'
+# The person's name (生徒 一: 生徒) is checked only once the code is
+# right, so that a guess at a name cannot tell that the account exists and
+# is so called; a refusal leaves the code valid.
+reset anon "{\"user\":\"s2026001\",\"code\":\"ZZZZZZZZZZ\",\"new_password\":\"生徒-Hoshi-Zora\"}"
+expect_eq "with a wrong code, a name in the password says nothing: 401" "$STATUS" 401
+reset anon "{\"user\":\"s2026001\",\"code\":\"$CODE\",\"new_password\":\"生徒-Hoshi-Zora\"}"
+expect_match "with the right code, the student's name is refused (400)" "$STATUS $BODY" '^400 .*password_contains_name'
 api student GET /api/v1/me
 expect_eq "the student's session is alive before the reset" "$STATUS" 200
 LOWER=$(printf '%s' "$CODE" | tr 'A-Z' 'a-z' | sed 's/^\(.....\)/\1-/')

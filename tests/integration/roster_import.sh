@@ -147,6 +147,7 @@ api other GET /api/v1/roster/import/AAAAAAAAAAAAAAAAAAAAAA/slips
 expect_eq "a teacher cannot fetch slips (403)" "$STATUS" 403
 CT=application/json csv admin "$T_DIR/utf8.csv" '?dry_run=1'
 expect_eq "a body that is not text/csv: 415" "$STATUS" 415
+expect_match "the 415 names text/csv, not JSON" "$BODY" '"message":"[^"]*Content-Type: text/csv'
 csv admin "$T_DIR/utf8.csv" '?dry_run=maybe'
 expect_eq "a bad dry_run value: 400" "$STATUS" 400
 head -c 1100000 /dev/zero | tr '\0' 'a' >"$T_DIR/big.csv"

@@ -79,5 +79,5 @@ expect_match "the log names the address it asked" "$(cat "$T_DIR/updated.out")" 
 check_trial 30 --web-port "$BOX_PORT" --web-bind '[::1]'
 expect_match "[::1] is taken as ::1" "$(cat "$st/last")" 'outcome committed'
 expect_match "the image's updated run script passes CLASSBOX_BIND" \
-    "$(cat "$TOP/rootfs/etc/sv/updated/run")" '--web-bind "\$\{CLASSBOX_BIND:-0.0.0.0\}"'
+    "$(cat "$TOP/rootfs/etc/sv/updated/run")" '--web-bind "\$\{CLASSBOX_BIND:-::\}"'
 t_done

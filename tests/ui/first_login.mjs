@@ -148,7 +148,7 @@ async function scenario() {
       await page.fill('#pw-new', 'short1');
       await page.fill('#pw-confirm', 'short1');
       await page.click('#main button[type="submit"]');
-      await waitMsg('新しいパスワードは 8 文字以上にしてください。', 'error');
+      await waitMsg('新しいパスワードは 8〜64 文字にしてください。', 'error');
       assert(await msg().getAttribute('role') === 'alert', 'announced as an alert');
     });
     await screenshot('admin-password-too-short');
@@ -160,6 +160,28 @@ async function scenario() {
       await page.click('#main button[type="submit"]');
       await waitMsg('新しいパスワードにユーザー ID を含めないでください。', 'error');
       await waitH1('パスワードの変更');
+    });
+    await check('the rules are shown beside the field, in words', async () => {
+      const rules = await page.locator('#pw-rules').textContent();
+      assert(rules.includes('学校名') && rules.includes('12345678'), rules);
+    });
+    await check('a repetitive password (ああああああああ) is refused by the box, naming the rule', async () => {
+      expectRefusal(/^\/api\/v1\/password$/, 400);
+      await page.fill('#pw-old', BOX_PW);
+      await page.fill('#pw-new', 'ああああああああ');
+      await page.fill('#pw-confirm', 'ああああああああ');
+      await page.click('#main button[type="submit"]');
+      await waitMsg('新しいパスワードは推測されやすいものです。同じ文字やパターンの繰り返し、12345678 や abcdefgh、あいうえお… のような並び、空白だけのものは使えません。', 'error');
+      await waitH1('パスワードの変更');
+    });
+    await check('eight spaces too', async () => {
+      expectRefusal(/^\/api\/v1\/password$/, 400);
+      await page.fill('#pw-old', BOX_PW);
+      await page.fill('#pw-new', '        ');
+      await page.fill('#pw-confirm', '        ');
+      await page.evaluate(() => { document.getElementById('msg').textContent = ''; });
+      await page.click('#main button[type="submit"]');
+      await waitMsg('新しいパスワードは推測されやすいものです。同じ文字やパターンの繰り返し、12345678 や abcdefgh、あいうえお… のような並び、空白だけのものは使えません。', 'error');
     });
     await check('a good new password is accepted with a success message, landing on home', async () => {
       await page.fill('#pw-old', BOX_PW);

@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/x509_crt.h>
 
 #include "base/cb.h"
 #include "net/cert.h"
+#include "net/cert_nc.h"
 #include "t.h"
 
 static char dir[64];
@@ -108,6 +112,200 @@ T_TEST(issue_keep_reissue)
 	T_EQ_INT(cert_ensure(dir, &n, ci.ci_not_after_s - 29 * 86400,
 	    &issued), CB_OK);
 	T_EQ_INT(issued, 1);
+}
+
+/* Run a shell command in dir (the scratch directory); its exit status. */
+static int
+sh(const char *fmt, const char *arg)
+{
+	char cmd[1024], body[900];
+
+	snprintf(body, sizeof(body), fmt, arg);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && (%s) >>sh.log 2>&1", dir, body);
+	return system(cmd);
+}
+
+T_TEST(name_constraints_der)
+{
+	struct cert_nc nc, back;
+	uint8_t buf[CERT_NC_DER_MAX];
+	const uint8_t *der;
+	size_t len;
+
+	memset(&nc, 0, sizeof(nc));
+	T_EQ_INT(cert_nc_add_dns(&nc, "local"), CB_OK);
+	T_EQ_INT(cert_nc_add_dns(&nc, "Box"), CB_EINVAL);
+	T_EQ_INT(cert_nc_add_dns(&nc, ".local"), CB_EINVAL);
+	T_EQ_INT(cert_nc_add_cidr(&nc, "10.0.0.0/8"), CB_OK);
+	T_EQ_INT(cert_nc_add_cidr(&nc, "2001:db8:5::7/64"), CB_OK);
+	T_EQ_INT(cert_nc_add_cidr(&nc, "10.0.0.0/33"), CB_EINVAL);
+	T_EQ_INT(cert_nc_add_cidr(&nc, "10.0.0.0"), CB_EINVAL);
+	T_EQ_INT(cert_nc_add_cidr(&nc, "10.0.0.0/"), CB_EINVAL);
+	T_EQ_INT(cert_nc_der(&nc, buf, sizeof(buf), &der, &len), CB_OK);
+	T_EQ_INT(cert_nc_parse(der, len, &back), CB_OK);
+	T_EQ_INT(back.nc_ndns, 1);
+	T_EQ_INT(back.nc_nip, 2);
+	T_EQ_INT(memcmp(&back.nc_ip, &nc.nc_ip, sizeof(nc.nc_ip)), 0);
+	T_ASSERT(cert_nc_permits(&back, "box.local"));
+	T_ASSERT(cert_nc_permits(&back, "LOCAL"));
+	T_ASSERT(!cert_nc_permits(&back, "notlocal"));
+	T_ASSERT(!cert_nc_permits(&back, "example.com"));
+	T_ASSERT(cert_nc_permits(&back, "10.200.0.1"));
+	T_ASSERT(!cert_nc_permits(&back, "11.0.0.1"));
+	T_ASSERT(cert_nc_permits(&back, "2001:db8:5::1"));
+	T_ASSERT(!cert_nc_permits(&back, "2001:db8:6::1"));
+	/* Cut anywhere, or one byte changed in the frame: refused. */
+	for (size_t i = 0; i < len; i++)
+		T_EQ_INT(cert_nc_parse(der, i, &back), CB_EINVAL);
+	memcpy(buf, der, len);
+	buf[2] ^= 1;	/* [0] becomes [1]: excluded subtrees */
+	T_EQ_INT(cert_nc_parse(buf, len, &back), CB_EINVAL);
+	/* Too little room. */
+	T_EQ_INT(cert_nc_der(&nc, buf, 16, &der, &len), CB_ETOOBIG);
+	/* The box's own set always has both kinds. */
+	cert_nc_current(&nc);
+	T_ASSERT(nc.nc_ndns >= 2 && nc.nc_nip >= 8);
+	T_ASSERT(cert_nc_permits(&nc, "localhost"));
+	T_ASSERT(cert_nc_permits(&nc, "::1"));
+	T_ASSERT(cert_nc_permits(&nc, "fd77::1"));
+	T_ASSERT(cert_nc_permits(&nc, "192.168.1.2"));
+	T_ASSERT(!cert_nc_permits(&nc, "www.example.com"));
+}
+
+/*
+ * Issue 20: the CA is confined to the box's names. OpenSSL, as a verifier
+ * every tablet's resembles, accepts the box's certificate and refuses one
+ * for example.com made with the CA's own key.
+ */
+T_TEST(ca_constrained_openssl)
+{
+	struct cert_names n;
+	char path[128];
+	int issued;
+	int64_t now = (int64_t)time(NULL);
+
+	scratch();
+	names2(&n, "box.local", "10.0.0.5");
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(sh("openssl x509 -in ca/ca.pem -noout -text | "
+	    "grep -A2 'Name Constraints: critical' | grep -q 'DNS:local'%s",
+	    ""), 0);
+	T_EQ_INT(sh("openssl verify -purpose sslserver -CAfile ca/ca.pem "
+	    "cert.pem%s", ""), 0);
+	T_EQ_INT(sh("openssl req -new -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout evil.key -subj "
+	    "/CN=example.com -addext subjectAltName=DNS:example.com "
+	    "-out evil.csr && openssl x509 -req -in evil.csr -CA ca/ca.pem "
+	    "-CAkey ca/key.pem -copy_extensions copy -days 30 -out "
+	    "evil.pem%s", ""), 0);
+	/* Signed by the CA's key, yet refused. */
+	T_ASSERT(sh("openssl verify -purpose sslserver -CAfile ca/ca.pem "
+	    "evil.pem%s", "") != 0);
+	T_EQ_INT(sh("openssl verify -purpose sslserver -CAfile ca/ca.pem "
+	    "evil.pem 2>&1 | grep -q 'permitted subtree violation'%s", ""), 0);
+	/* The same for a public address. */
+	T_EQ_INT(sh("openssl req -new -key evil.key -subj /CN=x -addext "
+	    "subjectAltName=IP:203.0.113.9 -out ip.csr && openssl x509 -req "
+	    "-in ip.csr -CA ca/ca.pem -CAkey ca/key.pem -copy_extensions copy "
+	    "-days 30 -out ip.pem%s", ""), 0);
+	T_ASSERT(sh("openssl verify -purpose sslserver -CAfile ca/ca.pem "
+	    "ip.pem%s", "") != 0);
+	/* A name outside the constraints is left out of the box's own
+	 * certificate rather than making it fail as a whole. */
+	names2(&n, "box.local", "www.example.com");
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	struct cert_info ci;
+	T_EQ_INT(cert_info_file(path, &ci), CB_OK);
+	T_EQ_INT(ci.ci_names.cn_n, 1);
+	T_EQ_STR(ci.ci_names.cn_v[0], "box.local");
+	T_EQ_INT(sh("openssl verify -purpose sslserver -CAfile ca/ca.pem "
+	    "cert.pem%s", ""), 0);
+}
+
+/* testssl rates a certificate without CRL or OCSP HIGH: the CA signs a
+ * CRL (TLSDIR/ca.crl) and the certificate names where it is served. */
+T_TEST(crl_signed_and_named)
+{
+	struct cert_names n;
+	int issued;
+	int64_t now = (int64_t)time(NULL);
+
+	scratch();
+	names2(&n, "box.local", "10.0.0.5");
+	snprintf(n.cn_primary, sizeof(n.cn_primary), "box.local");
+	cert_crl_url(&n, 80);
+	T_EQ_STR(n.cn_crl_url, "http://box.local/ca.crl");
+	cert_crl_url(&n, 0);
+	T_EQ_STR(n.cn_crl_url, "");
+	cert_crl_url(&n, 8080);
+	T_EQ_STR(n.cn_crl_url, "http://box.local:8080/ca.crl");
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -CAfile ca/ca.pem "
+	    "-noout%s", ""), 0);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -noout -text | grep -q "
+	    "'No Revoked Certificates'%s", ""), 0);
+	T_EQ_INT(sh("openssl x509 -in cert.pem -noout -ext "
+	    "crlDistributionPoints | grep -q "
+	    "'URI:http://box.local:8080/ca.crl'%s", ""), 0);
+	T_EQ_INT(sh("openssl crl -inform DER -in ca.crl -out crl.pem && "
+	    "openssl verify -crl_check -CRLfile crl.pem -CAfile ca/ca.pem "
+	    "cert.pem%s", ""), 0);
+	/* Same names, another port: a new certificate naming it. */
+	cert_crl_url(&n, 8081);
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	T_EQ_INT(sh("openssl x509 -in cert.pem -noout -ext "
+	    "crlDistributionPoints | grep -q ':8081/ca.crl'%s", ""), 0);
+}
+
+/* A box upgraded from before issue 20: its CA has no constraints and is
+ * replaced, key and all; the server certificate follows. */
+T_TEST(ca_unconstrained_replaced)
+{
+	struct cert_names n;
+	struct cert_info ca, ci;
+	char path[128];
+	int issued, has_nc = 1;
+	int64_t now = (int64_t)time(NULL);
+
+	scratch();
+	T_EQ_INT(sh("mkdir -p ca && openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout ca/key.pem -subj "
+	    "'/CN=classbox local CA 0000' -addext basicConstraints=critical,"
+	    "CA:TRUE -days 3650 -out ca/ca.pem && cp ca/ca.pem old-ca.pem && "
+	    "cp ca/key.pem old-key.pem%s", ""), 0);
+	names2(&n, "box.local", "10.0.0.5");
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 1);
+	snprintf(path, sizeof(path), "%s/ca/ca.pem", dir);
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	T_EQ_INT(cert_x509_parse_file(&crt, path), CB_OK);
+	mbedtls_x509_crt_free(&crt);
+	char pem[CERT_PEM_MAX];
+	FILE *f = fopen(path, "r");
+	size_t len = f ? fread(pem, 1, sizeof(pem) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	pem[len] = '\0';
+	mbedtls_x509_crt_init(&crt);
+	T_EQ_INT(cert_x509_parse(&crt, pem, len + 1, NULL, &has_nc), CB_OK);
+	mbedtls_x509_crt_free(&crt);
+	T_EQ_INT(has_nc, 1);
+	T_EQ_INT(cert_info_file(path, &ca), CB_OK);
+	T_ASSERT(strcmp(ca.ci_subject, "CN=classbox local CA 0000") != 0);
+	T_ASSERT(sh("cmp -s ca/key.pem old-key.pem%s", "") != 0);
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	T_EQ_INT(cert_info_file(path, &ci), CB_OK);
+	T_EQ_STR(ci.ci_issuer, ca.ci_subject);
+	T_EQ_INT(sh("openssl verify -CAfile ca/ca.pem cert.pem%s", ""), 0);
+	T_ASSERT(sh("openssl verify -CAfile old-ca.pem cert.pem%s", "") != 0);
+	/* Once replaced, kept. */
+	T_EQ_INT(cert_ensure(dir, &n, now, &issued), CB_OK);
+	T_EQ_INT(issued, 0);
 }
 
 T_TEST(mdns_state_names_checked)

@@ -18,42 +18,181 @@ libargon2_phc(const char *pw, const uint8_t *salt, size_t salt_len,
 	    hash_len, out, out_size);
 }
 
-T_TEST(policy)
+static int
+check(const char *uid, const char *pw, const char *old)
 {
-	T_EQ_INT(password_check_policy("taro", "Kx7#mq2Lp9", NULL), 0);
-	T_EQ_INT(password_check_policy("taro", "short1", NULL), CB_EPWSHORT);
-	/* 8 code points in 24 bytes of Japanese: long enough. */
-	T_EQ_INT(password_check_policy("taro",
-	    "\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95"
-	    "\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95\xe3\x81\x8f", NULL), 0);
-	/* 7 code points in 21 bytes: too short although > 8 bytes. */
-	T_EQ_INT(password_check_policy("taro",
-	    "\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95"
-	    "\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95", NULL), CB_EPWSHORT);
-	T_EQ_INT(password_check_policy("taro", "my-TARO-pass", NULL),
-	    CB_EPWUSERID);
-	T_EQ_INT(password_check_policy("taro", "Kx7#mq2Lp9", "Kx7#mq2Lp9"),
-	    CB_EPWSAME);
-	T_EQ_INT(password_check_policy("taro", "Password", NULL),
-	    CB_EPWCOMMON);
-	T_EQ_INT(password_check_policy("taro", "12345678", NULL), CB_EPWCOMMON);
-	T_EQ_INT(password_check_policy("taro", "QWERTYUI", NULL), CB_EPWCOMMON);
-	T_EQ_INT(password_check_policy("taro", "p@ssw0rd", NULL), CB_EPWCOMMON);
-	T_EQ_INT(password_check_policy("taro", "bad\xff\xfeutf8x", NULL),
-	    CB_EINVAL);
+	return password_check(pw, &(struct password_ctx){ uid, NULL, NULL,
+	    old });
 }
 
-T_TEST(policy_length_limit)
+T_TEST(policy)
+{
+	T_EQ_INT(check("taro", "Kx7#mq2Lp9", NULL), 0);
+	T_EQ_INT(check("taro", "short1", NULL), CB_EPWSHORT);
+	/* 8 code points in 24 bytes of Japanese: long enough. */
+	T_EQ_INT(check("taro",
+	    "\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\xe3\x81\xaf"
+	    "\xe3\x81\xaa\xe3\x81\xb3\xe3\x82\x89\xe3\x82\x93", NULL), 0);
+	/* 7 code points in 21 bytes: too short although > 8 bytes. */
+	T_EQ_INT(check("taro",
+	    "\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95"
+	    "\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95", NULL), CB_EPWSHORT);
+	T_EQ_INT(check("taro", "my-TARO-pass", NULL), CB_EPWUSERID);
+	T_EQ_INT(check("taro", "Kx7#mq2Lp9", "Kx7#mq2Lp9"), CB_EPWSAME);
+	T_EQ_INT(check("taro", "Password", NULL), CB_EPWCOMMON);
+	T_EQ_INT(check("taro", "QWERTYUI", NULL), CB_EPWCOMMON);
+	T_EQ_INT(check("taro", "p@ssw0rd", NULL), CB_EPWCOMMON);
+	T_EQ_INT(check("taro", "bad\xff\xfeutf8x", NULL), CB_EINVAL);
+	T_EQ_INT(password_check("Kx7#mq2Lp9", NULL), 0);
+}
+
+/* Issue 20: what passed before and must not. */
+T_TEST(policy_weak_ones_from_the_issue)
 {
 	char pw[200];
 
-	memset(pw, 'x', sizeof(pw));
-	pw[127] = '\0';		/* 127 bytes: the most allowed */
-	pw[0] = 'Q';
-	T_EQ_INT(password_check_policy("taro", pw, NULL), 0);
-	pw[127] = 'x';
-	pw[128] = '\0';
-	T_EQ_INT(password_check_policy("taro", pw, NULL), CB_EPWLONG);
+	T_EQ_INT(check("taro", "        ", NULL), CB_EPWREPEAT);
+	memset(pw, 'x', 127);
+	pw[127] = '\0';
+	T_EQ_INT(check("taro", pw, NULL), CB_EPWLONG);
+	pw[64] = '\0';
+	T_EQ_INT(check("taro", pw, NULL), CB_EPWREPEAT);
+	/* ああああああああ */
+	T_EQ_INT(check("taro", "\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82"
+	    "\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82"
+	    "\xe3\x81\x82", NULL), CB_EPWREPEAT);
+}
+
+T_TEST(policy_runs_repeats_sequences)
+{
+	static const char *const weak[] = {
+		"12345678", "87654321", "abcdefgh", "zyxwvuts", "ABCDEFGHIJ",
+		"aaaa1111", "1234abcd", "abcd1234", "aaaaaaab", "abcabcab",
+		"ab12ab12ab12", "Qxxxxxxxxxx",
+		/* full-width: １２３４５６７８ */
+		"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94"
+		"\xef\xbc\x95\xef\xbc\x96\xef\xbc\x97\xef\xbc\x98",
+		/* あいうえおかきく: a run in gojūon order */
+		"\xe3\x81\x82\xe3\x81\x84\xe3\x81\x86\xe3\x81\x88"
+		"\xe3\x81\x8a\xe3\x81\x8b\xe3\x81\x8d\xe3\x81\x8f",
+		/* アイウエオカキク, the same in katakana */
+		"\xe3\x82\xa2\xe3\x82\xa4\xe3\x82\xa6\xe3\x82\xa8"
+		"\xe3\x82\xaa\xe3\x82\xab\xe3\x82\xad\xe3\x82\xaf",
+		/* ああいいああいい: a pattern repeated */
+		"\xe3\x81\x82\xe3\x81\x82\xe3\x81\x84\xe3\x81\x84"
+		"\xe3\x81\x82\xe3\x81\x82\xe3\x81\x84\xe3\x81\x84",
+		/* spaces, tabs and ideographic spaces only */
+		" \t \xe3\x80\x80 \t  \xe3\x80\x80",
+	};
+	static const char *const fine[] = {
+		"Kx7#mq2Lp9", "sakura-mankai-2026", "abcd1234!", "tuvwXY19z",
+		/* さくらさくら咲く */
+		"\xe3\x81\x95\xe3\x81\x8f\xe3\x82\x89\xe3\x81\x95"
+		"\xe3\x81\x8f\xe3\x82\x89\xe5\x92\xb2\xe3\x81\x8f",
+		"  two words  here",
+	};
+
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		int rc = check("taro", weak[i], NULL);
+		if (rc != CB_EPWREPEAT)
+			fprintf(stderr, "weak[%zu] \"%s\": %d\n", i, weak[i], rc);
+		T_EQ_INT(rc, CB_EPWREPEAT);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		int rc = check("taro", fine[i], NULL);
+		if (rc != 0)
+			fprintf(stderr, "fine[%zu] \"%s\": %d\n", i, fine[i], rc);
+		T_EQ_INT(rc, 0);
+	}
+}
+
+T_TEST(policy_boundary_lengths)
+{
+	/* Code points, not bytes: 8 and 64 pass, 7 and 65 do not. */
+	static const char cycle[] = "Kx7#mq2Lp9vR4tW!";
+	char pw[AUTH_PASSWORD_MAX + 8];
+	size_t o;
+
+	for (size_t n = 7; n <= 9; n++) {
+		for (o = 0; o < n; o++)
+			pw[o] = cycle[o % 16];
+		pw[o] = '\0';
+		T_EQ_INT(check("taro", pw, NULL), n < 8 ? CB_EPWSHORT : 0);
+	}
+	for (size_t n = 63; n <= 65; n++) {
+		for (o = 0; o < n; o++)
+			pw[o] = (char)('!' + (o * 7 + o / 3) % 90);
+		pw[o] = '\0';
+		T_EQ_INT(check("taro", pw, NULL), n > 64 ? CB_EPWLONG : 0);
+	}
+	/* 64 kanji (192 bytes) pass; 65 do not; 64 four-byte characters
+	 * (256 bytes, the most a field holds) pass. */
+	o = 0;
+	for (int i = 0; i < 65; i++) {
+		unsigned c = 0x4e00 + (unsigned)(i * 37 % 500);
+		pw[o++] = (char)(0xe0 | c >> 12);
+		pw[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		pw[o++] = (char)(0x80 | (c & 0x3f));
+		pw[o] = '\0';
+		if (i == 63)
+			T_EQ_INT(check("taro", pw, NULL), 0);
+	}
+	T_EQ_INT(check("taro", pw, NULL), CB_EPWLONG);
+	o = 0;
+	for (int i = 0; i < 64; i++) {
+		unsigned c = 0x1f600 + (unsigned)(i * 7 % 80);
+		pw[o++] = (char)(0xf0 | c >> 18);
+		pw[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
+		pw[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+		pw[o++] = (char)(0x80 | (c & 0x3f));
+	}
+	pw[o] = '\0';
+	T_EQ_INT((int)strlen(pw), AUTH_PASSWORD_MAX - 1);
+	T_EQ_INT(check("taro", pw, NULL), 0);
+}
+
+T_TEST(policy_names)
+{
+	/* 山田 太郎 */
+	const char *yamada = "\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80"
+	    "\xe5\xa4\xaa\xe9\x83\x8e";
+	/* 東京都立 桜が丘高等学校 */
+	const char *school = "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe7\xab\x8b "
+	    "\xe6\xa1\x9c\xe3\x81\x8c\xe4\xb8\x98\xe9\xab\x98\xe7\xad\x89"
+	    "\xe5\xad\xa6\xe6\xa0\xa1";
+	struct password_ctx c = { "s2026001", yamada, school, NULL };
+
+	/* A part of the name: 山田 */
+	T_EQ_INT(password_check("\xe5\xb1\xb1\xe7\x94\xb0-Kx7#mq2", &c),
+	    CB_EPWNAME);
+	/* The whole, without its space: 山田太郎 */
+	T_EQ_INT(password_check("Kx7#\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa"
+	    "\xe9\x83\x8e", &c), CB_EPWNAME);
+	c.pc_name = "Sato Hanako";
+	T_EQ_INT(password_check("mq2-hanako-Lp9", &c), CB_EPWNAME);
+	/* Full-width letters fold: ＳＡＴＯ */
+	T_EQ_INT(password_check("Kx7#\xef\xbc\xb3\xef\xbc\xa1\xef\xbc\xb4"
+	    "\xef\xbc\xaf!2Lp9", &c), CB_EPWNAME);
+	/* Too short a part to count: "Li" */
+	c.pc_name = "Li Na";
+	T_EQ_INT(password_check("li-Kx7#mq2Lp9", &c), 0);
+	/* The login id, full-width too: ｓ２０２６００１ */
+	T_EQ_INT(password_check("Kx7#\xef\xbd\x93\xef\xbc\x92\xef\xbc\x90"
+	    "\xef\xbc\x92\xef\xbc\x96\xef\xbc\x90\xef\xbc\x90\xef\xbc\x91",
+	    &c), CB_EPWUSERID);
+	/* The school: a telling part (桜が丘高等学校), not a word every
+	 * school has (高等学校) */
+	T_EQ_INT(password_check("Kx7#\xe6\xa1\x9c\xe3\x81\x8c\xe4\xb8\x98"
+	    "\xe9\xab\x98\xe7\xad\x89\xe5\xad\xa6\xe6\xa0\xa1", &c),
+	    CB_EPWSCHOOL);
+	T_EQ_INT(password_check("\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd"
+	    "\xe7\xab\x8b-Kx7#mq2", &c), CB_EPWSCHOOL);
+	T_EQ_INT(password_check("Kx7#mq2\xe9\xab\x98\xe7\xad\x89\xe5\xad"
+	    "\xa6\xe6\xa0\xa1", &c), 0);
+	c.pc_school = "Sakura High School";
+	T_EQ_INT(password_check("Kx7#SAKURA-mq2", &c), CB_EPWSCHOOL);
+	T_EQ_INT(password_check("my-high-mountain-9", &c), 0);
+	T_EQ_INT(password_check("Kx7-sakurahighschool", &c), CB_EPWSCHOOL);
 }
 
 T_TEST(phc_round_trip)
@@ -284,7 +423,7 @@ T_TEST(too_long)
 	pw[AUTH_PASSWORD_MAX] = '\0';
 	T_EQ_INT(password_hash(pw, phc, sizeof(phc)), CB_EPWLONG);
 	T_EQ_STR(phc, "");
-	pw[AUTH_PASSWORD_MAX - 1] = '\0';	/* 127 bytes: the most */
+	pw[AUTH_PASSWORD_MAX - 1] = '\0';	/* 256 bytes: the most */
 	T_EQ_INT(password_hash(pw, phc, sizeof(phc)), 0);
 	T_EQ_INT(password_verify(phc, pw), 0);
 }
@@ -311,15 +450,18 @@ T_TEST(generated)
 {
 	char a[32], b[32];
 
+	struct password_ctx c = { "admin", "Sato Hanako", "Sakura High",
+	    NULL };
+
 	for (int i = 0; i < 200; i++) {
-		T_EQ_INT(password_generate(a, sizeof(a)), 0);
+		T_EQ_INT(password_generate(a, sizeof(a), &c), 0);
 		T_EQ_INT((int)strlen(a), PASSWORD_INITIAL_LEN);
 		T_ASSERT(strpbrk(a, "0O1lIo") == NULL);
-		T_EQ_INT(password_check_policy("admin", a, NULL), 0);
+		T_EQ_INT(password_check(a, &c), 0);
 	}
-	T_EQ_INT(password_generate(b, sizeof(b)), 0);
+	T_EQ_INT(password_generate(b, sizeof(b), NULL), 0);
 	T_ASSERT(strcmp(a, b) != 0);
-	T_EQ_INT(password_generate(a, PASSWORD_INITIAL_LEN), CB_ETOOBIG);
+	T_EQ_INT(password_generate(a, PASSWORD_INITIAL_LEN, NULL), CB_ETOOBIG);
 }
 
 T_TEST(timing)

@@ -69,6 +69,26 @@ T_TEST(expired)
 	t_close(st);
 }
 
+/* account_reset_check: a right code stays (the new password may still be
+ * refused for the person's name), a wrong one counts as a try. */
+T_TEST(check_keeps_a_right_code)
+{
+	struct account_store *st = t_open();
+
+	T_EQ_INT(account_reset_put(st, "taro", CODE, T0 + 1000), 0);
+	T_EQ_INT(account_reset_check(st, "taro", CODE, T0), 0);
+	T_EQ_INT(account_reset_check(st, "taro", CODE, T0), 0);
+	for (int i = 0; i < ACCOUNT_RESET_TRIES_MAX - 1; i++)
+		T_EQ_INT(account_reset_check(st, "taro", CODE2, T0), CB_EAUTH);
+	T_EQ_INT(account_reset_take(st, "taro", CODE, T0), 0);
+	T_EQ_INT(account_reset_check(st, "taro", CODE, T0), CB_EAUTH);
+	/* Expired: gone, as with take. */
+	T_EQ_INT(account_reset_put(st, "taro", CODE, T0 + 1000), 0);
+	T_EQ_INT(account_reset_check(st, "taro", CODE, T0 + 1000), CB_EAUTH);
+	T_EQ_INT(account_reset_take(st, "taro", CODE, T0), CB_EAUTH);
+	t_close(st);
+}
+
 T_TEST(single_use)
 {
 	struct account_store *st = t_open();
